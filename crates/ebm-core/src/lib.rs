@@ -1,0 +1,49 @@
+//! # ebm-core: the concepts every other ebm crate composes
+//!
+//! This crate holds the traits and small value types of the workspace and
+//! nothing else: [`EnergyModel`], [`BinaryModel`], [`LogLinear`], [`Sampler`],
+//! [`Trainer`]; the validated inverse temperature [`Beta`]; unit domains and
+//! owned states ([`Domain`], [`Spins`], [`Bits`]); [`Blocks`] of independent
+//! units; seeds and per-chain ChaCha streams ([`Seed`], [`ChainRng`]); and the
+//! one [`Error`] enum. It depends only on `rand_core` and `rand_chacha`: no
+//! models, no linear algebra.
+//!
+//! ## The physics, stated once
+//!
+//! A model gives each configuration x of its n binary units an energy E(x). At
+//! inverse temperature β = 1/T (k_B = 1):
+//!
+//! ```text
+//! p_β(x) = exp(−β E(x)) / Z(β),   Z(β) = Σ_x exp(−β E(x))
+//! F = −T ln Z        (free energy; = U − T S)
+//! U = ⟨E⟩,  S = β (U − F),  C = β² Var(E)
+//! ```
+//!
+//! Sign convention: `E(x) = −Σ_i b_i x_i − Σ_{i<j} W_ij x_i x_j`; for Ising
+//! spins `E(s) = −J Σ_<ij> s_i s_j − h Σ_i s_i`. A latent-variable model's
+//! `visible_free_energy(v) = −T ln Σ_h exp(−β E(v, h))` is never called
+//! `free_energy`, which always means the system's −T ln Z. Log-linear models
+//! have `E_θ(x) = −⟨θ, φ(x)⟩` and `∂ ln p(v)/∂θ = β(⟨φ⟩_data − ⟨φ⟩_model)`.
+//!
+//! States are flat `[i8]` slices in the model's [`Domain`] (±1 spins or 0/1
+//! bits); β never lives inside a model.
+#![deny(missing_docs)]
+
+mod beta;
+mod blocks;
+mod error;
+mod model;
+mod rng;
+mod sampler;
+mod state;
+
+pub use beta::Beta;
+pub use blocks::Blocks;
+pub use error::{Error, Result, check_finite, check_len};
+pub use model::{BinaryModel, EnergyModel, LogLinear};
+pub use rng::{ChainRng, Purpose, RngPosition, Seed, uniform};
+pub use sampler::{Chain, Sampler, Trainer};
+pub use state::{Bits, Domain, Spins};
+
+/// Re-export of `rand_core`, so implementers name the same `Rng` trait.
+pub use rand_core;

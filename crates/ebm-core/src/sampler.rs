@@ -1,0 +1,127 @@
+//! The sampler and trainer traits: dynamics and learning, apart from models.
+
+use crate::beta::Beta;
+use crate::error::Result;
+use crate::model::{BinaryModel, LogLinear};
+
+/// The mutable part of a Markov chain: its configuration plus whatever the
+/// sampler caches (local fields, replicas, counters).
+pub trait Chain: Clone + Send {
+    /// The current configuration.
+    fn state(&self) -> &[i8];
+}
+
+/// A Markov-chain kernel leaving `p_β(x) ∝ exp(−β E(x))` invariant.
+///
+/// Contract: for every β, if `chain.state()` is distributed as `p_β` before
+/// [`Sampler::sweep`], it is after. The sampler value is immutable configuration
+/// (shareable across threads); everything that changes lives in its
+/// [`Sampler::Chain`]. Randomness is borrowed, so each chain can own a stream.
+///
+/// ```
+/// use ebm_core::{uniform, Beta, BinaryModel, Chain, Domain, EnergyModel, Result, Sampler};
+/// use rand_core::Rng;
+///
+/// /// Metropolis with one uniformly chosen flip per unit and sweep.
+/// struct RandomFlip;
+/// #[derive(Clone)]
+/// struct State(Vec<i8>);
+/// impl Chain for State { fn state(&self) -> &[i8] { &self.0 } }
+///
+/// impl<M: BinaryModel + ?Sized> Sampler<M> for RandomFlip {
+///     type Chain = State;
+///     fn start(&self, model: &M, x0: &[i8]) -> Result<State> {
+///         ebm_core::check_len("state", model.n_units(), x0.len())?;
+///         model.domain().validate(x0)?;
+///         Ok(State(x0.to_vec()))
+///     }
+///     fn sweep<R: Rng + ?Sized>(&self, model: &M, c: &mut State, beta: Beta, rng: &mut R) {
+///         let n = c.0.len();
+///         for _ in 0..n {
+///             let i = (rng.next_u64() % n as u64) as usize;
+///             let delta = model.flip_delta(&c.0, i);
+///             if delta <= 0.0 || uniform(rng) < (-beta.value() * delta).exp() {
+///                 c.0[i] = model.domain().flip(c.0[i]);
+///             }
+///         }
+///     }
+/// }
+///
+/// struct Field(f64);
+/// impl EnergyModel for Field {
+///     fn n_units(&self) -> usize { 1 }
+///     fn domain(&self) -> Domain { Domain::Spin }
+///     fn energy(&self, s: &[i8]) -> f64 { -self.0 * f64::from(s[0]) }
+/// }
+/// impl BinaryModel for Field {}
+///
+/// let mut rng = ebm_core::Seed(1).stream(ebm_core::Purpose::SAMPLING, 0);
+/// let mut chain = RandomFlip.start(&Field(1.0), &[-1])?;
+/// let mut up = 0;
+/// for _ in 0..10_000 {
+///     RandomFlip.sweep(&Field(1.0), &mut chain, Beta::ONE, &mut rng);
+///     up += (chain.state()[0] == 1) as u32;
+/// }
+/// // p(+1) = e / (e + 1/e) ≈ 0.881
+/// assert!((f64::from(up) / 1e4 - 0.881).abs() < 0.03);
+/// # Ok::<(), ebm_core::Error>(())
+/// ```
+pub trait Sampler<M: BinaryModel + ?Sized>: Sync {
+    /// Per-chain mutable state.
+    type Chain: Chain;
+
+    /// A chain starting at configuration `x0` (validated: length and domain).
+    fn start(&self, model: &M, x0: &[i8]) -> Result<Self::Chain>;
+
+    /// One sweep: on average one update per unit (the sampler's documented unit
+    /// of work), at inverse temperature `beta`, drawing from `rng`.
+    fn sweep<R: rand_core::Rng + ?Sized>(
+        &self,
+        model: &M,
+        chain: &mut Self::Chain,
+        beta: Beta,
+        rng: &mut R,
+    );
+}
+
+/// A learning rule: one parameter update of a [`LogLinear`] model from a
+/// mini-batch, `θ ← θ + η β(⟨φ⟩_data − ⟨φ⟩_model)` or a variant.
+///
+/// The trainer is configuration; its mutable part (optimizer moments,
+/// persistent chains, RNG streams, step counter) is [`Trainer::State`], which
+/// is what a checkpoint saves. The user's own loop drives training.
+///
+/// ```
+/// use ebm_core::{LogLinear, Result, Trainer};
+///
+/// /// Moment matching for fully visible models with an exact model term
+/// /// supplied by a closure (e.g. exact enumeration).
+/// struct ExactAscent<F> { rate: f64, model_moments: F }
+///
+/// impl<M: LogLinear, F: Fn(&M) -> Vec<f64>> Trainer<M> for ExactAscent<F> {
+///     type State = usize;
+///     type Report = f64;
+///     fn step(&self, model: &mut M, steps: &mut usize, batch: &[i8]) -> Result<f64> {
+///         let n = model.n_visible();
+///         ebm_core::check_len("batch width", 0, batch.len() % n)?;
+///         let rows = (batch.len() / n) as f64;
+///         let mut grad = vec![0.0; model.n_params()];
+///         model.add_statistics_batch(batch, 1.0 / rows, &mut grad);
+///         for (g, m) in grad.iter_mut().zip((self.model_moments)(model)) { *g -= m; }
+///         let theta: Vec<f64> = model.params().iter().zip(&grad).map(|(t, g)| t + self.rate * g).collect();
+///         model.set_params(&theta)?;
+///         *steps += 1;
+///         Ok(grad.iter().map(|g| g * g).sum::<f64>().sqrt())
+///     }
+/// }
+/// # let _ = std::marker::PhantomData::<ExactAscent<fn(&()) -> Vec<f64>>>;
+/// ```
+pub trait Trainer<M: LogLinear + ?Sized> {
+    /// Everything that changes during training, apart from the model.
+    type State;
+    /// What one step reports (losses, norms, timings).
+    type Report;
+
+    /// One update from `batch`: rows of `n_visible()` values, concatenated.
+    fn step(&self, model: &mut M, state: &mut Self::State, batch: &[i8]) -> Result<Self::Report>;
+}
