@@ -1,5 +1,6 @@
 //! The model traits: energy, single-unit flips and blocks, log-linear parameters.
 
+use crate::beta::Beta;
 use crate::blocks::Blocks;
 use crate::error::Result;
 use crate::state::Domain;
@@ -180,12 +181,14 @@ pub trait LogLinear: BinaryModel {
         self.n_units()
     }
 
-    /// `out += weight · E[φ(v, h) | v]` for visible data `v` (length
-    /// `n_visible()`), returning `true`; or `false`, adding nothing, when the
-    /// model has latent units without a closed-form conditional expectation.
+    /// `out += weight · E_β[φ(v, h) | v]` for visible data `v` (length
+    /// `n_visible()`), with h distributed as `p_β(h | v) ∝ exp(−β E(v, h))`,
+    /// returning `true`; or `false`, adding nothing, when the model has latent
+    /// units without a closed-form conditional expectation.
     ///
     /// The default handles fully visible models.
-    fn add_data_statistics(&self, v: &[i8], weight: f64, out: &mut [f64]) -> bool {
+    fn add_data_statistics(&self, v: &[i8], beta: Beta, weight: f64, out: &mut [f64]) -> bool {
+        let _ = beta;
         if self.n_visible() == self.n_units() {
             self.add_statistics(v, weight, out);
             true
@@ -205,8 +208,14 @@ pub trait LogLinear: BinaryModel {
 
     /// `out += weight · Σ_r E[φ | v_r]` over the rows of `vs` (row length
     /// `n_visible()`); `false` as in [`LogLinear::add_data_statistics`].
-    fn add_data_statistics_batch(&self, vs: &[i8], weight: f64, out: &mut [f64]) -> bool {
+    fn add_data_statistics_batch(
+        &self,
+        vs: &[i8],
+        beta: Beta,
+        weight: f64,
+        out: &mut [f64],
+    ) -> bool {
         let n = self.n_visible().max(1);
-        vs.chunks_exact(n).all(|v| self.add_data_statistics(v, weight, out))
+        vs.chunks_exact(n).all(|v| self.add_data_statistics(v, beta, weight, out))
     }
 }

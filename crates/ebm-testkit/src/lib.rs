@@ -1,0 +1,22 @@
+//! # ebm-testkit: the conformance kit
+//!
+//! Checks that any implementer of the ebm traits can run against their own
+//! model or sampler, and the proptest strategies the workspace's tests use:
+//!
+//! - [`conformance`]: flip deltas equal energy differences, blocks are
+//!   partitions into independent sets, `E = −⟨θ, φ(x)⟩` for log-linear models,
+//!   closed-form data statistics equal enumeration over the hidden units.
+//! - [`strategies`]: proptest strategies for small states and models.
+//! - [`toy`]: tiny reference models implemented with nothing but `energy`.
+//!
+//! Depends on `ebm-core` and `proptest` only (no models, so every model crate
+//! can use it in its own tests).
+#![deny(missing_docs)]
+
+pub mod conformance;
+pub mod strategies;
+pub mod toy;
+
+pub use conformance::{
+    Violation, check_blocks, check_data_statistics, check_flip_deltas, check_log_linear,
+};

@@ -1,0 +1,20 @@
+//! # ebm-thermo: the thermodynamics of any model
+//!
+//! Exact statistical mechanics by enumeration for every [`BinaryModel`] small
+//! enough ([`exact()`], [`exact_distribution`], [`exact_moments`]): ln Z, free
+//! energy F = −T ln Z, mean energy U, entropy S = β(U − F), heat capacity
+//! C = β² Var(E), the exact distribution and the moments ⟨x_i⟩, ⟨x_i x_j⟩.
+//! These are the oracle every sampler, trainer and estimator of ebm is tested
+//! against.
+//!
+//! Depends on `ebm-core` and `rayon` only.
+//!
+//! [`BinaryModel`]: ebm_core::BinaryModel
+#![deny(missing_docs)]
+
+pub mod exact;
+
+pub use exact::{
+    ExactDistribution, MAX_DISTRIBUTION_UNITS, MAX_EXACT_UNITS, Moments, Thermo, exact,
+    exact_distribution, exact_log_z, exact_moments,
+};
