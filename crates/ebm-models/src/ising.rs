@@ -1,0 +1,1 @@
+//! Ising models (being written).
