@@ -50,6 +50,15 @@ impl Beta {
         self.0
     }
 
+    /// β·f for a factor `0 < f ≤ 1` (a rung of a tempering ladder or an
+    /// annealing path), saturating at the smallest positive f64 instead of
+    /// reaching 0. Factors outside (0, 1] are clamped into it.
+    #[inline]
+    pub fn scaled_down(self, f: f64) -> Beta {
+        let f = if f.is_nan() { 1.0 } else { f.clamp(0.0, 1.0) };
+        Beta((self.0 * f).max(f64::MIN_POSITIVE))
+    }
+
     /// The temperature T = 1/β.
     #[inline]
     pub fn temperature(self) -> f64 {

@@ -9,6 +9,12 @@ use crate::model::{BinaryModel, LogLinear};
 pub trait Chain: Clone + Send {
     /// The current configuration.
     fn state(&self) -> &[i8];
+
+    /// Fraction of proposed single-unit moves accepted so far (for Gibbs, the
+    /// fraction of updates that changed the unit), if the sampler counts it.
+    fn acceptance_rate(&self) -> Option<f64> {
+        None
+    }
 }
 
 /// A Markov-chain kernel leaving `p_β(x) ∝ exp(−β E(x))` invariant.

@@ -5,14 +5,18 @@
 //! energy F = −T ln Z, mean energy U, entropy S = β(U − F), heat capacity
 //! C = β² Var(E), the exact distribution and the moments ⟨x_i⟩, ⟨x_i x_j⟩.
 //! These are the oracle every sampler, trainer and estimator of ebm is tested
-//! against.
+//! against. [`diagnostics`] turns Markov-chain traces into honest error bars
+//! (τ_int with Sokal's window, ESS, split-R̂).
 //!
 //! Depends on `ebm-core` and `rayon` only.
 //!
 //! [`BinaryModel`]: ebm_core::BinaryModel
 #![deny(missing_docs)]
 
+pub mod diagnostics;
 pub mod exact;
+
+pub use diagnostics::{Estimate, estimate, split_r_hat, tau_int};
 
 pub use exact::{
     ExactDistribution, MAX_DISTRIBUTION_UNITS, MAX_EXACT_UNITS, Moments, Thermo, exact,

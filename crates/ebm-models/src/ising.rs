@@ -1,1 +1,0 @@
-//! Ising models (being written).

@@ -1,0 +1,88 @@
+//! Run-time choice of sampler.
+
+use crate::gibbs::{Gibbs, SiteChain};
+use crate::metropolis::Metropolis;
+use crate::tempering::{ParallelTempering, TemperingChain};
+use ebm_core::{Beta, BinaryModel, Chain, Result, Sampler};
+
+/// A sampler chosen at run time (from a command line or a config file).
+///
+/// Dispatch is a `match` once per sweep, not a virtual call per flip.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnySampler {
+    /// Heat-bath Gibbs in any scan order.
+    Gibbs(Gibbs),
+    /// Single-flip Metropolis.
+    Metropolis(Metropolis),
+    /// Parallel tempering over Gibbs.
+    TemperingGibbs(ParallelTempering<Gibbs>),
+    /// Parallel tempering over Metropolis.
+    TemperingMetropolis(ParallelTempering<Metropolis>),
+}
+
+/// The chain of an [`AnySampler`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnyChain {
+    /// A single-site chain (Gibbs, Metropolis).
+    Site(SiteChain),
+    /// A tempering chain.
+    Tempering(TemperingChain<SiteChain>),
+}
+
+impl AnyChain {
+    /// The tempering chain, if this is one (for swap rates and round trips).
+    pub fn tempering(&self) -> Option<&TemperingChain<SiteChain>> {
+        match self {
+            AnyChain::Tempering(t) => Some(t),
+            AnyChain::Site(_) => None,
+        }
+    }
+}
+
+impl Chain for AnyChain {
+    fn state(&self) -> &[i8] {
+        match self {
+            AnyChain::Site(c) => c.state(),
+            AnyChain::Tempering(c) => c.state(),
+        }
+    }
+
+    fn acceptance_rate(&self) -> Option<f64> {
+        match self {
+            AnyChain::Site(c) => c.acceptance_rate(),
+            AnyChain::Tempering(c) => c.acceptance_rate(),
+        }
+    }
+}
+
+impl<M: BinaryModel + ?Sized> Sampler<M> for AnySampler {
+    type Chain = AnyChain;
+
+    fn start(&self, model: &M, x0: &[i8]) -> Result<AnyChain> {
+        Ok(match self {
+            AnySampler::Gibbs(s) => AnyChain::Site(s.start(model, x0)?),
+            AnySampler::Metropolis(s) => AnyChain::Site(s.start(model, x0)?),
+            AnySampler::TemperingGibbs(s) => AnyChain::Tempering(s.start(model, x0)?),
+            AnySampler::TemperingMetropolis(s) => AnyChain::Tempering(s.start(model, x0)?),
+        })
+    }
+
+    /// A chain started by a different variant is left unchanged.
+    fn sweep<R: rand::Rng + ?Sized>(
+        &self,
+        model: &M,
+        chain: &mut AnyChain,
+        beta: Beta,
+        rng: &mut R,
+    ) {
+        match (self, chain) {
+            (AnySampler::Gibbs(s), AnyChain::Site(c)) => s.sweep(model, c, beta, rng),
+            (AnySampler::Metropolis(s), AnyChain::Site(c)) => s.sweep(model, c, beta, rng),
+            (AnySampler::TemperingGibbs(s), AnyChain::Tempering(c)) => s.sweep(model, c, beta, rng),
+            (AnySampler::TemperingMetropolis(s), AnyChain::Tempering(c)) => {
+                s.sweep(model, c, beta, rng)
+            }
+            _ => debug_assert!(false, "chain was started by another sampler"),
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Many chains in parallel, reproducibly.
+//!
+//! Chain c draws every random number from `seed.stream(Purpose::SAMPLING, c)`
+//! (its initial state too), chains run on rayon's pool, and results are
+//! gathered in chain order: the output is bit-identical for any number of
+//! threads. The streams travel with the chains ([`Running`]), so a run can be
+//! continued, or checkpointed through [`ebm_core::ChainRng::position`].
+
+use ebm_core::{Beta, BinaryModel, Chain, ChainRng, Error, Purpose, Result, Sampler, Seed};
+use rayon::prelude::*;
+
+/// How many chains, how long, how often to record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainsConfig {
+    /// Number of independent chains (≥ 1).
+    pub n_chains: usize,
+    /// Sweeps discarded at the start of each chain.
+    pub n_warmup: usize,
+    /// Recorded sweeps per chain (after warm-up).
+    pub n_sweeps: usize,
+    /// Record every `thin`-th sweep (≥ 1).
+    pub thin: usize,
+    /// Master seed; chain c uses stream (seed, SAMPLING, c).
+    pub seed: Seed,
+}
+
+impl ChainsConfig {
+    /// Checks the counts.
+    pub fn validate(&self) -> Result<()> {
+        if self.n_chains == 0 {
+            return Err(Error::InvalidParameter {
+                name: "n_chains", value: 0.0, expected: "≥ 1"
+            });
+        }
+        if self.thin == 0 {
+            return Err(Error::InvalidParameter { name: "thin", value: 0.0, expected: "≥ 1" });
+        }
+        Ok(())
+    }
+
+    /// Samples recorded per chain: ⌊n_sweeps / thin⌋.
+    pub fn n_samples(&self) -> usize {
+        self.n_sweeps / self.thin.max(1)
+    }
+}
+
+/// Where chains start.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Init {
+    /// Each unit uniformly at random, from the chain's own stream.
+    Uniform,
+    /// Every chain at this configuration.
+    State(Vec<i8>),
+    /// Chain c at `states[c]` (one per chain).
+    States(Vec<Vec<i8>>),
+}
+
+/// Chains with their random streams, ready to run.
+#[derive(Debug, Clone)]
+pub struct Running<C> {
+    /// The chains, in index order.
+    pub chains: Vec<C>,
+    /// Each chain's stream.
+    pub rngs: Vec<ChainRng>,
+}
+
+/// Recorded observables: `values[(c · n_samples + t) · n_observables + k]` is
+/// observable k of chain c at sample t.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Traces {
+    /// Number of chains.
+    pub n_chains: usize,
+    /// Samples per chain.
+    pub n_samples: usize,
+    /// Observables per sample.
+    pub n_observables: usize,
+    /// The values, chain-major.
+    pub values: Vec<f64>,
+    /// Each chain's acceptance rate at the end, if its sampler counts one.
+    pub acceptance: Vec<Option<f64>>,
+}
+
+impl Traces {
+    /// The series of observable `k` for chain `c`.
+    pub fn series(&self, c: usize, k: usize) -> Vec<f64> {
+        let start = c * self.n_samples * self.n_observables;
+        (0..self.n_samples).map(|t| self.values[start + t * self.n_observables + k]).collect()
+    }
+
+    /// The series of observable `k`, one vector per chain.
+    pub fn chains(&self, k: usize) -> Vec<Vec<f64>> {
+        (0..self.n_chains).map(|c| self.series(c, k)).collect()
+    }
+
+    /// Mean acceptance rate over chains that report one.
+    pub fn acceptance_rate(&self) -> Option<f64> {
+        let rates: Vec<f64> = self.acceptance.iter().flatten().copied().collect();
+        (!rates.is_empty()).then(|| rates.iter().sum::<f64>() / rates.len() as f64)
+    }
+}
+
+/// Starts `config.n_chains` chains of `sampler` on `model` from `init`.
+pub fn start_chains<M, S>(
+    model: &M,
+    sampler: &S,
+    config: &ChainsConfig,
+    init: &Init,
+) -> Result<Running<S::Chain>>
+where
+    M: BinaryModel + ?Sized,
+    S: Sampler<M>,
+{
+    config.validate()?;
+    if let Init::States(states) = init {
+        ebm_core::check_len("initial states", config.n_chains, states.len())?;
+    }
+    let d = model.domain();
+    let n = model.n_units();
+    let started: Vec<Result<(S::Chain, ChainRng)>> = (0..config.n_chains)
+        .into_par_iter()
+        .map(|c| {
+            let mut rng = config.seed.stream(Purpose::SAMPLING, c as u64);
+            let x0 = match init {
+                Init::Uniform => {
+                    let mut words = vec![0u32; n.div_ceil(32)];
+                    rng.fill_u32(&mut words);
+                    (0..n).map(|i| d.value((words[i / 32] >> (i % 32)) & 1 == 1)).collect()
+                }
+                Init::State(x) => x.clone(),
+                Init::States(xs) => xs[c].clone(),
+            };
+            Ok((sampler.start(model, &x0)?, rng))
+        })
+        .collect();
+    let (mut chains, mut rngs) = (Vec::with_capacity(config.n_chains), Vec::new());
+    for r in started {
+        let (c, g) = r?;
+        chains.push(c);
+        rngs.push(g);
+    }
+    Ok(Running { chains, rngs })
+}
+
+/// Runs every chain for `n_sweeps` sweeps at `beta`, recording
+/// `observe(model, state, out)` (`n_observables` values) every `thin` sweeps.
+pub fn advance<M, S, O>(
+    model: &M,
+    sampler: &S,
+    beta: Beta,
+    running: &mut Running<S::Chain>,
+    n_sweeps: usize,
+    thin: usize,
+    n_observables: usize,
+    observe: &O,
+) -> Traces
+where
+    M: BinaryModel + ?Sized,
+    S: Sampler<M>,
+    O: Fn(&M, &[i8], &mut [f64]) + Sync,
+{
+    let thin = thin.max(1);
+    let n_samples = n_sweeps / thin;
+    let per_chain: Vec<Vec<f64>> = running
+        .chains
+        .par_iter_mut()
+        .zip(running.rngs.par_iter_mut())
+        .map(|(chain, rng)| {
+            let mut vals = vec![0.0; n_samples * n_observables];
+            for t in 0..n_samples * thin {
+                sampler.sweep(model, chain, beta, rng);
+                if (t + 1) % thin == 0 {
+                    let s = (t + 1) / thin - 1;
+                    observe(
+                        model,
+                        chain.state(),
+                        &mut vals[s * n_observables..(s + 1) * n_observables],
+                    );
+                }
+            }
+            for _ in n_samples * thin..n_sweeps {
+                sampler.sweep(model, chain, beta, rng);
+            }
+            vals
+        })
+        .collect();
+    Traces {
+        n_chains: running.chains.len(),
+        n_samples,
+        n_observables,
+        values: per_chain.concat(),
+        acceptance: running.chains.iter().map(|c| c.acceptance_rate()).collect(),
+    }
+}
+
+/// Starts chains, discards `n_warmup` sweeps, then records observables: the
+/// usual experiment in one call. Returns the traces and the running chains.
+pub fn run_chains<M, S, O>(
+    model: &M,
+    sampler: &S,
+    beta: Beta,
+    config: &ChainsConfig,
+    init: &Init,
+    n_observables: usize,
+    observe: O,
+) -> Result<(Traces, Running<S::Chain>)>
+where
+    M: BinaryModel + ?Sized,
+    S: Sampler<M>,
+    O: Fn(&M, &[i8], &mut [f64]) + Sync,
+{
+    let mut running = start_chains(model, sampler, config, init)?;
+    let none = |_: &M, _: &[i8], _: &mut [f64]| {};
+    advance(model, sampler, beta, &mut running, config.n_warmup, config.n_warmup.max(1), 0, &none);
+    let traces = advance(
+        model,
+        sampler,
+        beta,
+        &mut running,
+        config.n_sweeps,
+        config.thin,
+        n_observables,
+        &observe,
+    );
+    Ok((traces, running))
+}

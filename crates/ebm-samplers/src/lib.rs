@@ -1,0 +1,37 @@
+//! # ebm-samplers: the dynamics
+//!
+//! Markov-chain kernels that leave `p_β(x) ∝ exp(−β E(x))` invariant for any
+//! `BinaryModel`, at any β:
+//!
+//! - [`Gibbs`]: heat bath, flipping unit i with probability σ(−β Δ_i), in
+//!   sequential, random-scan or block order (the model's `blocks()`).
+//! - [`Metropolis`]: single flips accepted with min(1, e^{−β Δ_i}).
+//! - [`ParallelTempering`]: replicas on a ladder of inverse temperatures around
+//!   any inner sampler, with replica-exchange moves, swap rates, round trips
+//!   and optional ladder adaptation during warm-up.
+//! - [`Anneal`]: simulated annealing, a β schedule driving any sampler.
+//! - [`Clamp`]: a mask of fixed units every sampler respects (conditional
+//!   sampling, the clamped phase of a Boltzmann machine).
+//! - [`chains`]: many chains in parallel with rayon, one ChaCha stream per
+//!   chain from (seed, purpose, index), bit-identical for any thread count.
+//! - [`AnySampler`]: run-time choice of sampler, dispatched once per sweep.
+//!
+//! Depends on `ebm-core`, `rand` and `rayon`; MCMC diagnostics (τ_int, ESS,
+//! R̂) live in `ebm-thermo`.
+#![deny(missing_docs)]
+
+mod anneal;
+mod any;
+pub mod chains;
+mod clamp;
+mod gibbs;
+mod metropolis;
+mod tempering;
+
+pub use anneal::{Anneal, Schedule};
+pub use any::{AnyChain, AnySampler};
+pub use chains::{ChainsConfig, Init, Running, Traces, advance, run_chains, start_chains};
+pub use clamp::Clamp;
+pub use gibbs::{Gibbs, Scan, SiteChain};
+pub use metropolis::Metropolis;
+pub use tempering::{Ladder, ParallelTempering, TemperingChain};

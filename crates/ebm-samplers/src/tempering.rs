@@ -1,0 +1,283 @@
+//! Parallel tempering (replica exchange) around any sampler.
+
+use ebm_core::{Beta, BinaryModel, Chain, Error, Result, Sampler, uniform};
+
+/// The inverse temperatures of the replicas, as fractions of the target β:
+/// replica k runs at `β_k = f_k · β` with `0 < f_0 < … < f_{K−1} = 1`.
+///
+/// Stating the ladder relative to β lets one tempering configuration serve any
+/// target temperature (and every step of an annealing schedule).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ladder {
+    fractions: Vec<f64>,
+}
+
+impl Ladder {
+    /// `n` fractions spaced geometrically from `min_fraction` to 1.
+    pub fn geometric(n: usize, min_fraction: f64) -> Result<Self> {
+        if n < 2 {
+            return Err(Error::InvalidSequence {
+                what: "tempering ladder",
+                reason: format!("needs at least 2 replicas, got {n}"),
+            });
+        }
+        if !(min_fraction > 0.0 && min_fraction < 1.0) {
+            return Err(Error::InvalidParameter {
+                name: "min_fraction",
+                value: min_fraction,
+                expected: "in (0, 1)",
+            });
+        }
+        let r = min_fraction.ln();
+        let f = (0..n).map(|k| (r * (1.0 - k as f64 / (n - 1) as f64)).exp()).collect::<Vec<_>>();
+        Ladder::new(f)
+    }
+
+    /// A ladder from explicit fractions: finite, strictly increasing, in
+    /// (0, 1], ending at 1.
+    pub fn new(fractions: Vec<f64>) -> Result<Self> {
+        let bad = |reason: String| Err(Error::InvalidSequence { what: "tempering ladder", reason });
+        if fractions.len() < 2 {
+            return bad(format!("needs at least 2 replicas, got {}", fractions.len()));
+        }
+        if let Some(k) = fractions.iter().position(|f| !(f.is_finite() && *f > 0.0 && *f <= 1.0)) {
+            return bad(format!("fraction {k} = {} is not in (0, 1]", fractions[k]));
+        }
+        if let Some(k) = fractions.windows(2).position(|w| w[1] <= w[0]) {
+            return bad(format!("not strictly increasing at position {}", k + 1));
+        }
+        if fractions.last() != Some(&1.0) {
+            return bad("the last fraction must be 1 (the target β)".into());
+        }
+        Ok(Ladder { fractions })
+    }
+
+    /// A ladder from absolute inverse temperatures, the last being the target:
+    /// stored as fractions of the last.
+    pub fn from_betas(betas: &[f64]) -> Result<Self> {
+        let Some(&top) = betas.last() else {
+            return Err(Error::InvalidSequence {
+                what: "tempering ladder",
+                reason: "empty".into(),
+            });
+        };
+        Beta::new(top)?;
+        Ladder::new(betas.iter().map(|b| b / top).collect())
+    }
+
+    /// The fractions f_k.
+    pub fn fractions(&self) -> &[f64] {
+        &self.fractions
+    }
+
+    /// Number of replicas.
+    pub fn len(&self) -> usize {
+        self.fractions.len()
+    }
+
+    /// Always false: a ladder has at least two rungs.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+/// Parallel tempering: K replicas of the model at `β_k = f_k β`, each moved by
+/// the inner sampler, followed by replica-exchange moves between neighbouring
+/// rungs accepted with `min(1, exp((β_i − β_j)(E_i − E_j)))`.
+///
+/// Exchanges alternate between even and odd pairs from sweep to sweep. The
+/// chain's [`Chain::state`] is the replica at the target β. With
+/// [`ParallelTempering::adapt_during`], the ladder of each chain is adapted
+/// toward uniform swap rates during its first sweeps (warm-up only: afterwards
+/// it is frozen, so the production chain is a fixed, valid kernel).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParallelTempering<S> {
+    inner: S,
+    ladder: Ladder,
+    adapt_sweeps: u64,
+}
+
+/// The chain of [`ParallelTempering`]: replicas, their energies and ladder, and
+/// exchange statistics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemperingChain<C> {
+    replicas: Vec<C>,
+    energies: Vec<f64>,
+    fractions: Vec<f64>,
+    /// Per pair (k, k+1): attempted and accepted exchanges.
+    attempts: Vec<u64>,
+    accepts: Vec<u64>,
+    /// Which walker occupies each rung, and each walker's last visited end.
+    walker_at: Vec<usize>,
+    last_end: Vec<u8>,
+    round_trips: u64,
+    sweeps: u64,
+}
+
+const FROM_BOTTOM: u8 = 1;
+const FROM_TOP: u8 = 2;
+
+impl<C: Chain> TemperingChain<C> {
+    /// The replicas, from the hottest (smallest β) to the target.
+    pub fn replicas(&self) -> &[C] {
+        &self.replicas
+    }
+
+    /// The current ladder fractions (adapted, if adaptation is on).
+    pub fn fractions(&self) -> &[f64] {
+        &self.fractions
+    }
+
+    /// Acceptance rate of exchanges between rungs k and k+1 (NaN if none tried).
+    pub fn swap_rate(&self, k: usize) -> f64 {
+        self.accepts[k] as f64 / self.attempts[k] as f64
+    }
+
+    /// All pair swap rates.
+    pub fn swap_rates(&self) -> Vec<f64> {
+        (0..self.attempts.len()).map(|k| self.swap_rate(k)).collect()
+    }
+
+    /// Completed round trips of walkers bottom → top → bottom of the ladder.
+    pub fn round_trips(&self) -> u64 {
+        self.round_trips
+    }
+
+    /// Sweeps done.
+    pub fn n_sweeps(&self) -> u64 {
+        self.sweeps
+    }
+
+    fn track_ends(&mut self) {
+        let top = self.replicas.len() - 1;
+        let w = self.walker_at[0];
+        if self.last_end[w] == FROM_TOP {
+            self.round_trips += 1;
+        }
+        self.last_end[w] = FROM_BOTTOM;
+        let w = self.walker_at[top];
+        if self.last_end[w] == FROM_BOTTOM {
+            self.last_end[w] = FROM_TOP;
+        }
+    }
+}
+
+impl<C: Chain> Chain for TemperingChain<C> {
+    fn state(&self) -> &[i8] {
+        self.replicas.last().map_or(&[], |r| r.state())
+    }
+
+    fn acceptance_rate(&self) -> Option<f64> {
+        self.replicas.last().and_then(|r| r.acceptance_rate())
+    }
+}
+
+impl<S> ParallelTempering<S> {
+    /// Tempering around `inner` on `ladder`.
+    pub fn new(inner: S, ladder: Ladder) -> Self {
+        ParallelTempering { inner, ladder, adapt_sweeps: 0 }
+    }
+
+    /// Adapts each chain's ladder toward uniform swap rates during its first
+    /// `sweeps` sweeps (re-spacing every 50 sweeps), then freezes it.
+    pub fn adapt_during(mut self, sweeps: u64) -> Self {
+        self.adapt_sweeps = sweeps;
+        self
+    }
+
+    /// The initial ladder.
+    pub fn ladder(&self) -> &Ladder {
+        &self.ladder
+    }
+
+    /// The inner sampler.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+}
+
+/// Re-spaces `fractions` in log β so that pairs with low swap rates get
+/// narrower gaps, keeping both ends fixed.
+fn respace(fractions: &mut [f64], rates: &[f64]) {
+    let logs: Vec<f64> = fractions.iter().map(|f| f.ln()).collect();
+    let gaps: Vec<f64> = logs.windows(2).map(|w| w[1] - w[0]).collect();
+    let total: f64 = gaps.iter().sum();
+    let weights: Vec<f64> = gaps
+        .iter()
+        .zip(rates)
+        .map(|(g, r)| g * (if r.is_nan() { 0.5 } else { *r } + 0.05))
+        .collect();
+    let wsum: f64 = weights.iter().sum();
+    if !(wsum > 0.0 && total > 0.0) {
+        return;
+    }
+    let mut acc = logs[0];
+    for (k, w) in weights.iter().enumerate() {
+        acc += total * w / wsum;
+        fractions[k + 1] = acc.exp();
+    }
+    let last = fractions.len() - 1;
+    fractions[last] = 1.0;
+}
+
+impl<M, S> Sampler<M> for ParallelTempering<S>
+where
+    M: BinaryModel + ?Sized,
+    S: Sampler<M>,
+{
+    type Chain = TemperingChain<S::Chain>;
+
+    /// Every replica starts at `x0`.
+    fn start(&self, model: &M, x0: &[i8]) -> Result<Self::Chain> {
+        let k = self.ladder.len();
+        let first = self.inner.start(model, x0)?;
+        let e = model.energy(first.state());
+        Ok(TemperingChain {
+            replicas: vec![first; k],
+            energies: vec![e; k],
+            fractions: self.ladder.fractions.clone(),
+            attempts: vec![0; k - 1],
+            accepts: vec![0; k - 1],
+            walker_at: (0..k).collect(),
+            last_end: vec![0; k],
+            round_trips: 0,
+            sweeps: 0,
+        })
+    }
+
+    fn sweep<R: rand::Rng + ?Sized>(
+        &self,
+        model: &M,
+        c: &mut Self::Chain,
+        beta: Beta,
+        rng: &mut R,
+    ) {
+        let k = c.replicas.len();
+        for (r, (replica, f)) in c.replicas.iter_mut().zip(&c.fractions).enumerate() {
+            self.inner.sweep(model, replica, beta.scaled_down(*f), rng);
+            c.energies[r] = model.energy(replica.state());
+        }
+        let parity = (c.sweeps % 2) as usize;
+        for i in (parity..k - 1).step_by(2) {
+            let j = i + 1;
+            let bi = beta.scaled_down(c.fractions[i]).value();
+            let bj = beta.scaled_down(c.fractions[j]).value();
+            let log_a = (bi - bj) * (c.energies[i] - c.energies[j]);
+            c.attempts[i] += 1;
+            if log_a >= 0.0 || uniform(rng) < log_a.exp() {
+                c.accepts[i] += 1;
+                c.replicas.swap(i, j);
+                c.energies.swap(i, j);
+                c.walker_at.swap(i, j);
+            }
+        }
+        c.track_ends();
+        c.sweeps += 1;
+        if c.sweeps <= self.adapt_sweeps && c.sweeps % 50 == 0 {
+            let rates = c.swap_rates();
+            respace(&mut c.fractions, &rates);
+            c.attempts.iter_mut().for_each(|a| *a = 0);
+            c.accepts.iter_mut().for_each(|a| *a = 0);
+        }
+    }
+}
