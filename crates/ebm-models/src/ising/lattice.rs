@@ -1,0 +1,198 @@
+//! Hypercubic lattices: shape, boundary, site indexing, bonds and checkerboards.
+
+use ebm_core::{Error, Result};
+
+/// The boundary condition of a lattice, the same along every axis.
+///
+/// `bool` converts into it (`true` is [`Boundary::Periodic`]), so the lattice
+/// constructors of [`super::Ising`] accept either spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Boundary {
+    /// Each axis wraps around: a torus (a ring in 1D).
+    Periodic,
+    /// Sites on a face have fewer neighbours.
+    Open,
+}
+
+impl From<bool> for Boundary {
+    /// `true` → [`Boundary::Periodic`], `false` → [`Boundary::Open`].
+    fn from(periodic: bool) -> Self {
+        if periodic { Boundary::Periodic } else { Boundary::Open }
+    }
+}
+
+/// The largest number of sites a model supports (neighbour indices are `u32`).
+pub const MAX_SITES: usize = u32::MAX as usize;
+
+/// A hypercubic lattice in 1, 2 or 3 dimensions.
+///
+/// Sites are numbered row-major, the **last axis fastest**: on an `L×M×K`
+/// lattice the site at coordinates `(x, y, z)` has index `(x·M + y)·K + z`.
+///
+/// Bonds join each site to its `+1` neighbour along every axis, wrapping
+/// around on periodic lattices. Counting conventions:
+///
+/// - an open side `L` gives `L − 1` bonds per line; a side of 1 gives none
+///   (an `L×1` open lattice is a chain);
+/// - a periodic side `L ≥ 2` gives `L` bonds per line, so a periodic lattice
+///   has exactly `d·N` bonds. For a periodic side of **2** the two bonds of a
+///   line join the same pair of sites: they are kept as two distinct bonds (the
+///   pair interacts with coupling `2J`), which is what the transfer-matrix
+///   formulas (`(2 cosh βJ)^N + (2 sinh βJ)^N`, Kaufman's torus) count;
+/// - a periodic side of 1 would bond a site to itself and is rejected.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Lattice {
+    dims: Vec<usize>,
+    boundary: Boundary,
+    n_sites: usize,
+}
+
+impl Lattice {
+    /// Validates the shape: 1 to 3 sides, each ≥ 1 (≥ 2 if periodic), at most
+    /// [`MAX_SITES`] sites.
+    pub fn new(dims: &[usize], boundary: impl Into<Boundary>) -> Result<Self> {
+        let boundary = boundary.into();
+        if dims.is_empty() || dims.len() > 3 {
+            return Err(Error::InvalidParameter {
+                name: "lattice dimension",
+                value: dims.len() as f64,
+                expected: "1, 2 or 3",
+            });
+        }
+        let mut n_sites: usize = 1;
+        for &side in dims {
+            if side == 0 {
+                return Err(Error::InvalidParameter {
+                    name: "lattice side",
+                    value: 0.0,
+                    expected: "≥ 1",
+                });
+            }
+            if side == 1 && boundary == Boundary::Periodic {
+                return Err(Error::InvalidParameter {
+                    name: "periodic lattice side",
+                    value: 1.0,
+                    expected: "≥ 2 (a periodic side of 1 bonds a spin to itself)",
+                });
+            }
+            n_sites = n_sites.saturating_mul(side);
+        }
+        if n_sites > MAX_SITES {
+            return Err(Error::TooManyUnits { n_units: n_sites, max: MAX_SITES });
+        }
+        Ok(Lattice { dims: dims.to_vec(), boundary, n_sites })
+    }
+
+    /// The side lengths, one per axis.
+    pub fn dims(&self) -> &[usize] {
+        &self.dims
+    }
+
+    /// The number of axes d (1, 2 or 3).
+    pub fn dimension(&self) -> usize {
+        self.dims.len()
+    }
+
+    /// The boundary condition.
+    pub fn boundary(&self) -> Boundary {
+        self.boundary
+    }
+
+    /// Number of sites N, the product of the sides.
+    pub fn n_sites(&self) -> usize {
+        self.n_sites
+    }
+
+    /// Number of bonds: `d·N` if periodic, `Σ_a (N / L_a)(L_a − 1)` if open.
+    pub fn n_bonds(&self) -> usize {
+        self.dims
+            .iter()
+            .map(|&l| match self.boundary {
+                Boundary::Periodic => self.n_sites,
+                Boundary::Open => self.n_sites / l * (l - 1),
+            })
+            .sum()
+    }
+
+    /// The index of the site at `coords`, or `None` if the number of
+    /// coordinates or one of them is out of range.
+    pub fn site(&self, coords: &[usize]) -> Option<usize> {
+        if coords.len() != self.dims.len() {
+            return None;
+        }
+        let mut i = 0;
+        for (&c, &l) in coords.iter().zip(&self.dims) {
+            if c >= l {
+                return None;
+            }
+            i = i * l + c;
+        }
+        Some(i)
+    }
+
+    /// The coordinates of site `i` (unused trailing entries are 0), or `None`
+    /// if `i ≥ N`.
+    pub fn coords(&self, i: usize) -> Option<[usize; 3]> {
+        if i >= self.n_sites {
+            return None;
+        }
+        let mut out = [0; 3];
+        let mut rest = i;
+        for a in (0..self.dims.len()).rev() {
+            out[a] = rest % self.dims[a];
+            rest /= self.dims[a];
+        }
+        Some(out)
+    }
+
+    /// Whether the bond graph is bipartite, so that the checkerboard (parity of
+    /// the coordinate sum) is a valid 2-colouring: true unless a periodic side
+    /// is odd.
+    pub fn is_bipartite(&self) -> bool {
+        self.boundary == Boundary::Open || self.dims.iter().all(|l| l % 2 == 0)
+    }
+
+    /// The bonds in the documented order: sites in index order, and for each
+    /// site the axes in order, the bond to its `+1` neighbour if there is one.
+    pub(crate) fn bonds(&self) -> Vec<[u32; 2]> {
+        let d = self.dims.len();
+        let mut stride = [1usize; 3];
+        for a in (0..d.saturating_sub(1)).rev() {
+            stride[a] = stride[a + 1] * self.dims[a + 1];
+        }
+        let periodic = self.boundary == Boundary::Periodic;
+        let mut bonds = Vec::with_capacity(self.n_bonds());
+        let mut c = [0usize; 3];
+        for i in 0..self.n_sites {
+            for a in 0..d {
+                let l = self.dims[a];
+                let j = if c[a] + 1 < l {
+                    i + stride[a]
+                } else if periodic {
+                    i - (l - 1) * stride[a]
+                } else {
+                    continue;
+                };
+                // i, j < n_sites ≤ u32::MAX, checked in `new`
+                bonds.push([i as u32, j as u32]);
+            }
+            // advance the coordinates, last axis fastest
+            for a in (0..d).rev() {
+                c[a] += 1;
+                if c[a] < self.dims[a] {
+                    break;
+                }
+                c[a] = 0;
+            }
+        }
+        bonds
+    }
+
+    /// The checkerboard colouring: parity of the coordinate sum. A valid
+    /// colouring only when [`Lattice::is_bipartite`].
+    pub(crate) fn checkerboard(&self) -> Vec<usize> {
+        (0..self.n_sites)
+            .map(|i| self.coords(i).map_or(0, |c| c.iter().sum::<usize>() % 2))
+            .collect()
+    }
+}
