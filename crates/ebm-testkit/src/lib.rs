@@ -7,6 +7,8 @@
 //!   partitions into independent sets, `E = −⟨θ, φ(x)⟩` for log-linear models,
 //!   closed-form data statistics equal enumeration over the hidden units.
 //! - [`strategies`]: proptest strategies for small states and models.
+//! - [`statistics`]: a total-variation test of sampler histograms against exact
+//!   distributions, with a bound derived from the chains themselves.
 //! - [`toy`]: tiny reference models implemented with nothing but `energy`.
 //!
 //! Depends on `ebm-core` and `proptest` only (no models, so every model crate
@@ -14,6 +16,7 @@
 #![deny(missing_docs)]
 
 pub mod conformance;
+pub mod statistics;
 pub mod strategies;
 pub mod toy;
 
