@@ -141,16 +141,26 @@ where
     Ok(Running { chains, rngs })
 }
 
-/// Runs every chain for `n_sweeps` sweeps at `beta`, recording
-/// `observe(model, state, out)` (`n_observables` values) every `thin` sweeps.
+/// How long to run and what to record in [`advance`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recording {
+    /// Sweeps to run.
+    pub n_sweeps: usize,
+    /// Record every `thin`-th sweep (0 is read as 1).
+    pub thin: usize,
+    /// Values written by the observer per record.
+    pub n_observables: usize,
+}
+
+/// Runs every chain for `rec.n_sweeps` sweeps at `beta`, recording
+/// `observe(model, state, out)` (`rec.n_observables` values) every `rec.thin`
+/// sweeps.
 pub fn advance<M, S, O>(
     model: &M,
     sampler: &S,
     beta: Beta,
     running: &mut Running<S::Chain>,
-    n_sweeps: usize,
-    thin: usize,
-    n_observables: usize,
+    rec: Recording,
     observe: &O,
 ) -> Traces
 where
@@ -158,6 +168,7 @@ where
     S: Sampler<M>,
     O: Fn(&M, &[i8], &mut [f64]) + Sync,
 {
+    let Recording { n_sweeps, thin, n_observables } = rec;
     let thin = thin.max(1);
     let n_samples = n_sweeps / thin;
     let per_chain: Vec<Vec<f64>> = running
@@ -210,16 +221,10 @@ where
 {
     let mut running = start_chains(model, sampler, config, init)?;
     let none = |_: &M, _: &[i8], _: &mut [f64]| {};
-    advance(model, sampler, beta, &mut running, config.n_warmup, config.n_warmup.max(1), 0, &none);
-    let traces = advance(
-        model,
-        sampler,
-        beta,
-        &mut running,
-        config.n_sweeps,
-        config.thin,
-        n_observables,
-        &observe,
-    );
+    let warmup =
+        Recording { n_sweeps: config.n_warmup, thin: config.n_warmup.max(1), n_observables: 0 };
+    advance(model, sampler, beta, &mut running, warmup, &none);
+    let rec = Recording { n_sweeps: config.n_sweeps, thin: config.thin, n_observables };
+    let traces = advance(model, sampler, beta, &mut running, rec, &observe);
     Ok((traces, running))
 }

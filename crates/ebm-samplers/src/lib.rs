@@ -30,7 +30,9 @@ mod tempering;
 
 pub use anneal::{Anneal, Schedule};
 pub use any::{AnyChain, AnySampler};
-pub use chains::{ChainsConfig, Init, Running, Traces, advance, run_chains, start_chains};
+pub use chains::{
+    ChainsConfig, Init, Recording, Running, Traces, advance, run_chains, start_chains,
+};
 pub use clamp::Clamp;
 pub use gibbs::{Gibbs, Scan, SiteChain};
 pub use metropolis::Metropolis;

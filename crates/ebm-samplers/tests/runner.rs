@@ -65,11 +65,12 @@ fn continuing_from_saved_stream_positions_equals_one_long_run() {
     let s = Gibbs::sequential();
     let beta = Beta::ONE;
     let config = ChainsConfig { n_chains: 3, n_warmup: 0, n_sweeps: 0, thin: 1, seed: Seed(8) };
+    let rec = |n_sweeps| ebm_samplers::Recording { n_sweeps, thin: 1, n_observables: 1 };
     let obs = |m: &Dense, x: &[i8], out: &mut [f64]| out[0] = ebm_core::EnergyModel::energy(m, x);
     let mut long = start_chains(&m, &s, &config, &Init::Uniform).unwrap();
-    let full = advance(&m, &s, beta, &mut long, 50, 1, 1, &obs);
+    let full = advance(&m, &s, beta, &mut long, rec(50), &obs);
     let mut first = start_chains(&m, &s, &config, &Init::Uniform).unwrap();
-    let a = advance(&m, &s, beta, &mut first, 20, 1, 1, &obs);
+    let a = advance(&m, &s, beta, &mut first, rec(20), &obs);
     // "checkpoint": keep only states and stream positions, rebuild everything else
     let saved: Vec<_> = first
         .chains
@@ -81,7 +82,7 @@ fn continuing_from_saved_stream_positions_equals_one_long_run() {
         chains: saved.iter().map(|(x, _)| s.start(&m, x).unwrap()).collect(),
         rngs: saved.iter().map(|(_, p)| ebm_core::ChainRng::from_position(*p)).collect(),
     };
-    let b = advance(&m, &s, beta, &mut resumed, 30, 1, 1, &obs);
+    let b = advance(&m, &s, beta, &mut resumed, rec(30), &obs);
     for c in 0..3 {
         let mut joined = a.series(c, 0);
         joined.extend(b.series(c, 0));
@@ -136,7 +137,7 @@ fn tempering_reports_swap_rates_and_round_trips() {
     let m = model();
     let pt = ParallelTempering::new(Metropolis::random_scan(), Ladder::geometric(5, 0.1).unwrap());
     let mut rng = Seed(2).stream(Purpose::SAMPLING, 0);
-    let mut c = pt.start(&m, &vec![1; 12]).unwrap();
+    let mut c = pt.start(&m, &[1; 12]).unwrap();
     for _ in 0..4000 {
         pt.sweep(&m, &mut c, Beta::new(2.0).unwrap(), &mut rng);
     }
@@ -155,7 +156,7 @@ fn ladder_adaptation_evens_out_swap_rates() {
         let pt =
             ParallelTempering::new(Metropolis::random_scan(), ladder.clone()).adapt_during(adapt);
         let mut rng = Seed(3).stream(Purpose::SAMPLING, 0);
-        let mut c = pt.start(&m, &vec![1; 12]).unwrap();
+        let mut c = pt.start(&m, &[1; 12]).unwrap();
         for _ in 0..adapt + 3000 {
             pt.sweep(&m, &mut c, Beta::new(3.0).unwrap(), &mut rng);
         }
@@ -176,7 +177,7 @@ fn annealing_finds_the_ground_state_of_a_small_model() {
         sweeps_per_step: 20,
     };
     let mut rng = Seed(6).stream(Purpose::SAMPLING, 0);
-    let mut c = Sampler::<Dense>::start(&anneal.sampler, &m, &vec![1; 12]).unwrap();
+    let mut c = Sampler::<Dense>::start(&anneal.sampler, &m, &[1; 12]).unwrap();
     let (best, x) = anneal.run(&m, &mut c, &mut rng);
     assert!((best - exact_min).abs() < 1e-12, "{best} vs {exact_min}");
     assert!((ebm_core::EnergyModel::energy(&m, &x) - best).abs() < 1e-12);
