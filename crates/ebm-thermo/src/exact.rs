@@ -92,26 +92,29 @@ struct Stats {
 impl Stats {
     const EMPTY: Stats = Stats { e_ref: f64::INFINITY, w: 0.0, mean: 0.0, m2: 0.0 };
 
-    /// Two-pass statistics of a chunk, relative to its lowest energy.
-    fn of_chunk(beta: f64, energies: &[f64]) -> Stats {
-        let e_ref = energies.iter().copied().fold(f64::INFINITY, f64::min);
+    /// Two-pass statistics of a chunk, relative to its lowest energy; `weights`
+    /// is scratch space (one `exp` per state).
+    fn of_chunk(beta: f64, energies: &[f64], weights: &mut Vec<f64>) -> Stats {
         if energies.is_empty() {
             return Stats::EMPTY;
         }
+        let e_ref = energies.iter().copied().fold(f64::INFINITY, f64::min);
+        weights.clear();
+        weights.extend(energies.iter().map(|&e| (-beta * (e - e_ref)).exp()));
         let (mut w, mut s1) = (0.0, 0.0);
-        for &e in energies {
-            let d = e - e_ref;
-            let p = (-beta * d).exp();
+        for (&e, &p) in energies.iter().zip(weights.iter()) {
             w += p;
-            s1 += p * d;
+            s1 += p * (e - e_ref);
         }
         let mean = s1 / w;
-        let mut m2 = 0.0;
-        for &e in energies {
-            let d = e - e_ref;
-            let dev = d - mean;
-            m2 += (-beta * d).exp() * dev * dev;
-        }
+        let m2 = energies
+            .iter()
+            .zip(weights.iter())
+            .map(|(&e, &p)| {
+                let dev = (e - e_ref) - mean;
+                p * dev * dev
+            })
+            .sum();
         Stats { e_ref, w, mean, m2 }
     }
 
@@ -182,15 +185,16 @@ where
 fn task_stats<M: BinaryModel + ?Sized>(model: &M, n: usize, beta: f64, k0: u64, len: u64) -> Stats {
     let mut x = vec![0i8; n];
     let mut buf = Vec::with_capacity(CHUNK);
+    let mut weights = Vec::with_capacity(CHUNK);
     let mut stats = Stats::EMPTY;
     walk(model, n, k0, len, &mut x, |_, _, e| {
         buf.push(e);
         if buf.len() == CHUNK {
-            stats = stats.merge(Stats::of_chunk(beta, &buf), beta);
+            stats = stats.merge(Stats::of_chunk(beta, &buf, &mut weights), beta);
             buf.clear();
         }
     });
-    stats.merge(Stats::of_chunk(beta, &buf), beta)
+    stats.merge(Stats::of_chunk(beta, &buf, &mut weights), beta)
 }
 
 /// Energy statistics over all states, reduced in task order.
