@@ -3,7 +3,7 @@
 //! bond counting; observables; typed errors on bad input.
 
 use ebm_core::{Beta, BinaryModel, Domain, EnergyModel, Error, LogLinear, Seed};
-use ebm_models::ising::{Boundary, Disorder, Ising, Lattice};
+use ebm_models::ising::{Boundary, Disorder, Ising, Lattice, UniformIsing};
 use ebm_testkit::toy::Dense;
 use ebm_testkit::{check_blocks, check_flip_deltas, check_log_linear, strategies};
 use ebm_thermo::exact;
@@ -245,6 +245,34 @@ proptest! {
         for i in 0..n {
             prop_assert_eq!(phi[e + i], f64::from(s[i]));
         }
+    }
+
+    /// The two-parameter view: conformance, E = −(J·bond sum + h·total spin),
+    /// and set_params reaches the underlying couplings.
+    #[test]
+    fn uniform_view_conforms(
+        (((dims, periodic), j, h), code, j2, h2) in
+            ((lattice_shape(), -2.0..2.0f64, -2.0..2.0f64), any::<u64>(), -2.0..2.0f64, -2.0..2.0f64)
+    ) {
+        let mut m = UniformIsing::new(Ising::lattice(&dims, periodic, j, h).unwrap()).unwrap();
+        let n = m.n_units();
+        let s: Vec<i8> = (0..n).map(|i| if (code >> (i % 64)) & 1 == 1 { 1 } else { -1 }).collect();
+        // without bonds (a single open site) J is reported as 0
+        let j0 = if m.model().n_edges() == 0 { 0.0 } else { j };
+        prop_assert_eq!(m.params(), &[j0, h][..]);
+        let mut phi = [0.0; 2];
+        m.add_statistics(&s, 1.0, &mut phi);
+        let bonds: i64 = reference_bonds(&dims, periodic).iter().map(|&(a, b)| i64::from(s[a] * s[b])).sum();
+        prop_assert_eq!(phi, [bonds as f64, s.iter().map(|&x| f64::from(x)).sum::<f64>()]);
+        check_flip_deltas(&m, &s, TOL).map_err(|v| TestCaseError::fail(v.to_string()))?;
+        check_blocks(&m, &s, TOL).map_err(|v| TestCaseError::fail(v.to_string()))?;
+        check_log_linear(&mut m, &s, TOL).map_err(|v| TestCaseError::fail(v.to_string()))?;
+        m.set_params(&[j2, h2]).unwrap();
+        prop_assert_eq!(m.model().uniform_couplings(), Some((if m.model().n_edges() == 0 { 0.0 } else { j2 }, h2)));
+        let e = reference_energy(&dims, periodic, j2, h2, &s);
+        prop_assert!(close_rel(m.energy(&s), e, TOL));
+        check_flip_deltas(&m, &s, TOL).map_err(|v| TestCaseError::fail(v.to_string()))?;
+        check_log_linear(&mut m, &s, TOL).map_err(|v| TestCaseError::fail(v.to_string()))?;
     }
 
     /// local_field, neighbour_sum and flip_delta agree; set_params refreshes
@@ -590,6 +618,18 @@ fn bad_input_returns_typed_errors() {
         Ising::chain(3, Open, 1.0, 0.0).unwrap().with_fields(&[0.0; 4]),
         Err(Error::ShapeMismatch { what: "fields", expected: 3, found: 4 })
     );
+
+    // the uniform view needs uniform couplings and fields
+    let glass = Ising::spin_glass_pm(&[3, 3], true, 1.0, Seed(0)).unwrap();
+    assert!(matches!(
+        UniformIsing::new(glass),
+        Err(Error::InvalidParameter { name: "coupling spread", value: 2.0, .. })
+    ));
+    let rf = Ising::chain(3, true, 1.0, 0.0).unwrap().with_fields(&[0.0, 0.5, 0.0]).unwrap();
+    assert!(matches!(
+        UniformIsing::new(rf),
+        Err(Error::InvalidParameter { name: "field spread", value: 0.5, .. })
+    ));
 
     // set_params: wrong length or non-finite leaves the model unchanged
     let mut m = Ising::square(3, 3, true, 1.0, 0.2).unwrap();

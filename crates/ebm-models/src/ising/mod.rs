@@ -36,11 +36,14 @@
 //! so `E = −⟨θ, φ(s)⟩` exactly. Edge order is the order given to
 //! [`Ising::from_edges`], and for lattices the order of [`Lattice`]'s bonds:
 //! sites in index order, and for each site the axes in order, the bond to its
-//! `+1` neighbour (wrapping if periodic).
+//! `+1` neighbour (wrapping if periodic). [`UniformIsing`] is the two-parameter
+//! view θ = `[J, h]` of a uniform model.
 
 mod lattice;
+mod uniform;
 
 pub use lattice::{Boundary, Lattice, MAX_SITES};
+pub use uniform::UniformIsing;
 
 use ebm_core::{
     BinaryModel, Blocks, Domain, EnergyModel, Error, LogLinear, Purpose, Result, Seed,
