@@ -34,6 +34,15 @@ pub enum Error {
         /// Index (parameter, unit or training step) where it was found.
         index: usize,
     },
+    /// Training produced a non-finite gradient or parameter and stopped.
+    Diverged {
+        /// `"gradient"` or `"parameters"`.
+        what: &'static str,
+        /// The training step (0-based) whose update failed.
+        step: u64,
+        /// The first non-finite component.
+        index: usize,
+    },
     /// Exact enumeration was asked for a model with too many units.
     TooManyUnits {
         /// The model's number of units.
@@ -91,6 +100,9 @@ impl fmt::Display for Error {
             }
             Error::NonFinite { what, index } => {
                 write!(f, "non-finite value in {what} at index {index}")
+            }
+            Error::Diverged { what, step, index } => {
+                write!(f, "training diverged at step {step}: non-finite {what} component {index}")
             }
             Error::TooManyUnits { n_units, max } => {
                 write!(f, "too many units: {n_units} (at most {max} supported here)")

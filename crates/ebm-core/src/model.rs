@@ -109,6 +109,19 @@ pub trait BinaryModel: EnergyModel {
         }
     }
 
+    /// The flip deltas of the units of `block` for each of several
+    /// configurations: `xs` holds rows of `n_units()` values, and row r's deltas
+    /// go to `out[r * block.len()..(r + 1) * block.len()]`.
+    ///
+    /// The default calls [`BinaryModel::block_deltas`] row by row; models with
+    /// matrix structure (the RBM) override it with one GEMM for the batch.
+    fn block_deltas_batch(&self, xs: &[i8], block: &[usize], out: &mut [f64]) {
+        let (n, w) = (self.n_units().max(1), block.len().max(1));
+        for (x, o) in xs.chunks_exact(n).zip(out.chunks_exact_mut(w)) {
+            self.block_deltas(x, block, o);
+        }
+    }
+
     /// A partition of the units into independent sets, for block Gibbs.
     ///
     /// The default, singletons, is valid for every model.
@@ -166,6 +179,14 @@ pub trait LogLinear: BinaryModel {
     /// Number of parameters, `params().len()`.
     fn n_params(&self) -> usize {
         self.params().len()
+    }
+
+    /// Number of pairwise parameters: by convention θ lists couplings first
+    /// (`θ[..n_couplings()]`) and biases/fields after; optimizers apply weight
+    /// decay to the couplings only. The default counts every parameter as a
+    /// coupling.
+    fn n_couplings(&self) -> usize {
+        self.n_params()
     }
 
     /// Replaces θ. Errors on a wrong length or a non-finite value, leaving the

@@ -88,6 +88,22 @@ pub trait Sampler<M: BinaryModel + ?Sized>: Sync {
         beta: Beta,
         rng: &mut R,
     );
+
+    /// One sweep of each chain, chain r drawing from `rngs[r]`; equivalent to
+    /// calling [`Sampler::sweep`] on each pair in turn (and bit-identical to it).
+    /// Samplers override it to batch the model's work across chains (block
+    /// Gibbs on an RBM: one GEMM per layer for the whole batch).
+    fn sweep_batch<R: rand_core::Rng>(
+        &self,
+        model: &M,
+        chains: &mut [Self::Chain],
+        beta: Beta,
+        rngs: &mut [R],
+    ) {
+        for (c, r) in chains.iter_mut().zip(rngs.iter_mut()) {
+            self.sweep(model, c, beta, r);
+        }
+    }
 }
 
 /// A learning rule: one parameter update of a [`LogLinear`] model from a

@@ -71,3 +71,40 @@ pub(crate) fn check_clamp(clamp: &Option<Clamp>, n_units: usize) -> Result<()> {
 pub(crate) fn is_free(clamp: &Option<Clamp>, i: usize) -> bool {
     clamp.as_ref().is_none_or(|c| !c.is_fixed(i))
 }
+
+/// Samplers that can be given a clamp: trainers use it to build the clamped
+/// sampler of a positive phase from the user's sampler.
+pub trait WithClamp: Sized {
+    /// The same sampler with the units of `clamp` fixed (replacing any clamp).
+    fn with_clamp(self, clamp: Clamp) -> Self;
+}
+
+impl WithClamp for crate::Gibbs {
+    fn with_clamp(self, clamp: Clamp) -> Self {
+        crate::Gibbs::with_clamp(self, clamp)
+    }
+}
+
+impl WithClamp for crate::Metropolis {
+    fn with_clamp(self, clamp: Clamp) -> Self {
+        crate::Metropolis::with_clamp(self, clamp)
+    }
+}
+
+impl<S: WithClamp> WithClamp for crate::ParallelTempering<S> {
+    fn with_clamp(self, clamp: Clamp) -> Self {
+        self.map_inner(|s| s.with_clamp(clamp))
+    }
+}
+
+impl WithClamp for crate::AnySampler {
+    fn with_clamp(self, clamp: Clamp) -> Self {
+        use crate::AnySampler as A;
+        match self {
+            A::Gibbs(s) => A::Gibbs(s.with_clamp(clamp)),
+            A::Metropolis(s) => A::Metropolis(s.with_clamp(clamp)),
+            A::TemperingGibbs(s) => A::TemperingGibbs(WithClamp::with_clamp(s, clamp)),
+            A::TemperingMetropolis(s) => A::TemperingMetropolis(WithClamp::with_clamp(s, clamp)),
+        }
+    }
+}

@@ -33,7 +33,7 @@ pub use any::{AnyChain, AnySampler};
 pub use chains::{
     ChainsConfig, Init, Recording, Running, Traces, advance, run_chains, start_chains,
 };
-pub use clamp::Clamp;
+pub use clamp::{Clamp, WithClamp};
 pub use gibbs::{Gibbs, Scan, SiteChain};
 pub use metropolis::Metropolis;
 pub use tempering::{Ladder, ParallelTempering, TemperingChain};

@@ -194,6 +194,15 @@ impl<S> ParallelTempering<S> {
     pub fn inner(&self) -> &S {
         &self.inner
     }
+
+    /// The same tempering with the inner sampler transformed by `f`.
+    pub fn map_inner<T>(self, f: impl FnOnce(S) -> T) -> ParallelTempering<T> {
+        ParallelTempering {
+            inner: f(self.inner),
+            ladder: self.ladder,
+            adapt_sweeps: self.adapt_sweeps,
+        }
+    }
 }
 
 /// Re-spaces `fractions` in log β so that pairs with low swap rates get

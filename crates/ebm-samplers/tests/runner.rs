@@ -182,3 +182,25 @@ fn annealing_finds_the_ground_state_of_a_small_model() {
     assert!((best - exact_min).abs() < 1e-12, "{best} vs {exact_min}");
     assert!((ebm_core::EnergyModel::energy(&m, &x) - best).abs() < 1e-12);
 }
+
+#[test]
+fn batched_block_gibbs_equals_sweeping_chains_one_by_one() {
+    let m = model();
+    let gibbs = Gibbs::block().with_clamp(Clamp::new((0..12).map(|i| i % 5 == 0).collect()));
+    let starts: Vec<Vec<i8>> = (0..6)
+        .map(|c| (0..12).map(|i| if (i * 7 + c) % 3 == 0 { 1 } else { -1 }).collect())
+        .collect();
+    let mut one: Vec<_> =
+        starts.iter().map(|x| Sampler::<Dense>::start(&gibbs, &m, x).unwrap()).collect();
+    let mut batch = one.clone();
+    let mut rngs_one: Vec<_> = (0..6).map(|c| Seed(1).stream(Purpose::SAMPLING, c)).collect();
+    let mut rngs_batch = rngs_one.clone();
+    for _ in 0..25 {
+        for (c, r) in one.iter_mut().zip(rngs_one.iter_mut()) {
+            gibbs.sweep(&m, c, Beta::new(0.9).unwrap(), r);
+        }
+        gibbs.sweep_batch(&m, &mut batch, Beta::new(0.9).unwrap(), &mut rngs_batch);
+    }
+    assert_eq!(one, batch);
+    assert_eq!(rngs_one, rngs_batch);
+}

@@ -6,7 +6,8 @@
 //! C = β² Var(E), the exact distribution and the moments ⟨x_i⟩, ⟨x_i x_j⟩.
 //! These are the oracle every sampler, trainer and estimator of ebm is tested
 //! against. [`diagnostics`] turns Markov-chain traces into honest error bars
-//! (τ_int with Sokal's window, ESS, split-R̂).
+//! (τ_int with Sokal's window, ESS, split-R̂). [`likelihood`] gives exact
+//! log-likelihoods and gradients of small latent-variable models.
 //!
 //! Depends on `ebm-core` and `rayon` only.
 //!
@@ -15,8 +16,13 @@
 
 pub mod diagnostics;
 pub mod exact;
+pub mod likelihood;
 
 pub use diagnostics::{Estimate, estimate, split_r_hat, tau_int};
+pub use likelihood::{
+    exact_data_statistics, exact_log_likelihood, exact_log_likelihood_gradient,
+    exact_model_statistics, log_marginal,
+};
 
 pub use exact::{
     ExactDistribution, MAX_DISTRIBUTION_UNITS, MAX_EXACT_UNITS, Moments, Thermo, exact,

@@ -1,0 +1,207 @@
+//! Checkpoints: parameters, optimizer state, persistent chains and stream
+//! positions, written atomically; resuming continues bit-identically.
+//!
+//! Format (little-endian): the magic `EBMCKPT1`, then `step: u64`, the
+//! parameter vector, the optimizer's first and second moments (each a `u64`
+//! length and that many `f64`), the number of chains and units (`u64` each),
+//! the chain states (`i8` each), and per chain the stream position (32-byte
+//! key, `u64` stream, `u128` word offset).
+//!
+//! Persistent chains are saved as their states; a chain whose sampler keeps
+//! more than its state (parallel tempering's replicas) restarts those extras
+//! from the saved state, so its resume is valid but not bit-identical.
+
+use crate::optim::OptimizerState;
+use crate::trainer::TrainState;
+use ebm_core::{Chain, ChainRng, Error, LogLinear, Result, RngPosition, Sampler};
+use std::io::Write;
+use std::path::Path;
+
+const MAGIC: &[u8; 8] = b"EBMCKPT1";
+
+/// Everything needed to resume training, in plain data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkpoint {
+    /// Steps taken.
+    pub step: u64,
+    /// The model's parameters θ.
+    pub params: Vec<f64>,
+    /// The optimizer's moments.
+    pub optimizer: OptimizerState,
+    /// Persistent chain states.
+    pub chain_states: Vec<Vec<i8>>,
+    /// Their stream positions.
+    pub rng_positions: Vec<RngPosition>,
+}
+
+impl Checkpoint {
+    /// Captures the model and training state.
+    pub fn capture<M: LogLinear + ?Sized, C: Chain>(model: &M, state: &TrainState<C>) -> Self {
+        Checkpoint {
+            step: state.step,
+            params: model.params().to_vec(),
+            optimizer: state.optimizer.clone(),
+            chain_states: state.chains.iter().map(|c| c.state().to_vec()).collect(),
+            rng_positions: state.rngs.iter().map(|r| r.position()).collect(),
+        }
+    }
+
+    /// Restores the model's parameters and rebuilds the training state with
+    /// `sampler` (the one used for training).
+    pub fn restore<M, S>(&self, model: &mut M, sampler: &S) -> Result<TrainState<S::Chain>>
+    where
+        M: LogLinear + ?Sized,
+        S: Sampler<M>,
+    {
+        model.set_params(&self.params)?;
+        ebm_core::check_len("optimizer moments", self.params.len(), self.optimizer.first.len())?;
+        let chains = self
+            .chain_states
+            .iter()
+            .map(|x| sampler.start(model, x))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(TrainState {
+            step: self.step,
+            optimizer: self.optimizer.clone(),
+            chains,
+            rngs: self.rng_positions.iter().map(|p| ChainRng::from_position(*p)).collect(),
+        })
+    }
+
+    /// The checkpoint as bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(MAGIC);
+        b.extend_from_slice(&self.step.to_le_bytes());
+        for v in [&self.params, &self.optimizer.first, &self.optimizer.second] {
+            b.extend_from_slice(&(v.len() as u64).to_le_bytes());
+            v.iter().for_each(|x| b.extend_from_slice(&x.to_le_bytes()));
+        }
+        b.extend_from_slice(&self.optimizer.step.to_le_bytes());
+        let n = self.chain_states.first().map_or(0, |c| c.len());
+        b.extend_from_slice(&(self.chain_states.len() as u64).to_le_bytes());
+        b.extend_from_slice(&(n as u64).to_le_bytes());
+        for c in &self.chain_states {
+            b.extend(c.iter().map(|&x| x as u8));
+        }
+        b.extend_from_slice(&(self.rng_positions.len() as u64).to_le_bytes());
+        for p in &self.rng_positions {
+            b.extend_from_slice(&p.key);
+            b.extend_from_slice(&p.stream.to_le_bytes());
+            b.extend_from_slice(&p.word_pos.to_le_bytes());
+        }
+        b
+    }
+
+    /// Parses bytes written by [`Checkpoint::to_bytes`]; a bad magic number,
+    /// truncation or trailing bytes give [`Error::Format`] with the offset.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader { bytes, pos: 0 };
+        if r.take(8)? != MAGIC {
+            return Err(Error::Format {
+                what: "checkpoint".into(),
+                offset: 0,
+                reason: "bad magic number (not an ebm checkpoint)".into(),
+            });
+        }
+        let step = r.u64()?;
+        let params = r.f64s()?;
+        let first = r.f64s()?;
+        let second = r.f64s()?;
+        let opt_step = r.u64()?;
+        let n_chains = r.len()?;
+        let n = r.len()?;
+        let mut chain_states = Vec::with_capacity(n_chains.min(1 << 20));
+        for _ in 0..n_chains {
+            chain_states.push(r.take(n)?.iter().map(|&x| x as i8).collect());
+        }
+        let n_rngs = r.len()?;
+        let mut rng_positions = Vec::with_capacity(n_rngs.min(1 << 20));
+        for _ in 0..n_rngs {
+            let key: [u8; 32] = r.take(32)?.try_into().map_err(|_| r.err("key"))?;
+            let stream = r.u64()?;
+            let word_pos =
+                u128::from_le_bytes(r.take(16)?.try_into().map_err(|_| r.err("word position"))?);
+            rng_positions.push(RngPosition { key, stream, word_pos });
+        }
+        if r.pos != bytes.len() {
+            return Err(r.err("trailing bytes after the last section"));
+        }
+        Ok(Checkpoint {
+            step,
+            params,
+            optimizer: OptimizerState { step: opt_step, first, second },
+            chain_states,
+            rng_positions,
+        })
+    }
+
+    /// Writes the checkpoint atomically: to `path.tmp`, synced, then renamed
+    /// over `path`; a crash leaves the previous file intact.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        write_atomic(path, &self.to_bytes())
+    }
+
+    /// Reads a checkpoint file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+        Checkpoint::from_bytes(&bytes)
+    }
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> Error {
+    Error::Io { path: path.display().to_string(), message: e.to_string() }
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io_error(path, e)
+    })
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn err(&self, reason: &str) -> Error {
+        Error::Format { what: "checkpoint".into(), offset: self.pos as u64, reason: reason.into() }
+    }
+    fn take(&mut self, n: usize) -> Result<&[u8]> {
+        if self.bytes.len() - self.pos < n {
+            return Err(self.err("truncated"));
+        }
+        let s = &self.bytes[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+    fn u64(&mut self) -> Result<u64> {
+        let b = self.take(8)?;
+        Ok(u64::from_le_bytes(b.try_into().expect("8 bytes")))
+    }
+    /// A length that must fit in the remaining bytes (guards huge allocations).
+    fn len(&mut self) -> Result<usize> {
+        let n = self.u64()?;
+        if n > (self.bytes.len() - self.pos) as u64 {
+            return Err(self.err("a length exceeds the file size (truncated or corrupt)"));
+        }
+        Ok(n as usize)
+    }
+    fn f64s(&mut self) -> Result<Vec<f64>> {
+        let n = self.len()?;
+        let b = self.take(8 * n)?;
+        Ok(b.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect())
+    }
+}

@@ -1,0 +1,29 @@
+//! # ebm-train: learning
+//!
+//! Trainers move a log-linear model's equilibrium toward data along
+//! `∂ ln p(v)/∂θ = β(⟨φ⟩_data − ⟨φ⟩_model)`, generic over every `LogLinear`
+//! model and every `Sampler`:
+//!
+//! - [`Cd`] (CD-k): negative chains start at the batch and run k sweeps.
+//! - [`Pcd`]: persistent chains survive across steps; with a
+//!   parallel-tempering sampler this is tempered persistent training.
+//! - [`ExactAscent`]: exact expectations by enumeration, the reference.
+//!
+//! The data term is `E[φ | v]` in closed form when the model has one (the
+//! RBM's hidden means), otherwise sampled with the visible units clamped (a BM
+//! with hidden units). [`optim`] holds SGD with momentum and weight decay,
+//! Adam and schedules; [`batch`] seeded mini-batches; [`checkpoint`] atomic,
+//! bit-exact resumable checkpoints. The user's own loop drives training.
+//!
+//! Depends on `ebm-core`, `ebm-samplers`, `ebm-thermo` and `rayon`.
+#![deny(missing_docs)]
+
+pub mod batch;
+pub mod checkpoint;
+pub mod optim;
+mod trainer;
+
+pub use batch::{Batches, epoch_order};
+pub use checkpoint::{Checkpoint, write_atomic};
+pub use optim::{LearningRate, Momentum, Optimizer, OptimizerState, clip_norm};
+pub use trainer::{CHAIN_CHUNK, Cd, ExactAscent, Learning, Pcd, StepReport, TrainState};

@@ -1,0 +1,409 @@
+//! Contrastive divergence (CD-k), persistent CD, and exact-gradient ascent.
+
+use crate::optim::{Optimizer, OptimizerState, clip_norm};
+use ebm_core::{
+    Beta, Chain, ChainRng, Error, LogLinear, Purpose, Result, Sampler, Seed, Trainer, check_len,
+};
+use ebm_samplers::{Clamp, WithClamp};
+use rayon::prelude::*;
+use std::time::Instant;
+
+/// Chains advanced together by one `sweep_batch` call: a constant, so results
+/// do not depend on the number of threads.
+pub const CHAIN_CHUNK: usize = 64;
+
+/// What every trainer shares: the update rule and the experiment's constants.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Learning {
+    /// The update rule.
+    pub optimizer: Optimizer,
+    /// The inverse temperature of the model being trained (1 in machine learning).
+    pub beta: Beta,
+    /// The master seed of every training stream.
+    pub seed: Seed,
+    /// Clip the gradient to this Euclidean norm, if set.
+    pub clip_norm: Option<f64>,
+    /// Sweeps of the clamped sampler in a sampled positive phase (latent
+    /// models without closed-form `E[φ | v]`, such as a BM with hidden units).
+    pub positive_sweeps: usize,
+}
+
+impl Learning {
+    /// `optimizer` at β = 1 with `seed`, no clipping, 10 positive sweeps.
+    pub fn new(optimizer: Optimizer, seed: Seed) -> Self {
+        Learning { optimizer, beta: Beta::ONE, seed, clip_norm: None, positive_sweeps: 10 }
+    }
+}
+
+/// The moving parts of training: everything a checkpoint must save besides
+/// the model's parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainState<C> {
+    /// Steps taken.
+    pub step: u64,
+    /// The optimizer's moments.
+    pub optimizer: OptimizerState,
+    /// Persistent chains (PCD; empty for CD).
+    pub chains: Vec<C>,
+    /// Their random streams.
+    pub rngs: Vec<ChainRng>,
+}
+
+/// What one step reports.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepReport {
+    /// The step's number (1-based: the number of updates applied so far).
+    pub step: u64,
+    /// Euclidean norm of the gradient before clipping.
+    pub grad_norm: f64,
+    /// Mean acceptance rate of the negative chains, if their sampler counts one.
+    pub acceptance_rate: Option<f64>,
+    /// Wall time of the step in seconds.
+    pub seconds: f64,
+}
+
+/// Stream index spaces, so CD rows, positive-phase rows and persistent chains
+/// never share a stream.
+const CD_SPACE: u64 = 1 << 40;
+const POSITIVE_SPACE: u64 = 2 << 40;
+
+fn row_streams(seed: Seed, space: u64, step: u64, rows: usize) -> Vec<ChainRng> {
+    (0..rows as u64).map(|r| seed.stream(Purpose::TRAINING, space + (step << 20) + r)).collect()
+}
+
+fn sweep_all<M, S>(
+    model: &M,
+    sampler: &S,
+    chains: &mut [S::Chain],
+    rngs: &mut [ChainRng],
+    beta: Beta,
+    sweeps: usize,
+) where
+    M: LogLinear + ?Sized,
+    S: Sampler<M>,
+{
+    chains.par_chunks_mut(CHAIN_CHUNK).zip(rngs.par_chunks_mut(CHAIN_CHUNK)).for_each(|(c, r)| {
+        for _ in 0..sweeps {
+            sampler.sweep_batch(model, c, beta, r);
+        }
+    });
+}
+
+/// Validates a batch: whole rows of `n_visible()` values in the model's domain.
+fn check_batch<M: LogLinear + ?Sized>(model: &M, batch: &[i8]) -> Result<usize> {
+    let nv = model.n_visible();
+    if batch.is_empty() || nv == 0 || !batch.len().is_multiple_of(nv) {
+        return Err(Error::ShapeMismatch {
+            what: "batch (whole rows of n_visible values)",
+            expected: nv * (batch.len() / nv.max(1)).max(1),
+            found: batch.len(),
+        });
+    }
+    model.domain().validate(batch)?;
+    Ok(batch.len() / nv)
+}
+
+/// Chains whose visible units are the rows of `batch`; hidden units start low
+/// and, if there are any, are drawn by `hidden_sweeps` sweeps of `sampler`
+/// with the visible units clamped.
+fn chains_at_data<M, S>(
+    model: &M,
+    sampler: &S,
+    batch: &[i8],
+    rngs: &mut [ChainRng],
+    beta: Beta,
+    hidden_sweeps: usize,
+) -> Result<Vec<S::Chain>>
+where
+    M: LogLinear + ?Sized,
+    S: Sampler<M> + WithClamp + Clone,
+{
+    let (n, nv) = (model.n_units(), model.n_visible());
+    let low = model.domain().low();
+    if nv == n {
+        return batch.chunks_exact(nv).map(|v| sampler.start(model, v)).collect();
+    }
+    let clamped = sampler.clone().with_clamp(Clamp::first(nv, n));
+    let mut x = vec![low; n];
+    let mut chains = batch
+        .chunks_exact(nv)
+        .map(|v| {
+            x[..nv].copy_from_slice(v);
+            clamped.start(model, &x)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    sweep_all(model, &clamped, &mut chains, rngs, beta, hidden_sweeps);
+    // re-start unclamped chains at the clamped chains' states
+    chains.iter().map(|c| sampler.start(model, c.state())).collect()
+}
+
+/// `out += (1/m) Σ_c E[φ | v_c]` over chain states, Rao–Blackwellised over the
+/// hidden units when the model has a closed form (one batched call), sampled
+/// φ otherwise.
+fn add_chain_statistics<M: LogLinear + ?Sized, C: Chain>(
+    model: &M,
+    chains: &[C],
+    beta: Beta,
+    out: &mut [f64],
+) {
+    let nv = model.n_visible();
+    let w = 1.0 / chains.len() as f64;
+    let visible: Vec<i8> = chains.iter().flat_map(|c| c.state()[..nv].iter().copied()).collect();
+    if !model.add_data_statistics_batch(&visible, beta, w, out) {
+        for c in chains {
+            model.add_statistics(c.state(), w, out);
+        }
+    }
+}
+
+/// The data term `⟨φ⟩_data` (closed form, or clamped sampling).
+fn positive_statistics<M, S>(
+    model: &M,
+    sampler: &S,
+    learning: &Learning,
+    step: u64,
+    batch: &[i8],
+    rows: usize,
+) -> Result<Vec<f64>>
+where
+    M: LogLinear + ?Sized,
+    S: Sampler<M> + WithClamp + Clone,
+{
+    let mut pos = vec![0.0; model.n_params()];
+    if !model.add_data_statistics_batch(batch, learning.beta, 1.0 / rows as f64, &mut pos) {
+        pos.iter_mut().for_each(|p| *p = 0.0);
+        let mut rngs = row_streams(learning.seed, POSITIVE_SPACE, step, rows);
+        let chains = chains_at_data(
+            model,
+            sampler,
+            batch,
+            &mut rngs,
+            learning.beta,
+            learning.positive_sweeps,
+        )?;
+        let w = 1.0 / rows as f64;
+        for c in &chains {
+            model.add_statistics(c.state(), w, &mut pos);
+        }
+    }
+    Ok(pos)
+}
+
+/// `θ ← update(θ, β(pos − neg))`, with the checks every trainer needs.
+fn apply_gradient<M: LogLinear + ?Sized>(
+    model: &mut M,
+    learning: &Learning,
+    opt: &mut OptimizerState,
+    pos: &[f64],
+    neg: &[f64],
+) -> Result<f64> {
+    let step = opt.step;
+    let b = learning.beta.value();
+    let mut grad: Vec<f64> = pos.iter().zip(neg).map(|(p, q)| b * (p - q)).collect();
+    if let Some(k) = grad.iter().position(|g| !g.is_finite()) {
+        return Err(Error::Diverged { what: "gradient", step, index: k });
+    }
+    let norm = match learning.clip_norm {
+        Some(max) => clip_norm(&mut grad, max),
+        None => grad.iter().map(|g| g * g).sum::<f64>().sqrt(),
+    };
+    let mut theta = model.params().to_vec();
+    learning.optimizer.apply(opt, &mut theta, &grad, model.n_couplings());
+    if let Some(k) = theta.iter().position(|t| !t.is_finite()) {
+        return Err(Error::Diverged { what: "parameters", step, index: k });
+    }
+    model.set_params(&theta)?;
+    Ok(norm)
+}
+
+fn mean_acceptance<C: Chain>(chains: &[C]) -> Option<f64> {
+    let r: Vec<f64> = chains.iter().filter_map(|c| c.acceptance_rate()).collect();
+    (!r.is_empty()).then(|| r.iter().sum::<f64>() / r.len() as f64)
+}
+
+/// CD-k: negative chains start at the batch (hidden units drawn given the
+/// data) and run k sweeps of the sampler.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cd<S> {
+    /// Sweeps of the negative chains (k ≥ 1).
+    pub k: usize,
+    /// The negative-phase sampler (block Gibbs for an RBM is the classic CD).
+    pub sampler: S,
+    /// Optimizer, β, seed.
+    pub learning: Learning,
+}
+
+impl<S> Cd<S> {
+    /// A fresh training state for `model` (CD keeps no chains between steps).
+    pub fn init<M: LogLinear + ?Sized>(
+        &self,
+        model: &M,
+    ) -> Result<TrainState<ebm_samplers::SiteChain>> {
+        self.learning.optimizer.validate()?;
+        if self.k == 0 {
+            return Err(Error::InvalidParameter { name: "k", value: 0.0, expected: "≥ 1" });
+        }
+        Ok(TrainState {
+            step: 0,
+            optimizer: self.learning.optimizer.state(model.n_params()),
+            chains: Vec::new(),
+            rngs: Vec::new(),
+        })
+    }
+}
+
+impl<M, S> Trainer<M> for Cd<S>
+where
+    M: LogLinear + ?Sized,
+    S: Sampler<M> + WithClamp + Clone,
+{
+    type State = TrainState<ebm_samplers::SiteChain>;
+    type Report = StepReport;
+
+    fn step(&self, model: &mut M, state: &mut Self::State, batch: &[i8]) -> Result<StepReport> {
+        let t0 = Instant::now();
+        let rows = check_batch(model, batch)?;
+        check_len("optimizer state", model.n_params(), state.optimizer.first.len())?;
+        let step = state.optimizer.step;
+        let l = &self.learning;
+        let pos = positive_statistics(&*model, &self.sampler, l, step, batch, rows)?;
+        let mut rngs = row_streams(l.seed, CD_SPACE, step, rows);
+        let mut chains = chains_at_data(&*model, &self.sampler, batch, &mut rngs, l.beta, 1)?;
+        sweep_all(&*model, &self.sampler, &mut chains, &mut rngs, l.beta, self.k);
+        let mut neg = vec![0.0; model.n_params()];
+        add_chain_statistics(&*model, &chains, l.beta, &mut neg);
+        let grad_norm = apply_gradient(model, l, &mut state.optimizer, &pos, &neg)?;
+        state.step = state.optimizer.step;
+        Ok(StepReport {
+            step: state.step,
+            grad_norm,
+            acceptance_rate: mean_acceptance(&chains),
+            seconds: t0.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+/// Persistent CD (Tieleman 2008): `n_chains` chains survive across steps, each
+/// moved k sweeps per step. With a parallel-tempering sampler this is tempered
+/// persistent training, with no special code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pcd<S> {
+    /// Number of persistent chains.
+    pub n_chains: usize,
+    /// Sweeps per step.
+    pub k: usize,
+    /// The negative-phase sampler.
+    pub sampler: S,
+    /// Optimizer, β, seed.
+    pub learning: Learning,
+}
+
+impl<S> Pcd<S> {
+    /// A fresh state: `n_chains` chains at uniformly random states, chain c on
+    /// stream (seed, TRAINING, c).
+    pub fn init<M>(&self, model: &M) -> Result<TrainState<S::Chain>>
+    where
+        M: LogLinear + ?Sized,
+        S: Sampler<M>,
+    {
+        self.learning.optimizer.validate()?;
+        if self.k == 0 || self.n_chains == 0 {
+            let (name, value) = if self.k == 0 { ("k", 0.0) } else { ("n_chains", 0.0) };
+            return Err(Error::InvalidParameter { name, value, expected: "≥ 1" });
+        }
+        let n = model.n_units();
+        let d = model.domain();
+        let mut rngs = Vec::with_capacity(self.n_chains);
+        let mut chains = Vec::with_capacity(self.n_chains);
+        for c in 0..self.n_chains as u64 {
+            let mut rng = self.learning.seed.stream(Purpose::TRAINING, c);
+            let mut words = vec![0u32; n.div_ceil(32)];
+            rng.fill_u32(&mut words);
+            let x: Vec<i8> =
+                (0..n).map(|i| d.value((words[i / 32] >> (i % 32)) & 1 == 1)).collect();
+            chains.push(self.sampler.start(model, &x)?);
+            rngs.push(rng);
+        }
+        Ok(TrainState {
+            step: 0,
+            optimizer: self.learning.optimizer.state(model.n_params()),
+            chains,
+            rngs,
+        })
+    }
+}
+
+impl<M, S> Trainer<M> for Pcd<S>
+where
+    M: LogLinear + ?Sized,
+    S: Sampler<M> + WithClamp + Clone,
+{
+    type State = TrainState<S::Chain>;
+    type Report = StepReport;
+
+    fn step(&self, model: &mut M, state: &mut Self::State, batch: &[i8]) -> Result<StepReport> {
+        let t0 = Instant::now();
+        let rows = check_batch(model, batch)?;
+        check_len("optimizer state", model.n_params(), state.optimizer.first.len())?;
+        check_len("persistent chains", state.chains.len(), state.rngs.len())?;
+        let step = state.optimizer.step;
+        let l = &self.learning;
+        let pos = positive_statistics(&*model, &self.sampler, l, step, batch, rows)?;
+        sweep_all(&*model, &self.sampler, &mut state.chains, &mut state.rngs, l.beta, self.k);
+        let mut neg = vec![0.0; model.n_params()];
+        add_chain_statistics(&*model, &state.chains, l.beta, &mut neg);
+        let grad_norm = apply_gradient(model, l, &mut state.optimizer, &pos, &neg)?;
+        state.step = state.optimizer.step;
+        Ok(StepReport {
+            step: state.step,
+            grad_norm,
+            acceptance_rate: mean_acceptance(&state.chains),
+            seconds: t0.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+/// Maximum likelihood with exact expectations (enumeration): the reference
+/// every sampled trainer approximates. For models of up to ~20 units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExactAscent {
+    /// Optimizer and β (the seed is unused: nothing is random).
+    pub learning: Learning,
+}
+
+impl ExactAscent {
+    /// A fresh state.
+    pub fn init<M: LogLinear + ?Sized>(
+        &self,
+        model: &M,
+    ) -> Result<TrainState<ebm_samplers::SiteChain>> {
+        self.learning.optimizer.validate()?;
+        Ok(TrainState {
+            step: 0,
+            optimizer: self.learning.optimizer.state(model.n_params()),
+            chains: Vec::new(),
+            rngs: Vec::new(),
+        })
+    }
+}
+
+impl<M: LogLinear + ?Sized> Trainer<M> for ExactAscent {
+    type State = TrainState<ebm_samplers::SiteChain>;
+    type Report = StepReport;
+
+    fn step(&self, model: &mut M, state: &mut Self::State, batch: &[i8]) -> Result<StepReport> {
+        let t0 = Instant::now();
+        check_batch(model, batch)?;
+        let l = &self.learning;
+        let pos = ebm_thermo::exact_data_statistics(&*model, batch, l.beta)?;
+        let neg = ebm_thermo::exact_model_statistics(&*model, l.beta)?;
+        let grad_norm = apply_gradient(model, l, &mut state.optimizer, &pos, &neg)?;
+        state.step = state.optimizer.step;
+        Ok(StepReport {
+            step: state.step,
+            grad_norm,
+            acceptance_rate: None,
+            seconds: t0.elapsed().as_secs_f64(),
+        })
+    }
+}
