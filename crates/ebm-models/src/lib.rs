@@ -15,4 +15,5 @@
 
 pub mod boltzmann;
 pub mod ising;
+mod linalg;
 pub mod rbm;
