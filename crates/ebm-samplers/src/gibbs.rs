@@ -17,8 +17,8 @@ pub enum Scan {
 }
 
 /// The chain of a single-site sampler: the configuration, a scratch buffer of
-/// block deltas, and move counters.
-#[derive(Debug, Clone, PartialEq)]
+/// block deltas, and move counters. Equality ignores the scratch buffer.
+#[derive(Debug, Clone)]
 pub struct SiteChain {
     pub(crate) x: Vec<i8>,
     pub(crate) deltas: Vec<f64>,
@@ -57,6 +57,15 @@ impl SiteChain {
     pub fn reset_counters(&mut self) {
         self.proposed = 0;
         self.accepted = 0;
+    }
+}
+
+impl PartialEq for SiteChain {
+    fn eq(&self, other: &Self) -> bool {
+        self.x == other.x
+            && self.blocks == other.blocks
+            && self.proposed == other.proposed
+            && self.accepted == other.accepted
     }
 }
 
