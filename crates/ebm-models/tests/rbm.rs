@@ -327,6 +327,34 @@ fn exact_log_z_sums_the_smaller_layer_of_a_wide_model() {
 }
 
 #[test]
+fn exact_log_z_over_several_gray_code_tasks_matches_the_other_layer() {
+    // a smaller layer of 13 units spans two tasks of 2^12 terms with a fresh
+    // start each; check both orientations against ln Σ exp(−β F) over the
+    // larger layer (2^14 free energies, an independent code path)
+    for (nv, nh) in [(13, 14), (14, 13)] {
+        let m = Rbm::random(nv, nh, 0.5, Seed(31)).unwrap();
+        for beta in [0.3, 1.0, 2.0] {
+            let beta = Beta::new(beta).unwrap();
+            let mut y = vec![0i8; 14];
+            let terms: Vec<f64> = (0..1u64 << 14)
+                .map(|code| {
+                    Domain::Bit.decode(code, &mut y);
+                    let f = if nv > nh {
+                        m.visible_free_energy(&y, beta)
+                    } else {
+                        m.hidden_free_energy(&y, beta)
+                    };
+                    -beta.value() * f.unwrap()
+                })
+                .collect();
+            let slow = log_sum_exp(&terms);
+            let fast = m.exact_log_z(beta).unwrap();
+            assert!(rel_close(fast, slow, 1e-12), "{nv}×{nh}: {fast} vs {slow}");
+        }
+    }
+}
+
+#[test]
 fn exact_log_z_refuses_two_large_layers() {
     let m = Rbm::random(27, 30, 0.1, Seed(0)).unwrap();
     assert_eq!(m.exact_log_z(Beta::ONE), Err(Error::TooManyUnits { n_units: 27, max: 26 }));
