@@ -1,0 +1,212 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Energy-based models with exact statistical mechanics.
+#[derive(Debug, Parser)]
+#[command(name = "ebm", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// Print one JSON object on stdout instead of human text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Master seed of every random stream.
+    #[arg(long, default_value_t = 0, global = true)]
+    pub seed: u64,
+    /// Hide progress bars.
+    #[arg(long, global = true)]
+    pub quiet: bool,
+}
+
+/// The model: `ising:L`, `ising:LxM`, `ising:LxMxK` (periodic; append `:open`
+/// for open boundaries) with `--coupling` and `--field`, or a saved model file.
+#[derive(Debug, Clone, Args)]
+pub struct ModelArgs {
+    /// Model spec or saved model file.
+    #[arg(long)]
+    pub model: String,
+    /// Ising coupling J.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub coupling: f64,
+    /// Ising field h.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub field: f64,
+}
+
+/// Sampler names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SamplerName {
+    /// Sequential heat-bath Gibbs.
+    Gibbs,
+    /// Block Gibbs over the model's blocks (checkerboard, bipartite layers).
+    BlockGibbs,
+    /// Single-flip Metropolis.
+    Metropolis,
+    /// Parallel tempering over block Gibbs.
+    Tempering,
+}
+
+/// ln Z estimators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogZMethod {
+    /// Annealed importance sampling.
+    Ais,
+    /// Thermodynamic integration.
+    Ti,
+}
+
+/// Trainers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TrainerName {
+    /// CD-k.
+    Cd,
+    /// Persistent CD.
+    Pcd,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Exact thermodynamics by enumeration (up to 32 units).
+    Exact {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Inverse temperature β.
+        #[arg(long)]
+        beta: f64,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Markov-chain sampling with error bars.
+    Sample {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Inverse temperature β.
+        #[arg(long)]
+        beta: f64,
+        /// Sampler.
+        #[arg(long, value_enum, default_value = "block-gibbs")]
+        sampler: SamplerName,
+        /// Independent chains.
+        #[arg(long, default_value_t = 4)]
+        n_chains: usize,
+        /// Recorded sweeps per chain.
+        #[arg(long, default_value_t = 2000)]
+        n_sweeps: usize,
+        /// Discarded sweeps per chain.
+        #[arg(long, default_value_t = 200)]
+        n_warmup: usize,
+        /// Replicas for `--sampler tempering`.
+        #[arg(long, default_value_t = 8)]
+        n_replicas: usize,
+        /// Write a picture of chain 0's final configuration.
+        #[arg(long)]
+        png: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Estimate ln Z (annealed importance sampling or thermodynamic integration).
+    Logz {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Inverse temperature β.
+        #[arg(long)]
+        beta: f64,
+        /// Estimator.
+        #[arg(long, value_enum, default_value = "ais")]
+        method: LogZMethod,
+        /// Intermediate inverse temperatures (AIS) or quadrature nodes (TI).
+        #[arg(long, default_value_t = 1000)]
+        n_betas: usize,
+        /// Independent runs (AIS) or chains per node (TI).
+        #[arg(long, default_value_t = 64)]
+        n_runs: usize,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Train an RBM.
+    Train(TrainArgs),
+    /// Evaluate a saved RBM: ln Z by AIS and the mean log-likelihood.
+    Eval {
+        /// Saved model file.
+        #[arg(long)]
+        model: PathBuf,
+        /// Data: `mnist:DIR`, `bars-and-stripes:N`, or `default`.
+        #[arg(long, default_value = "default")]
+        data: String,
+        /// Which split of the data.
+        #[arg(long, default_value = "test")]
+        split: String,
+        /// AIS intermediate inverse temperatures.
+        #[arg(long, default_value_t = 14_500)]
+        ais_betas: usize,
+        /// AIS runs.
+        #[arg(long, default_value_t = 100)]
+        ais_runs: usize,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// The guided tour: exact vs sampled Ising thermodynamics, an RBM trained
+    /// on the embedded data, AIS against exact ln Z, pictures.
+    Demo {
+        /// Folder for the pictures.
+        #[arg(long, default_value = "ebm-demo")]
+        out: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+/// `ebm train` arguments.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Model kind (only `rbm`).
+    #[arg(long, default_value = "rbm")]
+    pub model: String,
+    /// Hidden units.
+    #[arg(long, default_value_t = 64)]
+    pub n_hidden: usize,
+    /// Data: `mnist:DIR`, `bars-and-stripes:N`, or `default`.
+    #[arg(long, default_value = "default")]
+    pub data: String,
+    /// Trainer.
+    #[arg(long, value_enum, default_value = "pcd")]
+    pub trainer: TrainerName,
+    /// Sweeps per step (the k of CD-k).
+    #[arg(long, default_value_t = 1)]
+    pub k: usize,
+    /// Persistent chains (PCD).
+    #[arg(long, default_value_t = 100)]
+    pub n_chains: usize,
+    /// Epochs.
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    /// Mini-batch size.
+    #[arg(long, default_value_t = 100)]
+    pub batch_size: usize,
+    /// Learning rate.
+    #[arg(long, default_value_t = 0.05)]
+    pub learning_rate: f64,
+    /// Weight cost on the couplings.
+    #[arg(long, default_value_t = 2e-4)]
+    pub weight_decay: f64,
+    /// Output model file (a checkpoint is written next to it as FILE.ckpt).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Resume from FILE.ckpt.
+    #[arg(long)]
+    pub resume: bool,
+    /// Write weight filters and training curves as PNGs into this folder.
+    #[arg(long)]
+    pub png_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
+}

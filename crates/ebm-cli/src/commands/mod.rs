@@ -1,0 +1,59 @@
+//! The subcommands.
+
+mod exact;
+mod sample;
+
+use crate::cli::{Cli, Command};
+use ebm_core::Result;
+use serde::Serialize;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Exact { model, beta, common } => exact::run(&model, beta, &common),
+        Command::Sample {
+            model,
+            beta,
+            sampler,
+            n_chains,
+            n_sweeps,
+            n_warmup,
+            n_replicas,
+            png,
+            common,
+        } => sample::run(&sample::Options {
+            model,
+            beta,
+            sampler,
+            n_chains,
+            n_sweeps,
+            n_warmup,
+            n_replicas,
+            png,
+            common,
+        }),
+        Command::Logz { .. } | Command::Train(_) | Command::Eval { .. } | Command::Demo { .. } => {
+            Err(ebm_core::Error::InvalidSequence {
+                what: "subcommand",
+                reason: "not available in this build yet".into(),
+            })
+        }
+    }
+}
+
+/// Prints `value` as one line of JSON on stdout.
+pub fn print_json<T: Serialize>(value: &T) -> Result<()> {
+    let line = serde_json::to_string(value)
+        .map_err(|e| ebm_core::Error::Io { path: "<stdout>".into(), message: e.to_string() })?;
+    println!("{line}");
+    Ok(())
+}
+
+/// A mean with its error bar.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Measured {
+    /// The mean.
+    pub mean: f64,
+    /// Its standard error.
+    pub std_err: f64,
+}

@@ -1,0 +1,203 @@
+//! `ebm sample`: Markov chains with error bars.
+
+use super::{Measured, print_json};
+use crate::cli::{Common, ModelArgs, SamplerName};
+use crate::spec::{self, Model};
+use ebm_core::{Beta, BinaryModel, Chain, EnergyModel, Result, Seed};
+use ebm_samplers::{
+    AnySampler, ChainsConfig, Gibbs, Init, Ladder, Metropolis, ParallelTempering, Recording,
+};
+use serde::Serialize;
+use std::path::PathBuf;
+
+pub struct Options {
+    pub model: ModelArgs,
+    pub beta: f64,
+    pub sampler: SamplerName,
+    pub n_chains: usize,
+    pub n_sweeps: usize,
+    pub n_warmup: usize,
+    pub n_replicas: usize,
+    pub png: Option<PathBuf>,
+    pub common: Common,
+}
+
+#[derive(Serialize)]
+struct Out {
+    model: String,
+    beta: f64,
+    sampler: String,
+    n_chains: usize,
+    n_sweeps: usize,
+    n_warmup: usize,
+    energy_per_unit: Measured,
+    abs_magnetization: Measured,
+    acceptance_rate: Option<f64>,
+    tau_int: f64,
+    ess: f64,
+    r_hat: f64,
+    swap_rates: Option<Vec<f64>>,
+    seconds: f64,
+}
+
+/// The sampler a name stands for.
+pub fn sampler(name: SamplerName, n_replicas: usize) -> Result<AnySampler> {
+    Ok(match name {
+        SamplerName::Gibbs => AnySampler::Gibbs(Gibbs::sequential()),
+        SamplerName::BlockGibbs => AnySampler::Gibbs(Gibbs::block()),
+        SamplerName::Metropolis => AnySampler::Metropolis(Metropolis::sequential()),
+        SamplerName::Tempering => AnySampler::TemperingGibbs(ParallelTempering::new(
+            Gibbs::block(),
+            Ladder::geometric(n_replicas, 0.3)?,
+        )),
+    })
+}
+
+fn name(s: SamplerName) -> &'static str {
+    match s {
+        SamplerName::Gibbs => "gibbs",
+        SamplerName::BlockGibbs => "block-gibbs",
+        SamplerName::Metropolis => "metropolis",
+        SamplerName::Tempering => "tempering",
+    }
+}
+
+pub fn run(o: &Options) -> Result<()> {
+    let beta = Beta::new(o.beta)?;
+    let Model::Ising(model) = spec::parse(&o.model.model, o.model.coupling, o.model.field)?;
+    let s = sampler(o.sampler, o.n_replicas)?;
+    let config = ChainsConfig {
+        n_chains: o.n_chains,
+        n_warmup: o.n_warmup,
+        n_sweeps: o.n_sweeps,
+        thin: 1,
+        seed: Seed(o.common.seed),
+    };
+    let t0 = std::time::Instant::now();
+    let (traces, running) = run_with_progress(&model, &s, beta, &config, o.common.quiet)?;
+    let est = |k| {
+        let chains = traces.chains(k);
+        let refs: Vec<&[f64]> = chains.iter().map(|c| c.as_slice()).collect();
+        ebm_thermo::estimate(&refs)
+    };
+    let (e, m) = (est(0), est(1));
+    let swap_rates = running.chains.first().and_then(|c| c.tempering()).map(|t| t.swap_rates());
+    if let Some(path) = &o.png {
+        let dims =
+            model.lattice_dims().map(|d| d.to_vec()).unwrap_or_else(|| vec![model.n_units()]);
+        let (rows, cols) = match dims.as_slice() {
+            [l] => (1, *l),
+            [l, m, ..] => (*l, *m),
+            [] => (1, model.n_units()),
+        };
+        let scale = (640 / cols.max(rows)).clamp(1, 32) as u32;
+        crate::picture::configuration(path, running.chains[0].state(), rows, cols, scale)?;
+    }
+    let out = Out {
+        model: o.model.model.clone(),
+        beta: beta.value(),
+        sampler: name(o.sampler).into(),
+        n_chains: o.n_chains,
+        n_sweeps: o.n_sweeps,
+        n_warmup: o.n_warmup,
+        energy_per_unit: Measured { mean: e.mean, std_err: e.std_err },
+        abs_magnetization: Measured { mean: m.mean, std_err: m.std_err },
+        acceptance_rate: traces.acceptance_rate(),
+        tau_int: e.tau_int,
+        ess: e.ess,
+        r_hat: e.r_hat,
+        swap_rates,
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    if o.common.json {
+        return print_json(&out);
+    }
+    println!(
+        "{} at β = {}, {} sampler, {} chains × {} sweeps (+{} warm-up), {:.2} s",
+        out.model, out.beta, out.sampler, out.n_chains, out.n_sweeps, out.n_warmup, out.seconds
+    );
+    println!(
+        "  energy per unit   {:>10.6} ± {:.6}   (τ_int {:.1} sweeps, ESS {:.0}, R̂ {:.4})",
+        e.mean, e.std_err, e.tau_int, e.ess, e.r_hat
+    );
+    println!("  |magnetization|   {:>10.6} ± {:.6}", m.mean, m.std_err);
+    if let Some(a) = out.acceptance_rate {
+        println!("  acceptance rate   {a:>10.4}");
+    }
+    if let Some(r) = &out.swap_rates {
+        println!(
+            "  swap rates        {}",
+            r.iter().map(|x| format!("{x:.3}")).collect::<Vec<_>>().join(" ")
+        );
+    }
+    if let Some(p) = &o.png {
+        println!("  final configuration of chain 0 written to {}", p.display());
+    }
+    Ok(())
+}
+
+/// Runs warm-up and recording in slices so a progress bar can move.
+fn run_with_progress<M: BinaryModel>(
+    model: &M,
+    s: &AnySampler,
+    beta: Beta,
+    config: &ChainsConfig,
+    quiet: bool,
+) -> Result<(ebm_samplers::Traces, ebm_samplers::Running<ebm_samplers::AnyChain>)> {
+    let mut running = ebm_samplers::start_chains(model, s, config, &Init::Uniform)?;
+    let total = (config.n_warmup + config.n_sweeps) as u64;
+    let bar = crate::progress::bar(total, "sampling", quiet);
+    let slice = (config.n_warmup + config.n_sweeps).div_ceil(50).max(1);
+    let none = |_: &M, _: &[i8], _: &mut [f64]| {};
+    let mut done = 0;
+    while done < config.n_warmup {
+        let n = slice.min(config.n_warmup - done);
+        ebm_samplers::advance(
+            model,
+            s,
+            beta,
+            &mut running,
+            Recording { n_sweeps: n, thin: n, n_observables: 0 },
+            &none,
+        );
+        done += n;
+        bar.set_position(done as u64);
+    }
+    let observe = |m: &M, x: &[i8], out: &mut [f64]| {
+        let n = x.len() as f64;
+        out[0] = m.energy(x) / n;
+        out[1] = (x.iter().map(|&v| f64::from(v)).sum::<f64>() / n).abs();
+    };
+    let mut parts = Vec::new();
+    let mut recorded = 0;
+    while recorded < config.n_sweeps {
+        let n = slice.min(config.n_sweeps - recorded);
+        parts.push(ebm_samplers::advance(
+            model,
+            s,
+            beta,
+            &mut running,
+            Recording { n_sweeps: n, thin: 1, n_observables: 2 },
+            &observe,
+        ));
+        recorded += n;
+        bar.set_position((config.n_warmup + recorded) as u64);
+    }
+    bar.finish_and_clear();
+    Ok((concat(parts, config.n_chains), running))
+}
+
+/// Joins traces recorded in consecutive slices.
+fn concat(parts: Vec<ebm_samplers::Traces>, n_chains: usize) -> ebm_samplers::Traces {
+    let n_obs = parts.first().map_or(0, |p| p.n_observables);
+    let n_samples: usize = parts.iter().map(|p| p.n_samples).sum();
+    let mut values = Vec::with_capacity(n_chains * n_samples * n_obs);
+    for c in 0..n_chains {
+        for p in &parts {
+            let w = p.n_samples * n_obs;
+            values.extend_from_slice(&p.values[c * w..(c + 1) * w]);
+        }
+    }
+    let acceptance = parts.last().map(|p| p.acceptance.clone()).unwrap_or_default();
+    ebm_samplers::Traces { n_chains, n_samples, n_observables: n_obs, values, acceptance }
+}

@@ -1,0 +1,48 @@
+//! # ebm: the command line of the ebm framework
+//!
+//! Subcommands `exact`, `sample`, `logz`, `train`, `eval` and `demo`; each
+//! prints human text, or one JSON object (JSON lines for training) with
+//! `--json`. Errors print one line on stderr and exit non-zero.
+//!
+//! Depends on every library crate of the workspace; nothing depends on it.
+#![deny(missing_docs)]
+
+mod cli;
+mod commands;
+mod picture;
+mod progress;
+mod spec;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                print!("{e}");
+                return ExitCode::SUCCESS;
+            }
+            // clap's first paragraph, folded onto one line
+            let rendered = e.render().to_string();
+            let first: Vec<&str> = rendered
+                .lines()
+                .skip_while(|l| l.trim().is_empty())
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let line = first.join(" ");
+            eprintln!("ebm: {} (see `ebm --help`)", line.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ebm: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

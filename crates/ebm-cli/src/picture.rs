@@ -1,0 +1,193 @@
+//! PNG pictures: configurations, tiles (weight filters, samples) and charts.
+
+use ebm_core::{Error, Result};
+use plotters::prelude::*;
+use std::path::Path;
+use std::sync::Once;
+
+static FONT: Once = Once::new();
+
+fn register_font() {
+    FONT.call_once(|| {
+        // DejaVu Sans, embedded so that no system font library is needed.
+        let _ = plotters::style::register_font(
+            "sans-serif",
+            FontStyle::Normal,
+            include_bytes!("../assets/DejaVuSans.ttf"),
+        );
+    });
+}
+
+fn draw_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Io { path: path.display().to_string(), message: format!("drawing failed: {e}") }
+}
+
+/// Grayscale level of `v` scaled from [lo, hi] to black..white.
+fn gray(v: f64, lo: f64, hi: f64) -> RGBColor {
+    let t = if hi > lo { ((v - lo) / (hi - lo)).clamp(0.0, 1.0) } else { 0.5 };
+    let g = (255.0 * t).round() as u8;
+    RGBColor(g, g, g)
+}
+
+/// A configuration of `rows × cols` units (high = white), `scale` pixels per unit.
+pub fn configuration(
+    path: &Path,
+    state: &[i8],
+    rows: usize,
+    cols: usize,
+    scale: u32,
+) -> Result<()> {
+    let (w, h) = (cols as u32 * scale, rows as u32 * scale);
+    let root = BitMapBackend::new(path, (w.max(1), h.max(1))).into_drawing_area();
+    for r in 0..rows {
+        for c in 0..cols {
+            let on = state.get(r * cols + c).is_some_and(|&x| x == 1);
+            let color = if on { WHITE } else { RGBColor(20, 20, 60) };
+            let (x0, y0) = ((c as u32 * scale) as i32, (r as u32 * scale) as i32);
+            root.draw(&Rectangle::new(
+                [(x0, y0), (x0 + scale as i32, y0 + scale as i32)],
+                color.filled(),
+            ))
+            .map_err(|e| draw_error(path, e))?;
+        }
+    }
+    root.present().map_err(|e| draw_error(path, e))
+}
+
+/// Tiles (each `tile_rows × tile_cols` values, e.g. one hidden unit's weights
+/// or one sample) in a grid of `grid_cols` columns; each tile scaled to its
+/// own min..max (or to 0..1 when `unit_range`).
+pub fn tiles(
+    path: &Path,
+    tiles: &[Vec<f64>],
+    tile_rows: usize,
+    tile_cols: usize,
+    grid_cols: usize,
+    unit_range: bool,
+) -> Result<()> {
+    let scale = (96 / tile_rows.max(tile_cols)).clamp(2, 12) as u32;
+    let grid_cols = grid_cols.max(1);
+    let grid_rows = tiles.len().div_ceil(grid_cols).max(1);
+    let (tw, th) = (tile_cols as u32 * scale + 2, tile_rows as u32 * scale + 2);
+    let root = BitMapBackend::new(path, (grid_cols as u32 * tw, grid_rows as u32 * th))
+        .into_drawing_area();
+    root.fill(&RGBColor(128, 0, 0)).map_err(|e| draw_error(path, e))?;
+    for (k, tile) in tiles.iter().enumerate() {
+        let (lo, hi) = if unit_range {
+            (0.0, 1.0)
+        } else {
+            tile.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)))
+        };
+        let (gx, gy) = ((k % grid_cols) as u32 * tw + 1, (k / grid_cols) as u32 * th + 1);
+        for r in 0..tile_rows {
+            for c in 0..tile_cols {
+                let v = tile.get(r * tile_cols + c).copied().unwrap_or(lo);
+                let (x0, y0) = ((gx + c as u32 * scale) as i32, (gy + r as u32 * scale) as i32);
+                root.draw(&Rectangle::new(
+                    [(x0, y0), (x0 + scale as i32, y0 + scale as i32)],
+                    gray(v, lo, hi).filled(),
+                ))
+                .map_err(|e| draw_error(path, e))?;
+            }
+        }
+    }
+    root.present().map_err(|e| draw_error(path, e))
+}
+
+/// One series of a chart.
+pub struct Series {
+    /// Legend label.
+    pub label: String,
+    /// Points (x, y).
+    pub points: Vec<(f64, f64)>,
+    /// Draw as a line (else as dots with error bars of `errors`).
+    pub line: bool,
+    /// Error bars (same length as points) for dot series.
+    pub errors: Vec<f64>,
+}
+
+/// A line chart with axis labels and a legend.
+pub fn chart(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+) -> Result<()> {
+    register_font();
+    let pts = series
+        .iter()
+        .flat_map(|s| s.points.iter().zip(s.errors.iter().chain(std::iter::repeat(&0.0))));
+    let (mut x0, mut x1, mut y0, mut y1) =
+        (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+    for (&(x, y), e) in pts {
+        if x.is_finite() && y.is_finite() {
+            x0 = x0.min(x);
+            x1 = x1.max(x);
+            y0 = y0.min(y - e);
+            y1 = y1.max(y + e);
+        }
+    }
+    if !(x0 < x1) {
+        x1 = x0 + 1.0;
+    }
+    if !(y0 < y1) {
+        y1 = y0 + 1.0;
+    }
+    let pad = 0.05 * (y1 - y0);
+    let root = BitMapBackend::new(path, (800, 520)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| draw_error(path, e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))
+        .map_err(|e| draw_error(path, e))?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(|e| draw_error(path, e))?;
+    let colors = [
+        RGBColor(31, 119, 180),
+        RGBColor(214, 39, 40),
+        RGBColor(44, 160, 44),
+        RGBColor(148, 103, 189),
+    ];
+    for (k, s) in series.iter().enumerate() {
+        let color = colors[k % colors.len()];
+        if s.line {
+            chart
+                .draw_series(LineSeries::new(s.points.iter().copied(), color.stroke_width(2)))
+                .map_err(|e| draw_error(path, e))?
+                .label(s.label.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                });
+        } else {
+            let errs = s.errors.clone();
+            chart
+                .draw_series(s.points.iter().enumerate().map(|(i, &(x, y))| {
+                    let e = errs.get(i).copied().unwrap_or(0.0);
+                    ErrorBar::new_vertical(x, y - e, y, y + e, color.filled(), 6)
+                }))
+                .map_err(|e| draw_error(path, e))?;
+            chart
+                .draw_series(s.points.iter().map(|&(x, y)| Circle::new((x, y), 4, color.filled())))
+                .map_err(|e| draw_error(path, e))?
+                .label(s.label.clone())
+                .legend(move |(x, y)| Circle::new((x + 9, y), 4, color.filled()));
+        }
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()
+        .map_err(|e| draw_error(path, e))?;
+    root.present().map_err(|e| draw_error(path, e))
+}
