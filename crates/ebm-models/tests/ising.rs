@@ -643,3 +643,29 @@ fn bad_input_returns_typed_errors() {
     assert_eq!(m.set_params(&theta), Err(Error::NonFinite { what: "Ising parameters", index: 20 }));
     assert_eq!(m, before);
 }
+
+// ---------------------------------------------------------------------------
+// Kaufman's closed form for the finite periodic square lattice
+
+#[test]
+fn periodic_square_matches_kaufman() {
+    use ebm_testkit::kaufman::{kaufman_log_z, kaufman_mean_energy};
+    // (2, c): the side-2 convention (doubled bonds) agrees with Kaufman's
+    let sizes = [(3, 3), (4, 4), (4, 5), (5, 4), (2, 2), (2, 5), (3, 2)];
+    for (rows, cols) in sizes {
+        for j in [1.0, 0.5, -1.0] {
+            if j < 0.0 && (rows % 2 == 1 || cols % 2 == 1) {
+                continue; // Kaufman's form covers the unfrustrated antiferromagnet only
+            }
+            let m = Ising::square(rows, cols, Boundary::Periodic, j, 0.0).unwrap();
+            for b in [0.1, 0.3, 0.4406868, 0.8] {
+                let t = exact(&m, beta(b)).unwrap();
+                let (lz, u) =
+                    (kaufman_log_z(rows, cols, j, b), kaufman_mean_energy(rows, cols, j, b));
+                let what = format!("{rows}×{cols} J={j} β={b}");
+                assert!((t.log_z - lz).abs() <= 1e-10 * lz.abs(), "{what}: {} vs {lz}", t.log_z);
+                assert!(close_rel(t.mean_energy, u, 1e-9), "{what}: U {} vs {u}", t.mean_energy);
+            }
+        }
+    }
+}
