@@ -17,9 +17,12 @@
 //! **Precision.** The parameters live in f64 (the master copy returned by
 //! [`LogLinear::params`]); every energy, flip delta, free energy, single-vector
 //! conditional, single-vector statistic and ln Z is computed from it in f64.
-//! An f32 mirror of W, b and c, refreshed by [`LogLinear::set_params`], feeds
-//! only the batched GEMM paths ([`Rbm::hidden_probs_batch`],
-//! [`Rbm::visible_probs_batch`], [`LogLinear::add_data_statistics_batch`]),
+//! f32 mirrors of W, Wᵀ, b and c, refreshed by [`LogLinear::set_params`], feed
+//! only the batched paths ([`Rbm::hidden_probs_batch`],
+//! [`Rbm::visible_probs_batch`], [`LogLinear::add_data_statistics_batch`],
+//! [`BinaryModel::block_deltas_batch`], and the sparse kernels
+//! [`Rbm::hidden_probs_sparse`], [`Rbm::visible_probs_sparse`],
+//! [`Rbm::sparse_outer_difference`] that specialised trainers build on),
 //! whose results are therefore accurate to f32 (≈1e−6 relative).
 //! [`LogLinear::add_statistics_batch`] also uses f32 GEMM, but on 0/1 values,
 //! where the counts it forms are exact integers.
@@ -41,13 +44,16 @@
 //! ```
 
 use crate::linalg::{self, View, axpy, dot_i8, sigmoid, sigmoid_f32, softplus};
+pub use crate::linalg::{ActiveSets, sigmoid_in_place};
 use ebm_core::{
     Beta, BinaryModel, Blocks, Domain, EnergyModel, Error, LogLinear, Purpose, Result, Seed,
     check_finite, check_len,
 };
 use rayon::prelude::*;
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
+use std::ops::Range;
 
 /// The largest smaller layer [`Rbm::exact_log_z`] sums over (2^26 terms).
 pub const MAX_EXACT_LAYER: usize = 26;
@@ -77,8 +83,10 @@ pub struct Rbm {
     theta: Vec<f64>,
     /// Wᵀ (nh × nv row-major), so both layers' pre-activations read contiguous rows.
     wt: Vec<f64>,
-    /// f32 mirror of W (nv × nh row-major), for GEMM.
+    /// f32 mirror of W (nv × nh row-major), for GEMM and the sparse kernels.
     w32: Vec<f32>,
+    /// f32 mirror of Wᵀ (nh × nv row-major), for the sparse kernels.
+    wt32: Vec<f32>,
     /// f32 mirror of b.
     b32: Vec<f32>,
     /// f32 mirror of c.
@@ -170,6 +178,7 @@ impl Rbm {
             theta,
             wt: vec![0.0; nv * nh],
             w32: vec![0.0; nv * nh],
+            wt32: vec![0.0; nv * nh],
             b32: vec![0.0; nv],
             c32: vec![0.0; nh],
         };
@@ -177,18 +186,33 @@ impl Rbm {
         rbm
     }
 
-    /// Recomputes Wᵀ and the f32 mirrors from θ (no allocation).
+    /// Recomputes Wᵀ and the f32 mirrors from θ (no allocation; blocked
+    /// transposes, parallel over blocks of hidden units: pure copies, so the
+    /// result does not depend on the thread count).
     fn refresh(&mut self) {
+        const T: usize = 32;
         let (nv, nh) = (self.nv, self.nh);
         let (w, b, c) = split(&self.theta, nv, nh);
-        for (i, row) in w.chunks_exact(nh).enumerate() {
-            for (j, &x) in row.iter().enumerate() {
-                self.wt[j * nv + i] = x;
+        self.w32.par_chunks_mut(T * nh).zip(w.par_chunks(T * nh)).for_each(|(d, s)| {
+            for (d, &s) in d.iter_mut().zip(s) {
+                *d = s as f32;
             }
-        }
-        for (d, &s) in self.w32.iter_mut().zip(w) {
-            *d = s as f32;
-        }
+        });
+        self.wt.par_chunks_mut(T * nv).zip(self.wt32.par_chunks_mut(T * nv)).enumerate().for_each(
+            |(jb, (wt, wt32))| {
+                let j0 = jb * T;
+                let jn = wt.len() / nv;
+                for i0 in (0..nv).step_by(T) {
+                    for i in i0..(i0 + T).min(nv) {
+                        let row = &w[i * nh + j0..i * nh + j0 + jn];
+                        for (dj, &x) in row.iter().enumerate() {
+                            wt[dj * nv + i] = x;
+                            wt32[dj * nv + i] = x as f32;
+                        }
+                    }
+                }
+            },
+        );
         for (d, &s) in self.b32.iter_mut().zip(b) {
             *d = s as f32;
         }
@@ -404,6 +428,102 @@ impl Rbm {
         Ok(())
     }
 
+    /// Batched `p(h = 1 | v)` for binary visible rows given as [`ActiveSets`]
+    /// (width `n_visible`): for the rows `rows`, `out` (`rows.len() × n_hidden`)
+    /// ← `σ(β (c + Σ_{i active} W_i·))`. The pre-activations are sums of rows
+    /// of the f32 mirror of W over the active units (a GEMM with a 0/1 left
+    /// operand, at the cost of the ones only), in a fixed order per element:
+    /// bit-identical however the rows are split among threads.
+    ///
+    /// Errors: a width other than `n_visible`, a range outside the sets, or a
+    /// wrong `out` length.
+    pub fn hidden_probs_sparse(
+        &self,
+        v: &ActiveSets,
+        rows: Range<usize>,
+        beta: Beta,
+        out: &mut [f32],
+    ) -> Result<()> {
+        self.probs_sparse(v, rows, beta, out, false)
+    }
+
+    /// Batched `p(v = 1 | h)` for binary hidden rows given as [`ActiveSets`]
+    /// (width `n_hidden`): `out` ← `σ(β (b + Σ_{j active} W_·j))`, as
+    /// [`Rbm::hidden_probs_sparse`].
+    pub fn visible_probs_sparse(
+        &self,
+        h: &ActiveSets,
+        rows: Range<usize>,
+        beta: Beta,
+        out: &mut [f32],
+    ) -> Result<()> {
+        self.probs_sparse(h, rows, beta, out, true)
+    }
+
+    fn probs_sparse(
+        &self,
+        x: &ActiveSets,
+        rows: Range<usize>,
+        beta: Beta,
+        out: &mut [f32],
+        visible: bool,
+    ) -> Result<()> {
+        let (inner, width, m, bias) = if visible {
+            (self.nh, self.nv, &self.wt32, &self.b32)
+        } else {
+            (self.nv, self.nh, &self.w32, &self.c32)
+        };
+        check_len("active-set width", inner, x.width())?;
+        check_len("rows within the active sets", x.n_rows(), x.n_rows().max(rows.end))?;
+        check_len("probabilities (rows × layer width)", rows.len() * width, out.len())?;
+        if rows.start > rows.end {
+            return Err(Error::ShapeMismatch {
+                what: "row range",
+                expected: rows.start,
+                found: rows.end,
+            });
+        }
+        linalg::sparse_rows(out, width, Some(bias), (m, x), None, rows);
+        let bt = beta.value() as f32;
+        if bt != 1.0 {
+            out.iter_mut().for_each(|p| *p *= bt);
+        }
+        sigmoid_in_place(out);
+        Ok(())
+    }
+
+    /// The sparse building block of weight statistics:
+    /// `out[k, :] = Σ_{r ∈ plus.row(k)} a[r, :] − Σ_{r ∈ minus.row(k)} b[r, :]`
+    /// for the rows `rows` of the sets, with `a`, `b` row-major with `cols`
+    /// columns. With `plus` the transpose ([`ActiveSets::transpose_into`]) of a
+    /// batch of visible rows V and `a` the matching hidden probabilities P,
+    /// row i of the result is row i of `Vᵀ P`: a CD gradient `V₀ᵀ P₀ − V₁ᵀ P₁`
+    /// costs one add per (one, hidden unit), in a fixed order per element.
+    ///
+    /// Errors: inconsistent shapes.
+    pub fn sparse_outer_difference(
+        out: &mut [f32],
+        cols: usize,
+        plus: (&[f32], &ActiveSets),
+        minus: (&[f32], &ActiveSets),
+        rows: Range<usize>,
+    ) -> Result<()> {
+        check_len("rows within the active sets", plus.1.n_rows(), plus.1.n_rows().max(rows.end))?;
+        check_len("rows of the two sets", plus.1.n_rows(), minus.1.n_rows())?;
+        check_len("output (rows × cols)", rows.len() * cols, out.len())?;
+        check_len("plus matrix (width × cols)", plus.1.width() * cols, plus.0.len())?;
+        check_len("minus matrix (width × cols)", minus.1.width() * cols, minus.0.len())?;
+        if rows.start > rows.end {
+            return Err(Error::ShapeMismatch {
+                what: "row range",
+                expected: rows.start,
+                found: rows.end,
+            });
+        }
+        linalg::sparse_rows(out, cols, None, plus, Some(minus), rows);
+        Ok(())
+    }
+
     /// Exact ln Z(β), summing the smaller layer's 2^min(n_visible, n_hidden)
     /// configurations and the other layer analytically:
     /// `ln Z = ln Σ_s exp(β a·s + Σ_l softplus(β (d_l + (W s)_l)))`.
@@ -605,6 +725,68 @@ impl BinaryModel for Rbm {
                 *o = self.flip_delta(x, i);
             }
         }
+    }
+
+    /// A whole layer for a batch of states: the other layer's active units of
+    /// every row are gathered into [`ActiveSets`] and the fields
+    /// `bias + Σ_{active} W` of all rows are formed at once by the sparse f32
+    /// kernel of [`Rbm::hidden_probs_sparse`] (a GEMM with a 0/1 operand,
+    /// costing one add per active unit and column); any other block falls
+    /// back to the row-by-row default. No allocation once the thread's
+    /// scratch has grown.
+    ///
+    /// **Precision.** The fields are summed in f32 from the f32 mirror of the
+    /// parameters, so a delta `Δ = ±(bias + Σ_k W_k)` over K active terms
+    /// differs from the f64 [`BinaryModel::block_deltas`] by at most about
+    /// `(K + 2) · 2⁻²⁴ · (|bias| + Σ_k |W_k|)` (tested). A heat-bath sampler
+    /// flips with probability σ(−βΔ), whose slope is at most β/4, so an error
+    /// δ in Δ moves a flip probability by at most β|δ|/4: for weights of
+    /// order 1 and a few hundred active units, ~1e−5 β, far below what any
+    /// feasible number of samples resolves. Metropolis' `min(1, e^{−βΔ})` has
+    /// slope at most β, so its error is at most β|δ|. Samplers using these
+    /// deltas therefore sample a distribution within that tolerance of the
+    /// exact conditional, and stay exactly reproducible (fixed summation order).
+    fn block_deltas_batch(&self, xs: &[i8], block: &[usize], out: &mut [f64]) {
+        let (nv, nh) = (self.nv, self.nh);
+        let n = nv + nh;
+        let is_range = |first: usize, len: usize| {
+            block.len() == len && block.iter().enumerate().all(|(k, &u)| u == first + k)
+        };
+        let visible = if is_range(0, nv) {
+            true
+        } else if is_range(nv, nh) {
+            false
+        } else {
+            let w = block.len().max(1);
+            for (x, o) in xs.chunks_exact(n).zip(out.chunks_exact_mut(w)) {
+                self.block_deltas(x, block, o);
+            }
+            return;
+        };
+        let rows = xs.len() / n;
+        let (width, other, m, bias) =
+            if visible { (nv, nh, &self.wt32, &self.b32) } else { (nh, nv, &self.w32, &self.c32) };
+        thread_local! {
+            static SCRATCH: RefCell<(ActiveSets, Vec<f32>)> = RefCell::new(Default::default());
+        }
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            let (sets, field) = &mut *s;
+            sets.clear(other);
+            for x in xs.chunks_exact(n) {
+                sets.push_row(if visible { &x[nv..] } else { &x[..nv] });
+            }
+            field.resize(rows * width, 0.0);
+            linalg::sparse_rows(field, width, Some(bias), (m, sets), None, 0..rows);
+            for ((o, f), x) in
+                out.chunks_exact_mut(width).zip(field.chunks_exact(width)).zip(xs.chunks_exact(n))
+            {
+                let mine = if visible { &x[..nv] } else { &x[nv..] };
+                for ((o, &f), &u) in o.iter_mut().zip(f).zip(mine) {
+                    *o = -f64::from(1 - 2 * u) * f64::from(f);
+                }
+            }
+        });
     }
 
     /// The two layers: `[visible units], [hidden units]`.

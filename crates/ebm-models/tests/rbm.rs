@@ -509,3 +509,115 @@ fn init_follows_hintons_guide_and_is_seeded() {
         Err(Error::InvalidUnitValue { index: 7, value: -1 })
     ));
 }
+
+/// The documented f32 bound on a batched delta: `(K + 2) · 2⁻²⁴ · (|bias| + Σ|W|)`
+/// over the K active units of the other layer (plus f64 rounding).
+fn delta_tolerance(m: &Rbm, x: &[i8], unit: usize) -> f64 {
+    let (nv, nh) = (m.n_visible(), m.n_hidden());
+    let w = m.weights();
+    let (mut mag, mut k) = (0.0, 0usize);
+    if unit < nv {
+        mag += m.visible_bias()[unit].abs();
+        for j in 0..nh {
+            if x[nv + j] == 1 {
+                mag += w[unit * nh + j].abs();
+                k += 1;
+            }
+        }
+    } else {
+        let j = unit - nv;
+        mag += m.hidden_bias()[j].abs();
+        for i in 0..nv {
+            if x[i] == 1 {
+                mag += w[i * nh + j].abs();
+                k += 1;
+            }
+        }
+    }
+    (k as f64 + 2.0) * f64::powi(2.0, -24) * mag + 1e-12
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn block_deltas_batch_equals_row_by_row_within_the_f32_bound(
+        m in rbm(1..=40, 1..=40, 3.0), rows in 0usize..9, seed in any::<u64>(),
+    ) {
+        let n = m.n_units();
+        let xs = bits(seed, rows * n);
+        for block in m.blocks().iter() {
+            let w = block.len();
+            let mut batch = vec![0.0; rows * w];
+            m.block_deltas_batch(&xs, block, &mut batch);
+            for (r, x) in xs.chunks_exact(n).enumerate() {
+                let mut single = vec![0.0; w];
+                m.block_deltas(x, block, &mut single);
+                for (k, &u) in block.iter().enumerate() {
+                    let (a, b) = (batch[r * w + k], single[k]);
+                    prop_assert!((a - b).abs() <= delta_tolerance(&m, x, u), "unit {u}: {a} vs {b}");
+                }
+            }
+        }
+        // a block that is not a whole layer uses the exact per-unit default
+        if n >= 2 {
+            let block = [0, n - 1];
+            let mut batch = vec![0.0; rows * 2];
+            m.block_deltas_batch(&xs, &block, &mut batch);
+            for (r, x) in xs.chunks_exact(n).enumerate() {
+                prop_assert_eq!(batch[2 * r], m.flip_delta(x, 0));
+                prop_assert_eq!(batch[2 * r + 1], m.flip_delta(x, n - 1));
+            }
+        }
+    }
+}
+
+#[test]
+fn block_deltas_batch_at_mnist_size_is_close_and_independent_of_the_batch_split() {
+    let m = Rbm::random(784, 500, 0.1, Seed(3)).unwrap();
+    let n = m.n_units();
+    let rows = 16;
+    let xs = bits(17, rows * n);
+    for block in m.blocks().iter() {
+        let w = block.len();
+        let mut all = vec![0.0; rows * w];
+        m.block_deltas_batch(&xs, block, &mut all);
+        // rows computed in two separate calls give the same bits
+        let mut halves = vec![0.0; rows * w];
+        let (a, b) = halves.split_at_mut(5 * w);
+        m.block_deltas_batch(&xs[..5 * n], block, a);
+        m.block_deltas_batch(&xs[5 * n..], block, b);
+        assert_eq!(all, halves);
+        for (r, x) in xs.chunks_exact(n).enumerate() {
+            let mut single = vec![0.0; w];
+            m.block_deltas(x, block, &mut single);
+            for (k, &u) in block.iter().enumerate() {
+                assert!((all[r * w + k] - single[k]).abs() <= delta_tolerance(&m, x, u));
+            }
+        }
+    }
+}
+
+#[test]
+fn sparse_conditionals_match_the_gemm_conditionals() {
+    use ebm_models::rbm::ActiveSets;
+    let (nv, nh, rows) = (37, 70, 9);
+    let m = Rbm::random(nv, nh, 0.7, Seed(5)).unwrap();
+    let v = bits(8, rows * nv);
+    let h = bits(9, rows * nh);
+    for beta in [Beta::ONE, Beta::new(0.6).unwrap()] {
+        let (mut sv, mut sh) = (ActiveSets::new(nv), ActiveSets::new(nh));
+        v.chunks(nv).for_each(|r| sv.push_row(r));
+        h.chunks(nh).for_each(|r| sh.push_row(r));
+        let (mut a, mut b) = (vec![0f32; rows * nh], vec![0f32; rows * nh]);
+        m.hidden_probs_batch(&v, beta, &mut a).unwrap();
+        m.hidden_probs_sparse(&sv, 0..rows, beta, &mut b).unwrap();
+        a.iter().zip(&b).for_each(|(x, y)| assert!((x - y).abs() < 2e-6, "{x} {y}"));
+        let (mut a, mut b) = (vec![0f32; rows * nv], vec![0f32; (rows - 2) * nv]);
+        m.visible_probs_batch(&h, beta, &mut a).unwrap();
+        m.visible_probs_sparse(&sh, 2..rows, beta, &mut b).unwrap();
+        a[2 * nv..].iter().zip(&b).for_each(|(x, y)| assert!((x - y).abs() < 2e-6, "{x} {y}"));
+        let mut short = vec![0f32; 3];
+        assert!(m.visible_probs_sparse(&sh, 0..rows, beta, &mut short).is_err());
+        assert!(m.hidden_probs_sparse(&sh, 0..rows, beta, &mut b).is_err());
+    }
+}

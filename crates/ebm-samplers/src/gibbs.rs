@@ -206,7 +206,8 @@ impl<M: BinaryModel + ?Sized> Sampler<M> for Gibbs {
     /// Block scan batches the model's work: for each block, one
     /// `block_deltas_batch` call over all chains (a GEMM for an RBM). Each chain
     /// draws the same numbers in the same order as in [`Sampler::sweep`], so the
-    /// result is bit-identical to sweeping the chains one by one.
+    /// result is bit-identical to sweeping the chains one by one. Blocks whose
+    /// units are all clamped are skipped (they draw no numbers in `sweep`).
     fn sweep_batch<R: rand::Rng>(
         &self,
         model: &M,
@@ -228,6 +229,11 @@ impl<M: BinaryModel + ?Sized> Sampler<M> for Gibbs {
         let mut out = vec![0.0; rows * blocks.max_block_len()];
         let mut counts = vec![(0u64, 0u64); rows];
         for block in blocks.iter() {
+            // a block with no free unit draws nothing in `sweep` either: skip
+            // its deltas (no wasted GEMM in a clamped positive phase)
+            if self.clamp.is_some() && block.iter().all(|&i| !is_free(&self.clamp, i)) {
+                continue;
+            }
             let w = block.len();
             model.block_deltas_batch(&xs, block, &mut out[..rows * w]);
             for (r, ((x, rng), cnt)) in
