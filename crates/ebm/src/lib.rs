@@ -1,0 +1,47 @@
+//! # ebm: energy-based models whose statistical mechanics composes
+//!
+//! The facade users depend on. It re-exports the workspace's crates under short
+//! names and gathers the everyday items in [`prelude`]:
+//!
+//! | module | crate | holds |
+//! |---|---|---|
+//! | [`core`] | `ebm-core` | the traits, `Beta`, states, blocks, seeds, `Error` |
+//! | [`models`] | `ebm-models` | Ising lattices and graphs, Boltzmann machines, RBMs |
+//! | [`samplers`] | `ebm-samplers` | Gibbs, Metropolis, parallel tempering, annealing, chains |
+//! | [`thermo`] | `ebm-thermo` | exact enumeration, likelihoods, MCMC diagnostics |
+//! | [`train`] | `ebm-train` | CD-k, persistent CD, optimizers, checkpoints |
+//!
+//! ```
+//! use ebm::prelude::*;
+//!
+//! let model = Ising::square(4, 4, Boundary::Periodic, 1.0, 0.0)?;
+//! let exact = ebm::thermo::exact(&model, Beta::new(0.3)?)?;
+//! assert!((exact.log_z - 12.785523325714).abs() < 1e-9);
+//! # Ok::<(), ebm::core::Error>(())
+//! ```
+//!
+//! Depends on every library crate of the workspace and nothing else.
+#![deny(missing_docs)]
+
+pub use ebm_core as core;
+pub use ebm_models as models;
+pub use ebm_samplers as samplers;
+pub use ebm_thermo as thermo;
+pub use ebm_train as train;
+
+/// The items most programs use.
+pub mod prelude {
+    pub use ebm_core::{
+        Beta, BinaryModel, Bits, Blocks, Chain, ChainRng, Domain, EnergyModel, Error, LogLinear,
+        Purpose, Result, Sampler, Seed, Spins, Trainer,
+    };
+    pub use ebm_models::boltzmann::BoltzmannMachine;
+    pub use ebm_models::ising::{Boundary, Ising};
+    pub use ebm_models::rbm::Rbm;
+    pub use ebm_samplers::{
+        AnySampler, ChainsConfig, Clamp, Gibbs, Init, Ladder, Metropolis, ParallelTempering,
+        run_chains,
+    };
+    pub use ebm_thermo::{Thermo, estimate, exact};
+    pub use ebm_train::{Cd, Learning, Optimizer, Pcd};
+}
