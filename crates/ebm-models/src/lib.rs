@@ -17,3 +17,4 @@ pub mod boltzmann;
 pub mod ising;
 mod linalg;
 pub mod rbm;
+pub mod rbm_ais;

@@ -7,17 +7,24 @@
 //! These are the oracle every sampler, trainer and estimator of ebm is tested
 //! against. [`diagnostics`] turns Markov-chain traces into honest error bars
 //! (τ_int with Sokal's window, ESS, split-R̂). [`likelihood`] gives exact
-//! log-likelihoods and gradients of small latent-variable models.
+//! log-likelihoods and gradients of small latent-variable models. Past exact
+//! enumeration, [`ais`] estimates ln Z with error bars: annealed importance
+//! sampling (forward and reverse, a stochastic sandwich) and thermodynamic
+//! integration, plus free energy, entropy and log-likelihood from them.
 //!
 //! Depends on `ebm-core` and `rayon` only.
 //!
 //! [`BinaryModel`]: ebm_core::BinaryModel
 #![deny(missing_docs)]
 
+pub mod ais;
 pub mod diagnostics;
 pub mod exact;
 pub mod likelihood;
 
+pub use ais::{
+    Ais, Estimated, LogLikelihoodEstimate, LogZEstimate, Sandwich, Schedule, Ti, TiEstimate,
+};
 pub use diagnostics::{Estimate, estimate, split_r_hat, tau_int};
 pub use likelihood::{
     exact_data_statistics, exact_log_likelihood, exact_log_likelihood_gradient,

@@ -1,0 +1,394 @@
+//! AIS for the RBM along the base-rate path of Salakhutdinov and Murray (2008).
+//!
+//! The base model A has zero weights and visible biases `b_A` fitted to the
+//! data marginals (`b_A,i = ln(p_i / (1 − p_i))`); the path interpolates in
+//! the joint space, and summing out the hidden units analytically gives the
+//! visible marginals the weights need (β = 1):
+//!
+//! ```text
+//! ln p*_k(v) = (1 − β_k) b_A·v + β_k b·v + Σ_j softplus(β_k (c_j + Σ_i v_i W_ij))
+//! ln Z_0     = n_hidden ln 2 + Σ_i softplus(b_A,i)
+//! ln w       = Σ_k ln p*_k(v_k) − ln p*_{k−1}(v_k)
+//! ```
+//!
+//! The transition at β_k is one block-Gibbs sweep
+//! `h ~ σ(β_k (c + Wᵀ v))`, `v ~ σ((1 − β_k) b_A + β_k (b + W h))`. All runs
+//! advance together with two f32 GEMMs per step; the weights are accumulated
+//! in f64, and `Σ_j softplus` differences are formed as
+//! `Δβ Σ_j max(x_j, 0) + ln Π_j (1 + e^{−β_k |x_j|}) / (1 + e^{−β_{k−1} |x_j|})`,
+//! one exponential per unit and temperature and one logarithm per 512 units.
+//! The runs are split into four fixed groups processed in parallel; run r
+//! draws from `seed.stream(Purpose::AIS, r)`, so the result does not depend
+//! on the number of threads.
+
+use crate::linalg::{self, View, sigmoid_f32, softplus};
+use crate::rbm::Rbm;
+use ebm_core::{Domain, Error, Purpose, Result, Seed, check_len};
+use ebm_thermo::ais::{
+    LogLikelihoodEstimate, LogZEstimate, REVERSE_STREAM_OFFSET, Sandwich, Schedule, path_betas,
+};
+use rayon::prelude::*;
+
+/// Data marginals are clamped to `[MARGINAL_MIN, 1 − MARGINAL_MIN]` before
+/// the logit giving the base-rate biases.
+pub const MARGINAL_MIN: f64 = 1e-3;
+
+/// Units whose `(1 + e^{−a}) / (1 + e^{−b})` factors are multiplied before one logarithm.
+const PRODUCT_LEN: usize = 512;
+
+/// The column means of `data` (rows of `n_visible` bits): the marginals
+/// `p_i = mean_r v_ri` for [`rbm_ais`].
+///
+/// Errors: empty data or a length not a multiple of `n_visible`
+/// ([`Error::ShapeMismatch`]), values other than 0/1.
+pub fn data_marginals(data: &[i8], n_visible: usize) -> Result<Vec<f64>> {
+    let rows = data.len().checked_div(n_visible).unwrap_or(0);
+    if rows == 0 || rows * n_visible != data.len() {
+        return Err(Error::ShapeMismatch {
+            what: "data (rows of n_visible values)",
+            expected: n_visible.max(1) * rows.max(1),
+            found: data.len(),
+        });
+    }
+    Domain::Bit.validate(data)?;
+    let mut p = vec![0.0; n_visible];
+    for row in data.chunks_exact(n_visible) {
+        for (s, &x) in p.iter_mut().zip(row) {
+            *s += f64::from(x);
+        }
+    }
+    for s in &mut p {
+        *s /= rows as f64;
+    }
+    Ok(p)
+}
+
+/// The base-rate biases `logit(clamp(p))`, or zeros (the uniform base) without marginals.
+fn base_biases(rbm: &Rbm, marginals: Option<&[f64]>) -> Result<Vec<f64>> {
+    let nv = rbm.n_visible();
+    let Some(p) = marginals else { return Ok(vec![0.0; nv]) };
+    check_len("data marginals (n_visible)", nv, p.len())?;
+    p.iter()
+        .map(|&q| {
+            if (0.0..=1.0).contains(&q) {
+                let q = q.clamp(MARGINAL_MIN, 1.0 - MARGINAL_MIN);
+                Ok((q / (1.0 - q)).ln())
+            } else {
+                Err(Error::InvalidParameter {
+                    name: "data marginal",
+                    value: q,
+                    expected: "in [0, 1]",
+                })
+            }
+        })
+        .collect()
+}
+
+fn check_runs(n_runs: usize) -> Result<()> {
+    if n_runs == 0 {
+        return Err(Error::InvalidParameter { name: "n_runs", value: 0.0, expected: "≥ 1" });
+    }
+    Ok(())
+}
+
+/// Forward AIS estimate of the RBM's ln Z (at β = 1) along the base-rate path
+/// (see the [module docs](self)), from `n_runs` runs.
+///
+/// `data_marginals`: the per-unit means of the training data (see
+/// [`data_marginals`]), or `None` for the uniform base `b_A = 0`. The
+/// standard schedule is [`Schedule::Standard`] (14,500 β).
+///
+/// Errors: zero runs ([`Error::InvalidParameter`]), marginals of the wrong
+/// length ([`Error::ShapeMismatch`]) or outside [0, 1], an invalid schedule
+/// ([`Error::InvalidSequence`]).
+///
+/// ```
+/// use ebm_core::{Beta, Seed};
+/// use ebm_models::{rbm::Rbm, rbm_ais::rbm_ais};
+/// use ebm_thermo::ais::Schedule;
+/// let rbm = Rbm::random(20, 8, 0.3, Seed(3))?;
+/// let est = rbm_ais(&rbm, None, &Schedule::Linear(500), 64, Seed(1))?;
+/// let exact = rbm.exact_log_z(Beta::ONE)?;
+/// assert!(est.contains(exact), "{est:?} vs {exact}");
+/// # Ok::<(), ebm_core::Error>(())
+/// ```
+pub fn rbm_ais(
+    rbm: &Rbm,
+    data_marginals: Option<&[f64]>,
+    schedule: &Schedule,
+    n_runs: usize,
+    seed: Seed,
+) -> Result<LogZEstimate> {
+    check_runs(n_runs)?;
+    let ba = base_biases(rbm, data_marginals)?;
+    let path = path_betas(schedule, ebm_core::Beta::ONE, false)?;
+    let runner = Runner::new(rbm, ba);
+    let lw = runner.run(&path, n_runs, None, seed, 0);
+    LogZEstimate::from_log_weights(runner.log_z0(), &lw)
+}
+
+/// Reverse AIS along the base-rate path from visible states `starts` (rows of
+/// `n_visible` bits, at least `n_runs`; the first `n_runs` are used), which
+/// should be samples of the RBM's visible marginal (exact, or from long or
+/// persistent chains). `E[w] = Z_0 / Z`, so the result is a stochastic upper
+/// bound on ln Z. Run r draws from `seed.stream(Purpose::AIS,
+/// REVERSE_STREAM_OFFSET + r)`.
+///
+/// Errors: those of [`rbm_ais`], plus too few or malformed starting rows.
+pub fn rbm_reverse_ais(
+    rbm: &Rbm,
+    data_marginals: Option<&[f64]>,
+    schedule: &Schedule,
+    starts: &[i8],
+    n_runs: usize,
+    seed: Seed,
+) -> Result<LogZEstimate> {
+    check_runs(n_runs)?;
+    let nv = rbm.n_visible();
+    if starts.len() % nv != 0 || starts.len() / nv < n_runs {
+        return Err(Error::ShapeMismatch {
+            what: "reverse AIS starting states (≥ n_runs rows of n_visible)",
+            expected: n_runs * nv,
+            found: starts.len(),
+        });
+    }
+    let starts = &starts[..n_runs * nv];
+    Domain::Bit.validate(starts)?;
+    let ba = base_biases(rbm, data_marginals)?;
+    let path = path_betas(schedule, ebm_core::Beta::ONE, true)?;
+    let runner = Runner::new(rbm, ba);
+    let lw = runner.run(&path, n_runs, Some(starts), seed, REVERSE_STREAM_OFFSET);
+    LogZEstimate::from_reverse_log_weights(runner.log_z0(), &lw)
+}
+
+/// Forward and reverse RBM AIS (see [`Sandwich`]).
+pub fn rbm_ais_sandwich(
+    rbm: &Rbm,
+    data_marginals: Option<&[f64]>,
+    schedule: &Schedule,
+    starts: &[i8],
+    n_runs: usize,
+    seed: Seed,
+) -> Result<Sandwich> {
+    Ok(Sandwich {
+        forward: rbm_ais(rbm, data_marginals, schedule, n_runs, seed)?,
+        reverse: rbm_reverse_ais(rbm, data_marginals, schedule, starts, n_runs, seed)?,
+    })
+}
+
+/// The mean log-likelihood `mean_v[−F(v)] − ln Z` (β = 1) of `data` (rows of
+/// `n_visible` bits) with the interval of `log_z` carried through.
+///
+/// Errors: data empty, of the wrong width or not bits.
+pub fn rbm_log_likelihood(
+    rbm: &Rbm,
+    data: &[i8],
+    log_z: &LogZEstimate,
+) -> Result<LogLikelihoodEstimate> {
+    let nv = rbm.n_visible();
+    let rows = data.len() / nv;
+    if rows == 0 || rows * nv != data.len() {
+        return Err(Error::ShapeMismatch {
+            what: "data (rows of n_visible values)",
+            expected: nv * rows.max(1),
+            found: data.len(),
+        });
+    }
+    let mut total = 0.0;
+    for v in data.chunks_exact(nv) {
+        total -= rbm.visible_free_energy(v, ebm_core::Beta::ONE)?;
+    }
+    Ok(LogLikelihoodEstimate::new(total / rows as f64, log_z))
+}
+
+/// Parameters in the layout the batched path needs.
+struct Runner {
+    nv: usize,
+    nh: usize,
+    /// W, f32 row-major `nv × nh`.
+    w32: Vec<f32>,
+    c32: Vec<f32>,
+    /// b_A and b − b_A in f32 (for the visible conditional) and f64 (weights).
+    ba32: Vec<f32>,
+    b32: Vec<f32>,
+    ba: Vec<f64>,
+    db: Vec<f64>,
+}
+
+/// Per-group scratch, allocated once per group.
+struct Group {
+    v: Vec<f32>,
+    h: Vec<f32>,
+    pre: Vec<f32>,
+    vin: Vec<f32>,
+    /// `(b − b_A)·v` per run.
+    lin: Vec<f64>,
+    lw: Vec<f64>,
+    rngs: Vec<ebm_core::ChainRng>,
+    bits: Vec<u32>,
+}
+
+/// 24 high bits of a u32 as an f32 in [0, 1).
+#[inline]
+fn unit_f32(u: u32) -> f32 {
+    (u >> 8) as f32 * (1.0 / (1u32 << 24) as f32)
+}
+
+impl Runner {
+    fn new(rbm: &Rbm, ba: Vec<f64>) -> Self {
+        let b = rbm.visible_bias();
+        Runner {
+            nv: rbm.n_visible(),
+            nh: rbm.n_hidden(),
+            w32: rbm.weights().iter().map(|&x| x as f32).collect(),
+            c32: rbm.hidden_bias().iter().map(|&x| x as f32).collect(),
+            ba32: ba.iter().map(|&x| x as f32).collect(),
+            b32: b.iter().map(|&x| x as f32).collect(),
+            db: b.iter().zip(&ba).map(|(b, a)| b - a).collect(),
+            ba,
+        }
+    }
+
+    fn log_z0(&self) -> f64 {
+        self.nh as f64 * std::f64::consts::LN_2 + self.ba.iter().map(|&a| softplus(a)).sum::<f64>()
+    }
+
+    /// Log-weights of `n_runs` runs along `path`, in run order.
+    fn run(
+        &self,
+        path: &[f64],
+        n_runs: usize,
+        starts: Option<&[i8]>,
+        seed: Seed,
+        offset: u64,
+    ) -> Vec<f64> {
+        let per_group = n_runs.div_ceil(4);
+        let groups: Vec<(usize, usize)> = (0..n_runs)
+            .step_by(per_group)
+            .map(|r0| (r0, per_group.min(n_runs - r0)))
+            .collect();
+        let parts: Vec<Vec<f64>> = groups
+            .par_iter()
+            .map(|&(r0, m)| {
+                let s = starts.map(|s| &s[r0 * self.nv..(r0 + m) * self.nv]);
+                self.run_group(path, r0, m, s, seed, offset)
+            })
+            .collect();
+        parts.concat()
+    }
+
+    fn run_group(
+        &self,
+        path: &[f64],
+        r0: usize,
+        m: usize,
+        starts: Option<&[i8]>,
+        seed: Seed,
+        offset: u64,
+    ) -> Vec<f64> {
+        let (nv, nh) = (self.nv, self.nh);
+        let mut g = Group {
+            v: vec![0.0; m * nv],
+            h: vec![0.0; m * nh],
+            pre: vec![0.0; m * nh],
+            vin: vec![0.0; m * nv],
+            lin: vec![0.0; m],
+            lw: vec![0.0; m],
+            rngs: (0..m).map(|r| seed.stream(Purpose::AIS, offset + (r0 + r) as u64)).collect(),
+            bits: vec![0; nv.max(nh)],
+        };
+        // initial visible states: given, or drawn from the base p_A (β = 0)
+        for r in 0..m {
+            let v = &mut g.v[r * nv..(r + 1) * nv];
+            match starts {
+                Some(s) => {
+                    for (d, &x) in v.iter_mut().zip(&s[r * nv..(r + 1) * nv]) {
+                        *d = f32::from(x);
+                    }
+                }
+                None => {
+                    let bits = &mut g.bits[..nv];
+                    g.rngs[r].fill_u32(bits);
+                    for ((d, &a), &u) in v.iter_mut().zip(&self.ba32).zip(bits.iter()) {
+                        *d = f32::from(u8::from(unit_f32(u) < sigmoid_f32(a)));
+                    }
+                }
+            }
+            g.lin[r] = v.iter().zip(&self.db).map(|(&x, &d)| f64::from(x) * d).sum();
+        }
+        let last = path.len() - 1;
+        for t in 1..=last {
+            let (prev, cur) = (path[t - 1], path[t]);
+            self.hidden_pre(&mut g, m);
+            let sample = t < last;
+            for r in 0..m {
+                let pre = &g.pre[r * nh..(r + 1) * nh];
+                let h = &mut g.h[r * nh..(r + 1) * nh];
+                let bits = &mut g.bits[..nh];
+                if sample {
+                    g.rngs[r].fill_u32(bits);
+                }
+                let mut pos = 0.0;
+                let mut logs = 0.0;
+                for ((pc, hc), bc) in pre
+                    .chunks(PRODUCT_LEN)
+                    .zip(h.chunks_mut(PRODUCT_LEN))
+                    .zip(bits.chunks(PRODUCT_LEN))
+                {
+                    let mut prod = 1.0f64;
+                    for ((&x, hj), &u) in pc.iter().zip(hc.iter_mut()).zip(bc) {
+                        let x = f64::from(x);
+                        let ax = x.abs();
+                        let e_cur = (-cur * ax).exp();
+                        let e_prev = (-prev * ax).exp();
+                        pos += x.max(0.0);
+                        prod *= (1.0 + e_cur) / (1.0 + e_prev);
+                        if sample {
+                            // σ(cur · x) from the same exponential
+                            let p = if x >= 0.0 { 1.0 / (1.0 + e_cur) } else { e_cur / (1.0 + e_cur) };
+                            *hj = f32::from(u8::from(f64::from(unit_f32(u)) < p));
+                        }
+                    }
+                    logs += prod.ln();
+                }
+                g.lw[r] += (cur - prev) * (g.lin[r] + pos) + logs;
+            }
+            if sample {
+                self.visible_sample(&mut g, m, cur as f32);
+            }
+        }
+        g.lw
+    }
+
+    /// `pre ← V W + 1 cᵀ` for the group's m runs.
+    fn hidden_pre(&self, g: &mut Group, m: usize) {
+        for row in g.pre.chunks_exact_mut(self.nh) {
+            row.copy_from_slice(&self.c32);
+        }
+        let w = View::row_major(&self.w32, self.nv, self.nh);
+        linalg::sgemm(1.0, View::row_major(&g.v, m, self.nv), w, 1.0, &mut g.pre);
+    }
+
+    /// `v ~ σ((1 − β) b_A + β (b + W h))`, updating `(b − b_A)·v`.
+    fn visible_sample(&self, g: &mut Group, m: usize, beta: f32) {
+        let nv = self.nv;
+        let wt = View::row_major(&self.w32, nv, self.nh).t();
+        linalg::sgemm(1.0, View::row_major(&g.h, m, self.nh), wt, 0.0, &mut g.vin);
+        for r in 0..m {
+            let bits = &mut g.bits[..nv];
+            g.rngs[r].fill_u32(bits);
+            let v = &mut g.v[r * nv..(r + 1) * nv];
+            let vin = &g.vin[r * nv..(r + 1) * nv];
+            let mut lin = 0.0;
+            for i in 0..nv {
+                let a = (1.0 - beta) * self.ba32[i] + beta * (self.b32[i] + vin[i]);
+                let on = unit_f32(bits[i]) < sigmoid_f32(a);
+                v[i] = f32::from(u8::from(on));
+                if on {
+                    lin += self.db[i];
+                }
+            }
+            g.lin[r] = lin;
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! RBM AIS along the base-rate path against exact ln Z.
+//!
+//! Run: `cargo test --release -p ebm-models --test rbm_ais`
+
+use ebm_core::{Beta, Error, Purpose, Seed, uniform};
+use ebm_models::rbm::Rbm;
+use ebm_models::rbm_ais::{
+    data_marginals, rbm_ais, rbm_ais_sandwich, rbm_log_likelihood, rbm_reverse_ais,
+};
+use ebm_thermo::ais::Schedule;
+
+/// An RBM with weights N(0, w_sd²) and biases N(0, b_sd²) from `seed`.
+fn random_rbm(nv: usize, nh: usize, w_sd: f64, b_sd: f64, seed: Seed) -> Rbm {
+    let mut rng = seed.stream(Purpose::INIT, 0);
+    let mut normal = |sd: f64| {
+        let r = (-2.0 * (1.0 - uniform(&mut rng)).ln()).sqrt();
+        sd * r * (std::f64::consts::TAU * uniform(&mut rng)).cos()
+    };
+    let w = (0..nv * nh).map(|_| normal(w_sd)).collect();
+    let b = (0..nv).map(|_| normal(b_sd)).collect();
+    let c = (0..nh).map(|_| normal(b_sd)).collect();
+    Rbm::new(w, b, c).unwrap()
+}
+
+/// Exact samples of the visible marginal of a small-hidden RBM: h from
+/// p(h) ∝ exp(−F(h)) by inverse CDF over 2^nh states, then v | h.
+fn exact_visible_samples(rbm: &Rbm, n: usize, seed: Seed) -> Vec<i8> {
+    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+    let mut h = vec![0i8; nh];
+    let logp: Vec<f64> = (0..1u64 << nh)
+        .map(|code| {
+            ebm_core::Domain::Bit.decode(code, &mut h);
+            -rbm.hidden_free_energy(&h, Beta::ONE).unwrap()
+        })
+        .collect();
+    let m = logp.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut cdf: Vec<f64> = logp.iter().map(|l| (l - m).exp()).collect();
+    for i in 1..cdf.len() {
+        cdf[i] += cdf[i - 1];
+    }
+    let total = *cdf.last().unwrap();
+    let mut rng = seed.stream(Purpose::DATA, 0);
+    let mut probs = vec![0.0; nv];
+    let mut out = Vec::with_capacity(n * nv);
+    for _ in 0..n {
+        let u = uniform(&mut rng) * total;
+        let code = cdf.partition_point(|&c| c <= u).min(cdf.len() - 1);
+        ebm_core::Domain::Bit.decode(code as u64, &mut h);
+        rbm.visible_probs(&h, Beta::ONE, &mut probs).unwrap();
+        out.extend(probs.iter().map(|&p| i8::from(uniform(&mut rng) < p)));
+    }
+    out
+}
+
+#[test]
+fn mnist_sized_784x20_matches_exact_within_a_tenth_of_a_nat() {
+    let rbm = random_rbm(784, 20, 0.05, 0.1, Seed(11));
+    let exact = rbm.exact_log_z(Beta::ONE).unwrap();
+    let est = rbm_ais(&rbm, None, &Schedule::StandardScaled(2000), 100, Seed(1)).unwrap();
+    eprintln!("784x20: exact {exact:.5}, AIS {:.5} ± {:.5} [{:.5}, {:.5}], ess {:.1}", est.log_z, est.std_err, est.lower, est.upper, est.ess);
+    assert!((est.log_z - exact).abs() < 0.1, "{est:?} vs {exact}");
+    assert!(est.contains(exact), "{est:?} vs {exact}");
+}
+
+#[test]
+fn coverage_of_the_std_err_interval_over_seeds_small_rbms() {
+    // 100 random 12×6 RBMs (strong weights), one AIS each: |ln Ẑ − ln Z| ≤ std_err
+    // should hold with probability ≈ 0.683; 99.9% binomial bounds for n = 100
+    // are 0.683 ± 3.3·0.0465, i.e. [0.53, 0.84]. The ±3σ interval should cover
+    // at least 95 of 100 (nominal 99.7%).
+    let (n, mut in_se, mut in_interval) = (100, 0, 0);
+    let mut sum_z = 0.0;
+    for s in 0..n {
+        let rbm = random_rbm(12, 6, 0.8, 0.5, Seed(1000 + s));
+        let exact = rbm.exact_log_z(Beta::ONE).unwrap();
+        let est = rbm_ais(&rbm, None, &Schedule::Linear(100), 50, Seed(s)).unwrap();
+        let z = (est.log_z - exact) / est.std_err;
+        sum_z += z;
+        in_se += u32::from(z.abs() <= 1.0);
+        in_interval += u32::from(est.contains(exact));
+    }
+    eprintln!("RBM-path coverage: ±se {in_se}/100, interval {in_interval}/100, mean z {:.3}", sum_z / n as f64);
+    assert!((53..=84).contains(&in_se), "±std_err coverage {in_se}/100");
+    assert!(in_interval >= 95, "interval coverage {in_interval}/100");
+}
+
+#[test]
+fn data_marginals_base_and_reverse_sandwich_bracket_exact() {
+    let rbm = random_rbm(30, 8, 0.5, 0.5, Seed(5));
+    let exact = rbm.exact_log_z(Beta::ONE).unwrap();
+    let data = exact_visible_samples(&rbm, 400, Seed(9));
+    let p = data_marginals(&data, 30).unwrap();
+    // a short path, so the gap is visible: forward below, reverse above
+    let (mut below, mut above) = (0, 0);
+    for s in 0..20 {
+        let sw = rbm_ais_sandwich(&rbm, Some(&p), &Schedule::Linear(20), &data, 100, Seed(s))
+            .unwrap();
+        below += u32::from(sw.forward.log_z <= exact);
+        above += u32::from(sw.reverse.log_z >= exact);
+        let (lo, hi) = sw.interval();
+        assert!(lo <= exact && exact <= hi, "{sw:?} vs {exact}");
+    }
+    eprintln!("RBM sandwich (20 β): forward below {below}/20, reverse above {above}/20");
+    assert!(below >= 15 && above >= 15, "{below} {above}");
+    // a long path: both agree with exact
+    let sw = rbm_ais_sandwich(&rbm, Some(&p), &Schedule::StandardScaled(3000), &data, 100, Seed(1))
+        .unwrap();
+    eprintln!("RBM sandwich (3000 β): {:?} exact {exact}", sw.bounds());
+    assert!(sw.forward.contains(exact) && sw.reverse.contains(exact), "{sw:?} vs {exact}");
+    assert!(sw.gap().abs() < 0.05, "{sw:?}");
+}
+
+#[test]
+fn log_likelihood_interval_contains_exact() {
+    let rbm = random_rbm(40, 10, 0.4, 0.3, Seed(21));
+    let data = exact_visible_samples(&rbm, 200, Seed(2));
+    let p = data_marginals(&data, 40).unwrap();
+    let est = rbm_ais(&rbm, Some(&p), &Schedule::StandardScaled(1000), 64, Seed(3)).unwrap();
+    let ll = rbm_log_likelihood(&rbm, &data, &est).unwrap();
+    let exact = rbm.exact_log_likelihood(&data, Beta::ONE).unwrap();
+    assert!(ll.lower <= exact && exact <= ll.upper, "{ll:?} vs {exact}");
+    assert!((ll.mean - exact).abs() < 4.0 * ll.std_err + 1e-9, "{ll:?} vs {exact}");
+}
+
+#[test]
+fn bit_identical_for_any_thread_count() {
+    let rbm = random_rbm(50, 30, 0.2, 0.2, Seed(3));
+    let run = |threads| {
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
+            rbm_ais(&rbm, None, &Schedule::Linear(50), 37, Seed(4)).unwrap()
+        })
+    };
+    let (a, b) = (run(1), run(4));
+    assert_eq!(a.log_z.to_bits(), b.log_z.to_bits());
+    assert_eq!(a.std_err.to_bits(), b.std_err.to_bits());
+}
+
+#[test]
+fn bad_input_gives_typed_errors() {
+    let rbm = random_rbm(6, 3, 0.1, 0.1, Seed(0));
+    let s = Schedule::Linear(10);
+    assert!(matches!(rbm_ais(&rbm, None, &s, 0, Seed(0)), Err(Error::InvalidParameter { .. })));
+    assert!(matches!(
+        rbm_ais(&rbm, Some(&[0.5; 5]), &s, 4, Seed(0)),
+        Err(Error::ShapeMismatch { expected: 6, found: 5, .. })
+    ));
+    assert!(matches!(
+        rbm_ais(&rbm, Some(&[1.5; 6]), &s, 4, Seed(0)),
+        Err(Error::InvalidParameter { .. })
+    ));
+    assert!(matches!(data_marginals(&[0, 1, 1], 2), Err(Error::ShapeMismatch { .. })));
+    assert!(matches!(data_marginals(&[0, 2], 2), Err(Error::InvalidUnitValue { .. })));
+    let bad = Schedule::Given(vec![0.2, 0.1, 1.0]);
+    assert!(matches!(rbm_ais(&rbm, None, &bad, 4, Seed(0)), Err(Error::InvalidSequence { .. })));
+    let short = Schedule::Given(vec![0.2, 0.5]);
+    assert!(matches!(rbm_ais(&rbm, None, &short, 4, Seed(0)), Err(Error::InvalidSequence { .. })));
+    assert!(matches!(
+        rbm_reverse_ais(&rbm, None, &s, &[0; 12], 3, Seed(0)),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        rbm_log_likelihood(&rbm, &[0; 7], &rbm_ais(&rbm, None, &s, 4, Seed(0)).unwrap()),
+        Err(Error::ShapeMismatch { .. })
+    ));
+}
