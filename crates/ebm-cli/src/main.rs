@@ -9,6 +9,7 @@
 
 mod cli;
 mod commands;
+mod data;
 mod picture;
 mod progress;
 mod spec;

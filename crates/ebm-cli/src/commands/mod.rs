@@ -2,6 +2,7 @@
 
 mod exact;
 mod sample;
+pub mod train;
 
 use crate::cli::{Cli, Command};
 use ebm_core::Result;
@@ -32,7 +33,8 @@ pub fn run(cli: Cli) -> Result<()> {
             png,
             common,
         }),
-        Command::Logz { .. } | Command::Train(_) | Command::Eval { .. } | Command::Demo { .. } => {
+        Command::Train(args) => train::run(&args),
+        Command::Logz { .. } | Command::Eval { .. } | Command::Demo { .. } => {
             Err(ebm_core::Error::InvalidSequence {
                 what: "subcommand",
                 reason: "not available in this build yet".into(),

@@ -1,0 +1,284 @@
+//! `ebm train`: an RBM trained with CD-k or PCD, with per-epoch monitors,
+//! atomic model files and resumable checkpoints.
+
+use super::print_json;
+use crate::cli::{TrainArgs, TrainerName};
+use crate::data::{self, DataSet};
+use crate::picture::{self, Series};
+use ebm_core::{Beta, Error, LogLinear, Purpose, Result, Seed, Trainer};
+use ebm_data::SavedModel;
+use ebm_models::rbm::Rbm;
+use ebm_samplers::{Gibbs, SiteChain};
+use ebm_train::{
+    Batches, Cd, Checkpoint, Learning, LearningRate, Momentum, Optimizer, Pcd, StepReport,
+    TrainState,
+};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Monitors of an RBM on a data set.
+#[derive(Debug, Clone, Serialize)]
+pub struct Monitors {
+    /// Mean-field reconstruction error: mean squared difference between v and
+    /// p(v | p(h | v)), per pixel, on (up to 1000) training rows.
+    pub recon_error: f64,
+    /// Stochastic pseudo-log-likelihood per row (n_visible · ln p(v_i | v_−i)
+    /// for a random i per row), on training rows.
+    pub pseudo_log_likelihood: f64,
+    /// Mean visible free energy F(v) of training rows.
+    pub free_energy_train: f64,
+    /// Mean visible free energy of test rows.
+    pub free_energy_test: f64,
+    /// free_energy_test − free_energy_train: grows when the model overfits.
+    pub free_energy_gap: f64,
+    /// Exact mean log-likelihood of the training rows, when the smaller layer
+    /// has at most 20 units.
+    pub exact_log_likelihood_train: Option<f64>,
+    /// The same on the test rows.
+    pub exact_log_likelihood_test: Option<f64>,
+}
+
+fn subset(rows: &[i8], width: usize, max_rows: usize) -> &[i8] {
+    &rows[..rows.len().min(max_rows * width)]
+}
+
+/// Computes the monitors (at β = 1).
+pub fn monitors(rbm: &Rbm, data: &DataSet, seed: u64, with_exact: bool) -> Result<Monitors> {
+    let beta = Beta::ONE;
+    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+    let train = subset(&data.train, nv, 1000);
+    let test = subset(&data.test, nv, 1000);
+    let rows = train.len() / nv;
+    let mut ph = vec![0f32; rows * nh];
+    rbm.hidden_probs_batch(train, beta, &mut ph)?;
+    let mut pv = vec![0f32; rows * nv];
+    rbm.visible_probs_batch(&ph, beta, &mut pv)?;
+    let recon_error =
+        train.iter().zip(&pv).map(|(&v, &p)| (f64::from(v) - f64::from(p)).powi(2)).sum::<f64>()
+            / train.len() as f64;
+    let mean_f = |d: &[i8]| -> Result<f64> {
+        let mut s = 0.0;
+        for v in d.chunks_exact(nv) {
+            s += rbm.visible_free_energy(v, beta)?;
+        }
+        Ok(s / (d.len() / nv) as f64)
+    };
+    let mut rng = Seed(seed).stream(Purpose::custom(77), 0);
+    let mut pl = 0.0;
+    let mut flipped = vec![0i8; nv];
+    for v in train.chunks_exact(nv) {
+        let i = (ebm_core::uniform(&mut rng) * nv as f64) as usize % nv;
+        flipped.copy_from_slice(v);
+        flipped[i] = 1 - flipped[i];
+        let d = rbm.visible_free_energy(v, beta)? - rbm.visible_free_energy(&flipped, beta)?;
+        // ln σ(−d) = −softplus(d), stably
+        let softplus = if d > 0.0 { d + (-d).exp().ln_1p() } else { d.exp().ln_1p() };
+        pl -= softplus;
+    }
+    let (f_train, f_test) = (mean_f(train)?, mean_f(test)?);
+    // exact ln Z once; then ln p(v) = −β F(v) − ln Z
+    let log_z = if with_exact && nv.min(nh) <= 20 { Some(rbm.exact_log_z(beta)?) } else { None };
+    Ok(Monitors {
+        recon_error,
+        pseudo_log_likelihood: nv as f64 * pl / rows as f64,
+        free_energy_train: f_train,
+        free_energy_test: f_test,
+        free_energy_gap: f_test - f_train,
+        exact_log_likelihood_train: log_z.map(|z| -f_train - z),
+        exact_log_likelihood_test: log_z.map(|z| -f_test - z),
+    })
+}
+
+#[derive(Serialize)]
+struct EpochLine {
+    epoch: usize,
+    steps: u64,
+    seconds: f64,
+    mean_grad_norm: f64,
+    #[serde(flatten)]
+    monitors: Monitors,
+}
+
+fn checkpoint_path(out: &Path) -> PathBuf {
+    let mut p = out.as_os_str().to_owned();
+    p.push(".ckpt");
+    PathBuf::from(p)
+}
+
+/// Trains according to `a`; returns the trained model and the per-epoch lines.
+pub fn run(a: &TrainArgs) -> Result<()> {
+    if a.model != "rbm" {
+        return Err(Error::InvalidSequence {
+            what: "model kind",
+            reason: format!("`{}` (only rbm can be trained from the command line)", a.model),
+        });
+    }
+    let data = data::load(&a.data, a.common.seed)?;
+    let seed = Seed(a.common.seed);
+    let mut rbm = Rbm::init(data.width, a.n_hidden, Some(&data.train), seed)?;
+    let n_rows = data.train.len() / data.width;
+    let steps_per_epoch = n_rows.div_ceil(a.batch_size.max(1)) as u64;
+    let learning = Learning::new(
+        Optimizer::Sgd {
+            learning_rate: LearningRate::Constant(a.learning_rate),
+            momentum: Momentum::hinton(5 * steps_per_epoch),
+            weight_decay: a.weight_decay,
+        },
+        seed,
+    );
+    let sampler = Gibbs::block();
+    match a.trainer {
+        TrainerName::Cd => {
+            let t = Cd { k: a.k, sampler: sampler.clone(), learning };
+            let state = t.init(&rbm)?;
+            train_loop(a, &data, &mut rbm, &t, &sampler, state, steps_per_epoch)
+        }
+        TrainerName::Pcd => {
+            let t = Pcd { n_chains: a.n_chains, k: a.k, sampler: sampler.clone(), learning };
+            let state = t.init(&rbm)?;
+            train_loop(a, &data, &mut rbm, &t, &sampler, state, steps_per_epoch)
+        }
+    }
+}
+
+fn train_loop<T>(
+    a: &TrainArgs,
+    data: &DataSet,
+    rbm: &mut Rbm,
+    trainer: &T,
+    sampler: &Gibbs,
+    mut state: TrainState<SiteChain>,
+    steps_per_epoch: u64,
+) -> Result<()>
+where
+    T: Trainer<Rbm, State = TrainState<SiteChain>, Report = StepReport>,
+{
+    let ckpt = checkpoint_path(&a.out);
+    if a.resume {
+        state = Checkpoint::load(&ckpt)?.restore(rbm, sampler)?;
+    }
+    let first_epoch = (state.step / steps_per_epoch) as usize;
+    let bar = crate::progress::bar(
+        ((a.epochs.saturating_sub(first_epoch)) as u64) * steps_per_epoch,
+        "training",
+        a.common.quiet,
+    );
+    let mut curve: Vec<(f64, f64, Option<f64>)> = Vec::new();
+    if !a.common.json {
+        println!(
+            "training an RBM {}×{} on {} ({} rows) with {:?}, k = {}, {} epochs from epoch {first_epoch}",
+            data.width,
+            a.n_hidden,
+            data.name,
+            data.train.len() / data.width,
+            a.trainer,
+            a.k,
+            a.epochs
+        );
+    }
+    for epoch in first_epoch..a.epochs {
+        let t0 = std::time::Instant::now();
+        let mut batches =
+            Batches::new(&data.train, data.width, a.batch_size, Seed(a.common.seed), epoch as u64)?;
+        let (mut norm_sum, mut n) = (0.0, 0);
+        while let Some(batch) = batches.next_batch() {
+            let r = trainer.step(rbm, &mut state, batch)?;
+            norm_sum += r.grad_norm;
+            n += 1;
+            bar.inc(1);
+        }
+        let seconds = t0.elapsed().as_secs_f64();
+        // exact ln Z every epoch when it is cheap (≲ 0.1 s), else at the end
+        let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+        let cheap = nv.min(nh) <= 20 && (1u64 << nv.min(nh)) * nv.max(nh) as u64 <= 1 << 25;
+        let monitors = monitors(rbm, data, a.common.seed, cheap || epoch + 1 == a.epochs)?;
+        curve.push((epoch as f64 + 1.0, monitors.recon_error, monitors.exact_log_likelihood_test));
+        Checkpoint::capture(rbm, &state).save(&ckpt)?;
+        save_model(rbm, a, epoch + 1)?;
+        let line = EpochLine {
+            epoch: epoch + 1,
+            steps: state.step,
+            seconds,
+            mean_grad_norm: norm_sum / n.max(1) as f64,
+            monitors,
+        };
+        if a.common.json {
+            bar.suspend(|| print_json(&line))?;
+        } else {
+            let ll = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.3}"));
+            bar.suspend(|| {
+                println!(
+                    "epoch {:>3}  {:>6.2} s  recon {:.5}  PL {:>9.3}  F gap {:>7.3}  exact LL train {} test {}",
+                    line.epoch, line.seconds, line.monitors.recon_error, line.monitors.pseudo_log_likelihood,
+                    line.monitors.free_energy_gap, ll(line.monitors.exact_log_likelihood_train), ll(line.monitors.exact_log_likelihood_test)
+                )
+            });
+        }
+    }
+    bar.finish_and_clear();
+    if let Some(dir) = &a.png_dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Io { path: dir.display().to_string(), message: e.to_string() })?;
+        filters_png(rbm, data, &dir.join("filters.png"))?;
+        let series = vec![Series {
+            label: "reconstruction error".into(),
+            points: curve.iter().map(|c| (c.0, c.1)).collect(),
+            line: true,
+            errors: vec![],
+        }];
+        picture::chart(
+            &dir.join("training.png"),
+            "Training",
+            "epoch",
+            "reconstruction error per pixel",
+            &series,
+        )?;
+        let ll: Vec<(f64, f64)> = curve.iter().filter_map(|c| c.2.map(|l| (c.0, l))).collect();
+        if ll.len() > 1 {
+            let series = vec![Series {
+                label: "exact test log-likelihood".into(),
+                points: ll,
+                line: true,
+                errors: vec![],
+            }];
+            picture::chart(
+                &dir.join("log_likelihood.png"),
+                "Exact log-likelihood",
+                "epoch",
+                "nats per example",
+                &series,
+            )?;
+        }
+        if !a.common.json {
+            println!("pictures written to {}", dir.display());
+        }
+    }
+    if !a.common.json {
+        println!("model written to {} (checkpoint {})", a.out.display(), ckpt.display());
+    }
+    Ok(())
+}
+
+/// Each hidden unit's incoming weights as an image tile.
+pub fn filters_png(rbm: &Rbm, data: &DataSet, path: &Path) -> Result<()> {
+    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+    let w = rbm.weights();
+    let tiles: Vec<Vec<f64>> =
+        (0..nh.min(100)).map(|j| (0..nv).map(|i| w[i * nh + j]).collect()).collect();
+    picture::tiles(path, &tiles, data.image.0, data.image.1, 10, false)
+}
+
+fn save_model(rbm: &Rbm, a: &TrainArgs, epochs_done: usize) -> Result<()> {
+    let mut meta = BTreeMap::new();
+    meta.insert("trainer".into(), format!("{:?}", a.trainer).to_lowercase());
+    meta.insert("k".into(), a.k.to_string());
+    meta.insert("epochs".into(), epochs_done.to_string());
+    meta.insert("batch_size".into(), a.batch_size.to_string());
+    meta.insert("learning_rate".into(), a.learning_rate.to_string());
+    meta.insert("weight_decay".into(), a.weight_decay.to_string());
+    meta.insert("data".into(), a.data.clone());
+    meta.insert("seed".into(), a.common.seed.to_string());
+    meta.insert("n_params".into(), rbm.n_params().to_string());
+    SavedModel::Rbm(rbm.clone()).save(&a.out, &meta)
+}

@@ -1,0 +1,81 @@
+//! Data specs: `default`, `bars-and-stripes:N`, `mnist:DIR`.
+
+use ebm_core::{Error, Result, Seed};
+use std::path::PathBuf;
+
+/// A binary data set with a train and a test split.
+pub struct DataSet {
+    /// What the user asked for.
+    pub name: String,
+    /// Training rows (flat 0/1 values).
+    pub train: Vec<i8>,
+    /// Test rows.
+    pub test: Vec<i8>,
+    /// Values per row.
+    pub width: usize,
+    /// Image shape (rows, cols) for pictures.
+    pub image: (usize, usize),
+}
+
+impl DataSet {
+    /// Rows of the given split (`train` or `test`).
+    pub fn split(&self, split: &str) -> Result<&[i8]> {
+        match split {
+            "train" => Ok(&self.train),
+            "test" => Ok(&self.test),
+            other => Err(Error::InvalidSequence {
+                what: "split",
+                reason: format!("`{other}` (expected train or test)"),
+            }),
+        }
+    }
+}
+
+/// Loads the data named by `spec`. MNIST is binarised stochastically (each
+/// pixel on with probability intensity/255, once, from `seed`), the convention
+/// of Salakhutdinov & Murray (2008).
+pub fn load(spec: &str, seed: u64) -> Result<DataSet> {
+    let bad = |reason: String| Error::InvalidSequence { what: "data spec", reason };
+    let (kind, arg) = spec.split_once(':').unwrap_or((spec, ""));
+    match kind {
+        "default" => {
+            let train = ebm_data::demo_digits();
+            let test = ebm_data::generate::digits(10, Seed(0x7e57));
+            Ok(DataSet {
+                name: "default (procedural 10×10 digits)".into(),
+                train: train.rows,
+                test: test.rows,
+                width: train.width,
+                image: (10, 10),
+            })
+        }
+        "bars-and-stripes" => {
+            let n: usize = arg
+                .parse()
+                .map_err(|_| bad(format!("`{arg}` is not a size (bars-and-stripes:N)")))?;
+            let rows = ebm_data::bars_and_stripes(n, n)?;
+            Ok(DataSet {
+                name: format!("bars-and-stripes {n}×{n}"),
+                train: rows.clone(),
+                test: rows,
+                width: n * n,
+                image: (n, n),
+            })
+        }
+        "mnist" => {
+            let dir = PathBuf::from(if arg.is_empty() { "." } else { arg });
+            let (train, _) = ebm_data::load_mnist_split(&dir, ebm_data::Split::Train)?;
+            let (test, _) = ebm_data::load_mnist_split(&dir, ebm_data::Split::Test)?;
+            let width = train.pixels_per_image();
+            let image = (train.rows, train.cols);
+            Ok(DataSet {
+                name: format!("MNIST from {}", dir.display()),
+                train: train.binarize_stochastic(Seed(seed))?,
+                test: test.binarize_stochastic(Seed(seed ^ 0x7e57))?,
+                width,
+                image,
+            })
+        }
+        _ => Err(bad(format!("unknown data `{spec}` (default, bars-and-stripes:N, mnist:DIR)"))),
+    }
+}
