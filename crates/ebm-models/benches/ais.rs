@@ -25,7 +25,9 @@ fn ais(c: &mut Criterion) {
         est.std_err
     );
     let mut g = c.benchmark_group("rbm_ais_784x500");
-    g.sample_size(10).measurement_time(Duration::from_secs(1)).warm_up_time(Duration::from_millis(1));
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(1))
+        .warm_up_time(Duration::from_millis(1));
     // the same shape with a tenth of the steps: multiply by 10 for the full schedule
     g.bench_function("standard_shape_1450_betas_100_runs", |b| {
         b.iter(|| {

@@ -145,7 +145,7 @@ pub fn rbm_reverse_ais(
 ) -> Result<LogZEstimate> {
     check_runs(n_runs)?;
     let nv = rbm.n_visible();
-    if starts.len() % nv != 0 || starts.len() / nv < n_runs {
+    if !starts.len().is_multiple_of(nv) || starts.len() / nv < n_runs {
         return Err(Error::ShapeMismatch {
             what: "reverse AIS starting states (≥ n_runs rows of n_visible)",
             expected: n_runs * nv,
@@ -263,10 +263,8 @@ impl Runner {
         offset: u64,
     ) -> Vec<f64> {
         let per_group = n_runs.div_ceil(4);
-        let groups: Vec<(usize, usize)> = (0..n_runs)
-            .step_by(per_group)
-            .map(|r0| (r0, per_group.min(n_runs - r0)))
-            .collect();
+        let groups: Vec<(usize, usize)> =
+            (0..n_runs).step_by(per_group).map(|r0| (r0, per_group.min(n_runs - r0))).collect();
         let parts: Vec<Vec<f64>> = groups
             .par_iter()
             .map(|&(r0, m)| {
@@ -345,7 +343,8 @@ impl Runner {
                         prod *= (1.0 + e_cur) / (1.0 + e_prev);
                         if sample {
                             // σ(cur · x) from the same exponential
-                            let p = if x >= 0.0 { 1.0 / (1.0 + e_cur) } else { e_cur / (1.0 + e_cur) };
+                            let p =
+                                if x >= 0.0 { 1.0 / (1.0 + e_cur) } else { e_cur / (1.0 + e_cur) };
                             *hj = f32::from(u8::from(f64::from(unit_f32(u)) < p));
                         }
                     }

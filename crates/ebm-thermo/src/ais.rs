@@ -483,7 +483,13 @@ impl Ais {
     /// Forward AIS: `ln Z(β)` from R runs starting at the uniform distribution.
     ///
     /// Errors: an invalid schedule, and whatever the sampler's `start` returns.
-    pub fn log_z<M, S>(&self, model: &M, sampler: &S, beta: Beta, seed: Seed) -> Result<LogZEstimate>
+    pub fn log_z<M, S>(
+        &self,
+        model: &M,
+        sampler: &S,
+        beta: Beta,
+        seed: Seed,
+    ) -> Result<LogZEstimate>
     where
         M: BinaryModel + ?Sized,
         S: Sampler<M>,
@@ -515,7 +521,7 @@ impl Ais {
         S: Sampler<M>,
     {
         let n = model.n_units();
-        let rows = if n == 0 { 0 } else { starts.len() / n };
+        let rows = starts.len().checked_div(n).unwrap_or(0);
         if n == 0 || rows * n != starts.len() || rows < self.n_runs {
             return Err(Error::ShapeMismatch {
                 what: "reverse AIS starting states (≥ n_runs rows of n_units)",
@@ -737,7 +743,13 @@ impl Ti {
             let m = self.intervals / step;
             let (mut s, mut var) = (0.0, 0.0);
             for k in 0..=m {
-                let c = if k == 0 || k == m { 1.0 } else if k % 2 == 1 { 4.0 } else { 2.0 };
+                let c = if k == 0 || k == m {
+                    1.0
+                } else if k % 2 == 1 {
+                    4.0
+                } else {
+                    2.0
+                };
                 let e = &nodes[k * step].mean_energy;
                 let w = hh * c / 3.0;
                 s += w * e.mean;
