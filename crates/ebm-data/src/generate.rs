@@ -65,8 +65,9 @@ pub fn bars_and_stripes(rows: usize, cols: usize) -> Result<Vec<i8>> {
     Ok(out)
 }
 
-/// 5×7 bitmap glyphs of the digits 0–9, one `u8` per glyph row (bit 4 = leftmost).
-const FONT: [[u8; 7]; 10] = [
+/// The 5×7 bitmap glyphs [`digits`] draws, one `u8` per glyph row (bit 4 =
+/// leftmost column), indexed by digit.
+pub const DIGIT_FONT: [[u8; 7]; 10] = [
     [0b01110, 0b10001, 0b10011, 0b10101, 0b11001, 0b10001, 0b01110],
     [0b00100, 0b01100, 0b00100, 0b00100, 0b00100, 0b00100, 0b01110],
     [0b01110, 0b10001, 0b00001, 0b00010, 0b00100, 0b01000, 0b11111],
@@ -118,7 +119,8 @@ impl Labelled {
 /// 0, 1, … (so any prefix is nearly balanced); labels are the digits.
 ///
 /// Row `k` is drawn from stream `(seed, Purpose::DATA, k)`: the 5×7 glyph is
-/// placed at a random offset (columns 1–4, rows 1–2 of the 10×10 grid), made
+/// placed at a random offset (its left column at 1, 2 or 3 and its top row at 1
+/// or 2 of the 10×10 grid, uniformly), made
 /// bold (each stroke also inks the pixel to its right) with probability 1/2,
 /// and each of the 100 pixels is then flipped with probability
 /// [`DIGIT_NOISE`].
@@ -130,10 +132,10 @@ pub fn digits(per_digit: usize, seed: Seed) -> Labelled {
     for (k, img) in rows.chunks_exact_mut(width).enumerate() {
         let digit = k % 10;
         let mut rng = seed.stream(Purpose::DATA, k as u64);
-        let dx = 1 + (uniform(&mut rng) * 4.0) as usize;
+        let dx = 1 + (uniform(&mut rng) * 3.0) as usize;
         let dy = 1 + (uniform(&mut rng) * 2.0) as usize;
         let bold = uniform(&mut rng) < 0.5;
-        for (r, bits) in FONT[digit].iter().enumerate() {
+        for (r, bits) in DIGIT_FONT[digit].iter().enumerate() {
             for c in 0..5 {
                 if bits >> (4 - c) & 1 == 1 {
                     img[(r + dy) * DIGIT_SIDE + c + dx] = 1;

@@ -398,9 +398,11 @@ impl Header {
                 p.pos += 1;
                 break;
             }
+            p.skip_ws();
             let key_at = p.pos;
             let key = p.string()?;
             p.expect(b':')?;
+            p.skip_ws();
             let value_at = p.pos;
             match (key.as_str(), p.value()?) {
                 ("descr", Value::Str(d)) => descr = Some((value_at, d)),

@@ -46,7 +46,7 @@ use ebm_core::{Domain, EnergyModel, Error, LogLinear, Result};
 use ebm_models::boltzmann::BoltzmannMachine;
 use ebm_models::ising::{Boundary, Ising};
 use ebm_models::rbm::Rbm;
-use safetensors::tensor::{Metadata, SafeTensorError, TensorView};
+use safetensors::tensor::{Metadata, SafeTensorError};
 use safetensors::{Dtype, SafeTensors};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -118,13 +118,11 @@ impl SavedModel {
                 reason: format!("key '{k}' uses the reserved prefix '{RESERVED_PREFIX}'"),
             });
         }
-        let mut info: HashMap<String, String> =
-            meta.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut info = meta.clone();
         let mut put = |k: &str, v: String| info.insert(format!("{RESERVED_PREFIX}{k}"), v);
         put("format", FORMAT_VERSION.into());
         put("kind", self.kind().into());
-        // (name, shape, dtype, bytes)
-        let mut tensors: Vec<(&str, Vec<usize>, Dtype, Vec<u8>)> = Vec::new();
+        let mut tensors: Vec<Tensor> = Vec::new();
         match self {
             SavedModel::Rbm(m) => {
                 let (nv, nh) = (m.n_visible(), m.n_hidden());
@@ -132,17 +130,17 @@ impl SavedModel {
                 put("n_units", (nv + nh).to_string());
                 put("n_visible", nv.to_string());
                 put("n_hidden", nh.to_string());
-                tensors.push(("W", vec![nv, nh], Dtype::F64, f64_bytes(m.weights())));
-                tensors.push(("b", vec![nv], Dtype::F64, f64_bytes(m.visible_bias())));
-                tensors.push(("c", vec![nh], Dtype::F64, f64_bytes(m.hidden_bias())));
+                tensors.push(("W", vec![nv, nh], "F64", f64_bytes(m.weights())));
+                tensors.push(("b", vec![nv], "F64", f64_bytes(m.visible_bias())));
+                tensors.push(("c", vec![nh], "F64", f64_bytes(m.hidden_bias())));
             }
             SavedModel::Boltzmann(m) => {
                 let n = m.n_units();
                 put("domain", domain_name(m.domain()).into());
                 put("n_units", n.to_string());
                 put("n_visible", LogLinear::n_visible(m).to_string());
-                tensors.push(("W", vec![n, n], Dtype::F64, f64_bytes(m.couplings())));
-                tensors.push(("b", vec![n], Dtype::F64, f64_bytes(m.biases())));
+                tensors.push(("W", vec![n, n], "F64", f64_bytes(m.couplings())));
+                tensors.push(("b", vec![n], "F64", f64_bytes(m.biases())));
             }
             SavedModel::Ising(m) => {
                 let (n, ne) = (m.n_units(), m.n_edges());
@@ -169,19 +167,12 @@ impl SavedModel {
                     })
                     .flat_map(i64::to_le_bytes)
                     .collect();
-                tensors.push(("edges", vec![ne, 2], Dtype::I64, edges));
-                tensors.push(("J", vec![ne], Dtype::F64, f64_bytes(m.couplings())));
-                tensors.push(("h", vec![n], Dtype::F64, f64_bytes(m.fields())));
+                tensors.push(("edges", vec![ne, 2], "I64", edges));
+                tensors.push(("J", vec![ne], "F64", f64_bytes(m.couplings())));
+                tensors.push(("h", vec![n], "F64", f64_bytes(m.fields())));
             }
         }
-        let views = tensors
-            .iter()
-            .map(|(name, shape, dtype, bytes)| {
-                TensorView::new(*dtype, shape.clone(), bytes).map(|v| (*name, v))
-            })
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| internal(&e))?;
-        safetensors::serialize(views, Some(info)).map_err(|e| internal(&e))
+        Ok(serialize(&info, &tensors))
     }
 
     /// Parses a model file held in memory; returns the model and the caller's
@@ -235,10 +226,37 @@ impl SavedModel {
     }
 }
 
-/// Serialising validated models cannot fail; if the library ever does, report
-/// it rather than panic.
-fn internal(e: &SafeTensorError) -> Error {
-    Error::InvalidSequence { what: "safetensors serialisation", reason: e.to_string() }
+/// A tensor to write: name, shape, safetensors dtype name, little-endian bytes.
+type Tensor = (&'static str, Vec<usize>, &'static str, Vec<u8>);
+
+/// A safetensors file: the header JSON with sorted metadata keys and the
+/// tensors in the given order, so equal models and metadata give equal bytes
+/// (`safetensors::serialize` takes a `HashMap`, whose order is random).
+fn serialize(meta: &BTreeMap<String, String>, tensors: &[Tensor]) -> Vec<u8> {
+    use serde_json::{Map, Value, json};
+    let mut header = Map::new();
+    let meta: Map<String, Value> = meta.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    header.insert("__metadata__".into(), Value::Object(meta));
+    let mut offset = 0;
+    for (name, shape, dtype, bytes) in tensors {
+        let end = offset + bytes.len();
+        header.insert(
+            (*name).into(),
+            json!({"dtype": dtype, "shape": shape, "data_offsets": [offset, end]}),
+        );
+        offset = end;
+    }
+    let mut json =
+        serde_json::to_vec(&Value::Object(header)).expect("strings and integers serialise");
+    // the data section starts 8-byte aligned, as the reference writer pads it
+    json.resize(json.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + json.len() + offset);
+    out.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    out.extend_from_slice(&json);
+    for (_, _, _, bytes) in tensors {
+        out.extend_from_slice(bytes);
+    }
+    out
 }
 
 const WHAT: &str = "safetensors model";
