@@ -14,7 +14,9 @@
 use crate::optim::OptimizerState;
 use crate::trainer::TrainState;
 use ebm_core::{Chain, ChainRng, Error, LogLinear, Result, RngPosition, Sampler};
-use std::io::Write;
+/// The workspace's atomic file writer (it lives in `ebm-data`, the crate that
+/// owns file formats; re-exported here for checkpoint users).
+pub use ebm_data::write_atomic;
 use std::path::Path;
 
 const MAGIC: &[u8; 8] = b"EBMCKPT1";
@@ -136,8 +138,9 @@ impl Checkpoint {
         })
     }
 
-    /// Writes the checkpoint atomically: to `path.tmp`, synced, then renamed
-    /// over `path`; a crash leaves the previous file intact.
+    /// Writes the checkpoint atomically (see [`write_atomic`]): to a temporary
+    /// file beside `path`, synced, then renamed over it; a crash or a failed
+    /// write leaves the previous file intact.
     pub fn save(&self, path: &Path) -> Result<()> {
         write_atomic(path, &self.to_bytes())
     }
@@ -151,23 +154,6 @@ impl Checkpoint {
 
 fn io_error(path: &Path, e: std::io::Error) -> Error {
     Error::Io { path: path.display().to_string(), message: e.to_string() }
-}
-
-/// Writes `bytes` to `path` through a temporary file and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = std::path::PathBuf::from(tmp);
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io_error(path, e)
-    })
 }
 
 struct Reader<'a> {

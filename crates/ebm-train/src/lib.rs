@@ -15,7 +15,8 @@
 //! Adam and schedules; [`batch`] seeded mini-batches; [`checkpoint`] atomic,
 //! bit-exact resumable checkpoints. The user's own loop drives training.
 //!
-//! Depends on `ebm-core`, `ebm-samplers`, `ebm-thermo` and `rayon`.
+//! Depends on `ebm-core`, `ebm-samplers`, `ebm-thermo`, `ebm-data` (its atomic
+//! file writer) and `rayon`.
 #![deny(missing_docs)]
 
 pub mod batch;
