@@ -15,9 +15,18 @@ use ebm_core::{Error, Purpose, Result, Seed, uniform};
 pub const MAX_BARS_AND_STRIPES_SIDE: usize = 16;
 
 /// The number of distinct bars-and-stripes patterns of a `rows × cols` grid:
-/// `2^rows + 2^cols − 2` (all-off and all-on are both a bar and a stripe pattern).
+/// `2^rows + 2^cols − 2` (all-off and all-on are both a bar and a stripe
+/// pattern), saturating at `usize::MAX`; 0 if a side is 0.
 pub fn bars_and_stripes_count(rows: usize, cols: usize) -> usize {
-    (1usize << rows) + (1usize << cols) - 2
+    if rows == 0 || cols == 0 {
+        return 0;
+    }
+    let pow =
+        |k: usize| u32::try_from(k).ok().and_then(|k| 1usize.checked_shl(k)).filter(|&p| p > 0);
+    match (pow(rows), pow(cols)) {
+        (Some(a), Some(b)) => a.saturating_add(b) - 2,
+        _ => usize::MAX,
+    }
 }
 
 /// Every distinct bars-and-stripes pattern of a `rows × cols` grid, each a row

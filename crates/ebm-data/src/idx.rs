@@ -439,6 +439,19 @@ pub fn load_mnist_split(dir: impl AsRef<Path>, split: Split) -> Result<(Images, 
     Ok((images, labels))
 }
 
+/// IDX sizes are `u32`.
+fn fits_u32(d: usize) -> Result<()> {
+    if u32::try_from(d).is_ok() {
+        Ok(())
+    } else {
+        Err(Error::InvalidParameter {
+            name: "IDX dimension size",
+            value: d as f64,
+            expected: "≤ 4294967295 (u32)",
+        })
+    }
+}
+
 /// Gzips `bytes` (default compression level).
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -448,14 +461,30 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 /// Writes `images` as an IDX file, gzipped if `gz`, atomically (see
 /// [`crate::write_atomic`]).
+///
+/// Errors: [`Error::InvalidParameter`] if a size exceeds `u32::MAX` (IDX
+/// cannot express it), [`Error::ShapeMismatch`] if the public fields disagree
+/// with the pixels, [`Error::Io`] if the file cannot be written.
 pub fn write_images(path: impl AsRef<Path>, images: &Images, gz: bool) -> Result<()> {
+    for d in [images.count, images.rows, images.cols] {
+        fits_u32(d)?;
+    }
+    ebm_core::check_len(
+        "pixels (count × rows × cols)",
+        images.count.saturating_mul(images.pixels_per_image()),
+        images.pixels.len(),
+    )?;
     let raw = images.to_idx_bytes();
     write_atomic(path.as_ref(), &if gz { gzip(&raw) } else { raw })
 }
 
 /// Writes `labels` as an IDX file, gzipped if `gz`, atomically (see
 /// [`crate::write_atomic`]).
+///
+/// Errors: [`Error::InvalidParameter`] for more than `u32::MAX` labels,
+/// [`Error::Io`] if the file cannot be written.
 pub fn write_labels(path: impl AsRef<Path>, labels: &Labels, gz: bool) -> Result<()> {
+    fits_u32(labels.count())?;
     let raw = labels.to_idx_bytes();
     write_atomic(path.as_ref(), &if gz { gzip(&raw) } else { raw })
 }

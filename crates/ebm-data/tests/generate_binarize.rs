@@ -64,6 +64,9 @@ fn bars_and_stripes_rejects_bad_sides() {
         assert!(matches!(bars_and_stripes(r, c), Err(Error::InvalidParameter { .. })));
     }
     assert!(bars_and_stripes(16, 1).is_ok());
+    assert_eq!(bars_and_stripes_count(0, 3), 0);
+    assert_eq!(bars_and_stripes_count(16, 16), 2 * 65536 - 2);
+    assert_eq!(bars_and_stripes_count(64, 2), usize::MAX, "saturates, no overflow");
 }
 
 #[test]

@@ -239,4 +239,8 @@ fn images_new_validates_shape() {
     let mut bad = sample_images(2, 2, 2);
     bad.count = 3; // inconsistent public fields: an error, not a panic
     assert!(bad.binarize_stochastic(ebm_core::Seed(0)).is_err());
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad");
+    assert!(matches!(write_images(&p, &bad, false), Err(Error::ShapeMismatch { .. })));
+    assert!(!p.exists());
 }
