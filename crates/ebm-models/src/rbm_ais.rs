@@ -226,6 +226,65 @@ struct Group {
     lw: Vec<f64>,
     rngs: Vec<ebm_core::ChainRng>,
     bits: Vec<u32>,
+    /// `e^{−β_k |x_j|}` and `e^{−β_{k−1} |x_j|}` for one run.
+    e_cur: Vec<f64>,
+    e_prev: Vec<f64>,
+}
+
+/// The most runs advanced together by one pair of GEMMs.
+const MAX_GROUP: usize = 64;
+
+/// `e^x` for `x ≤ 0` in f64 (relative error ≈ 2e-16; `x < −708` gives
+/// `e^{−708}`), branch-free so loops over it vectorise: Cody–Waite reduction
+/// `x = k ln 2 + r`, `|r| ≤ ln2/2`, Taylor polynomial of degree 12, and 2^k
+/// from the exponent bits.
+#[inline(always)]
+fn exp_neg(x: f64) -> f64 {
+    const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 · 2^52
+    const LN2_HI: f64 = 0.693_147_180_369_123_8;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    let x = x.max(-708.0);
+    let t = x * std::f64::consts::LOG2_E + MAGIC;
+    let k = t - MAGIC;
+    let r = (x - k * LN2_HI) - k * LN2_LO;
+    let mut p = 1.0 / 479_001_600.0;
+    for c in [
+        1.0 / 39_916_800.0,
+        1.0 / 3_628_800.0,
+        1.0 / 362_880.0,
+        1.0 / 40_320.0,
+        1.0 / 5040.0,
+        1.0 / 720.0,
+        1.0 / 120.0,
+        1.0 / 24.0,
+        1.0 / 6.0,
+        0.5,
+        1.0,
+        1.0,
+    ] {
+        p = p * r + c;
+    }
+    let bits = t.to_bits().wrapping_sub(MAGIC.to_bits()).wrapping_add(1023) << 52;
+    p * f64::from_bits(bits)
+}
+
+/// `e^x` for `x ≤ 0` in f32 (relative error ≈ 3e-7; `x < −87` gives
+/// `e^{−87}`), branch-free like [`exp_neg`] with a degree-6 polynomial.
+#[inline(always)]
+fn exp_neg_f32(x: f32) -> f32 {
+    const MAGIC: f32 = 12_582_912.0; // 1.5 · 2^23
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    let x = x.max(-87.0);
+    let t = x * std::f32::consts::LOG2_E + MAGIC;
+    let k = t - MAGIC;
+    let r = (x - k * LN2_HI) - k * LN2_LO;
+    let mut p = 1.0 / 720.0;
+    for c in [1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
+        p = p * r + c;
+    }
+    let bits = t.to_bits().wrapping_sub(MAGIC.to_bits()).wrapping_add(127) << 23;
+    p * f32::from_bits(bits)
 }
 
 /// 24 high bits of a u32 as an f32 in [0, 1).
@@ -262,7 +321,9 @@ impl Runner {
         seed: Seed,
         offset: u64,
     ) -> Vec<f64> {
-        let per_group = n_runs.div_ceil(4);
+        // groups of at most MAX_GROUP runs, as equal as possible (GEMM packing
+        // of W is amortised over a group's rows)
+        let per_group = n_runs.div_ceil(n_runs.div_ceil(MAX_GROUP));
         let groups: Vec<(usize, usize)> =
             (0..n_runs).step_by(per_group).map(|r0| (r0, per_group.min(n_runs - r0))).collect();
         let parts: Vec<Vec<f64>> = groups
@@ -294,6 +355,8 @@ impl Runner {
             lw: vec![0.0; m],
             rngs: (0..m).map(|r| seed.stream(Purpose::AIS, offset + (r0 + r) as u64)).collect(),
             bits: vec![0; nv.max(nh)],
+            e_cur: vec![0.0; nh],
+            e_prev: vec![0.0; nh],
         };
         // initial visible states: given, or drawn from the base p_A (β = 0)
         for r in 0..m {
@@ -321,36 +384,51 @@ impl Runner {
             let sample = t < last;
             for r in 0..m {
                 let pre = &g.pre[r * nh..(r + 1) * nh];
-                let h = &mut g.h[r * nh..(r + 1) * nh];
-                let bits = &mut g.bits[..nh];
-                if sample {
-                    g.rngs[r].fill_u32(bits);
+                // e^{−β|x|} at both temperatures (a vectorisable map)
+                for ((&x, ec), ep) in pre.iter().zip(&mut g.e_cur).zip(&mut g.e_prev) {
+                    let ax = f64::from(x).abs();
+                    *ec = exp_neg(-cur * ax);
+                    *ep = exp_neg(-prev * ax);
                 }
                 let mut pos = 0.0;
                 let mut logs = 0.0;
-                for ((pc, hc), bc) in pre
+                for ((pc, ec), ep) in pre
                     .chunks(PRODUCT_LEN)
-                    .zip(h.chunks_mut(PRODUCT_LEN))
-                    .zip(bits.chunks(PRODUCT_LEN))
+                    .zip(g.e_cur.chunks(PRODUCT_LEN))
+                    .zip(g.e_prev.chunks(PRODUCT_LEN))
                 {
-                    let mut prod = 1.0f64;
-                    for ((&x, hj), &u) in pc.iter().zip(hc.iter_mut()).zip(bc) {
-                        let x = f64::from(x);
-                        let ax = x.abs();
-                        let e_cur = (-cur * ax).exp();
-                        let e_prev = (-prev * ax).exp();
-                        pos += x.max(0.0);
-                        prod *= (1.0 + e_cur) / (1.0 + e_prev);
-                        if sample {
-                            // σ(cur · x) from the same exponential
-                            let p =
-                                if x >= 0.0 { 1.0 / (1.0 + e_cur) } else { e_cur / (1.0 + e_cur) };
-                            *hj = f32::from(u8::from(f64::from(unit_f32(u)) < p));
+                    // factors in (1, 2]: 512 of them stay below 2^512
+                    let (mut pcur, mut pprev) = ([1.0f64; 4], [1.0f64; 4]);
+                    for ((x4, c4), p4) in
+                        pc.chunks_exact(4).zip(ec.chunks_exact(4)).zip(ep.chunks_exact(4))
+                    {
+                        for k in 0..4 {
+                            pos += f64::from(x4[k]).max(0.0);
+                            pcur[k] *= 1.0 + c4[k];
+                            pprev[k] *= 1.0 + p4[k];
                         }
                     }
-                    logs += prod.ln();
+                    let tail = pc.len() / 4 * 4;
+                    for k in tail..pc.len() {
+                        pos += f64::from(pc[k]).max(0.0);
+                        pcur[0] *= 1.0 + ec[k];
+                        pprev[0] *= 1.0 + ep[k];
+                    }
+                    logs += ((pcur[0] * pcur[1]) * (pcur[2] * pcur[3])).ln()
+                        - ((pprev[0] * pprev[1]) * (pprev[2] * pprev[3])).ln();
                 }
                 g.lw[r] += (cur - prev) * (g.lin[r] + pos) + logs;
+                if sample {
+                    // h_j ~ σ(β_k x_j), from the same exponential
+                    let bits = &mut g.bits[..nh];
+                    g.rngs[r].fill_u32(bits);
+                    let h = &mut g.h[r * nh..(r + 1) * nh];
+                    for (((hj, &x), &e), &u) in h.iter_mut().zip(pre).zip(&g.e_cur).zip(&*bits) {
+                        let inv = 1.0 / (1.0 + e);
+                        let p = if x >= 0.0 { inv } else { e * inv };
+                        *hj = if unit_f32(u) < p as f32 { 1.0 } else { 0.0 };
+                    }
+                }
             }
             if sample {
                 self.visible_sample(&mut g, m, cur as f32);
@@ -378,16 +456,48 @@ impl Runner {
             g.rngs[r].fill_u32(bits);
             let v = &mut g.v[r * nv..(r + 1) * nv];
             let vin = &g.vin[r * nv..(r + 1) * nv];
+            let (ba, b) = (&self.ba32, &self.b32);
+            for ((((vi, &a0), &b0), &x), &u) in v.iter_mut().zip(ba).zip(b).zip(vin).zip(&*bits) {
+                let a = (1.0 - beta) * a0 + beta * (b0 + x);
+                let e = exp_neg_f32(-a.abs());
+                let inv = 1.0 / (1.0 + e);
+                let p = if a >= 0.0 { inv } else { e * inv };
+                *vi = if unit_f32(u) < p { 1.0 } else { 0.0 };
+            }
             let mut lin = 0.0;
-            for i in 0..nv {
-                let a = (1.0 - beta) * self.ba32[i] + beta * (self.b32[i] + vin[i]);
-                let on = unit_f32(bits[i]) < sigmoid_f32(a);
-                v[i] = f32::from(u8::from(on));
-                if on {
-                    lin += self.db[i];
+            for (&vi, &d) in v.iter().zip(&self.db) {
+                if vi != 0.0 {
+                    lin += d;
                 }
             }
             g.lin[r] = lin;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_exponentials_match_std() {
+        let mut worst = (0.0f64, 0.0f32);
+        for i in 0..=200_000 {
+            let x = -750.0 * f64::from(i) / 200_000.0;
+            let e = exp_neg(x);
+            if x >= -708.0 {
+                worst.0 = worst.0.max((e / x.exp() - 1.0).abs());
+            } else {
+                assert!(e > 0.0 && e < 1e-300);
+            }
+            let xf = (x / 8.0) as f32;
+            let ef = exp_neg_f32(xf);
+            if xf >= -87.0 {
+                worst.1 = worst.1.max((ef / xf.exp() - 1.0).abs());
+            }
+        }
+        assert!(worst.0 < 1e-15 && worst.1 < 1e-6, "{worst:?}");
+        assert_eq!(exp_neg(0.0), 1.0);
+        assert_eq!(exp_neg_f32(0.0), 1.0);
     }
 }
