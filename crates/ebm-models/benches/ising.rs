@@ -1,0 +1,76 @@
+//! 2D Ising throughput at T = 2.269 (near T_c), periodic L×L, J = 1, h = 0:
+//! one sweep = L² update attempts, reported as elements (attempts) per
+//! second. The fast [`Checkerboard`] sampler (Metropolis and heat-bath Gibbs)
+//! at L = 64, 256, 1024 on rayon pools of 1 and 2 threads, and the generic
+//! `ebm_samplers::Metropolis` (sequential scan through `flip_delta`) at L = 256
+//! for comparison. Chains start cold (all +1) and are warmed up before timing,
+//! like the peers in `../shared/peers/ising_numba.py`.
+//!
+//! Run: `cargo bench -p ebm-models --bench ising`
+//! (`EBM_BENCH_SIZES=64,256` restricts the sizes.)
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ebm_core::{Beta, Purpose, Sampler, Seed};
+use ebm_models::ising::{Boundary, Checkerboard, Ising};
+use std::hint::black_box;
+use std::time::Duration;
+
+const T: f64 = 2.269;
+
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap()
+}
+
+fn sizes() -> Vec<usize> {
+    std::env::var("EBM_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![64, 256, 1024])
+}
+
+fn checkerboard(c: &mut Criterion) {
+    let beta = Beta::from_temperature(T).unwrap();
+    let pools = [(1, pool(1)), (2, pool(2))];
+    for l in sizes() {
+        let m = Ising::square(l, l, Boundary::Periodic, 1.0, 0.0).unwrap();
+        let mut g = c.benchmark_group(format!("ising2d_L{l}_T2.269"));
+        g.throughput(Throughput::Elements((l * l) as u64));
+        if l >= 1024 {
+            g.sample_size(30).measurement_time(Duration::from_secs(6));
+        }
+        for (name, sampler) in
+            [("metropolis", Checkerboard::metropolis()), ("gibbs", Checkerboard::gibbs())]
+        {
+            for (threads, pool) in &pools {
+                let mut chain = sampler.start(&m, &vec![1i8; l * l]).unwrap();
+                let mut rng = Seed(7).stream(Purpose::SAMPLING, 0);
+                let warmup = (20_000_000 / (l * l)).max(20);
+                pool.install(|| {
+                    for _ in 0..warmup {
+                        sampler.sweep(&m, &mut chain, beta, &mut rng);
+                    }
+                });
+                g.bench_function(format!("checkerboard_{name}_t{threads}"), |b| {
+                    pool.install(|| {
+                        b.iter(|| sampler.sweep(black_box(&m), &mut chain, beta, &mut rng))
+                    })
+                });
+            }
+        }
+        if l == 256 {
+            let sampler = ebm_samplers::Metropolis::sequential();
+            let mut chain = sampler.start(&m, &vec![1i8; l * l]).unwrap();
+            let mut rng = Seed(7).stream(Purpose::SAMPLING, 0);
+            for _ in 0..20 {
+                sampler.sweep(&m, &mut chain, beta, &mut rng);
+            }
+            g.bench_function("generic_metropolis_sequential_t1", |b| {
+                b.iter(|| sampler.sweep(black_box(&m), &mut chain, beta, &mut rng))
+            });
+        }
+        g.finish();
+    }
+}
+
+criterion_group!(benches, checkerboard);
+criterion_main!(benches);

@@ -1,0 +1,803 @@
+//! A fast checkerboard sampler for uniform periodic Ising lattices.
+//!
+//! [`Checkerboard`] implements [`Sampler<Ising>`] for models built on a
+//! periodic chain, square or cubic [`Lattice`](super::Lattice) with every side
+//! even (bipartite) and uniform coupling J and field h. One sweep updates
+//! every site once: all sites of colour 0 (even coordinate sum), then all of
+//! colour 1, by Metropolis (`min(1, e^{−βΔ})`) or heat-bath Gibbs
+//! (`σ(−βΔ)`), where `Δ = 2 s (J·nn + h)` and nn is the neighbour sum.
+//!
+//! ## Layout
+//!
+//! The chain keeps the spins in a sublattice layout: one `i8` array per
+//! colour, row by row along the last axis (`X_c[r][k]` is site `2k + (c ⊕ p_r)`
+//! of row r, with `p_r` the parity of the row's other coordinates). The four
+//! (2D) or six (3D) neighbours of `X_c[r][k]` are then `X_{1−c}` at `[r][k]`,
+//! `[r][k ∓ 1]` and `[r'][k]` for the neighbouring rows r′, so a row of one
+//! colour updates with contiguous, branch-free loops that vectorise.
+//! [`Chain::state`] returns the ±1 configuration in site order, rebuilt
+//! lazily (once per sweep, only if asked for).
+//!
+//! ## Randomness
+//!
+//! Each decision compares a fresh 32-bit uniform `u` with a threshold
+//! `T = ⌊p·2³²⌋` from a table indexed by (spin, neighbour sum), precomputed
+//! once per sweep from β: the flip happens iff `u < T` (`T = 2³² − 1` means
+//! "always"; a probability is thus quantised to a multiple of 2⁻³²). No `exp`
+//! in the loop. Metropolis moves with `Δ ≤ 0` consume no random number.
+//!
+//! At the start of each sweep the sampler draws a 256-bit key from the
+//! borrowed RNG (eight `next_u32`). Colour c of stripe s then draws from the
+//! ChaCha8 keystream with that key and stream id `2^32·c + s`, block counter
+//! from 0: exactly the words of `ChaCha8Rng::from_seed(key)` after
+//! `set_stream(2^32·c + s)`, generated sixteen blocks at a time and used in
+//! the order word 0 of blocks 0..16, word 1 of blocks 0..16, … (a fixed
+//! permutation within each 1 KiB group, so every word is used once). The
+//! rows of each colour are split into a fixed number of stripes (8 by
+//! default, independent of the thread count) run in parallel with rayon, so a
+//! chain's trajectory is bit-identical for any number of threads.
+//!
+//! ```
+//! use ebm_core::{Beta, Chain, Purpose, Sampler, Seed};
+//! use ebm_models::ising::{Boundary, Checkerboard, Ising};
+//!
+//! let m = Ising::square(32, 32, Boundary::Periodic, 1.0, 0.0)?;
+//! let sampler = Checkerboard::metropolis();
+//! let mut chain = sampler.start(&m, &vec![1; 32 * 32])?;
+//! let mut rng = Seed(1).stream(Purpose::SAMPLING, 0);
+//! for _ in 0..100 {
+//!     sampler.sweep(&m, &mut chain, Beta::new(0.2)?, &mut rng);
+//! }
+//! // hot phase: small magnetization
+//! assert!(m.abs_magnetization(chain.state()) < 0.3);
+//! # Ok::<(), ebm_core::Error>(())
+//! ```
+
+use super::{Boundary, Ising};
+use ebm_core::{
+    Beta, Chain, Domain, EnergyModel, Error, Result, Sampler, check_len, rand_core::Rng,
+};
+use rayon::prelude::*;
+use std::sync::OnceLock;
+
+/// The update rule of a [`Checkerboard`] sampler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rule {
+    /// Flip with probability `min(1, e^{−βΔ})`; `Δ ≤ 0` flips without a draw.
+    Metropolis,
+    /// Heat bath: flip with probability `σ(−βΔ) = 1 / (1 + e^{βΔ})`.
+    Gibbs,
+}
+
+/// The default number of stripes per colour (see [`Checkerboard::with_stripes`]).
+pub const DEFAULT_STRIPES: usize = 8;
+
+/// Lattices with fewer sites than this run their stripes on the calling
+/// thread: a rayon fork costs more than the sweep. (The result is the same.)
+const PARALLEL_MIN_SITES: usize = 1 << 14;
+
+/// Checkerboard Metropolis or heat-bath sampler for uniform, periodic,
+/// bipartite Ising lattices in 1, 2 or 3 dimensions (see the [module
+/// docs](self) for the layout and the random streams).
+///
+/// One sweep is one update attempt per site. [`Sampler::start`] rejects,
+/// with a typed [`Error`], models not built on a lattice, open or odd
+/// periodic lattices (not bipartite), non-uniform couplings or fields, and
+/// states of the wrong length or with values other than ±1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Checkerboard {
+    rule: Rule,
+    stripes: usize,
+}
+
+impl Checkerboard {
+    /// Checkerboard Metropolis.
+    pub fn metropolis() -> Self {
+        Checkerboard { rule: Rule::Metropolis, stripes: DEFAULT_STRIPES }
+    }
+
+    /// Checkerboard heat-bath Gibbs.
+    pub fn gibbs() -> Self {
+        Checkerboard { rule: Rule::Gibbs, stripes: DEFAULT_STRIPES }
+    }
+
+    /// The sampler with `rule`.
+    pub fn new(rule: Rule) -> Self {
+        Checkerboard { rule, stripes: DEFAULT_STRIPES }
+    }
+
+    /// The same sampler with the rows of each colour split into `stripes`
+    /// parallel work units, each with its own random stream (at least 1; a
+    /// lattice with fewer rows uses one stripe per row). The trajectory
+    /// depends on this number, never on the number of threads.
+    pub fn with_stripes(mut self, stripes: usize) -> Result<Self> {
+        if stripes == 0 || stripes > u32::MAX as usize {
+            return Err(Error::InvalidParameter {
+                name: "stripes",
+                value: stripes as f64,
+                expected: "≥ 1 and < 2³²",
+            });
+        }
+        self.stripes = stripes;
+        Ok(self)
+    }
+
+    /// The update rule.
+    pub fn rule(&self) -> Rule {
+        self.rule
+    }
+
+    /// The number of stripes per colour.
+    pub fn stripes(&self) -> usize {
+        self.stripes
+    }
+}
+
+/// The chain of a [`Checkerboard`] sampler: spins in the sublattice layout,
+/// the lattice geometry, per-stripe random-number pools and counters.
+#[derive(Debug, Clone)]
+pub struct CheckerboardChain {
+    /// `spins[c]`: the spins of colour c, `rows × half` values, row by row.
+    spins: [Vec<i8>; 2],
+    /// Sites per row (the last side M) and per row and colour (M / 2).
+    row_len: usize,
+    half: usize,
+    /// Parity of each row's coordinates other than the last.
+    row_parity: Vec<u8>,
+    /// Neighbouring rows of each row (2 in 2D, 4 in 3D, none in 1D).
+    row_nbrs: Vec<[u32; 4]>,
+    n_row_nbrs: usize,
+    /// The degree 2d.
+    degree: usize,
+    /// (J, h) of the model at start.
+    couplings: (f64, f64),
+    /// Stripe boundaries (row indices), `n_stripes + 1` of them.
+    stripe_rows: Vec<usize>,
+    /// One scratch pool per stripe.
+    scratch: Vec<Scratch>,
+    proposed: u64,
+    accepted: u64,
+    /// The ±1 configuration in site order, rebuilt on demand.
+    view: OnceLock<Vec<i8>>,
+}
+
+impl PartialEq for CheckerboardChain {
+    /// Equal spins and counters (scratch buffers and the cached view are ignored).
+    fn eq(&self, other: &Self) -> bool {
+        self.spins == other.spins
+            && self.row_len == other.row_len
+            && self.row_parity == other.row_parity
+            && self.row_nbrs == other.row_nbrs
+            && self.stripe_rows == other.stripe_rows
+            && self.proposed == other.proposed
+            && self.accepted == other.accepted
+    }
+}
+
+impl CheckerboardChain {
+    /// Number of update attempts so far.
+    pub fn n_proposed(&self) -> u64 {
+        self.proposed
+    }
+
+    /// Number of flips so far.
+    pub fn n_accepted(&self) -> u64 {
+        self.accepted
+    }
+
+    /// The spins of colour `c` (0: even coordinate sum) in the sublattice
+    /// layout: row by row along the last axis, `M / 2` per row. Panics if `c > 1`.
+    pub fn sublattice(&self, c: usize) -> &[i8] {
+        &self.spins[c]
+    }
+
+    fn n_rows(&self) -> usize {
+        self.row_parity.len()
+    }
+
+    /// Site index of `X_c[r][k]`.
+    #[inline]
+    fn site(&self, c: usize, r: usize, k: usize) -> usize {
+        r * self.row_len + 2 * k + (c ^ usize::from(self.row_parity[r]))
+    }
+
+    fn to_sites(&self) -> Vec<i8> {
+        let mut out = vec![0i8; self.n_rows() * self.row_len];
+        for r in 0..self.n_rows() {
+            for c in 0..2 {
+                let row = &self.spins[c][r * self.half..(r + 1) * self.half];
+                for (k, &s) in row.iter().enumerate() {
+                    out[self.site(c, r, k)] = s;
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Chain for CheckerboardChain {
+    fn state(&self) -> &[i8] {
+        self.view.get_or_init(|| self.to_sites())
+    }
+
+    fn acceptance_rate(&self) -> Option<f64> {
+        (self.proposed > 0).then(|| self.accepted as f64 / self.proposed as f64)
+    }
+}
+
+/// Random words per generated group: 16 ChaCha blocks of 16 words.
+const GROUP: usize = 256;
+
+/// Per-stripe scratch: a pool of random words, a row of side neighbours,
+/// table indices and thresholds.
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    pool: Vec<u32>,
+    side: Vec<i8>,
+    idx: Vec<u32>,
+    th: Vec<u32>,
+}
+
+fn lattice_error(reason: String) -> Error {
+    Error::InvalidBlocks { reason: format!("Checkerboard: {reason}") }
+}
+
+impl Sampler<Ising> for Checkerboard {
+    type Chain = CheckerboardChain;
+
+    fn start(&self, model: &Ising, x0: &[i8]) -> Result<CheckerboardChain> {
+        let Some(lattice) = model.lattice_shape() else {
+            return Err(lattice_error(
+                "the model is not a lattice (built from an edge list); use \
+                 Ising::chain/square/cubic/lattice"
+                    .into(),
+            ));
+        };
+        if lattice.boundary() != Boundary::Periodic {
+            return Err(lattice_error(
+                "the lattice has open boundaries; every site needs 2d neighbours (periodic)".into(),
+            ));
+        }
+        if let Some(&side) = lattice.dims().iter().find(|&&l| l % 2 == 1) {
+            return Err(lattice_error(format!(
+                "periodic side {side} is odd, so the lattice {:?} is not bipartite",
+                lattice.dims()
+            )));
+        }
+        let Some((j, h)) = model.uniform_couplings() else {
+            let spread = |v: &[f64]| {
+                let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+                if v.is_empty() { 0.0 } else { max - min }
+            };
+            let (sj, sh) = (spread(model.couplings()), spread(model.fields()));
+            let (name, value) =
+                if sj > 0.0 { ("coupling spread", sj) } else { ("field spread", sh) };
+            return Err(Error::InvalidParameter {
+                name,
+                value,
+                expected: "0 (Checkerboard needs uniform J and h)",
+            });
+        };
+        check_len("state", model.n_units(), x0.len())?;
+        Domain::Spin.validate(x0)?;
+
+        let dims = lattice.dims();
+        let d = dims.len();
+        let row_len = dims[d - 1];
+        let half = row_len / 2;
+        let n_rows = lattice.n_sites() / row_len;
+        // coordinates of a row: (a) in 2D, (a, b) in 3D, () in 1D
+        let (n_a, n_b) = match d {
+            1 => (1, 1),
+            2 => (dims[0], 1),
+            _ => (dims[0], dims[1]),
+        };
+        let mut row_parity = Vec::with_capacity(n_rows);
+        let mut row_nbrs = Vec::with_capacity(n_rows);
+        for r in 0..n_rows {
+            let (a, b) = (r / n_b, r % n_b);
+            row_parity.push(((a + b) % 2) as u8);
+            let up_a = (a + n_a - 1) % n_a;
+            let dn_a = (a + 1) % n_a;
+            let up_b = (b + n_b - 1) % n_b;
+            let dn_b = (b + 1) % n_b;
+            // n_rows ≤ MAX_SITES = u32::MAX
+            let idx = |a: usize, b: usize| (a * n_b + b) as u32;
+            row_nbrs.push([idx(up_a, b), idx(dn_a, b), idx(a, up_b), idx(a, dn_b)]);
+        }
+        let n_row_nbrs = 2 * (d - 1);
+        let n_stripes = self.stripes.min(n_rows);
+        let stripe_rows = (0..=n_stripes).map(|s| s * n_rows / n_stripes).collect();
+        let mut chain = CheckerboardChain {
+            spins: [vec![0; n_rows * half], vec![0; n_rows * half]],
+            row_len,
+            half,
+            row_parity,
+            row_nbrs,
+            n_row_nbrs,
+            degree: 2 * d,
+            couplings: (j, h),
+            stripe_rows,
+            scratch: vec![Scratch::default(); n_stripes],
+            proposed: 0,
+            accepted: 0,
+            view: OnceLock::new(),
+        };
+        for c in 0..2 {
+            for r in 0..n_rows {
+                for k in 0..half {
+                    let i = chain.site(c, r, k);
+                    chain.spins[c][r * half + k] = x0[i];
+                }
+            }
+        }
+        Ok(chain)
+    }
+
+    fn sweep<R: Rng + ?Sized>(
+        &self,
+        _model: &Ising,
+        chain: &mut CheckerboardChain,
+        beta: Beta,
+        rng: &mut R,
+    ) {
+        let mut key = [0u32; 8];
+        for k in &mut key {
+            *k = rng.next_u32();
+        }
+        let table = Thresholds::new(self.rule, beta, chain.couplings, chain.degree);
+        let isa = Isa::detect();
+        let n_sites = chain.n_rows() * chain.row_len;
+        let parallel = n_sites >= PARALLEL_MIN_SITES && rayon::current_num_threads() > 1;
+        let geo = Geometry {
+            half: chain.half,
+            row_parity: &chain.row_parity,
+            row_nbrs: &chain.row_nbrs,
+            n_row_nbrs: chain.n_row_nbrs,
+        };
+        let mut flips = 0u64;
+        for c in 0..2 {
+            let [s0, s1] = &mut chain.spins;
+            let (x, y) = if c == 0 { (s0, &*s1) } else { (s1, &*s0) };
+            // one work item per stripe: (stripe, first row, its rows of x, scratch)
+            let mut items = Vec::with_capacity(chain.scratch.len());
+            let mut rest: &mut [i8] = x;
+            for (s, scratch) in chain.scratch.iter_mut().enumerate() {
+                let (r0, r1) = (chain.stripe_rows[s], chain.stripe_rows[s + 1]);
+                let (mine, tail) = rest.split_at_mut((r1 - r0) * geo.half);
+                rest = tail;
+                items.push((s, r0, mine, scratch));
+            }
+            let run = |(s, r0, rows, scratch): &mut (usize, usize, &mut [i8], &mut Scratch)| {
+                let stream = (c as u64) << 32 | *s as u64;
+                run_stripe(isa, &geo, &table, &key, stream, c, *r0, rows, y, scratch)
+            };
+            flips += if parallel {
+                items.par_iter_mut().map(run).collect::<Vec<u64>>().iter().sum::<u64>()
+            } else {
+                items.iter_mut().map(run).sum::<u64>()
+            };
+        }
+        chain.proposed += n_sites as u64;
+        chain.accepted += flips;
+        chain.view = OnceLock::new();
+    }
+}
+
+/// Shared, read-only geometry of a chain.
+struct Geometry<'a> {
+    half: usize,
+    row_parity: &'a [u8],
+    row_nbrs: &'a [[u32; 4]],
+    n_row_nbrs: usize,
+}
+
+/// Flip thresholds indexed by `(nn + D)/2 + 8·[s = +1]` (D ≤ 6).
+struct Thresholds {
+    rule: Rule,
+    degree: usize,
+    t: [u32; 16],
+}
+
+impl Thresholds {
+    fn new(rule: Rule, beta: Beta, (j, h): (f64, f64), degree: usize) -> Self {
+        let b = beta.value();
+        let mut t = [0u32; 16];
+        for (si, s) in [-1.0, 1.0].into_iter().enumerate() {
+            for m in 0..=degree {
+                let nn = 2.0 * m as f64 - degree as f64;
+                let delta = 2.0 * s * (j * nn + h);
+                let p = match rule {
+                    Rule::Metropolis => {
+                        if delta <= 0.0 {
+                            1.0
+                        } else {
+                            (-b * delta).exp()
+                        }
+                    }
+                    Rule::Gibbs => {
+                        // σ(−βΔ), without overflow
+                        let z = -b * delta;
+                        if z >= 0.0 { 1.0 / (1.0 + (-z).exp()) } else { z.exp() / (1.0 + z.exp()) }
+                    }
+                };
+                t[8 * si + m] = threshold(p);
+            }
+        }
+        Thresholds { rule, degree, t }
+    }
+}
+
+/// `⌊p·2³²⌋`, with `u32::MAX` reserved for p = 1 (certain flip).
+fn threshold(p: f64) -> u32 {
+    if p >= 1.0 {
+        u32::MAX
+    } else {
+        ((p * 4_294_967_296.0) as u64).min(u64::from(u32::MAX - 1)) as u32
+    }
+}
+
+/// The instruction set the kernels were compiled for, detected at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Isa {
+    Generic,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Isa {
+    fn detect() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512bw")
+                && std::arch::is_x86_feature_detected!("avx512vl")
+            {
+                return Isa::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Isa::Avx2;
+            }
+        }
+        Isa::Generic
+    }
+}
+
+/// One colour of one stripe: rows `r0..` of colour `c`, drawing from ChaCha8
+/// stream `stream` of `key`. Returns the number of flips.
+#[allow(clippy::too_many_arguments)]
+fn run_stripe(
+    isa: Isa,
+    geo: &Geometry<'_>,
+    table: &Thresholds,
+    key: &[u32; 8],
+    stream: u64,
+    c: usize,
+    r0: usize,
+    rows: &mut [i8],
+    y: &[i8],
+    scratch: &mut Scratch,
+) -> u64 {
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Isa::detect` found avx512f, avx512bw and avx512vl on this CPU.
+        Isa::Avx512 => unsafe { stripe_avx512(geo, table, key, stream, c, r0, rows, y, scratch) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Isa::detect` found avx2 on this CPU.
+        Isa::Avx2 => unsafe { stripe_avx2(geo, table, key, stream, c, r0, rows, y, scratch) },
+        Isa::Generic => stripe::<false>(geo, table, key, stream, c, r0, rows, y, scratch),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma,bmi1,bmi2,popcnt")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn stripe_avx512(
+    geo: &Geometry<'_>,
+    table: &Thresholds,
+    key: &[u32; 8],
+    stream: u64,
+    c: usize,
+    r0: usize,
+    rows: &mut [i8],
+    y: &[i8],
+    scratch: &mut Scratch,
+) -> u64 {
+    stripe::<true>(geo, table, key, stream, c, r0, rows, y, scratch)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma,bmi1,bmi2,popcnt")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn stripe_avx2(
+    geo: &Geometry<'_>,
+    table: &Thresholds,
+    key: &[u32; 8],
+    stream: u64,
+    c: usize,
+    r0: usize,
+    rows: &mut [i8],
+    y: &[i8],
+    scratch: &mut Scratch,
+) -> u64 {
+    stripe::<true>(geo, table, key, stream, c, r0, rows, y, scratch)
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn stripe<const PERMUTE: bool>(
+    geo: &Geometry<'_>,
+    table: &Thresholds,
+    key: &[u32; 8],
+    stream: u64,
+    c: usize,
+    r0: usize,
+    rows: &mut [i8],
+    y: &[i8],
+    scratch: &mut Scratch,
+) -> u64 {
+    match geo.n_row_nbrs {
+        0 => stripe_n::<0, PERMUTE>(geo, table, key, stream, c, r0, rows, y, scratch),
+        2 => stripe_n::<2, PERMUTE>(geo, table, key, stream, c, r0, rows, y, scratch),
+        _ => stripe_n::<4, PERMUTE>(geo, table, key, stream, c, r0, rows, y, scratch),
+    }
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn stripe_n<const NR: usize, const PERMUTE: bool>(
+    geo: &Geometry<'_>,
+    table: &Thresholds,
+    key: &[u32; 8],
+    stream: u64,
+    c: usize,
+    r0: usize,
+    rows: &mut [i8],
+    y: &[i8],
+    scratch: &mut Scratch,
+) -> u64 {
+    let h = geo.half;
+    let mut keystream = WideChaCha8 { key: *key, stream, block: 0 };
+    // the pool holds `len` words, of which `pos..len` are unused
+    let Scratch { pool, side, idx, th } = scratch;
+    side.resize(h, 0);
+    idx.resize(h, 0);
+    th.resize(h, 0);
+    let cap = (h + GROUP).div_ceil(GROUP) * GROUP + GROUP;
+    if pool.len() != cap {
+        pool.clear();
+        pool.resize(cap, 0);
+    }
+    let (mut pos, mut len) = (0usize, 0usize);
+    let mut flips = 0u64;
+    let yrow = |r: usize| &y[r * h..(r + 1) * h];
+    for (i, x) in rows.chunks_exact_mut(h).enumerate() {
+        let r = r0 + i;
+        // make sure at least h unused words are in the pool
+        if len - pos < h {
+            pool.copy_within(pos..len, 0);
+            len -= pos;
+            pos = 0;
+            while len < h {
+                let out: &mut [u32; GROUP] = (&mut pool[len..len + GROUP]).try_into().unwrap();
+                keystream.fill(out);
+                len += GROUP;
+            }
+        }
+        let nbrs: [&[i8]; NR] = std::array::from_fn(|q| yrow(geo.row_nbrs[r][q] as usize));
+        let y_r = yrow(r);
+        // the in-row neighbour on the other side: y[k − 1] or y[k + 1], wrapping
+        if (c ^ usize::from(geo.row_parity[r])) == 0 {
+            side[0] = y_r[h - 1];
+            side[1..].copy_from_slice(&y_r[..h - 1]);
+        } else {
+            side[..h - 1].copy_from_slice(&y_r[1..]);
+            side[h - 1] = y_r[0];
+        }
+        let rand = &pool[pos..pos + h];
+        let (used, f) = match table.rule {
+            Rule::Gibbs => row_dense::<NR, PERMUTE>(x, y_r, side, nbrs, rand, table, idx, th),
+            Rule::Metropolis => {
+                row_dense::<NR, PERMUTE>(x, y_r, side, nbrs, rand, table, idx, th)
+            }
+        };
+        pos += used;
+        flips += f;
+    }
+    flips
+}
+
+/// Updates one row of one colour, one random word per site; `side[k]` is
+/// the in-row neighbour not at `[k]` (`y[k − 1]` or `y[k + 1]`, wrapping).
+/// `idx` and `th` are scratch rows. With `PERMUTE` (x86-64 with AVX2) the
+/// threshold lookup is a register permute instead of a gather. Returns
+/// (words used, flips).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn row_dense<const NR: usize, const PERMUTE: bool>(
+    x: &mut [i8],
+    y: &[i8],
+    side: &[i8],
+    nbrs: [&[i8]; NR],
+    rand: &[u32],
+    table: &Thresholds,
+    idx: &mut [u32],
+    th: &mut [u32],
+) -> (usize, u64) {
+    let h = x.len();
+    let d = table.degree as i8;
+    let (y, side, rand, idx, th) = (&y[..h], &side[..h], &rand[..h], &mut idx[..h], &mut th[..h]);
+    let nbrs: [&[i8]; NR] = std::array::from_fn(|q| &nbrs[q][..h]);
+    // 1. table index (nn + D)/2 + 8·[s = +1]
+    for k in 0..h {
+        let mut nn = y[k] + side[k];
+        for nb in &nbrs {
+            nn += nb[k];
+        }
+        idx[k] = (((nn + d) >> 1) | (i8::from(x[k] > 0) << 3)) as u32;
+    }
+    // 2. thresholds
+    lookup::<PERMUTE>(&table.t, idx, th);
+    // 3. decisions
+    let mut flips = 0u32;
+    for k in 0..h {
+        let (s, t) = (x[k], th[k]);
+        let flip = (rand[k] < t) | (t == u32::MAX);
+        x[k] = if flip { -s } else { s };
+        flips += u32::from(flip);
+    }
+    (h, u64::from(flips))
+}
+
+/// `th[k] = t[idx[k] & 15]`.
+#[inline(always)]
+fn lookup<const PERMUTE: bool>(t: &[u32; 16], idx: &[u32], th: &mut [u32]) {
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if PERMUTE {
+        use std::arch::x86_64::*;
+        // SAFETY: PERMUTE is only true inside functions compiled with
+        // `target_feature(enable = "avx2")`, called after run-time detection
+        // of AVX2; loads and stores are unaligned and within the slices (8
+        // words at `k`, with `k + 8 ≤ len`).
+        unsafe {
+            let lo = _mm256_loadu_si256(t.as_ptr().cast());
+            let hi = _mm256_loadu_si256(t.as_ptr().add(8).cast());
+            let n = idx.len().min(th.len());
+            while done + 8 <= n {
+                let i = _mm256_loadu_si256(idx.as_ptr().add(done).cast());
+                let a = _mm256_permutevar8x32_epi32(lo, i);
+                let b = _mm256_permutevar8x32_epi32(hi, i);
+                // bit 3 of the index selects the upper table
+                let sel = _mm256_slli_epi32(i, 28);
+                let v = _mm256_castps_si256(_mm256_blendv_ps(
+                    _mm256_castsi256_ps(a),
+                    _mm256_castsi256_ps(b),
+                    _mm256_castsi256_ps(sel),
+                ));
+                _mm256_storeu_si256(th.as_mut_ptr().add(done).cast(), v);
+                done += 8;
+            }
+        }
+    }
+    for (o, &i) in th[done..].iter_mut().zip(&idx[done..]) {
+        *o = t[i as usize & 15];
+    }
+}
+
+/// ChaCha8 keystream of `(key, stream)`, sixteen blocks per call.
+struct WideChaCha8 {
+    key: [u32; 8],
+    stream: u64,
+    block: u64,
+}
+
+impl WideChaCha8 {
+    /// Writes blocks `block..block + 16` as `out[16·w + b]` = word w of block
+    /// `block + b`, and advances by 16 blocks.
+    #[inline(always)]
+    fn fill(&mut self, out: &mut [u32; GROUP]) {
+        const C: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
+        let ctr = |b: usize| self.block.wrapping_add(b as u64);
+        let init: [[u32; 16]; 16] = [
+            [C[0]; 16],
+            [C[1]; 16],
+            [C[2]; 16],
+            [C[3]; 16],
+            [self.key[0]; 16],
+            [self.key[1]; 16],
+            [self.key[2]; 16],
+            [self.key[3]; 16],
+            [self.key[4]; 16],
+            [self.key[5]; 16],
+            [self.key[6]; 16],
+            [self.key[7]; 16],
+            std::array::from_fn(|b| ctr(b) as u32),
+            std::array::from_fn(|b| (ctr(b) >> 32) as u32),
+            [self.stream as u32; 16],
+            [(self.stream >> 32) as u32; 16],
+        ];
+        let mut x = init;
+        #[inline(always)]
+        fn add16(a: [u32; 16], b: [u32; 16]) -> [u32; 16] {
+            std::array::from_fn(|l| a[l].wrapping_add(b[l]))
+        }
+        #[inline(always)]
+        fn qr(x: &mut [[u32; 16]; 16], a: usize, b: usize, c: usize, d: usize) {
+            let (mut va, mut vb, mut vc, mut vd) = (x[a], x[b], x[c], x[d]);
+            for l in 0..16 {
+                va[l] = va[l].wrapping_add(vb[l]);
+                vd[l] = (vd[l] ^ va[l]).rotate_left(16);
+                vc[l] = vc[l].wrapping_add(vd[l]);
+                vb[l] = (vb[l] ^ vc[l]).rotate_left(12);
+                va[l] = va[l].wrapping_add(vb[l]);
+                vd[l] = (vd[l] ^ va[l]).rotate_left(8);
+                vc[l] = vc[l].wrapping_add(vd[l]);
+                vb[l] = (vb[l] ^ vc[l]).rotate_left(7);
+            }
+            (x[a], x[b], x[c], x[d]) = (va, vb, vc, vd);
+        }
+        for _ in 0..4 {
+            qr(&mut x, 0, 4, 8, 12);
+            qr(&mut x, 1, 5, 9, 13);
+            qr(&mut x, 2, 6, 10, 14);
+            qr(&mut x, 3, 7, 11, 15);
+            qr(&mut x, 0, 5, 10, 15);
+            qr(&mut x, 1, 6, 11, 12);
+            qr(&mut x, 2, 7, 8, 13);
+            qr(&mut x, 3, 4, 9, 14);
+        }
+        // straight-line code: a loop over w here gets vectorised across w
+        // (with gathers) instead of across the 16 lanes
+        let mut finish = |w: usize| {
+            out[16 * w..16 * w + 16].copy_from_slice(&add16(x[w], init[w]));
+        };
+        finish(0);
+        finish(1);
+        finish(2);
+        finish(3);
+        finish(4);
+        finish(5);
+        finish(6);
+        finish(7);
+        finish(8);
+        finish(9);
+        finish(10);
+        finish(11);
+        finish(12);
+        finish(13);
+        finish(14);
+        finish(15);
+        self.block = self.block.wrapping_add(16);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ebm_core::{ChainRng, RngPosition};
+
+    #[test]
+    fn wide_chacha8_is_chacha8rng_in_word_major_order() {
+        let key: [u32; 8] = [1, 2, 3, 0xdead_beef, 5, 6, 7, 0xffff_ffff];
+        let mut seed = [0u8; 32];
+        for (w, ch) in key.iter().zip(seed.chunks_exact_mut(4)) {
+            ch.copy_from_slice(&w.to_le_bytes());
+        }
+        let stream = (1u64 << 32) | 3;
+        let mut reference = ChainRng::from_position(RngPosition { key: seed, stream, word_pos: 0 });
+        let mut keystream = WideChaCha8 { key, stream, block: 0 };
+        for _ in 0..3 {
+            let mut out = [0u32; GROUP];
+            keystream.fill(&mut out);
+            for b in 0..16 {
+                for w in 0..16 {
+                    assert_eq!(out[16 * w + b], reference.next_u32(), "block {b} word {w}");
+                }
+            }
+        }
+    }
+}
