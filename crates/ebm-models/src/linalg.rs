@@ -179,6 +179,31 @@ impl ActiveSets {
         self.offsets.push(self.idx.len());
     }
 
+    /// Appends a row given by the positions of its ones, which must be
+    /// increasing and below the width (checked by the kernels that read them).
+    pub fn push_indices(&mut self, idx: impl IntoIterator<Item = u32>) {
+        self.idx.extend(idx);
+        self.offsets.push(self.idx.len());
+    }
+
+    /// Appends a row of Bernoulli draws: position k is one when
+    /// `(u[k] >> 8) · 2⁻²⁴ < p[k]` (24-bit uniforms compared in f32), written
+    /// without branches.
+    pub fn push_bernoulli(&mut self, p: &[f32], u: &[u32]) {
+        const SCALE: f32 = 1.0 / 16_777_216.0;
+        let n = p.len().min(u.len()).min(self.width);
+        let old = self.idx.len();
+        self.idx.resize(old + n, 0);
+        let out = &mut self.idx[old..];
+        let mut count = 0;
+        for (k, (&p, &u)) in p[..n].iter().zip(&u[..n]).enumerate() {
+            out[count] = k as u32;
+            count += usize::from(((u >> 8) as f32) * SCALE < p);
+        }
+        self.idx.truncate(old + count);
+        self.offsets.push(self.idx.len());
+    }
+
     /// Appends the rows of `other` (same width).
     pub fn extend(&mut self, other: &ActiveSets) {
         debug_assert_eq!(self.width, other.width);
@@ -257,11 +282,14 @@ pub(crate) fn sparse_rows(
 ) {
     assert!(out.len() == rows.len() * cols && rows.end <= plus.1.n_rows(), "sparse_rows: shapes");
     assert!(init.is_none_or(|i| i.len() == cols), "sparse_rows: init");
-    assert!(plus.1.idx.iter().all(|&i| (i as usize + 1) * cols <= plus.0.len()));
+    // every index read must address a row of its matrix (checked for the rows read only)
+    let fits = |m: &[f32], s: &ActiveSets| {
+        let idx = &s.idx[s.offsets[rows.start]..s.offsets[rows.end]];
+        idx.iter().all(|&i| (i as usize + 1) * cols <= m.len())
+    };
+    assert!(fits(plus.0, plus.1), "sparse_rows: index out of range");
     if let Some((b, s)) = minus {
-        assert!(
-            rows.end <= s.n_rows() && s.idx.iter().all(|&i| (i as usize + 1) * cols <= b.len())
-        );
+        assert!(rows.end <= s.n_rows() && fits(b, s), "sparse_rows: index out of range");
     }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {

@@ -803,6 +803,12 @@ impl LogLinear for Rbm {
         &self.theta
     }
 
+    /// The weights W (`n_visible × n_hidden`, first in θ); weight decay
+    /// applies to them, not to the biases.
+    fn n_couplings(&self) -> usize {
+        self.nv * self.nh
+    }
+
     fn set_params(&mut self, theta: &[f64]) -> Result<()> {
         check_len("params", self.theta.len(), theta.len())?;
         check_finite("params", theta)?;

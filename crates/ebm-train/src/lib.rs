@@ -8,6 +8,8 @@
 //! - [`Pcd`]: persistent chains survive across steps; with a
 //!   parallel-tempering sampler this is tempered persistent training.
 //! - [`ExactAscent`]: exact expectations by enumeration, the reference.
+//! - [`RbmCd`]: CD-k specialised to the RBM (sparse products, no redundant
+//!   conditionals), with the generic CD's expected gradient.
 //!
 //! The data term is `E[φ | v]` in closed form when the model has one (the
 //! RBM's hidden means), otherwise sampled with the visible units clamped (a BM
@@ -15,16 +17,18 @@
 //! Adam and schedules; [`batch`] seeded mini-batches; [`checkpoint`] atomic,
 //! bit-exact resumable checkpoints. The user's own loop drives training.
 //!
-//! Depends on `ebm-core`, `ebm-samplers`, `ebm-thermo`, `ebm-data` (its atomic
+//! Depends on `ebm-core`, `ebm-models` (the RBM trainer), `ebm-samplers`, `ebm-thermo`, `ebm-data` (its atomic
 //! file writer) and `rayon`.
 #![deny(missing_docs)]
 
 pub mod batch;
 pub mod checkpoint;
 pub mod optim;
+mod rbm;
 mod trainer;
 
 pub use batch::{Batches, epoch_order};
 pub use checkpoint::{Checkpoint, write_atomic};
 pub use optim::{LearningRate, Momentum, Optimizer, OptimizerState, clip_norm};
+pub use rbm::{ROW_CHUNK, RbmCd, RbmCdState, RbmStepReport};
 pub use trainer::{CHAIN_CHUNK, Cd, ExactAscent, Learning, Pcd, StepReport, TrainState};
