@@ -39,9 +39,11 @@
 //! `+1` neighbour (wrapping if periodic). [`UniformIsing`] is the two-parameter
 //! view θ = `[J, h]` of a uniform model.
 
+mod checkerboard;
 mod lattice;
 mod uniform;
 
+pub use checkerboard::{Checkerboard, CheckerboardChain, DEFAULT_STRIPES, Rule};
 pub use lattice::{Boundary, Lattice, MAX_SITES};
 pub use uniform::UniformIsing;
 
