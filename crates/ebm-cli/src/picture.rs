@@ -128,10 +128,13 @@ pub fn chart(
             y1 = y1.max(y + e);
         }
     }
-    if !(x0 < x1) {
+    // empty or degenerate ranges (also NaN-free by construction above)
+    if x0.partial_cmp(&x1) != Some(std::cmp::Ordering::Less) {
+        x0 = if x0.is_finite() { x0 } else { 0.0 };
         x1 = x0 + 1.0;
     }
-    if !(y0 < y1) {
+    if y0.partial_cmp(&y1) != Some(std::cmp::Ordering::Less) {
+        y0 = if y0.is_finite() { y0 } else { 0.0 };
         y1 = y0 + 1.0;
     }
     let pad = 0.05 * (y1 - y0);

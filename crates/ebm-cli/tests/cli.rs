@@ -111,3 +111,177 @@ fn bad_flags_and_values_give_one_line_errors_and_nonzero_exit() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+fn temp_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ebm-cli-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn logz_reports_its_fields_and_brackets_the_exact_value() {
+    for method in ["ais", "ti"] {
+        let v = json(&[
+            "logz",
+            "--model",
+            "ising:4x4",
+            "--beta",
+            "0.4406868",
+            "--method",
+            method,
+            "--n-betas",
+            "200",
+            "--n-runs",
+            "32",
+            "--json",
+        ]);
+        for k in ["log_z", "std_err", "lower", "upper"] {
+            assert!(field(&v, k).is_finite(), "{k}: {v}");
+        }
+        assert_eq!(v["method"].as_str(), Some(method));
+        let exact = field(&v, "exact_log_z");
+        assert!((15.52..15.53).contains(&exact));
+        assert!((field(&v, "log_z") - exact).abs() < 5.0 * field(&v, "std_err"), "{v}");
+    }
+}
+
+#[test]
+fn train_writes_json_lines_a_model_eval_reads_and_resume_is_bit_exact() {
+    let dir = temp_dir("train");
+    let out = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let train = |file: &str, epochs: &str, resume: bool| {
+        let mut args = vec![
+            "train",
+            "--data",
+            "bars-and-stripes:3",
+            "--n-hidden",
+            "8",
+            "--epochs",
+            epochs,
+            "--batch-size",
+            "7",
+            "--trainer",
+            "pcd",
+            "--n-chains",
+            "20",
+            "--learning-rate",
+            "0.05",
+            "--json",
+            "--seed",
+            "5",
+        ];
+        let f = out(file);
+        args.extend(["--out", f.as_str()]);
+        if resume {
+            args.push("--resume");
+        }
+        let o = ebm(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let lines = train("straight.safetensors", "4", false);
+    assert_eq!(lines.lines().count(), 4);
+    for l in lines.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        for k in [
+            "epoch",
+            "recon_error",
+            "pseudo_log_likelihood",
+            "free_energy_gap",
+            "exact_log_likelihood_test",
+            "seconds",
+        ] {
+            assert!(v[k].is_number(), "{k}: {v}");
+        }
+    }
+    // 2 epochs, then resume to 4: the same model file, byte for byte
+    train("resumed.safetensors", "2", false);
+    train("resumed.safetensors", "4", true);
+    let (a, b) = (
+        std::fs::read(out("straight.safetensors")).unwrap(),
+        std::fs::read(out("resumed.safetensors")).unwrap(),
+    );
+    assert!(a == b, "resumed training differs from the uninterrupted run");
+    let v = json(&[
+        "eval",
+        "--model",
+        &out("straight.safetensors"),
+        "--data",
+        "bars-and-stripes:3",
+        "--split",
+        "test",
+        "--ais-betas",
+        "2000",
+        "--ais-runs",
+        "50",
+        "--json",
+    ]);
+    for k in ["log_z", "log_z_lower", "log_z_upper", "mean_log_likelihood"] {
+        assert!(field(&v, k).is_finite(), "{k}: {v}");
+    }
+    assert_eq!(v["n_examples"].as_u64(), Some(14));
+    // a small RBM: the exact ln Z is reported too and lies in the interval's neighbourhood
+    let exact = field(&v, "exact_log_z");
+    assert!((field(&v, "log_z") - exact).abs() < 5.0 * field(&v, "log_z_std_err") + 0.05, "{v}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn truncated_data_and_corrupt_model_files_are_one_line_errors() {
+    let dir = temp_dir("bad");
+    // MNIST-shaped files with the image file cut short
+    let mut images = vec![0, 0, 8, 3, 0, 0, 0, 10, 0, 0, 0, 28, 0, 0, 0, 28];
+    images.extend(vec![7u8; 784 * 3]);
+    let mut labels = vec![0, 0, 8, 1, 0, 0, 0, 10];
+    labels.extend(vec![1u8; 10]);
+    let gz = |bytes: &[u8]| {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    };
+    for split in ["train", "t10k"] {
+        std::fs::write(dir.join(format!("{split}-images-idx3-ubyte.gz")), gz(&images)).unwrap();
+        std::fs::write(dir.join(format!("{split}-labels-idx1-ubyte.gz")), gz(&labels)).unwrap();
+    }
+    let data = format!("mnist:{}", dir.display());
+    let model = dir.join("m.safetensors");
+    let o = ebm(&["train", "--data", &data, "--epochs", "1", "--out", model.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("truncated") || err.contains("malformed"), "{err}");
+    // a corrupt model file
+    std::fs::write(&model, b"\x10\x00\x00\x00\x00\x00\x00\x00{not json at all").unwrap();
+    for args in [
+        vec!["eval", "--model", model.to_str().unwrap()],
+        vec!["exact", "--model", model.to_str().unwrap(), "--beta", "1"],
+    ] {
+        let o = ebm(&args);
+        assert!(!o.status.success());
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.starts_with("ebm: error:"), "{err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn demo_runs_and_writes_its_pictures() {
+    let dir = temp_dir("demo");
+    let o = ebm(&["demo", "--out", dir.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("Kaufman") && text.contains("AIS"), "{text}");
+    for png in [
+        "ising_energy.png",
+        "ising_heat_capacity.png",
+        "rbm_filters.png",
+        "rbm_samples.png",
+        "rbm_log_likelihood.png",
+    ] {
+        let bytes = std::fs::read(dir.join(png)).unwrap();
+        assert_eq!(&bytes[..4], b"\x89PNG", "{png}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

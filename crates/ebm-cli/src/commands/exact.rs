@@ -2,7 +2,7 @@
 
 use super::print_json;
 use crate::cli::{Common, ModelArgs};
-use crate::spec::{self, Model};
+use crate::spec;
 use ebm_core::{Beta, Result};
 use serde::Serialize;
 
@@ -25,9 +25,8 @@ struct Out {
 
 pub fn run(model: &ModelArgs, beta: f64, common: &Common) -> Result<()> {
     let beta = Beta::new(beta)?;
-    let t = match spec::parse(&model.model, model.coupling, model.field)? {
-        Model::Ising(m) => ebm_thermo::exact(&m, beta)?,
-    };
+    let model_ = spec::parse(&model.model, model.coupling, model.field)?;
+    let t = crate::with_model!(&model_, m => ebm_thermo::exact(m, beta)?);
     let out = Out {
         model: model.model.clone(),
         beta: beta.value(),

@@ -1,6 +1,8 @@
 //! The subcommands.
 
+mod demo;
 mod exact;
+mod logz;
 mod sample;
 pub mod train;
 
@@ -34,12 +36,13 @@ pub fn run(cli: Cli) -> Result<()> {
             common,
         }),
         Command::Train(args) => train::run(&args),
-        Command::Logz { .. } | Command::Eval { .. } | Command::Demo { .. } => {
-            Err(ebm_core::Error::InvalidSequence {
-                what: "subcommand",
-                reason: "not available in this build yet".into(),
-            })
+        Command::Logz { model, beta, method, n_betas, n_runs, common } => {
+            logz::run_logz(&model, beta, method, n_betas, n_runs, &common)
         }
+        Command::Eval { model, data, split, ais_betas, ais_runs, common } => {
+            logz::run_eval(&model, &data, &split, ais_betas, ais_runs, &common)
+        }
+        Command::Demo { out, common } => demo::run(&out, common.seed, common.quiet),
     }
 }
 

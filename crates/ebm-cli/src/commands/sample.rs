@@ -3,7 +3,7 @@
 use super::{Measured, print_json};
 use crate::cli::{Common, ModelArgs, SamplerName};
 use crate::spec::{self, Model};
-use ebm_core::{Beta, BinaryModel, Chain, EnergyModel, Result, Seed};
+use ebm_core::{Beta, BinaryModel, Chain, Result, Seed};
 use ebm_samplers::{
     AnySampler, ChainsConfig, Gibbs, Init, Ladder, Metropolis, ParallelTempering, Recording,
 };
@@ -64,7 +64,11 @@ fn name(s: SamplerName) -> &'static str {
 
 pub fn run(o: &Options) -> Result<()> {
     let beta = Beta::new(o.beta)?;
-    let Model::Ising(model) = spec::parse(&o.model.model, o.model.coupling, o.model.field)?;
+    let parsed = spec::parse(&o.model.model, o.model.coupling, o.model.field)?;
+    crate::with_model!(&parsed, model => run_on(o, &parsed, model, beta))
+}
+
+fn run_on<M: BinaryModel>(o: &Options, parsed: &Model, model: &M, beta: Beta) -> Result<()> {
     let s = sampler(o.sampler, o.n_replicas)?;
     let config = ChainsConfig {
         n_chains: o.n_chains,
@@ -74,7 +78,7 @@ pub fn run(o: &Options) -> Result<()> {
         seed: Seed(o.common.seed),
     };
     let t0 = std::time::Instant::now();
-    let (traces, running) = run_with_progress(&model, &s, beta, &config, o.common.quiet)?;
+    let (traces, running) = run_with_progress(model, &s, beta, &config, o.common.quiet)?;
     let est = |k| {
         let chains = traces.chains(k);
         let refs: Vec<&[f64]> = chains.iter().map(|c| c.as_slice()).collect();
@@ -83,13 +87,7 @@ pub fn run(o: &Options) -> Result<()> {
     let (e, m) = (est(0), est(1));
     let swap_rates = running.chains.first().and_then(|c| c.tempering()).map(|t| t.swap_rates());
     if let Some(path) = &o.png {
-        let dims =
-            model.lattice_dims().map(|d| d.to_vec()).unwrap_or_else(|| vec![model.n_units()]);
-        let (rows, cols) = match dims.as_slice() {
-            [l] => (1, *l),
-            [l, m, ..] => (*l, *m),
-            [] => (1, model.n_units()),
-        };
+        let (rows, cols) = parsed.picture_shape(model.n_units());
         let scale = (640 / cols.max(rows)).clamp(1, 32) as u32;
         crate::picture::configuration(path, running.chains[0].state(), rows, cols, scale)?;
     }

@@ -1,0 +1,209 @@
+//! `ebm logz` and `ebm eval`: ln Z estimates with intervals, and the
+//! log-likelihood of data under a saved RBM.
+
+use super::print_json;
+use crate::cli::{Common, LogZMethod, ModelArgs};
+use crate::spec::{self, Model};
+use ebm_core::{Beta, BinaryModel, EnergyModel, Error, Result, Seed};
+use ebm_models::rbm_ais::{data_marginals, rbm_ais, rbm_log_likelihood};
+use ebm_samplers::Gibbs;
+use ebm_thermo::ais::{Ais, LogZEstimate, Schedule, Ti};
+use serde::Serialize;
+use std::path::Path;
+
+#[derive(Serialize)]
+struct LogZOut {
+    model: String,
+    beta: f64,
+    method: &'static str,
+    log_z: f64,
+    std_err: f64,
+    lower: f64,
+    upper: f64,
+    ess: f64,
+    n_runs: usize,
+    /// ln Z by exact enumeration when the model is small enough to check.
+    exact_log_z: Option<f64>,
+    seconds: f64,
+}
+
+/// The exact ln Z when it is cheap (for models ≤ 24 units or RBMs with a
+/// small layer): shown next to every estimate.
+fn exact_if_cheap(model: &Model, beta: Beta) -> Option<f64> {
+    match model {
+        Model::Rbm(r) if r.n_visible().min(r.n_hidden()) <= 20 => r.exact_log_z(beta).ok(),
+        m => {
+            crate::with_model!(m, x => (x.n_units() <= 24).then(|| ebm_thermo::exact_log_z(x, beta).ok()).flatten())
+        }
+    }
+}
+
+fn generic<M: BinaryModel>(
+    model: &M,
+    method: LogZMethod,
+    beta: Beta,
+    n_betas: usize,
+    n_runs: usize,
+    seed: Seed,
+) -> Result<LogZEstimate> {
+    let sampler = Gibbs::block();
+    match method {
+        LogZMethod::Ais => {
+            Ais::new(Schedule::Linear(n_betas), n_runs)?.log_z(model, &sampler, beta, seed)
+        }
+        LogZMethod::Ti => {
+            let intervals = n_betas.div_ceil(4).max(1) * 4;
+            let ti = Ti { intervals, n_chains: n_runs, burn_in: 200, n_sweeps: 1000 };
+            Ok(ti.log_z(model, &sampler, beta, seed)?.to_log_z_estimate(n_runs))
+        }
+    }
+}
+
+pub fn run_logz(
+    model: &ModelArgs,
+    beta: f64,
+    method: LogZMethod,
+    n_betas: usize,
+    n_runs: usize,
+    common: &Common,
+) -> Result<()> {
+    let beta = Beta::new(beta)?;
+    let parsed = spec::parse(&model.model, model.coupling, model.field)?;
+    let seed = Seed(common.seed);
+    let t0 = std::time::Instant::now();
+    let est = match (&parsed, method) {
+        // the RBM's own path: base-rate model, hidden units summed analytically
+        (Model::Rbm(r), LogZMethod::Ais) if beta == Beta::ONE => {
+            rbm_ais(r, None, &Schedule::StandardScaled(n_betas.max(3)), n_runs, seed)?
+        }
+        (m, _) => crate::with_model!(m, x => generic(x, method, beta, n_betas, n_runs, seed)?),
+    };
+    let out = LogZOut {
+        model: model.model.clone(),
+        beta: beta.value(),
+        method: match method {
+            LogZMethod::Ais => "ais",
+            LogZMethod::Ti => "ti",
+        },
+        log_z: est.log_z,
+        std_err: est.std_err,
+        lower: est.lower,
+        upper: est.upper,
+        ess: est.ess,
+        n_runs: est.n_runs,
+        exact_log_z: exact_if_cheap(&parsed, beta),
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    if common.json {
+        return print_json(&out);
+    }
+    println!(
+        "{} at β = {}: ln Z by {} = {:.6} ± {:.6}, interval [{:.6}, {:.6}] ({} runs, ESS {:.1}, {:.2} s)",
+        out.model,
+        out.beta,
+        out.method,
+        out.log_z,
+        out.std_err,
+        out.lower,
+        out.upper,
+        out.n_runs,
+        out.ess,
+        out.seconds
+    );
+    if let Some(x) = out.exact_log_z {
+        println!(
+            "  exact ln Z by enumeration: {x:.6} ({:+.2} standard errors)",
+            (out.log_z - x) / out.std_err
+        );
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct EvalOut {
+    model: String,
+    data: String,
+    split: String,
+    log_z: f64,
+    log_z_std_err: f64,
+    log_z_lower: f64,
+    log_z_upper: f64,
+    mean_log_likelihood: f64,
+    mean_log_likelihood_lower: f64,
+    mean_log_likelihood_upper: f64,
+    n_examples: usize,
+    exact_log_z: Option<f64>,
+    exact_mean_log_likelihood: Option<f64>,
+    ais_betas: usize,
+    ais_runs: usize,
+    seconds: f64,
+}
+
+pub fn run_eval(
+    model: &Path,
+    data: &str,
+    split: &str,
+    ais_betas: usize,
+    ais_runs: usize,
+    common: &Common,
+) -> Result<()> {
+    let Model::Rbm(rbm) = spec::load_file(model)? else {
+        return Err(Error::InvalidSequence {
+            what: "model file",
+            reason: format!("{} is not an RBM (eval needs one)", model.display()),
+        });
+    };
+    let ds = crate::data::load(data, common.seed)?;
+    ebm_core::check_len("data width (n_visible)", rbm.n_visible(), ds.width)?;
+    let rows = ds.split(split)?;
+    let t0 = std::time::Instant::now();
+    // the base rate of the AIS path: the training data's marginals
+    let marginals = data_marginals(&ds.train, ds.width)?;
+    let schedule = if ais_betas == 14_500 {
+        Schedule::Standard
+    } else {
+        Schedule::StandardScaled(ais_betas.max(3))
+    };
+    let est = rbm_ais(&rbm, Some(&marginals), &schedule, ais_runs, Seed(common.seed))?;
+    let ll = rbm_log_likelihood(&rbm, rows, &est)?;
+    let exact_log_z = (rbm.n_visible().min(rbm.n_hidden()) <= 20)
+        .then(|| rbm.exact_log_z(Beta::ONE))
+        .transpose()?;
+    let out = EvalOut {
+        model: model.display().to_string(),
+        data: ds.name.clone(),
+        split: split.into(),
+        log_z: est.log_z,
+        log_z_std_err: est.std_err,
+        log_z_lower: est.lower,
+        log_z_upper: est.upper,
+        mean_log_likelihood: ll.mean,
+        mean_log_likelihood_lower: ll.lower,
+        mean_log_likelihood_upper: ll.upper,
+        n_examples: rows.len() / ds.width,
+        exact_log_z,
+        exact_mean_log_likelihood: exact_log_z.map(|z| ll.mean + est.log_z - z),
+        ais_betas,
+        ais_runs,
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    if common.json {
+        return print_json(&out);
+    }
+    println!(
+        "{} on {} ({} split, {} examples), AIS with {} β × {} runs, {:.2} s",
+        out.model, out.data, out.split, out.n_examples, ais_betas, ais_runs, out.seconds
+    );
+    println!(
+        "  ln Z                 {:>12.4} ± {:.4}   interval [{:.4}, {:.4}]",
+        out.log_z, out.log_z_std_err, out.log_z_lower, out.log_z_upper
+    );
+    println!(
+        "  mean log-likelihood  {:>12.4}            interval [{:.4}, {:.4}]",
+        out.mean_log_likelihood, out.mean_log_likelihood_lower, out.mean_log_likelihood_upper
+    );
+    if let (Some(z), Some(l)) = (out.exact_log_z, out.exact_mean_log_likelihood) {
+        println!("  exact: ln Z {z:.4}, mean log-likelihood {l:.4}");
+    }
+    Ok(())
+}
