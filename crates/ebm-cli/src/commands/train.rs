@@ -5,89 +5,42 @@ use super::print_json;
 use crate::cli::{TrainArgs, TrainerName};
 use crate::data::{self, DataSet};
 use crate::picture::{self, Series};
-use ebm_core::{Beta, Error, LogLinear, Purpose, Result, Seed, Trainer};
+use ebm_core::{Error, LogLinear, Result, Seed, Trainer};
 use ebm_data::SavedModel;
 use ebm_models::rbm::Rbm;
 use ebm_samplers::{Gibbs, SiteChain};
 use ebm_train::{
-    Batches, Cd, Checkpoint, Learning, LearningRate, Momentum, Optimizer, Pcd, StepReport,
-    TrainState,
+    Batches, Cd, Checkpoint, Learning, LearningRate, Momentum, Optimizer, Pcd, RbmMonitors,
+    StepReport, TrainState, rbm_monitors,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Monitors of an RBM on a data set.
+/// The monitors as printed: `ebm_train::RbmMonitors` with serde.
 #[derive(Debug, Clone, Serialize)]
 pub struct Monitors {
-    /// Mean-field reconstruction error: mean squared difference between v and
-    /// p(v | p(h | v)), per pixel, on (up to 1000) training rows.
-    pub recon_error: f64,
-    /// Stochastic pseudo-log-likelihood per row (n_visible · ln p(v_i | v_−i)
-    /// for a random i per row), on training rows.
-    pub pseudo_log_likelihood: f64,
-    /// Mean visible free energy F(v) of training rows.
-    pub free_energy_train: f64,
-    /// Mean visible free energy of test rows.
-    pub free_energy_test: f64,
-    /// free_energy_test − free_energy_train: grows when the model overfits.
-    pub free_energy_gap: f64,
-    /// Exact mean log-likelihood of the training rows, when the smaller layer
-    /// has at most 20 units.
-    pub exact_log_likelihood_train: Option<f64>,
-    /// The same on the test rows.
-    pub exact_log_likelihood_test: Option<f64>,
+    recon_error: f64,
+    pseudo_log_likelihood: f64,
+    free_energy_train: f64,
+    free_energy_test: f64,
+    free_energy_gap: f64,
+    exact_log_likelihood_train: Option<f64>,
+    exact_log_likelihood_test: Option<f64>,
 }
 
-fn subset(rows: &[i8], width: usize, max_rows: usize) -> &[i8] {
-    &rows[..rows.len().min(max_rows * width)]
-}
-
-/// Computes the monitors (at β = 1).
-pub fn monitors(rbm: &Rbm, data: &DataSet, seed: u64, with_exact: bool) -> Result<Monitors> {
-    let beta = Beta::ONE;
-    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
-    let train = subset(&data.train, nv, 1000);
-    let test = subset(&data.test, nv, 1000);
-    let rows = train.len() / nv;
-    let mut ph = vec![0f32; rows * nh];
-    rbm.hidden_probs_batch(train, beta, &mut ph)?;
-    let mut pv = vec![0f32; rows * nv];
-    rbm.visible_probs_batch(&ph, beta, &mut pv)?;
-    let recon_error =
-        train.iter().zip(&pv).map(|(&v, &p)| (f64::from(v) - f64::from(p)).powi(2)).sum::<f64>()
-            / train.len() as f64;
-    let mean_f = |d: &[i8]| -> Result<f64> {
-        let mut s = 0.0;
-        for v in d.chunks_exact(nv) {
-            s += rbm.visible_free_energy(v, beta)?;
+impl From<RbmMonitors> for Monitors {
+    fn from(m: RbmMonitors) -> Self {
+        Monitors {
+            recon_error: m.recon_error,
+            pseudo_log_likelihood: m.pseudo_log_likelihood,
+            free_energy_train: m.free_energy_train,
+            free_energy_test: m.free_energy_test,
+            free_energy_gap: m.free_energy_gap,
+            exact_log_likelihood_train: m.exact_log_likelihood_train,
+            exact_log_likelihood_test: m.exact_log_likelihood_test,
         }
-        Ok(s / (d.len() / nv) as f64)
-    };
-    let mut rng = Seed(seed).stream(Purpose::custom(77), 0);
-    let mut pl = 0.0;
-    let mut flipped = vec![0i8; nv];
-    for v in train.chunks_exact(nv) {
-        let i = (ebm_core::uniform(&mut rng) * nv as f64) as usize % nv;
-        flipped.copy_from_slice(v);
-        flipped[i] = 1 - flipped[i];
-        let d = rbm.visible_free_energy(v, beta)? - rbm.visible_free_energy(&flipped, beta)?;
-        // ln σ(−d) = −softplus(d), stably
-        let softplus = if d > 0.0 { d + (-d).exp().ln_1p() } else { d.exp().ln_1p() };
-        pl -= softplus;
     }
-    let (f_train, f_test) = (mean_f(train)?, mean_f(test)?);
-    // exact ln Z once; then ln p(v) = −β F(v) − ln Z
-    let log_z = if with_exact && nv.min(nh) <= 20 { Some(rbm.exact_log_z(beta)?) } else { None };
-    Ok(Monitors {
-        recon_error,
-        pseudo_log_likelihood: nv as f64 * pl / rows as f64,
-        free_energy_train: f_train,
-        free_energy_test: f_test,
-        free_energy_gap: f_test - f_train,
-        exact_log_likelihood_train: log_z.map(|z| -f_train - z),
-        exact_log_likelihood_test: log_z.map(|z| -f_test - z),
-    })
 }
 
 #[derive(Serialize)]
@@ -192,7 +145,15 @@ where
         // exact ln Z every epoch when it is cheap (≲ 0.1 s), else at the end
         let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
         let cheap = nv.min(nh) <= 20 && (1u64 << nv.min(nh)) * nv.max(nh) as u64 <= 1 << 25;
-        let monitors = monitors(rbm, data, a.common.seed, cheap || epoch + 1 == a.epochs)?;
+        let monitors: Monitors = rbm_monitors(
+            rbm,
+            &data.train,
+            &data.test,
+            1000,
+            cheap || epoch + 1 == a.epochs,
+            Seed(a.common.seed),
+        )?
+        .into();
         curve.push((epoch as f64 + 1.0, monitors.recon_error, monitors.exact_log_likelihood_test));
         Checkpoint::capture(rbm, &state).save(&ckpt)?;
         save_model(rbm, a, epoch + 1)?;
