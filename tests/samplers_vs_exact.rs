@@ -10,58 +10,23 @@ use ebm_models::rbm::Rbm;
 use ebm_samplers::{
     ChainsConfig, Clamp, Gibbs, Init, Ladder, Metropolis, ParallelTempering, run_chains,
 };
-use ebm_testkit::statistics::{TvReport, draw_code, tv_test};
+use ebm_testkit::statistics::{TvReport, draw_code, sampler_tv, tv_test};
 use ebm_testkit::toy::Dense;
 use ebm_thermo::exact_distribution;
 
 const N_CHAINS: usize = 200;
 const N_SWEEPS: usize = 400;
 
-/// Runs `N_CHAINS` chains started from exact samples and compares their
-/// per-chain state histograms with the exact distribution.
+/// The TV test (`ebm_testkit::statistics::sampler_tv`) of `sampler` at
+/// `sample_beta` against the exact distribution at `beta`.
 fn tv_case<M, S>(model: &M, sampler: &S, beta: f64, sample_beta: f64, seed: u64) -> TvReport
 where
     M: BinaryModel,
     S: Sampler<M>,
 {
     let dist = exact_distribution(model, Beta::new(beta).unwrap()).unwrap();
-    let n = model.n_units();
-    let d = model.domain();
-    let starts: Vec<Vec<i8>> = (0..N_CHAINS as u64)
-        .map(|c| {
-            let mut rng = Seed(seed).stream(Purpose::custom(1), c);
-            let mut x = vec![0; n];
-            d.decode(draw_code(&dist.probs, uniform(&mut rng)), &mut x);
-            x
-        })
-        .collect();
-    let config = ChainsConfig {
-        n_chains: N_CHAINS,
-        n_warmup: 0,
-        n_sweeps: N_SWEEPS,
-        thin: 1,
-        seed: Seed(seed),
-    };
-    let (traces, _) = run_chains(
-        model,
-        sampler,
-        Beta::new(sample_beta).unwrap(),
-        &config,
-        &Init::States(starts),
-        1,
-        |m: &M, x: &[i8], out: &mut [f64]| out[0] = m.domain().encode(x) as f64,
-    )
-    .unwrap();
-    let counts: Vec<Vec<u64>> = (0..N_CHAINS)
-        .map(|c| {
-            let mut h = vec![0u64; dist.probs.len()];
-            for code in traces.series(c, 0) {
-                h[code as usize] += 1;
-            }
-            h
-        })
-        .collect();
-    tv_test(&dist.probs, &counts)
+    let b = Beta::new(sample_beta).unwrap();
+    sampler_tv(model, sampler, b, &dist.probs, N_CHAINS, N_SWEEPS, Seed(seed)).unwrap()
 }
 
 fn samplers() -> Vec<(&'static str, ebm_samplers::AnySampler)> {

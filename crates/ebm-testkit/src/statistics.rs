@@ -21,6 +21,9 @@
 //! stationary distribution is wrong by more than its sampling noise fails,
 //! which the tests demonstrate with a deliberately mis-tempered sampler.
 
+use ebm_core::{Beta, BinaryModel, Chain, Purpose, Result, Sampler, Seed, check_len, uniform};
+use rayon::prelude::*;
+
 /// The result of [`tv_test`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TvReport {
@@ -77,4 +80,50 @@ pub fn draw_code(probs: &[f64], u: f64) -> u64 {
     }
     // rounding left u above the total: the last state with positive mass
     probs.iter().rposition(|&p| p > 0.0).unwrap_or(0) as u64
+}
+
+/// The whole test for any sampler: `n_chains` chains started from exact
+/// samples of `probs` (indexed by state code, see `Domain::encode`), each run
+/// for `n_sweeps` sweeps at `beta` and recording its state code after every
+/// sweep, then [`tv_test`] against `probs`.
+///
+/// Chain c draws its start from `(seed, custom(1), c)` and its moves from
+/// `(seed, SAMPLING, c)`; chains run in parallel and the result does not
+/// depend on the number of threads. Sampling at a `beta` other than the one
+/// `probs` was computed at is how a test shows the bound has teeth.
+pub fn sampler_tv<M, S>(
+    model: &M,
+    sampler: &S,
+    beta: Beta,
+    probs: &[f64],
+    n_chains: usize,
+    n_sweeps: usize,
+    seed: Seed,
+) -> Result<TvReport>
+where
+    M: BinaryModel + ?Sized,
+    S: Sampler<M>,
+{
+    check_len(
+        "exact distribution (2^n_units states)",
+        1usize << model.n_units().min(62),
+        probs.len(),
+    )?;
+    let d = model.domain();
+    let counts: Vec<Result<Vec<u64>>> = (0..n_chains as u64)
+        .into_par_iter()
+        .map(|c| {
+            let mut x = vec![0i8; model.n_units()];
+            d.decode(draw_code(probs, uniform(&mut seed.stream(Purpose::custom(1), c))), &mut x);
+            let mut chain = sampler.start(model, &x)?;
+            let mut rng = seed.stream(Purpose::SAMPLING, c);
+            let mut h = vec![0u64; probs.len()];
+            for _ in 0..n_sweeps {
+                sampler.sweep(model, &mut chain, beta, &mut rng);
+                h[d.encode(chain.state()) as usize] += 1;
+            }
+            Ok(h)
+        })
+        .collect();
+    Ok(tv_test(probs, &counts.into_iter().collect::<Result<Vec<_>>>()?))
 }
