@@ -25,6 +25,12 @@ impl<'a> View<'a> {
         View { data, rows, cols, rs: cols, cs: 1 }
     }
 
+    /// A `rows × cols` matrix whose element (r, c) is `data[r * rs + c * cs]`
+    /// (checked by [`sgemm`]).
+    pub(crate) fn strided(data: &'a [f32], rows: usize, cols: usize, rs: usize, cs: usize) -> Self {
+        View { data, rows, cols, rs, cs }
+    }
+
     /// The transpose (no copy: strides swap).
     pub(crate) fn t(self) -> Self {
         View { data: self.data, rows: self.cols, cols: self.rows, rs: self.cs, cs: self.rs }
@@ -80,6 +86,30 @@ pub(crate) fn sgemm(alpha: f32, a: View<'_>, b: View<'_>, beta: f32, c: &mut [f3
             1,
         );
     }
+}
+
+/// `dst ← srcᵀ` for a row-major `rows × cols` matrix `src` (`dst` is
+/// `cols × rows`), in parallel over fixed blocks of 32 rows of `dst`: pure
+/// copies, so the result does not depend on the number of threads.
+pub(crate) fn transpose_f32(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+    use rayon::prelude::*;
+    const T: usize = 32;
+    assert!(src.len() == rows * cols && dst.len() == rows * cols, "transpose_f32: shapes");
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    dst.par_chunks_mut(T * rows).enumerate().for_each(|(jb, d)| {
+        let j0 = jb * T;
+        let jn = d.len() / rows;
+        for i0 in (0..rows).step_by(T) {
+            for i in i0..(i0 + T).min(rows) {
+                let row = &src[i * cols + j0..i * cols + j0 + jn];
+                for (dj, &x) in row.iter().enumerate() {
+                    d[dj * rows + i] = x;
+                }
+            }
+        }
+    });
 }
 
 /// `Σ_k w_k x_k` in f64 with four accumulators (the states are small integers).

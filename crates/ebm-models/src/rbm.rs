@@ -54,9 +54,20 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
 use std::ops::Range;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The largest smaller layer [`Rbm::exact_log_z`] sums over (2^26 terms).
 pub const MAX_EXACT_LAYER: usize = 26;
+
+/// Number of fixed column blocks of [`Rbm::hidden_probs_dense`].
+pub const DENSE_COLUMN_BLOCKS: usize = 4;
+
+/// Width of the column blocks of [`Rbm::hidden_probs_dense`]: `n_hidden /`
+/// [`DENSE_COLUMN_BLOCKS`] rounded up to a multiple of 16.
+fn dense_column_block(nh: usize) -> usize {
+    nh.div_ceil(DENSE_COLUMN_BLOCKS).div_ceil(16) * 16
+}
 
 /// Data means are clamped to `[P_MIN, 1 − P_MIN]` before the logit in [`Rbm::init`].
 pub const P_MIN: f64 = 1e-3;
@@ -81,8 +92,12 @@ pub struct Rbm {
     nh: usize,
     /// Master parameters `[W (nv × nh), b (nv), c (nh)]`.
     theta: Vec<f64>,
-    /// Wᵀ (nh × nv row-major), so both layers' pre-activations read contiguous rows.
-    wt: Vec<f64>,
+    /// Wᵀ (nh × nv row-major), so both layers' pre-activations read contiguous
+    /// rows. Built eagerly by [`LogLinear::set_params`], lazily after
+    /// [`Rbm::update_weights`] (which does not need it).
+    wt: OnceLock<Vec<f64>>,
+    /// The allocation of a discarded `wt`, reused by the next eager refresh.
+    wt_spare: Vec<f64>,
     /// f32 mirror of W (nv × nh row-major), for GEMM and the sparse kernels.
     w32: Vec<f32>,
     /// f32 mirror of Wᵀ (nh × nv row-major), for the sparse kernels.
@@ -176,7 +191,8 @@ impl Rbm {
             nv,
             nh,
             theta,
-            wt: vec![0.0; nv * nh],
+            wt: OnceLock::new(),
+            wt_spare: Vec::new(),
             w32: vec![0.0; nv * nh],
             wt32: vec![0.0; nv * nh],
             b32: vec![0.0; nv],
@@ -186,9 +202,9 @@ impl Rbm {
         rbm
     }
 
-    /// Recomputes Wᵀ and the f32 mirrors from θ (no allocation; blocked
-    /// transposes, parallel over blocks of hidden units: pure copies, so the
-    /// result does not depend on the thread count).
+    /// Recomputes Wᵀ and the f32 mirrors from θ (no allocation once grown;
+    /// blocked transposes in parallel: pure copies, so the result does not
+    /// depend on the thread count).
     fn refresh(&mut self) {
         const T: usize = 32;
         let (nv, nh) = (self.nv, self.nh);
@@ -198,27 +214,27 @@ impl Rbm {
                 *d = s as f32;
             }
         });
-        self.wt.par_chunks_mut(T * nv).zip(self.wt32.par_chunks_mut(T * nv)).enumerate().for_each(
-            |(jb, (wt, wt32))| {
-                let j0 = jb * T;
-                let jn = wt.len() / nv;
-                for i0 in (0..nv).step_by(T) {
-                    for i in i0..(i0 + T).min(nv) {
-                        let row = &w[i * nh + j0..i * nh + j0 + jn];
-                        for (dj, &x) in row.iter().enumerate() {
-                            wt[dj * nv + i] = x;
-                            wt32[dj * nv + i] = x as f32;
-                        }
-                    }
-                }
-            },
-        );
+        linalg::transpose_f32(&self.w32, nv, nh, &mut self.wt32);
+        let mut wt = self.wt.take().unwrap_or_else(|| std::mem::take(&mut self.wt_spare));
+        wt.resize(nv * nh, 0.0);
+        transpose_f64(w, nv, nh, &mut wt);
+        let _ = self.wt.set(wt);
         for (d, &s) in self.b32.iter_mut().zip(b) {
             *d = s as f32;
         }
         for (d, &s) in self.c32.iter_mut().zip(c) {
             *d = s as f32;
         }
+    }
+
+    /// Wᵀ in f64 (nh × nv row-major), built on first use after
+    /// [`Rbm::update_weights`].
+    fn wt(&self) -> &[f64] {
+        self.wt.get_or_init(|| {
+            let mut wt = vec![0.0; self.nv * self.nh];
+            transpose_f64(self.weights(), self.nv, self.nh, &mut wt);
+            wt
+        })
     }
 
     /// An RBM with every weight and bias drawn from N(0, scale²), from
@@ -310,7 +326,7 @@ impl Rbm {
     /// Row j of Wᵀ: the weights from hidden unit j to every visible unit.
     #[inline]
     fn wt_row(&self, j: usize) -> &[f64] {
-        &self.wt[j * self.nv..(j + 1) * self.nv]
+        &self.wt()[j * self.nv..(j + 1) * self.nv]
     }
 
     /// `c_j + Σ_i v_i W_ij`, in f64.
@@ -524,6 +540,193 @@ impl Rbm {
         Ok(())
     }
 
+    /// Batched `p(h = 1 | v)` for real-valued visible rows (e.g. the
+    /// probabilities of a mean-field reconstruction): `out` (`rows × n_hidden`)
+    /// ← `σ(β (V W + 1 cᵀ))` with `v` row-major `rows × n_visible`, by f32 GEMM
+    /// from the f32 mirror of W.
+    ///
+    /// The hidden units are split into [`DENSE_COLUMN_BLOCKS`] fixed blocks
+    /// (a multiple of 16 wide) computed in parallel into `work` (grown as
+    /// needed, then reused) and copied into `out`. The blocks depend only on
+    /// the shape, and GEMM never splits the sum over visible units, so the
+    /// result is bit-identical for any number of threads. Inputs are not
+    /// checked for finiteness (a non-finite input gives non-finite outputs).
+    ///
+    /// Errors: `v` not a whole number of rows, or `out` of the wrong length.
+    pub fn hidden_probs_dense(
+        &self,
+        v: &[f32],
+        beta: Beta,
+        out: &mut [f32],
+        work: &mut Vec<f32>,
+    ) -> Result<()> {
+        let (nv, nh) = (self.nv, self.nh);
+        let rows = check_rows_allow_empty("visible batch", v.len(), nv)?;
+        check_len("hidden probabilities (rows × n_hidden)", rows * nh, out.len())?;
+        if rows == 0 {
+            return Ok(());
+        }
+        let cb = dense_column_block(nh);
+        let bt = beta.value() as f32;
+        work.resize(rows * nh, 0.0);
+        work.par_chunks_mut(rows * cb).enumerate().for_each(|(k, blk)| {
+            let j0 = k * cb;
+            let w = blk.len() / rows;
+            for row in blk.chunks_exact_mut(w) {
+                row.copy_from_slice(&self.c32[j0..j0 + w]);
+            }
+            let wv = View::strided(&self.w32[j0..], nv, w, nh, 1);
+            linalg::sgemm(bt, View::row_major(v, rows, nv), wv, bt, blk);
+            sigmoid_in_place(blk);
+        });
+        for (k, blk) in work.chunks(rows * cb).enumerate() {
+            let j0 = k * cb;
+            let w = blk.len() / rows;
+            for (o, src) in out.chunks_exact_mut(nh).zip(blk.chunks_exact(w)) {
+                o[j0..j0 + w].copy_from_slice(src);
+            }
+        }
+        Ok(())
+    }
+
+    /// The weight statistics of a mean-field negative phase:
+    /// `out[k, :] = Σ_{r ∈ plus.row(k)} a[r, :] − Σ_r V[r, k] P[r, :]` for the
+    /// rows `rows` (`out` holds `rows.len() × cols`), with `plus` a transposed
+    /// batch of binary rows ([`ActiveSets::transpose_into`]) and `a` their
+    /// hidden probabilities, `V` (`dense.0`, row-major `n_rows × width`) real
+    /// values such as reconstruction probabilities and `P` (`dense.1`,
+    /// row-major `n_rows × cols`) their hidden probabilities. Row k of the
+    /// result over all rows is row k of `V₀ᵀP₀ − V₁ᵀP₁`: the sparse term costs
+    /// one add per (one, column), the dense one is an f32 GEMM with the sum
+    /// over the batch never split, so every element is computed the same way
+    /// for a given `rows` range whatever the threads.
+    ///
+    /// Errors: inconsistent shapes.
+    pub fn sparse_dense_outer_difference(
+        out: &mut [f32],
+        cols: usize,
+        plus: (&[f32], &ActiveSets),
+        dense: (&[f32], &[f32]),
+        rows: Range<usize>,
+    ) -> Result<()> {
+        let (v, p) = dense;
+        let (batch, width) = (plus.1.width(), plus.1.n_rows());
+        check_len("output (rows × cols)", rows.len() * cols, out.len())?;
+        check_len("plus matrix (batch rows × cols)", batch * cols, plus.0.len())?;
+        check_len("dense rows (batch rows × width)", batch * width, v.len())?;
+        check_len("dense probabilities (batch rows × cols)", batch * cols, p.len())?;
+        if rows.start > rows.end || rows.end > width {
+            return Err(Error::ShapeMismatch {
+                what: "row range within the width",
+                expected: width,
+                found: rows.end,
+            });
+        }
+        linalg::sparse_rows(out, cols, None, plus, None, rows.clone());
+        if rows.is_empty() || batch == 0 {
+            return Ok(());
+        }
+        let vt = View::strided(&v[rows.start..], rows.len(), batch, 1, width);
+        linalg::sgemm(-1.0, vt, View::row_major(p, batch, cols), 1.0, out);
+        Ok(())
+    }
+
+    /// Updates the weights W in place, fused with the refresh of their f32
+    /// mirrors: W's rows (visible units) are cut into blocks of
+    /// `rows_per_block` (the last may be shorter), and for each block, in
+    /// parallel, `f(rows, w, side, work)` receives the range of rows, those
+    /// rows of W (f64, to update in place) and the same rows of the W-shaped
+    /// companions `side` (e.g. an optimizer's velocity) and `work` (e.g. an f32
+    /// gradient computed by `f` itself); its result goes to `results[block]`.
+    /// Each block is converted to f32 while it is still in cache; the f32
+    /// transpose follows in one parallel pass, and the f64 transpose used by
+    /// the single-vector methods is rebuilt lazily, on first use.
+    ///
+    /// The biases are untouched ([`Rbm::update_biases`]). Blocks depend only
+    /// on `rows_per_block`, so if `f` computes each element the same way
+    /// whatever the block's thread, the result does not depend on the
+    /// number of threads.
+    ///
+    /// Errors: wrong lengths (`side`, `work`: `n_visible × n_hidden`;
+    /// `results`: the number of blocks) or `rows_per_block = 0`, before
+    /// anything changes; the first error of `f` (the blocks already done keep
+    /// their update); [`Error::NonFinite`] with the first index of W at which
+    /// `f` left a non-finite value, after replacing every such value by 0 so
+    /// that the model stays valid.
+    pub fn update_weights<F>(
+        &mut self,
+        rows_per_block: usize,
+        side: &mut [f64],
+        work: &mut [f32],
+        results: &mut [f64],
+        f: F,
+    ) -> Result<()>
+    where
+        F: Fn(Range<usize>, &mut [f64], &mut [f64], &mut [f32]) -> Result<f64> + Sync,
+    {
+        let (nv, nh) = (self.nv, self.nh);
+        positive("rows_per_block", rows_per_block)?;
+        check_len("side (n_visible × n_hidden)", nv * nh, side.len())?;
+        check_len("work (n_visible × n_hidden)", nv * nh, work.len())?;
+        check_len("results (one per block)", nv.div_ceil(rows_per_block), results.len())?;
+        let first_bad = AtomicUsize::new(usize::MAX);
+        let chunk = rows_per_block * nh;
+        self.theta[..nv * nh]
+            .par_chunks_mut(chunk)
+            .zip(self.w32.par_chunks_mut(chunk))
+            .zip(side.par_chunks_mut(chunk))
+            .zip(work.par_chunks_mut(chunk))
+            .zip(results.par_iter_mut())
+            .enumerate()
+            .try_for_each(|(k, ((((w, w32), side), work), res))| -> Result<()> {
+                let r0 = k * rows_per_block;
+                *res = f(r0..r0 + w.len() / nh, w, side, work)?;
+                for (i, (x, d)) in w.iter_mut().zip(w32.iter_mut()).enumerate() {
+                    if !x.is_finite() {
+                        first_bad.fetch_min(k * chunk + i, Ordering::Relaxed);
+                        *x = 0.0;
+                    }
+                    *d = *x as f32;
+                }
+                Ok(())
+            })?;
+        linalg::transpose_f32(&self.w32, nv, nh, &mut self.wt32);
+        if let Some(wt) = self.wt.take() {
+            self.wt_spare = wt;
+        }
+        match first_bad.into_inner() {
+            usize::MAX => Ok(()),
+            index => Err(Error::NonFinite { what: "updated weights", index }),
+        }
+    }
+
+    /// Updates the biases in place with `f(b, c)` and refreshes their f32
+    /// mirrors. Errors: [`Error::NonFinite`] (index into `[b, c]`) if `f`
+    /// left a non-finite value, after replacing every such value by 0.
+    pub fn update_biases(&mut self, f: impl FnOnce(&mut [f64], &mut [f64])) -> Result<()> {
+        let nw = self.nv * self.nh;
+        let (b, c) = self.theta[nw..].split_at_mut(self.nv);
+        f(b, c);
+        let mut first_bad = None;
+        for (i, x) in self.theta[nw..].iter_mut().enumerate() {
+            if !x.is_finite() {
+                first_bad.get_or_insert(i);
+                *x = 0.0;
+            }
+        }
+        let (_, b, c) = split(&self.theta, self.nv, self.nh);
+        for (d, &s) in self.b32.iter_mut().zip(b) {
+            *d = s as f32;
+        }
+        for (d, &s) in self.c32.iter_mut().zip(c) {
+            *d = s as f32;
+        }
+        match first_bad {
+            None => Ok(()),
+            Some(index) => Err(Error::NonFinite { what: "updated biases", index }),
+        }
+    }
+
     /// Exact ln Z(β), summing the smaller layer's 2^min(n_visible, n_hidden)
     /// configurations and the other layer analytically:
     /// `ln Z = ln Σ_s exp(β a·s + Σ_l softplus(β (d_l + (W s)_l)))`.
@@ -542,7 +745,7 @@ impl Rbm {
         }
         let (w, b, c) = split(&self.theta, self.nv, self.nh);
         // rows: the small layer's units' weights to every unit of the large layer
-        let (rows, a, d) = if self.nh <= self.nv { (&self.wt[..], c, b) } else { (w, b, c) };
+        let (rows, a, d) = if self.nh <= self.nv { (self.wt(), c, b) } else { (w, b, c) };
         let task_bits = k.min(LOG_Z_TASK_BITS);
         let n_tasks = 1u64 << (k - task_bits);
         let parts: Vec<(f64, f64)> = (0..n_tasks)
@@ -588,6 +791,23 @@ impl Rbm {
             *d *= -f64::from(1 - 2 * m);
         }
     }
+}
+
+/// `dst ← srcᵀ` for a row-major `rows × cols` f64 matrix, in parallel over
+/// blocks of 32 rows of `dst` (pure copies).
+fn transpose_f64(src: &[f64], rows: usize, cols: usize, dst: &mut [f64]) {
+    const T: usize = 32;
+    dst.par_chunks_mut(T * rows).enumerate().for_each(|(jb, d)| {
+        let j0 = jb * T;
+        let jn = d.len() / rows;
+        for i0 in (0..rows).step_by(T) {
+            for i in i0..(i0 + T).min(rows) {
+                for (dj, &x) in src[i * cols + j0..i * cols + j0 + jn].iter().enumerate() {
+                    d[dj * rows + i] = x;
+                }
+            }
+        }
+    });
 }
 
 /// `(W, b, c)` of a parameter vector.

@@ -1,7 +1,9 @@
 //! CD-k specialised to the [`Rbm`]: the same update as the generic
-//! [`Cd`](crate::Cd) with `Gibbs::block()`, at the cost of the work CD needs.
+//! [`Cd`](crate::Cd) with `Gibbs::block()`, at the cost of the work CD needs,
+//! plus the mean-field reconstruction of Hinton's `rbm.m`.
 //!
-//! One step on a batch V₀ (B rows) at inverse temperature β:
+//! One step on a batch V₀ (B rows) at inverse temperature β, with
+//! [`Reconstruction::Sampled`] (the default):
 //!
 //! ```text
 //! P₀ = σ(β(c + V₀W))                     positive phase, Rao–Blackwellised
@@ -14,23 +16,42 @@
 //! This is exactly the generic trainer's estimator (positive statistics
 //! `E[φ | v₀]`, negative statistics `E[φ | vₖ]` at the chain's last visible
 //! state), so both have the same expected gradient (tested against each other
-//! and against the exact expected CD-k gradient of a small RBM). What differs
-//! is the cost: every product with a binary matrix (V₀, H, Vₖ) is a sum of
-//! weight rows over its ones ([`Rbm::hidden_probs_sparse`]), `p(h | v₀)` and
-//! `p(h | vₖ)` are computed once, and the weight gradient `V₀ᵀP₀ − VₖᵀPₖ` is a
-//! sparse outer difference ([`Rbm::sparse_outer_difference`]). Products are
-//! formed in f32 from the model's f32 mirror; the gradient is applied to the
-//! f64 master parameters by the shared optimizer. Buffers live in the state:
-//! no allocation per step once it has grown.
+//! and against the exact expected CD-k gradient of a small RBM). It is
+//! standard CD: the negative statistics are those of a state of a Markov
+//! chain that leaves the model's distribution invariant, which is what the
+//! maximum-likelihood gradient asks for as k grows.
+//!
+//! [`Reconstruction::MeanField`] replaces every sampled visible state by its
+//! probabilities, `Vₜ = σ(β(b + HWᵀ))` (the hidden states stay sampled, from
+//! `σ(β(c + VₜW))`), and takes the negative statistics at `(Vₖ, Pₖ)` with
+//! `Pₖ = σ(β(c + VₖW))`: the update of Hinton's `rbm.m`, of his practical
+//! guide and of the PyTorch peer (`rbm_torch.py`). It is the common practical
+//! variant (less noise, usually lower reconstruction error), but `Vₖ` is not
+//! a state of the chain, so its fixed points are not those of CD.
+//!
+//! The cost: every product with a binary matrix (V₀, H, a sampled Vₖ) is a
+//! sum of weight rows over its ones ([`Rbm::hidden_probs_sparse`]), `p(h | v₀)`
+//! and `p(h | vₖ)` are computed once, and the weight gradient `V₀ᵀP₀ − VₖᵀPₖ`
+//! is a sparse outer difference ([`Rbm::sparse_outer_difference`]), or, with a
+//! mean-field `Vₖ`, a sparse term minus an f32 GEMM
+//! ([`Rbm::sparse_dense_outer_difference`]; `Pₖ` is then a GEMM too,
+//! [`Rbm::hidden_probs_dense`]). Products are formed in f32 from the model's
+//! f32 mirror; the gradient is applied to the f64 master parameters. With
+//! [`Optimizer::Sgd`](crate::Optimizer::Sgd) and no clipping, the gradient of
+//! each block of W's rows is formed and applied (the optimizer's formula,
+//! bit for bit) in one pass that also refreshes the f32 mirror
+//! ([`Rbm::update_weights`]); otherwise the whole gradient is formed, checked
+//! and handed to the shared optimizer. Buffers live in the state: no
+//! allocation per step once it has grown.
 //!
 //! Random numbers: row r of step t draws from stream
 //! `(seed, TRAINING, 3·2⁴⁰ + t·2²⁰ + r)`, 32 bits per unit, compared as
 //! `u · 2⁻²⁴ < p` in f32 (flip probabilities are resolved to 2⁻²⁴).
-//! Rows are processed in fixed chunks of [`ROW_CHUNK`] in parallel and
-//! every sum has a fixed order, so results are bit-identical for any number
-//! of threads.
+//! Rows are processed in fixed chunks of [`ROW_CHUNK`], GEMMs are split into
+//! blocks fixed by the shape (never along the summed index), and every sum
+//! has a fixed order, so results are bit-identical for any number of threads.
 
-use crate::optim::{OptimizerState, clip_norm};
+use crate::optim::{Optimizer, OptimizerState, clip_norm};
 use crate::trainer::{Learning, StepReport};
 use ebm_core::{ChainRng, Error, LogLinear, Purpose, Result, Trainer, check_len};
 use ebm_models::rbm::{ActiveSets, Rbm};
@@ -41,16 +62,32 @@ use std::time::Instant;
 /// on the number of threads.
 pub const ROW_CHUNK: usize = 25;
 
-/// Rows of weight gradient formed by one task.
-const GRAD_ROWS: usize = 16;
+/// W's rows are cut into this many blocks for the gradient and the update
+/// (fixed by the shape: 784 visible units give 8 blocks of 98 rows).
+const WEIGHT_BLOCKS: usize = 8;
 
 const RBM_CD_SPACE: u64 = 3 << 40;
+
+/// What the negative phase of [`RbmCd`] uses for the visible units (see the
+/// [module docs](self)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Reconstruction {
+    /// Sampled binary visible states: standard CD-k, the generic
+    /// [`Cd`](crate::Cd)'s estimator.
+    #[default]
+    Sampled,
+    /// Visible probabilities `σ(β(b + HWᵀ))` instead of samples, with
+    /// negative statistics `(Vₖ, p(h | Vₖ))`: `rbm.m` and the PyTorch peer.
+    MeanField,
+}
 
 /// CD-k for the RBM (see the [module docs](self)).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RbmCd {
     /// Block-Gibbs sweeps of the negative chains (k ≥ 1).
     pub k: usize,
+    /// Sampled (standard CD) or mean-field visible reconstructions.
+    pub reconstruction: Reconstruction,
     /// Optimizer, β, seed.
     pub learning: Learning,
 }
@@ -83,7 +120,6 @@ struct Chunk {
     v0: ActiveSets,
     h: ActiveSets,
     v: ActiveSets,
-    pv: Vec<f32>,
     u: Vec<u32>,
     recon: f64,
 }
@@ -93,16 +129,25 @@ struct Scratch {
     chunks: Vec<Chunk>,
     p0: Vec<f32>,
     pk: Vec<f32>,
+    pv: Vec<f32>,
+    dense_work: Vec<f32>,
     v0_all: ActiveSets,
     vk_all: ActiveSets,
     v0_t: ActiveSets,
     vk_t: ActiveSets,
     gw: Vec<f32>,
+    block_norms: Vec<f64>,
+    gbias: Vec<f64>,
     grad: Vec<f64>,
     theta: Vec<f64>,
 }
 
 impl RbmCd {
+    /// Standard CD-k ([`Reconstruction::Sampled`]) with `learning`.
+    pub fn new(k: usize, learning: Learning) -> Self {
+        RbmCd { k, reconstruction: Reconstruction::Sampled, learning }
+    }
+
     /// A fresh state for `model`.
     pub fn init(&self, model: &Rbm) -> Result<RbmCdState> {
         self.learning.optimizer.validate()?;
@@ -135,6 +180,44 @@ fn sample_rows(
     }
 }
 
+/// `Σ (x − p)²` in f64 over a chunk of rows.
+fn squared_error(data: &[i8], p: &[f32]) -> f64 {
+    let mut e = 0.0f64;
+    for (&x, &p) in data.iter().zip(p) {
+        let d = f32::from(x) - p;
+        e += f64::from(d * d);
+    }
+    e
+}
+
+/// Rows of each block of W for the gradient and the update.
+fn weight_block_rows(nv: usize) -> usize {
+    nv.div_ceil(WEIGHT_BLOCKS).max(1)
+}
+
+/// Where the negative statistics live.
+#[derive(Clone, Copy)]
+enum Negative<'a> {
+    /// Sampled visible states (transposed) and their hidden probabilities.
+    Sparse(&'a ActiveSets, &'a [f32]),
+    /// Mean-field visible probabilities and their hidden probabilities.
+    Dense(&'a [f32], &'a [f32]),
+}
+
+/// `g32 ← V₀ᵀP₀ − VₖᵀPₖ` for the rows `rows` of W.
+fn weight_gradient(
+    g32: &mut [f32],
+    nh: usize,
+    pos: (&[f32], &ActiveSets),
+    neg: Negative<'_>,
+    rows: std::ops::Range<usize>,
+) -> Result<()> {
+    match neg {
+        Negative::Sparse(vk_t, pk) => Rbm::sparse_outer_difference(g32, nh, pos, (pk, vk_t), rows),
+        Negative::Dense(pv, pk) => Rbm::sparse_dense_outer_difference(g32, nh, pos, (pv, pk), rows),
+    }
+}
+
 impl Trainer<Rbm> for RbmCd {
     type State = RbmCdState;
     type Report = RbmStepReport;
@@ -151,23 +234,30 @@ impl Trainer<Rbm> for RbmCd {
         }
         ebm_core::Domain::Bit.validate(batch)?;
         check_len("optimizer state", model.n_params(), state.optimizer.first.len())?;
+        if self.k == 0 {
+            return Err(Error::InvalidParameter { name: "k", value: 0.0, expected: "≥ 1" });
+        }
         let rows = batch.len() / nv;
         let l = &self.learning;
         let beta = l.beta;
         let step = state.optimizer.step;
+        let mean_field = self.reconstruction == Reconstruction::MeanField;
         let s = &mut state.scratch;
         let n_chunks = rows.div_ceil(ROW_CHUNK);
         s.chunks.resize_with(n_chunks, Chunk::default);
         s.p0.resize(rows * nh, 0.0);
         s.pk.resize(rows * nh, 0.0);
+        s.pv.resize(rows * nv, 0.0);
         // negative chains, chunk by chunk (each chunk's rows are independent)
         let m = &*model;
+        let k = self.k;
         s.chunks
             .par_iter_mut()
             .zip(s.p0.par_chunks_mut(ROW_CHUNK * nh))
             .zip(s.pk.par_chunks_mut(ROW_CHUNK * nh))
+            .zip(s.pv.par_chunks_mut(ROW_CHUNK * nv))
             .enumerate()
-            .try_for_each(|(c, ((ch, p0), pk))| -> Result<()> {
+            .try_for_each(|(c, (((ch, p0), pk), pv))| -> Result<()> {
                 let r0 = c * ROW_CHUNK;
                 let len = p0.len() / nh;
                 let data = &batch[r0 * nv..(r0 + len) * nv];
@@ -179,81 +269,140 @@ impl Trainer<Rbm> for RbmCd {
                 data.chunks_exact(nv).for_each(|v| ch.v0.push_row(v));
                 m.hidden_probs_sparse(&ch.v0, 0..len, beta, p0)?;
                 sample_rows(p0, nh, &mut ch.rng, &mut ch.u, &mut ch.h);
-                ch.pv.resize(len * nv, 0.0);
-                ch.recon = 0.0;
-                for sweep in 0..self.k {
-                    m.visible_probs_sparse(&ch.h, 0..len, beta, &mut ch.pv)?;
-                    if sweep == 0 {
-                        let mut e = 0.0f64;
-                        for (&x, &p) in data.iter().zip(&ch.pv) {
-                            let d = f32::from(x) - p;
-                            e += f64::from(d * d);
-                        }
-                        ch.recon = e;
+                m.visible_probs_sparse(&ch.h, 0..len, beta, pv)?;
+                ch.recon = squared_error(data, pv);
+                if mean_field {
+                    return Ok(()); // the hidden probabilities of V₁ are one GEMM, below
+                }
+                for sweep in 0..k {
+                    if sweep > 0 {
+                        m.visible_probs_sparse(&ch.h, 0..len, beta, pv)?;
                     }
-                    sample_rows(&ch.pv, nv, &mut ch.rng, &mut ch.u, &mut ch.v);
+                    sample_rows(pv, nv, &mut ch.rng, &mut ch.u, &mut ch.v);
                     m.hidden_probs_sparse(&ch.v, 0..len, beta, pk)?;
-                    if sweep + 1 < self.k {
+                    if sweep + 1 < k {
                         sample_rows(pk, nh, &mut ch.rng, &mut ch.u, &mut ch.h);
                     }
                 }
                 Ok(())
             })?;
-        // statistics: V₀ᵀP₀ − VₖᵀPₖ by sparse outer differences over visible units
+        if mean_field {
+            for sweep in 0..k {
+                model.hidden_probs_dense(&s.pv, beta, &mut s.pk, &mut s.dense_work)?;
+                if sweep + 1 < k {
+                    s.chunks
+                        .par_iter_mut()
+                        .zip(s.pk.par_chunks(ROW_CHUNK * nh))
+                        .zip(s.pv.par_chunks_mut(ROW_CHUNK * nv))
+                        .try_for_each(|((ch, pk), pv)| -> Result<()> {
+                            let len = pk.len() / nh;
+                            sample_rows(pk, nh, &mut ch.rng, &mut ch.u, &mut ch.h);
+                            model.visible_probs_sparse(&ch.h, 0..len, beta, pv)
+                        })?;
+                }
+            }
+        }
+        // statistics: V₀ᵀP₀ − VₖᵀPₖ by blocks of visible units
         s.v0_all.clear(nv);
         s.vk_all.clear(nv);
         let mut recon = 0.0;
         for ch in &s.chunks {
             s.v0_all.extend(&ch.v0);
-            s.vk_all.extend(&ch.v);
+            if !mean_field {
+                s.vk_all.extend(&ch.v);
+            }
             recon += ch.recon;
         }
         s.v0_all.transpose_into(&mut s.v0_t);
         s.vk_all.transpose_into(&mut s.vk_t);
-        s.gw.resize(nv * nh, 0.0);
-        s.grad.resize(model.n_params(), 0.0);
         let scale = beta.value() / rows as f64;
-        let (p0, pk, v0_t, vk_t) = (&s.p0, &s.pk, &s.v0_t, &s.vk_t);
-        let (gw_w, g_rest) = s.grad.split_at_mut(nv * nh);
-        s.gw.par_chunks_mut(GRAD_ROWS * nh)
-            .zip(gw_w.par_chunks_mut(GRAD_ROWS * nh))
-            .enumerate()
-            .try_for_each(|(c, (g32, g64))| -> Result<()> {
-                let i0 = c * GRAD_ROWS;
-                let len = g32.len() / nh;
-                Rbm::sparse_outer_difference(g32, nh, (p0, v0_t), (pk, vk_t), i0..i0 + len)?;
-                for (d, &x) in g64.iter_mut().zip(g32.iter()) {
-                    *d = scale * f64::from(x);
-                }
-                Ok(())
-            })?;
-        let (gb, gc) = g_rest.split_at_mut(nv);
-        for (i, g) in gb.iter_mut().enumerate() {
-            *g = scale * (v0_t.row(i).len() as f64 - vk_t.row(i).len() as f64);
-        }
-        gc.iter_mut().for_each(|g| *g = 0.0);
-        for (a, b) in p0.chunks_exact(nh).zip(pk.chunks_exact(nh)) {
-            for ((g, &x), &y) in gc.iter_mut().zip(a).zip(b) {
-                *g += f64::from(x) - f64::from(y);
-            }
-        }
-        gc.iter_mut().for_each(|g| *g *= scale);
-        // the update, with the generic trainer's checks
-        if let Some(k) = s.grad.iter().position(|g| !g.is_finite()) {
-            return Err(Error::Diverged { what: "gradient", step, index: k });
-        }
-        let grad_norm = match l.clip_norm {
-            Some(max) => clip_norm(&mut s.grad, max),
-            None => s.grad.iter().map(|g| g * g).sum::<f64>().sqrt(),
+        bias_gradient(s, nv, nh, mean_field, scale);
+        s.gw.resize(nv * nh, 0.0);
+        let block_rows = weight_block_rows(nv);
+        s.block_norms.resize(nv.div_ceil(block_rows), 0.0);
+        // with probabilities in [0, 1], every gradient component is finite
+        let finite = |p: &[f32]| p.iter().all(|x| x.is_finite());
+        let probs_finite = finite(&s.p0) && finite(&s.pk) && (!mean_field || finite(&s.pv));
+        let neg = if mean_field {
+            Negative::Dense(&s.pv, &s.pk)
+        } else {
+            Negative::Sparse(&s.vk_t, &s.pk)
         };
-        s.theta.clear();
-        s.theta.extend_from_slice(model.params());
-        l.optimizer.apply(&mut state.optimizer, &mut s.theta, &s.grad, model.n_couplings());
-        if let Some(k) = s.theta.iter().position(|t| !t.is_finite()) {
-            state.optimizer.step = step;
-            return Err(Error::Diverged { what: "parameters", step, index: k });
-        }
-        model.set_params(&s.theta)?;
+        let pos = (&s.p0[..], &s.v0_t);
+        let fused = match l.optimizer {
+            Optimizer::Sgd { learning_rate, momentum, weight_decay }
+                if l.clip_norm.is_none() && probs_finite =>
+            {
+                Some((learning_rate.at(step), momentum.at(step), weight_decay))
+            }
+            _ => None,
+        };
+        let grad_norm = if let Some((eta, mu, decay)) = fused {
+            // gradient, SGD update and f32 mirror, block by block
+            let (vel_w, vel_b) = state.optimizer.first.split_at_mut(nv * nh);
+            let res = model.update_weights(
+                block_rows,
+                vel_w,
+                &mut s.gw,
+                &mut s.block_norms,
+                |r, th, vel, g32| {
+                    weight_gradient(g32, nh, pos, neg, r)?;
+                    Ok(sgd_block(th, vel, g32, scale, eta, mu, decay))
+                },
+            );
+            let gb = &s.gbias;
+            let res_b = model.update_biases(|b, c| {
+                for ((th, v), &g) in b.iter_mut().chain(c.iter_mut()).zip(vel_b.iter_mut()).zip(gb)
+                {
+                    *v = mu * *v + eta * (g - 0.0);
+                    *th += *v;
+                }
+            });
+            state.optimizer.step += 1;
+            let diverged = |e: Error, offset: usize| match e {
+                Error::NonFinite { index, .. } => {
+                    Error::Diverged { what: "parameters", step, index: offset + index }
+                }
+                e => e,
+            };
+            res.map_err(|e| diverged(e, 0))?;
+            res_b.map_err(|e| diverged(e, nv * nh))?;
+            let norm2: f64 =
+                s.block_norms.iter().sum::<f64>() + gb.iter().map(|g| g * g).sum::<f64>();
+            norm2.sqrt()
+        } else {
+            // the whole gradient, checked, then the shared optimizer
+            s.grad.resize(model.n_params(), 0.0);
+            let (gw_w, g_rest) = s.grad.split_at_mut(nv * nh);
+            s.gw.par_chunks_mut(block_rows * nh)
+                .zip(gw_w.par_chunks_mut(block_rows * nh))
+                .enumerate()
+                .try_for_each(|(c, (g32, g64))| -> Result<()> {
+                    let i0 = c * block_rows;
+                    weight_gradient(g32, nh, pos, neg, i0..i0 + g32.len() / nh)?;
+                    for (d, &x) in g64.iter_mut().zip(g32.iter()) {
+                        *d = scale * f64::from(x);
+                    }
+                    Ok(())
+                })?;
+            g_rest.copy_from_slice(&s.gbias);
+            if let Some(k) = s.grad.iter().position(|g| !g.is_finite()) {
+                return Err(Error::Diverged { what: "gradient", step, index: k });
+            }
+            let grad_norm = match l.clip_norm {
+                Some(max) => clip_norm(&mut s.grad, max),
+                None => s.grad.iter().map(|g| g * g).sum::<f64>().sqrt(),
+            };
+            s.theta.clear();
+            s.theta.extend_from_slice(model.params());
+            l.optimizer.apply(&mut state.optimizer, &mut s.theta, &s.grad, model.n_couplings());
+            if let Some(k) = s.theta.iter().position(|t| !t.is_finite()) {
+                state.optimizer.step = step;
+                return Err(Error::Diverged { what: "parameters", step, index: k });
+            }
+            model.set_params(&s.theta)?;
+            grad_norm
+        };
         state.step = state.optimizer.step;
         Ok(RbmStepReport {
             step: StepReport {
@@ -265,4 +414,72 @@ impl Trainer<Rbm> for RbmCd {
             reconstruction_error: recon / (rows * nv) as f64,
         })
     }
+}
+
+/// `s.gbias ← scale · [Σ(V₀ − Vₖ), Σ(P₀ − Pₖ)]`, sums in row order in f64.
+fn bias_gradient(s: &mut Scratch, nv: usize, nh: usize, mean_field: bool, scale: f64) {
+    s.gbias.clear();
+    s.gbias.resize(nv + nh, 0.0);
+    let (gb, gc) = s.gbias.split_at_mut(nv);
+    if mean_field {
+        for (i, g) in gb.iter_mut().enumerate() {
+            *g = s.v0_t.row(i).len() as f64;
+        }
+        for row in s.pv.chunks_exact(nv) {
+            for (g, &p) in gb.iter_mut().zip(row) {
+                *g -= f64::from(p);
+            }
+        }
+        gb.iter_mut().for_each(|g| *g *= scale);
+    } else {
+        for (i, g) in gb.iter_mut().enumerate() {
+            *g = scale * (s.v0_t.row(i).len() as f64 - s.vk_t.row(i).len() as f64);
+        }
+    }
+    for (a, b) in s.p0.chunks_exact(nh).zip(s.pk.chunks_exact(nh)) {
+        for ((g, &x), &y) in gc.iter_mut().zip(a).zip(b) {
+            *g += f64::from(x) - f64::from(y);
+        }
+    }
+    gc.iter_mut().for_each(|g| *g *= scale);
+}
+
+/// The SGD update of [`Optimizer::apply`] on one block of W (weight decay
+/// included), bit for bit: `g = scale · g32`, `v ← μ v + η (g − λ θ)`,
+/// `θ ← θ + v`. Returns `Σ g²` (eight lanes, fixed order).
+#[inline]
+fn sgd_block(
+    th: &mut [f64],
+    vel: &mut [f64],
+    g32: &[f32],
+    scale: f64,
+    eta: f64,
+    mu: f64,
+    decay: f64,
+) -> f64 {
+    const L: usize = 8;
+    let mut acc = [0.0f64; L];
+    let n = th.len().min(vel.len()).min(g32.len());
+    let (th, vel, g32) = (&mut th[..n], &mut vel[..n], &g32[..n]);
+    let update = |t: &mut f64, v: &mut f64, g: f32, a: &mut f64| {
+        let g = scale * f64::from(g);
+        *a += g * g;
+        let d = decay * *t;
+        *v = mu * *v + eta * (g - d);
+        *t += *v;
+    };
+    let mut tc = th.chunks_exact_mut(L);
+    let mut vc = vel.chunks_exact_mut(L);
+    let mut gc = g32.chunks_exact(L);
+    for ((t, v), g) in (&mut tc).zip(&mut vc).zip(&mut gc) {
+        for k in 0..L {
+            update(&mut t[k], &mut v[k], g[k], &mut acc[k]);
+        }
+    }
+    for ((t, v), &g) in
+        tc.into_remainder().iter_mut().zip(vc.into_remainder().iter_mut()).zip(gc.remainder())
+    {
+        update(t, v, g, &mut acc[0]);
+    }
+    acc.iter().sum()
 }

@@ -12,6 +12,7 @@ use ebm_testkit::statistics::draw_code;
 use ebm_thermo::{exact_distribution, exact_log_likelihood, exact_log_likelihood_gradient};
 use ebm_train::{
     Batches, Cd, ExactAscent, Learning, LearningRate, Momentum, Optimizer, Pcd, RbmCd,
+    Reconstruction,
 };
 
 /// The 14 distinct 3×3 bars-and-stripes patterns (rows or columns all equal;
@@ -164,7 +165,7 @@ fn rbm_pcd_and_rbm_cd_are_bit_identical_for_1_and_4_threads() {
             };
             let mut s = pcd.init(&a).unwrap();
             let mut b = a.clone();
-            let cd = RbmCd { k: 2, learning: Learning::new(Optimizer::sgd(0.05), Seed(33)) };
+            let cd = RbmCd::new(2, Learning::new(Optimizer::sgd(0.05), Seed(33)));
             let mut t = cd.init(&b).unwrap();
             for epoch in 0..3 {
                 let mut batches = Batches::new(&data, 9, 70, Seed(34), epoch).unwrap();
@@ -235,7 +236,7 @@ fn rbm_cd_and_generic_cd_have_the_exact_expected_cd1_gradient() {
     let exact = exact_cd1_gradient(&m, &batch);
     let n = 6000;
     let fast = mean_update(&m, n, |x, seed| {
-        let cd = RbmCd { k: 1, learning: Learning::new(Optimizer::sgd(1.0), Seed(seed)) };
+        let cd = RbmCd::new(1, Learning::new(Optimizer::sgd(1.0), Seed(seed)));
         let mut st = cd.init(x).unwrap();
         cd.step(x, &mut st, &batch).unwrap();
     });
@@ -252,6 +253,176 @@ fn rbm_cd_and_generic_cd_have_the_exact_expected_cd1_gradient() {
         for (k, ((g, s), e)) in mean.iter().zip(&se).zip(&exact).enumerate() {
             // 5 standard errors, plus the f32 arithmetic of the fast path
             assert!((g - e).abs() <= 5.0 * s + 1e-5, "{name} θ_{k}: {g} vs exact {e} (se {s})");
+        }
+    }
+}
+
+/// `σ(c + vW)` for real-valued v, in f64.
+fn hidden_means(m: &Rbm, v: &[f64]) -> Vec<f64> {
+    let (nv, nh) = (m.n_visible(), m.n_hidden());
+    (0..nh)
+        .map(|j| {
+            let x =
+                m.hidden_bias()[j] + (0..nv).map(|i| v[i] * m.weights()[i * nh + j]).sum::<f64>();
+            1.0 / (1.0 + (-x).exp())
+        })
+        .collect()
+}
+
+/// The exact expected mean-field CD-1 gradient of a batch (rbm.m's update):
+/// `(1/B) Σ_v₀ [E[φ | v₀] − Σ_h₀ p(h₀|v₀) φ(v₁, p(h | v₁))]` with
+/// `v₁ = p(v | h₀)` (probabilities), enumerating h₀.
+fn exact_mean_field_cd1_gradient(m: &Rbm, batch: &[i8]) -> Vec<f64> {
+    let (nv, nh) = (m.n_visible(), m.n_hidden());
+    let w = 1.0 / (batch.len() / nv) as f64;
+    let mut pos = vec![0.0; m.n_params()];
+    let mut neg = vec![0.0; m.n_params()];
+    let (mut ph, mut pv) = (vec![0.0; nh], vec![0.0; nv]);
+    let mut h = vec![0i8; nh];
+    for v0 in batch.chunks_exact(nv) {
+        m.add_data_statistics(v0, Beta::ONE, w, &mut pos);
+        m.hidden_probs(v0, Beta::ONE, &mut ph).unwrap();
+        for hc in 0..1u64 << nh {
+            Domain::Bit.decode(hc, &mut h);
+            let p_h: f64 =
+                h.iter().zip(&ph).map(|(&x, &p)| if x == 1 { p } else { 1.0 - p }).product();
+            m.visible_probs(&h, Beta::ONE, &mut pv).unwrap();
+            let q = hidden_means(m, &pv);
+            let s = w * p_h;
+            for i in 0..nv {
+                for j in 0..nh {
+                    neg[i * nh + j] += s * pv[i] * q[j];
+                }
+                neg[nv * nh + i] += s * pv[i];
+            }
+            for j in 0..nh {
+                neg[nv * nh + nv + j] += s * q[j];
+            }
+        }
+    }
+    pos.iter().zip(&neg).map(|(p, q)| p - q).collect()
+}
+
+#[test]
+fn mean_field_rbm_cd_has_the_exact_expected_mean_field_cd1_gradient() {
+    let m = Rbm::random(4, 3, 1.0, Seed(41)).unwrap();
+    let batch: Vec<i8> = vec![1, 0, 1, 1, 0, 0, 1, 0, 1, 1, 1, 1, 0, 1, 0, 0];
+    let exact = exact_mean_field_cd1_gradient(&m, &batch);
+    // the mean-field expectation differs from standard CD-1's here
+    let standard = exact_cd1_gradient(&m, &batch);
+    let gap = exact.iter().zip(&standard).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    assert!(gap > 1e-2, "the two estimators should differ: {gap}");
+    let (mean, se) = mean_update(&m, 6000, |x, seed| {
+        let cd = RbmCd {
+            k: 1,
+            reconstruction: Reconstruction::MeanField,
+            learning: Learning::new(Optimizer::sgd(1.0), Seed(seed)),
+        };
+        let mut st = cd.init(x).unwrap();
+        cd.step(x, &mut st, &batch).unwrap();
+    });
+    for (k, ((g, s), e)) in mean.iter().zip(&se).zip(&exact).enumerate() {
+        // only h₀ is random: 4.5 standard errors, plus the f32 arithmetic
+        assert!((g - e).abs() <= 4.5 * s + 1e-5, "θ_{k}: {g} vs exact {e} (se {s})");
+    }
+    // and the spread is small enough for the check to mean something
+    assert!(se.iter().all(|&s| s < 5e-3), "{se:?}");
+}
+
+/// Random bits with P(1) = p, from a fixed stream.
+fn random_bits(n: usize, p: f64, seed: u64) -> Vec<i8> {
+    let mut rng = Seed(seed).stream(Purpose::DATA, 0);
+    (0..n).map(|_| i8::from(uniform(&mut rng) < p)).collect()
+}
+
+/// A shape with several GEMM column blocks and weight row blocks (last ones
+/// short), batches of more than one row chunk, k = 1 and 2, both reconstructions.
+#[test]
+fn rbm_cd_both_reconstructions_are_bit_identical_for_1_2_and_4_threads() {
+    let (nv, nh) = (70, 150);
+    let data = random_bits(130 * nv, 0.3, 51);
+    let run = |threads: usize, rec: Reconstruction, k: usize| {
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
+            let mut m = Rbm::random(nv, nh, 0.1, Seed(52)).unwrap();
+            let cd = RbmCd {
+                k,
+                reconstruction: rec,
+                learning: Learning::new(
+                    Optimizer::Sgd {
+                        learning_rate: LearningRate::Constant(0.1),
+                        momentum: Momentum::constant(0.5),
+                        weight_decay: 2e-4,
+                    },
+                    Seed(53),
+                ),
+            };
+            let mut st = cd.init(&m).unwrap();
+            let mut errs = Vec::new();
+            for epoch in 0..2 {
+                let mut b = Batches::new(&data, nv, 55, Seed(54), epoch).unwrap();
+                while let Some(batch) = b.next_batch() {
+                    let r = cd.step(&mut m, &mut st, batch).unwrap();
+                    errs.push(r.reconstruction_error.to_bits());
+                }
+            }
+            (bits(&m), errs)
+        })
+    };
+    for rec in [Reconstruction::Sampled, Reconstruction::MeanField] {
+        for k in [1, 2] {
+            let one = run(1, rec, k);
+            assert_eq!(one, run(2, rec, k), "{rec:?} k={k}: 1 vs 2 threads");
+            assert_eq!(one, run(4, rec, k), "{rec:?} k={k}: 1 vs 4 threads");
+        }
+    }
+}
+
+/// The fused SGD update (gradient, optimizer and f32 mirror in one pass over
+/// W) against the unfused path (whole gradient, `Optimizer::apply`,
+/// `set_params`), forced by a clipping bound that never clips.
+#[test]
+fn rbm_cd_fused_update_is_bit_identical_to_the_shared_optimizer() {
+    let (nv, nh) = (40, 30);
+    let data = random_bits(90 * nv, 0.25, 61);
+    for rec in [Reconstruction::Sampled, Reconstruction::MeanField] {
+        let run = |clip: Option<f64>| {
+            let mut m = Rbm::random(nv, nh, 0.1, Seed(62)).unwrap();
+            let mut learning = Learning::new(
+                Optimizer::Sgd {
+                    learning_rate: LearningRate::Constant(0.1),
+                    momentum: Momentum::hinton(3),
+                    weight_decay: 1e-3,
+                },
+                Seed(63),
+            );
+            learning.clip_norm = clip;
+            let cd = RbmCd { k: 1, reconstruction: rec, learning };
+            let mut st = cd.init(&m).unwrap();
+            let mut norms = Vec::new();
+            let mut b = Batches::new(&data, nv, 30, Seed(64), 0).unwrap();
+            while let Some(batch) = b.next_batch() {
+                norms.push(cd.step(&mut m, &mut st, batch).unwrap().step.grad_norm);
+            }
+            // the f32 mirrors were refreshed too: p(h|v) through them
+            let mut ph = vec![0f32; 3 * nh];
+            m.hidden_probs_batch(&data[..3 * nv], Beta::ONE, &mut ph).unwrap();
+            let mut pv = vec![0f32; 3 * nv];
+            m.visible_probs_batch(&ph, Beta::ONE, &mut pv).unwrap();
+            (
+                bits(&m),
+                st.optimizer.first.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                ph,
+                pv,
+                norms,
+            )
+        };
+        let (fused, unfused) = (run(None), run(Some(1e300)));
+        assert_eq!(fused.0, unfused.0, "{rec:?}: parameters");
+        assert_eq!(fused.1, unfused.1, "{rec:?}: velocities");
+        assert_eq!(fused.2, unfused.2, "{rec:?}: mirrors of W");
+        assert_eq!(fused.3, unfused.3, "{rec:?}: mirrors of W (transposed use)");
+        for (a, b) in fused.4.iter().zip(&unfused.4) {
+            assert!((a - b).abs() <= 1e-12 * b, "{rec:?}: gradient norm {a} vs {b}");
         }
     }
 }
