@@ -1,50 +1,39 @@
 //! MNIST CD-1 speed: an RBM 784×500, CD-1, batch 100, lr 0.1, momentum 0.5
 //! (0.9 from epoch 5, so one epoch runs at 0.5), weight cost 2e−4 on W,
 //! W ~ 0.1·N(0, 1), biases 0: the PyTorch peer's recipe
-//! (`../shared/peers/rbm_torch.py`), MNIST binarised at intensity > 127.
+//! (`../shared/peers/rbm_torch.py`), MNIST binarised at intensity > 127
+//! (`ebm_data`'s loader, threshold 128).
 //!
-//! Prints seconds per epoch (60,000 images) with 1 and 2 threads for the
-//! specialised `RbmCd` (median and min of 3 epochs from the same start, after
-//! a 30-batch warm-up), a short measurement of the generic
+//! The peer follows Hinton's `rbm.m`: h₀ sampled, the reconstruction v₁ =
+//! p(v | h₀) kept as probabilities, negative statistics (v₁, p(h | v₁)). That
+//! is `RbmCd` with `Reconstruction::MeanField`, timed like for like; standard
+//! CD-1 (`Reconstruction::Sampled`, binary v₁) is timed beside it.
+//!
+//! Prints seconds per epoch (60,000 images) with 1 and 2 threads for both
+//! reconstructions (median and min of `REPEATS` epochs, default 3, from the
+//! same start, after a 30-batch warm-up), a short measurement of the generic
 //! `Cd { k: 1, sampler: Gibbs::block() }` path, the reconstruction errors
 //! (running training error `mean (v₀ − p(v|h₀))²` as PyTorch's
 //! `train_recon_mse_running`, and the mean-field `mean (v − σ(σ(vW + c)Wᵀ + b))²`
-//! over the training set), and, when the peers' `results.json` is found
-//! (`$PEERS_OUT/results.json`, default `~/.cache/ebm-peers-out`), the ratio
-//! to PyTorch's figures.
+//! over the training set, the peers' `recon_mse_meanfield`), and, when the
+//! peers' `results.json` is found (`$PEERS_OUT/results.json`, default
+//! `~/.cache/ebm-peers-out`), the ratios to PyTorch's figures. `ONLY_MF=1`
+//! skips the sampled variant and the generic path.
 //!
 //! Run: `cargo run --release --example mnist_cd1` (data from
 //! `$EBM_MNIST_DIR`, default `../shared/data/mnist`; skips if absent).
 
 use ebm_core::{Beta, LogLinear, Seed, Trainer};
+use ebm_data::{Split, load_mnist_split};
 use ebm_models::rbm::Rbm;
 use ebm_samplers::Gibbs;
-use ebm_train::{Batches, Cd, Learning, LearningRate, Momentum, Optimizer, RbmCd};
-use std::io::Read;
+use ebm_train::{Batches, Cd, Learning, LearningRate, Momentum, Optimizer, RbmCd, Reconstruction};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 const NV: usize = 784;
 const NH: usize = 500;
 const BATCH: usize = 100;
-
-fn load_mnist(dir: &Path) -> Result<Vec<i8>, String> {
-    let path = dir.join("train-images-idx3-ubyte.gz");
-    let file = std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut bytes = Vec::new();
-    flate2::read::GzDecoder::new(file)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let word = |k: usize| u32::from_be_bytes([bytes[k], bytes[k + 1], bytes[k + 2], bytes[k + 3]]);
-    if bytes.len() < 16 || word(0) != 2051 {
-        return Err(format!("{}: not an IDX image file", path.display()));
-    }
-    let (n, rows, cols) = (word(4) as usize, word(8) as usize, word(12) as usize);
-    if rows * cols != NV || bytes.len() != 16 + n * NV {
-        return Err(format!("{}: unexpected shape {n}×{rows}×{cols}", path.display()));
-    }
-    Ok(bytes[16..].iter().map(|&p| i8::from(p > 127)).collect())
-}
 
 /// The PyTorch peer's start: W ~ 0.1·N(0, 1), biases 0.
 fn start_model() -> Rbm {
@@ -88,9 +77,14 @@ struct Run {
 }
 
 /// One epoch of the specialised trainer from the common start.
-fn epoch_fast(data: &[i8], epoch: u64, max_batches: Option<usize>) -> Run {
+fn epoch_fast(
+    data: &[i8],
+    reconstruction: Reconstruction,
+    epoch: u64,
+    max_batches: Option<usize>,
+) -> Run {
     let mut model = start_model();
-    let cd = RbmCd { k: 1, learning: learning() };
+    let cd = RbmCd { k: 1, reconstruction, learning: learning() };
     let mut state = cd.init(&model).expect("valid trainer");
     let mut batches = Batches::new(data, NV, BATCH, Seed(1), epoch).expect("whole rows");
     let (mut err, mut n) = (0.0, 0usize);
@@ -151,8 +145,12 @@ fn main() {
         );
         return;
     }
-    let data = match load_mnist(&dir) {
-        Ok(d) => d,
+    let data = match load_mnist_split(&dir, Split::Train) {
+        Ok((images, _)) if images.pixels_per_image() == NV => images.binarize_threshold(128),
+        Ok((images, _)) => {
+            eprintln!("unexpected MNIST image size {}", images.pixels_per_image());
+            std::process::exit(1);
+        }
         Err(e) => {
             eprintln!("cannot read MNIST: {e}");
             std::process::exit(1);
@@ -167,13 +165,80 @@ fn main() {
     );
     let repeats: usize = std::env::var("REPEATS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
 
-    // the generic path, briefly (60 batches, extrapolated to an epoch)
+    let only_mf = std::env::var_os("ONLY_MF").is_some_and(|v| v == "1");
+    let modes: &[Reconstruction] = if only_mf {
+        &[Reconstruction::MeanField]
+    } else {
+        &[Reconstruction::MeanField, Reconstruction::Sampled]
+    };
+    if !only_mf {
+        generic_path(&data);
+    }
+
+    // (reconstruction, threads, median s, train recon, mean-field recon)
+    let mut ours = Vec::new();
+    for &rec in modes {
+        for threads in [1usize, 2] {
+            let (mut secs, run) = in_pool(threads, || {
+                epoch_fast(&data, rec, 99, Some(30)); // warm-up
+                let mut secs = Vec::new();
+                let mut last = None;
+                for _ in 0..repeats {
+                    let r = epoch_fast(&data, rec, 0, None);
+                    secs.push(r.seconds);
+                    last = Some(r);
+                }
+                (secs, last.expect("at least one repeat"))
+            });
+            let min = secs.iter().copied().fold(f64::INFINITY, f64::min);
+            let med = median(&mut secs);
+            let mf = mean_field_recon(&run.model, &data);
+            println!(
+                "RbmCd {rec:?}, {threads} thread(s): {med:.3} s/epoch (median of {repeats}, min \
+                 {min:.3}; all {secs:.3?}); train recon {:.5}, mean-field recon {mf:.5}; params \
+                 finite: {}",
+                run.train_recon,
+                run.model.params().iter().all(|p| p.is_finite())
+            );
+            ours.push((rec, threads as u64, med, run.train_recon, mf));
+        }
+    }
+
+    match torch_results() {
+        Some((path, torch)) if !torch.is_empty() => {
+            println!("PyTorch peer ({}):", path.display());
+            for (t, s, tr, mf) in &torch {
+                for o in ours.iter().filter(|o| o.1 == *t) {
+                    println!(
+                        "  {t} thread(s), {:?}: PyTorch {s:.3} s/epoch, ours {:.3} s/epoch, ratio \
+                         {:.2}; train recon {tr:.5} vs ours {:.5} ({:+.1}%), mean-field {mf:.5} \
+                         vs ours {:.5} ({:+.1}%)",
+                        o.0,
+                        o.2,
+                        o.2 / s,
+                        o.3,
+                        100.0 * (o.3 / tr - 1.0),
+                        o.4,
+                        100.0 * (o.4 / mf - 1.0)
+                    );
+                }
+            }
+        }
+        _ => println!(
+            "no PyTorch results found (run `ONLY=rbm_torch ../shared/peers/run_all.sh`, \
+             PEERS_OUT=<dir>) to print the comparison"
+        ),
+    }
+}
+
+/// The generic path, briefly (60 batches, extrapolated to an epoch).
+fn generic_path(data: &[i8]) {
     let generic_batches = 60;
     let generic = in_pool(1, || {
         let mut model = start_model();
         let cd = Cd { k: 1, sampler: Gibbs::block(), learning: learning() };
         let mut state = cd.init(&model).expect("valid trainer");
-        let mut batches = Batches::new(&data, NV, BATCH, Seed(1), 0).expect("whole rows");
+        let mut batches = Batches::new(data, NV, BATCH, Seed(1), 0).expect("whole rows");
         let t0 = Instant::now();
         for _ in 0..generic_batches {
             let b = batches.next_batch().expect("enough batches");
@@ -185,54 +250,4 @@ fn main() {
         "generic Cd {{ k: 1, sampler: Gibbs::block() }}, 1 thread: {generic:.2} s/epoch \
          (extrapolated from {generic_batches} batches)"
     );
-
-    let mut ours = Vec::new();
-    for threads in [1usize, 2] {
-        let (mut secs, run) = in_pool(threads, || {
-            epoch_fast(&data, 99, Some(30)); // warm-up
-            let mut secs = Vec::new();
-            let mut last = None;
-            for _ in 0..repeats {
-                let r = epoch_fast(&data, 0, None);
-                secs.push(r.seconds);
-                last = Some(r);
-            }
-            (secs, last.expect("at least one repeat"))
-        });
-        let min = secs.iter().copied().fold(f64::INFINITY, f64::min);
-        let med = median(&mut secs);
-        let mf = mean_field_recon(&run.model, &data);
-        println!(
-            "RbmCd, {threads} thread(s): {med:.3} s/epoch (median of {repeats}, min {min:.3}); \
-             train recon {:.5}, mean-field recon {mf:.5}; params finite: {}",
-            run.train_recon,
-            run.model.params().iter().all(|p| p.is_finite())
-        );
-        ours.push((threads as u64, med, run.train_recon, mf));
-    }
-
-    match torch_results() {
-        Some((path, torch)) if !torch.is_empty() => {
-            println!("PyTorch peer ({}):", path.display());
-            for (t, s, tr, mf) in &torch {
-                if let Some(o) = ours.iter().find(|o| o.0 == *t) {
-                    println!(
-                        "  {t} thread(s): PyTorch {s:.3} s/epoch, ours {:.3} s/epoch, ratio {:.2}; \
-                         train recon {tr:.5} vs ours {:.5} ({:+.1}%), mean-field {mf:.5} vs ours \
-                         {:.5} ({:+.1}%)",
-                        o.1,
-                        o.1 / s,
-                        o.2,
-                        100.0 * (o.2 / tr - 1.0),
-                        o.3,
-                        100.0 * (o.3 / mf - 1.0)
-                    );
-                }
-            }
-        }
-        _ => println!(
-            "no PyTorch results found (run `ONLY=rbm_torch ../shared/peers/run_all.sh`, \
-             PEERS_OUT=<dir>) to print the comparison"
-        ),
-    }
 }
