@@ -25,7 +25,7 @@
 
 use ebm_core::{Beta, LogLinear, Seed, Trainer};
 use ebm_data::{Split, load_mnist_split};
-use ebm_models::rbm::Rbm;
+use ebm_models::rbm::{ActiveSets, Rbm};
 use ebm_samplers::Gibbs;
 use ebm_train::{Batches, Cd, Learning, LearningRate, Momentum, Optimizer, RbmCd, Reconstruction};
 use std::path::{Path, PathBuf};
@@ -165,6 +165,12 @@ fn main() {
     );
     let repeats: usize = std::env::var("REPEATS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
 
+    if std::env::var_os("PHASES").is_some_and(|v| v == "1") {
+        for threads in [1, 2] {
+            in_pool(threads, || phases(&data, threads));
+        }
+        return;
+    }
     let only_mf = std::env::var_os("ONLY_MF").is_some_and(|v| v == "1");
     let modes: &[Reconstruction] = if only_mf {
         &[Reconstruction::MeanField]
@@ -229,6 +235,71 @@ fn main() {
              PEERS_OUT=<dir>) to print the comparison"
         ),
     }
+}
+
+/// Milliseconds per call of each kernel of a mean-field CD-1 step on the
+/// first MNIST batch (`PHASES=1`; the sampling and bookkeeping are left out).
+fn phases(data: &[i8], threads: usize) {
+    let mut model = start_model();
+    let batch = &data[..BATCH * NV];
+    let mut v0 = ActiveSets::new(NV);
+    batch.chunks_exact(NV).for_each(|v| v0.push_row(v));
+    let mut v0_t = ActiveSets::new(0);
+    v0.transpose_into(&mut v0_t);
+    let (mut p0, mut pk) = (vec![0f32; BATCH * NH], vec![0f32; BATCH * NH]);
+    let mut pv = vec![0f32; BATCH * NV];
+    let mut h = ActiveSets::new(NH);
+    let mut work = Vec::new();
+    let mut gw = vec![0f32; NV * NH];
+    let mut vel = vec![0f64; NV * NH];
+    let mut norms = vec![0f64; 8];
+    let reps = 200;
+    let time = |name: &str, f: &mut dyn FnMut()| {
+        f();
+        let t0 = Instant::now();
+        for _ in 0..reps {
+            f();
+        }
+        println!("  {name:<44} {:7.3} ms", 1e3 * t0.elapsed().as_secs_f64() / reps as f64);
+    };
+    println!("phases, {threads} thread(s), per batch of {BATCH}:");
+    time("P0 = sigma(c + V0 W), sparse", &mut || {
+        model.hidden_probs_sparse(&v0, 0..BATCH, Beta::ONE, &mut p0).expect("shapes");
+    });
+    let u: Vec<u32> = (0..NH as u32).map(|k| k.wrapping_mul(2_654_435_761)).collect();
+    time("H0 ~ P0 (fixed uniforms)", &mut || {
+        h.clear(NH);
+        p0.chunks_exact(NH).for_each(|p| h.push_bernoulli(p, &u));
+    });
+    time("V1 = sigma(b + H0 W^T), sparse", &mut || {
+        model.visible_probs_sparse(&h, 0..BATCH, Beta::ONE, &mut pv).expect("shapes");
+    });
+    let mut hd = vec![0f32; BATCH * NH];
+    for r in 0..BATCH {
+        h.row(r).iter().for_each(|&j| hd[r * NH + j as usize] = 1.0);
+    }
+    println!("  (H0 has {:.1} ones per row)", h.n_active() as f64 / BATCH as f64);
+    time("V1 = sigma(b + H0 W^T), dense GEMM (for scale)", &mut || {
+        model.visible_probs_batch(&hd, Beta::ONE, &mut pv).expect("shapes");
+    });
+    time("P1 = sigma(c + V1 W), GEMM", &mut || {
+        model.hidden_probs_dense(&pv, Beta::ONE, &mut pk, &mut work).expect("shapes");
+    });
+    time("V0^T P0 - V1^T P1, sparse + GEMM", &mut || {
+        Rbm::sparse_dense_outer_difference(&mut gw, NH, (&p0, &v0_t), (&pv, &pk), 0..NV)
+            .expect("shapes");
+    });
+    time("SGD on W + f32 mirrors (no gradient)", &mut || {
+        model
+            .update_weights(NV.div_ceil(8), &mut vel, &mut gw, &mut norms, |_, th, v, g| {
+                for ((t, v), &g) in th.iter_mut().zip(v.iter_mut()).zip(g.iter()) {
+                    *v = 0.5 * *v + 1e-9 * (f64::from(g) - 2e-4 * *t);
+                    *t += *v;
+                }
+                Ok(0.0)
+            })
+            .expect("finite");
+    });
 }
 
 /// The generic path, briefly (60 batches, extrapolated to an epoch).
