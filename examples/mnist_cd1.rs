@@ -109,8 +109,12 @@ fn median(xs: &mut [f64]) -> f64 {
     xs[xs.len() / 2]
 }
 
-/// PyTorch's CD-1 (seconds median, train recon, mean-field recon) per thread count.
-fn torch_results() -> Option<(PathBuf, Vec<(u64, f64, f64, f64)>)> {
+/// PyTorch's CD-1 for one thread count: (threads, seconds median, train
+/// recon, mean-field recon).
+type TorchRow = (u64, f64, f64, f64);
+
+/// PyTorch's CD-1 rows, and the file they came from.
+fn torch_results() -> Option<(PathBuf, Vec<TorchRow>)> {
     let dir = std::env::var_os("PEERS_OUT").map(PathBuf::from).or_else(|| {
         std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/ebm-peers-out"))
     })?;
