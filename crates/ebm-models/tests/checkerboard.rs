@@ -142,6 +142,84 @@ fn mean_energy_on_a_16x16_torus_matches_kaufman() {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
+/// Mean energy per spin over `n_chains` chains of `n_sweeps` sweeps after
+/// `n_warmup`, as an `ebm_thermo::estimate`.
+fn energy_estimate(
+    m: &Ising,
+    sampler: &Checkerboard,
+    beta: f64,
+    (n_chains, n_warmup, n_sweeps): (usize, usize, usize),
+) -> ebm_thermo::Estimate {
+    let b = Beta::new(beta).unwrap();
+    let series: Vec<Vec<f64>> = (0..n_chains as u64)
+        .map(|c| {
+            let mut rng = Seed(23).stream(Purpose::SAMPLING, c);
+            let mut chain = sampler.start(m, &vec![1; m.n_units()]).unwrap();
+            for _ in 0..n_warmup {
+                sampler.sweep(m, &mut chain, b, &mut rng);
+            }
+            (0..n_sweeps)
+                .map(|_| {
+                    sampler.sweep(m, &mut chain, b, &mut rng);
+                    m.energy_per_spin(chain.state())
+                })
+                .collect()
+        })
+        .collect();
+    let refs: Vec<&[f64]> = series.iter().map(Vec::as_slice).collect();
+    estimate(&refs)
+}
+
+#[test]
+fn long_rows_match_kaufman_and_the_transfer_matrix() {
+    // rows of 40 and 48 sites per colour: the 32-site vector kernel plus a tail
+    let mut failures = Vec::new();
+    let torus = Ising::square(48, 80, Boundary::Periodic, 1.0, 0.0).unwrap();
+    // a ring of 96 spins in a field: u = −∂ ln Z/∂β with Z = λ₊^N + λ₋^N
+    let (n, j, h) = (96, 1.0, 0.3);
+    let ring = Ising::chain(n, Boundary::Periodic, j, h).unwrap();
+    let ln_z = |b: f64| {
+        let (a, r) = (
+            (b * j).exp() * (b * h).cosh(),
+            ((2.0 * b * j).exp() * (b * h).sinh().powi(2) + (-2.0 * b * j).exp()).sqrt(),
+        );
+        let (p, q) = (a + r, a - r);
+        n as f64 * p.ln() + (1.0 + (q / p).powi(n as i32)).ln()
+    };
+    for sampler in [Checkerboard::metropolis(), Checkerboard::gibbs()] {
+        for beta in [0.3, 0.6] {
+            let est = energy_estimate(&torus, &sampler, beta, (8, 300, 3000));
+            let exact = kaufman_mean_energy(48, 80, 1.0, beta) / 3840.0;
+            let z = (est.mean - exact) / est.std_err;
+            println!(
+                "torus {:?} β={beta}: {:.5} ± {:.5} vs {exact:.5}",
+                sampler.rule(),
+                est.mean,
+                est.std_err
+            );
+            if z.is_nan() || z.abs() >= 4.0 {
+                failures.push(format!("torus {:?} β={beta}: {est:?} vs {exact}", sampler.rule()));
+            }
+        }
+        for beta in [0.5, 1.0] {
+            let est = energy_estimate(&ring, &sampler, beta, (8, 300, 5000));
+            let eps = 1e-5;
+            let exact = -(ln_z(beta + eps) - ln_z(beta - eps)) / (2.0 * eps) / n as f64;
+            let z = (est.mean - exact) / est.std_err;
+            println!(
+                "ring {:?} β={beta}: {:.5} ± {:.5} vs {exact:.5}",
+                sampler.rule(),
+                est.mean,
+                est.std_err
+            );
+            if z.is_nan() || z.abs() >= 4.0 {
+                failures.push(format!("ring {:?} β={beta}: {est:?} vs {exact}", sampler.rule()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
 /// 30 sweeps of a random start on a pool of `threads` threads.
 fn run_on(threads: usize, m: &Ising, sampler: &Checkerboard, beta: f64) -> CheckerboardChain {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();

@@ -628,27 +628,119 @@ fn row_dense<const NR: usize, const PERMUTE: bool>(
 ) -> (usize, u64) {
     let h = x.len();
     let d = table.degree as i8;
-    let (y, side, rand, idx, th) = (&y[..h], &side[..h], &rand[..h], &mut idx[..h], &mut th[..h]);
+    let (y, side, rand) = (&y[..h], &side[..h], &rand[..h]);
     let nbrs: [&[i8]; NR] = std::array::from_fn(|q| &nbrs[q][..h]);
+    let mut flips = 0u32;
+    // the fused AVX2 kernel takes 32 sites at a time, the loops below the rest
+    let mut k0 = 0;
+    #[cfg(target_arch = "x86_64")]
+    if PERMUTE {
+        // SAFETY: PERMUTE is only true inside functions compiled with
+        // `target_feature(enable = "avx2")`, called after run-time detection
+        // of AVX2; every slice has length h (sliced above).
+        (k0, flips) = unsafe { row_avx2(x, y, side, &nbrs, rand, &table.t, d) };
+    }
+    let (x, y, side, rand) = (&mut x[k0..], &y[k0..], &side[k0..], &rand[k0..]);
+    let n = h - k0;
+    let (idx, th) = (&mut idx[..n], &mut th[..n]);
     // 1. table index (nn + D)/2 + 8·[s = +1]
-    for k in 0..h {
+    for k in 0..n {
         let mut nn = y[k] + side[k];
         for nb in &nbrs {
-            nn += nb[k];
+            nn += nb[k0 + k];
         }
         idx[k] = (((nn + d) >> 1) | (i8::from(x[k] > 0) << 3)) as u32;
     }
     // 2. thresholds
     lookup::<PERMUTE>(&table.t, idx, th);
     // 3. decisions
-    let mut flips = 0u32;
-    for k in 0..h {
+    for k in 0..n {
         let (s, t) = (x[k], th[k]);
         let flip = (rand[k] < t) | (t == u32::MAX);
         x[k] = if flip { -s } else { s };
         flips += u32::from(flip);
     }
     (h, u64::from(flips))
+}
+
+/// The row update of [`row_dense`] for sites `0..32·⌊h/32⌋`, fused in AVX2
+/// registers: neighbour sums and table indices in 32 `i8` lanes, thresholds by
+/// two 8-entry permutes, unsigned compares of the words, and the flips back
+/// in `i8`. Returns (sites done, flips).
+///
+/// # Safety
+/// AVX2 must be available; all slices have the length of `x`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn row_avx2<const NR: usize>(
+    x: &mut [i8],
+    y: &[i8],
+    side: &[i8],
+    nbrs: &[&[i8]; NR],
+    rand: &[u32],
+    t: &[u32; 16],
+    d: i8,
+) -> (usize, u32) {
+    use std::arch::x86_64::*;
+    let h = x.len();
+    let mut flips = 0u32;
+    let mut k = 0;
+    // SAFETY: the caller guarantees AVX2; every load and store covers
+    // `k..k + 32` bytes (or `k..k + 32` words of `rand`) with `k + 32 ≤ h`,
+    // inside slices of length h; unaligned loads and stores throughout.
+    unsafe {
+        let lo = _mm256_loadu_si256(t.as_ptr().cast());
+        let hi = _mm256_loadu_si256(t.as_ptr().add(8).cast());
+        let dv = _mm256_set1_epi8(d);
+        let low7 = _mm256_set1_epi8(0x7f);
+        let eight = _mm256_set1_epi8(8);
+        let zero = _mm256_setzero_si256();
+        let bias = _mm256_set1_epi32(i32::MIN);
+        let ones = _mm256_set1_epi32(-1);
+        // byte i of the expanded mask looks at byte i/8 of the 32 flip bits
+        let spread = _mm256_setr_epi8(
+            0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3,
+            3, 3, 3,
+        );
+        let bit = _mm256_set1_epi64x(0x8040_2010_0804_0201u64 as i64);
+        while k + 32 <= h {
+            let ld = |p: *const i8| _mm256_loadu_si256(p.add(k).cast());
+            let s = ld(x.as_ptr());
+            let mut nn = _mm256_add_epi8(ld(y.as_ptr()), ld(side.as_ptr()));
+            for nb in nbrs {
+                nn = _mm256_add_epi8(nn, ld(nb.as_ptr()));
+            }
+            // (nn + D)/2: nn + D is even and in 0..=12, so a 16-bit shift and a mask do
+            let m = _mm256_and_si256(_mm256_srli_epi16::<1>(_mm256_add_epi8(nn, dv)), low7);
+            let idx8 = _mm256_or_si256(m, _mm256_and_si256(_mm256_cmpgt_epi8(s, zero), eight));
+            let halves = [_mm256_castsi256_si128(idx8), _mm256_extracti128_si256::<1>(idx8)];
+            let mut bits = 0u32;
+            for g in 0..4 {
+                let half = halves[g / 2];
+                let q = if g % 2 == 0 { half } else { _mm_srli_si128::<8>(half) };
+                let i = _mm256_cvtepu8_epi32(q);
+                // bit 3 of the index selects the upper table
+                let th = _mm256_castps_si256(_mm256_blendv_ps(
+                    _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(lo, i)),
+                    _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(hi, i)),
+                    _mm256_castsi256_ps(_mm256_slli_epi32::<28>(i)),
+                ));
+                let u = _mm256_loadu_si256(rand.as_ptr().add(k + 8 * g).cast());
+                // u < th as unsigned, or th = u32::MAX (certain flip)
+                let lt = _mm256_cmpgt_epi32(_mm256_xor_si256(th, bias), _mm256_xor_si256(u, bias));
+                let f = _mm256_or_si256(lt, _mm256_cmpeq_epi32(th, ones));
+                bits |= (_mm256_movemask_ps(_mm256_castsi256_ps(f)) as u32) << (8 * g);
+            }
+            let bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(bits as i32), spread);
+            let fm = _mm256_cmpeq_epi8(_mm256_and_si256(bytes, bit), bit);
+            // s → −s where fm = −1: (s ^ fm) − fm
+            let new = _mm256_sub_epi8(_mm256_xor_si256(s, fm), fm);
+            _mm256_storeu_si256(x.as_mut_ptr().add(k).cast(), new);
+            flips += bits.count_ones();
+            k += 32;
+        }
+    }
+    (k, flips)
 }
 
 /// `th[k] = t[idx[k] & 15]`.
