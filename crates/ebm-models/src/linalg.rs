@@ -202,11 +202,16 @@ impl ActiveSets {
     pub fn push_row<T: Copy + Default + PartialEq>(&mut self, row: &[T]) {
         debug_assert_eq!(row.len(), self.width);
         let zero = T::default();
+        // branch-free: write every position, advance past the nonzero ones
+        let old = self.idx.len();
+        self.idx.resize(old + row.len(), 0);
+        let out = &mut self.idx[old..];
+        let mut count = 0;
         for (k, &x) in row.iter().enumerate() {
-            if x != zero {
-                self.idx.push(k as u32);
-            }
+            out[count] = k as u32;
+            count += usize::from(x != zero);
         }
+        self.idx.truncate(old + count);
         self.offsets.push(self.idx.len());
     }
 

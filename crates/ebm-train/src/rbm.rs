@@ -180,14 +180,29 @@ fn sample_rows(
     }
 }
 
-/// `Σ (x − p)²` in f64 over a chunk of rows.
+/// `Σ (x − p)²` in f64 over a chunk of rows (eight lanes, fixed order).
 fn squared_error(data: &[i8], p: &[f32]) -> f64 {
-    let mut e = 0.0f64;
-    for (&x, &p) in data.iter().zip(p) {
-        let d = f32::from(x) - p;
-        e += f64::from(d * d);
+    const L: usize = 8;
+    let mut acc = [0.0f64; L];
+    let n = data.len().min(p.len());
+    let (dc, pc) = (data[..n].chunks_exact(L), p[..n].chunks_exact(L));
+    let (dr, pr) = (dc.remainder(), pc.remainder());
+    for (x, q) in dc.zip(pc) {
+        for k in 0..L {
+            let d = f32::from(x[k]) - q[k];
+            acc[k] += f64::from(d * d);
+        }
     }
-    e
+    for (&x, &q) in dr.iter().zip(pr) {
+        let d = f32::from(x) - q;
+        acc[0] += f64::from(d * d);
+    }
+    acc.iter().sum()
+}
+
+/// Whether every value is finite (no early exit: vectorises).
+fn all_finite(p: &[f32]) -> bool {
+    p.iter().map(|x| u32::from(x.to_bits() & 0x7f80_0000 == 0x7f80_0000)).sum::<u32>() == 0
 }
 
 /// Rows of each block of W for the gradient and the update.
@@ -321,8 +336,8 @@ impl Trainer<Rbm> for RbmCd {
         let block_rows = weight_block_rows(nv);
         s.block_norms.resize(nv.div_ceil(block_rows), 0.0);
         // with probabilities in [0, 1], every gradient component is finite
-        let finite = |p: &[f32]| p.iter().all(|x| x.is_finite());
-        let probs_finite = finite(&s.p0) && finite(&s.pk) && (!mean_field || finite(&s.pv));
+        let probs_finite =
+            all_finite(&s.p0) && all_finite(&s.pk) && (!mean_field || all_finite(&s.pv));
         let neg = if mean_field {
             Negative::Dense(&s.pv, &s.pk)
         } else {
