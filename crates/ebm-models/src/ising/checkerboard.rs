@@ -665,8 +665,8 @@ fn row_dense<const NR: usize, const PERMUTE: bool>(
 
 /// The row update of [`row_dense`] for sites `0..32·⌊h/32⌋`, fused in AVX2
 /// registers: neighbour sums and table indices in 32 `i8` lanes, thresholds by
-/// two 8-entry permutes, unsigned compares of the words, and the flips back
-/// in `i8`. Returns (sites done, flips).
+/// two 8-entry permutes, unsigned compares of the words, and the flips packed
+/// back to `i8`. Returns (sites done, flips).
 ///
 /// # Safety
 /// AVX2 must be available; all slices have the length of `x`.
@@ -697,12 +697,7 @@ unsafe fn row_avx2<const NR: usize>(
         let zero = _mm256_setzero_si256();
         let bias = _mm256_set1_epi32(i32::MIN);
         let ones = _mm256_set1_epi32(-1);
-        // byte i of the expanded mask looks at byte i/8 of the 32 flip bits
-        let spread = _mm256_setr_epi8(
-            0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3,
-            3, 3, 3,
-        );
-        let bit = _mm256_set1_epi64x(0x8040_2010_0804_0201u64 as i64);
+        let unpack = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
         while k + 32 <= h {
             let ld = |p: *const i8| _mm256_loadu_si256(p.add(k).cast());
             let s = ld(x.as_ptr());
@@ -714,8 +709,8 @@ unsafe fn row_avx2<const NR: usize>(
             let m = _mm256_and_si256(_mm256_srli_epi16::<1>(_mm256_add_epi8(nn, dv)), low7);
             let idx8 = _mm256_or_si256(m, _mm256_and_si256(_mm256_cmpgt_epi8(s, zero), eight));
             let halves = [_mm256_castsi256_si128(idx8), _mm256_extracti128_si256::<1>(idx8)];
-            let mut bits = 0u32;
-            for g in 0..4 {
+            let mut f = [zero; 4];
+            for (g, fg) in f.iter_mut().enumerate() {
                 let half = halves[g / 2];
                 let q = if g % 2 == 0 { half } else { _mm_srli_si128::<8>(half) };
                 let i = _mm256_cvtepu8_epi32(q);
@@ -728,15 +723,17 @@ unsafe fn row_avx2<const NR: usize>(
                 let u = _mm256_loadu_si256(rand.as_ptr().add(k + 8 * g).cast());
                 // u < th as unsigned, or th = u32::MAX (certain flip)
                 let lt = _mm256_cmpgt_epi32(_mm256_xor_si256(th, bias), _mm256_xor_si256(u, bias));
-                let f = _mm256_or_si256(lt, _mm256_cmpeq_epi32(th, ones));
-                bits |= (_mm256_movemask_ps(_mm256_castsi256_ps(f)) as u32) << (8 * g);
+                *fg = _mm256_or_si256(lt, _mm256_cmpeq_epi32(th, ones));
             }
-            let bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(bits as i32), spread);
-            let fm = _mm256_cmpeq_epi8(_mm256_and_si256(bytes, bit), bit);
+            // 4 × 8 i32 masks → 32 i8 masks (saturating packs keep 0 and −1),
+            // then undo the packs' per-128-bit-lane interleaving
+            let p =
+                _mm256_packs_epi16(_mm256_packs_epi32(f[0], f[1]), _mm256_packs_epi32(f[2], f[3]));
+            let fm = _mm256_permutevar8x32_epi32(p, unpack);
             // s → −s where fm = −1: (s ^ fm) − fm
             let new = _mm256_sub_epi8(_mm256_xor_si256(s, fm), fm);
+            flips += (_mm256_movemask_epi8(fm) as u32).count_ones();
             _mm256_storeu_si256(x.as_mut_ptr().add(k).cast(), new);
-            flips += bits.count_ones();
             k += 32;
         }
     }
