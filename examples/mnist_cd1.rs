@@ -295,13 +295,17 @@ fn phases(data: &[i8], threads: usize) {
     });
     time("SGD on W + f32 mirrors (no gradient)", &mut || {
         model
-            .update_weights(NV.div_ceil(8), &mut vel, &mut gw, &mut norms, |_, th, v, g| {
-                for ((t, v), &g) in th.iter_mut().zip(v.iter_mut()).zip(g.iter()) {
+            .update_weights(
+                NV.div_ceil(8),
+                &mut vel,
+                &mut gw,
+                &mut norms,
+                |_, _| Ok(0.0),
+                |t, v, g| {
                     *v = 0.5 * *v + 1e-9 * (f64::from(g) - 2e-4 * *t);
                     *t += *v;
-                }
-                Ok(0.0)
-            })
+                },
+            )
             .expect("finite");
     });
 }

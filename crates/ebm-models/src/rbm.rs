@@ -17,12 +17,15 @@
 //! **Precision.** The parameters live in f64 (the master copy returned by
 //! [`LogLinear::params`]); every energy, flip delta, free energy, single-vector
 //! conditional, single-vector statistic and ln Z is computed from it in f64.
-//! f32 mirrors of W, Wᵀ, b and c, refreshed by [`LogLinear::set_params`], feed
-//! only the batched paths ([`Rbm::hidden_probs_batch`],
-//! [`Rbm::visible_probs_batch`], [`LogLinear::add_data_statistics_batch`],
-//! [`BinaryModel::block_deltas_batch`], and the sparse kernels
-//! [`Rbm::hidden_probs_sparse`], [`Rbm::visible_probs_sparse`],
-//! [`Rbm::sparse_outer_difference`] that specialised trainers build on),
+//! f32 mirrors of W, Wᵀ, b and c, refreshed by [`LogLinear::set_params`] (or,
+//! in the same pass as the update, by [`Rbm::update_weights`] and
+//! [`Rbm::update_biases`]), feed only the batched paths
+//! ([`Rbm::hidden_probs_batch`], [`Rbm::visible_probs_batch`],
+//! [`LogLinear::add_data_statistics_batch`],
+//! [`BinaryModel::block_deltas_batch`], and the kernels specialised trainers
+//! build on: [`Rbm::hidden_probs_sparse`], [`Rbm::visible_probs_sparse`],
+//! [`Rbm::sparse_outer_difference`], [`Rbm::hidden_probs_dense`],
+//! [`Rbm::sparse_dense_outer_difference`]),
 //! whose results are therefore accurate to f32 (≈1e−6 relative).
 //! [`LogLinear::add_statistics_batch`] also uses f32 GEMM, but on 0/1 values,
 //! where the counts it forms are exact integers.
@@ -632,37 +635,40 @@ impl Rbm {
     }
 
     /// Updates the weights W in place, fused with the refresh of their f32
-    /// mirrors: W's rows (visible units) are cut into blocks of
-    /// `rows_per_block` (the last may be shorter), and for each block, in
-    /// parallel, `f(rows, w, side, work)` receives the range of rows, those
-    /// rows of W (f64, to update in place) and the same rows of the W-shaped
-    /// companions `side` (e.g. an optimizer's velocity) and `work` (e.g. an f32
-    /// gradient computed by `f` itself); its result goes to `results[block]`.
-    /// Each block is converted to f32 while it is still in cache; the f32
-    /// transpose follows in one parallel pass, and the f64 transpose used by
-    /// the single-vector methods is rebuilt lazily, on first use.
+    /// mirrors. W's rows (visible units) are cut into blocks of
+    /// `rows_per_block` (the last may be shorter); for each block, in
+    /// parallel, `prepare(rows, work)` fills those rows of the W-shaped f32
+    /// work area (e.g. with a gradient) and its result goes to
+    /// `results[block]`; then one pass over the block calls
+    /// `update(w, side, work)` on each weight (f64, in place) with the same
+    /// element of the W-shaped companion `side` (e.g. an optimizer's velocity)
+    /// and of `work`, and writes the f32 mirror while the block is in cache.
+    /// The f32 transpose follows in one parallel pass; the f64 transpose used
+    /// by the single-vector methods is rebuilt lazily, on first use.
     ///
     /// The biases are untouched ([`Rbm::update_biases`]). Blocks depend only
-    /// on `rows_per_block`, so if `f` computes each element the same way
-    /// whatever the block's thread, the result does not depend on the
+    /// on `rows_per_block`, so if `prepare` computes each element the same
+    /// way whatever the block's thread, the result does not depend on the
     /// number of threads.
     ///
     /// Errors: wrong lengths (`side`, `work`: `n_visible × n_hidden`;
     /// `results`: the number of blocks) or `rows_per_block = 0`, before
-    /// anything changes; the first error of `f` (the blocks already done keep
-    /// their update); [`Error::NonFinite`] with the first index of W at which
-    /// `f` left a non-finite value, after replacing every such value by 0 so
-    /// that the model stays valid.
-    pub fn update_weights<F>(
+    /// anything changes; the first error of `prepare` (the blocks already done
+    /// keep their update); [`Error::NonFinite`] with the first index of W at
+    /// which `update` left a non-finite value, after replacing every such
+    /// value by 0 so that the model stays valid.
+    pub fn update_weights<P, U>(
         &mut self,
         rows_per_block: usize,
         side: &mut [f64],
         work: &mut [f32],
         results: &mut [f64],
-        f: F,
+        prepare: P,
+        update: U,
     ) -> Result<()>
     where
-        F: Fn(Range<usize>, &mut [f64], &mut [f64], &mut [f32]) -> Result<f64> + Sync,
+        P: Fn(Range<usize>, &mut [f32]) -> Result<f64> + Sync,
+        U: Fn(&mut f64, &mut f64, f32) + Sync,
     {
         let (nv, nh) = (self.nv, self.nh);
         positive("rows_per_block", rows_per_block)?;
@@ -680,13 +686,23 @@ impl Rbm {
             .enumerate()
             .try_for_each(|(k, ((((w, w32), side), work), res))| -> Result<()> {
                 let r0 = k * rows_per_block;
-                *res = f(r0..r0 + w.len() / nh, w, side, work)?;
-                for (i, (x, d)) in w.iter_mut().zip(w32.iter_mut()).enumerate() {
-                    if !x.is_finite() {
-                        first_bad.fetch_min(k * chunk + i, Ordering::Relaxed);
-                        *x = 0.0;
-                    }
+                *res = prepare(r0..r0 + w.len() / nh, work)?;
+                let mut bad = 0u32;
+                for (((x, d), sd), &g) in
+                    w.iter_mut().zip(w32.iter_mut()).zip(side.iter_mut()).zip(work.iter())
+                {
+                    update(x, sd, g);
+                    bad |= u32::from(!x.is_finite());
                     *d = *x as f32;
+                }
+                if bad != 0 {
+                    for (i, (x, d)) in w.iter_mut().zip(w32.iter_mut()).enumerate() {
+                        if !x.is_finite() {
+                            first_bad.fetch_min(k * chunk + i, Ordering::Relaxed);
+                            *x = 0.0;
+                            *d = 0.0;
+                        }
+                    }
                 }
                 Ok(())
             })?;

@@ -360,9 +360,16 @@ impl Trainer<Rbm> for RbmCd {
                 vel_w,
                 &mut s.gw,
                 &mut s.block_norms,
-                |r, th, vel, g32| {
+                |r, g32| {
                     weight_gradient(g32, nh, pos, neg, r)?;
-                    Ok(sgd_block(th, vel, g32, scale, eta, mu, decay))
+                    Ok(squared_norm(g32, scale))
+                },
+                // Optimizer::apply's SGD step, bit for bit
+                |t, v, g| {
+                    let g = scale * f64::from(g);
+                    let d = decay * *t;
+                    *v = mu * *v + eta * (g - d);
+                    *t += *v;
                 },
             );
             let gb = &s.gbias;
@@ -459,42 +466,21 @@ fn bias_gradient(s: &mut Scratch, nv: usize, nh: usize, mean_field: bool, scale:
     gc.iter_mut().for_each(|g| *g *= scale);
 }
 
-/// The SGD update of [`Optimizer::apply`] on one block of W (weight decay
-/// included), bit for bit: `g = scale · g32`, `v ← μ v + η (g − λ θ)`,
-/// `θ ← θ + v`. Returns `Σ g²` (eight lanes, fixed order).
-#[inline]
-fn sgd_block(
-    th: &mut [f64],
-    vel: &mut [f64],
-    g32: &[f32],
-    scale: f64,
-    eta: f64,
-    mu: f64,
-    decay: f64,
-) -> f64 {
+/// `Σ (scale · g)²` in f64 (eight lanes, fixed order).
+fn squared_norm(g32: &[f32], scale: f64) -> f64 {
     const L: usize = 8;
     let mut acc = [0.0f64; L];
-    let n = th.len().min(vel.len()).min(g32.len());
-    let (th, vel, g32) = (&mut th[..n], &mut vel[..n], &g32[..n]);
-    let update = |t: &mut f64, v: &mut f64, g: f32, a: &mut f64| {
-        let g = scale * f64::from(g);
-        *a += g * g;
-        let d = decay * *t;
-        *v = mu * *v + eta * (g - d);
-        *t += *v;
-    };
-    let mut tc = th.chunks_exact_mut(L);
-    let mut vc = vel.chunks_exact_mut(L);
-    let mut gc = g32.chunks_exact(L);
-    for ((t, v), g) in (&mut tc).zip(&mut vc).zip(&mut gc) {
+    let c = g32.chunks_exact(L);
+    let r = c.remainder();
+    for g in c {
         for k in 0..L {
-            update(&mut t[k], &mut v[k], g[k], &mut acc[k]);
+            let x = scale * f64::from(g[k]);
+            acc[k] += x * x;
         }
     }
-    for ((t, v), &g) in
-        tc.into_remainder().iter_mut().zip(vc.into_remainder().iter_mut()).zip(gc.remainder())
-    {
-        update(t, v, g, &mut acc[0]);
+    for &g in r {
+        let x = scale * f64::from(g);
+        acc[0] += x * x;
     }
     acc.iter().sum()
 }
