@@ -4,7 +4,7 @@
 //! Run: `cargo bench -p ebm-models --bench flip_delta`
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ebm_core::{BinaryModel, EnergyModel, Seed};
+use ebm_core::{BinaryModel, Seed};
 use ebm_models::boltzmann::BoltzmannMachine;
 use ebm_models::ising::{Boundary, Ising};
 use std::hint::black_box;
