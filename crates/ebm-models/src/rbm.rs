@@ -687,15 +687,7 @@ impl Rbm {
             .try_for_each(|(k, ((((w, w32), side), work), res))| -> Result<()> {
                 let r0 = k * rows_per_block;
                 *res = prepare(r0..r0 + w.len() / nh, work)?;
-                let mut bad = 0u32;
-                for (((x, d), sd), &g) in
-                    w.iter_mut().zip(w32.iter_mut()).zip(side.iter_mut()).zip(work.iter())
-                {
-                    update(x, sd, g);
-                    bad |= u32::from(!x.is_finite());
-                    *d = *x as f32;
-                }
-                if bad != 0 {
+                if apply_block(w, w32, side, work, &update) {
                     for (i, (x, d)) in w.iter_mut().zip(w32.iter_mut()).enumerate() {
                         if !x.is_finite() {
                             first_bad.fetch_min(k * chunk + i, Ordering::Relaxed);
@@ -807,6 +799,54 @@ impl Rbm {
             *d *= -f64::from(1 - 2 * m);
         }
     }
+}
+
+/// `update(w, side, work)` element-wise, then `w32 ← w as f32`; whether a
+/// non-finite value was left. With AVX2 when the CPU has it (the same
+/// operations, no fused multiply-adds: the same bits).
+fn apply_block<U: Fn(&mut f64, &mut f64, f32)>(
+    w: &mut [f64],
+    w32: &mut [f32],
+    side: &mut [f64],
+    work: &[f32],
+    update: &U,
+) -> bool {
+    #[inline(always)]
+    fn body<U: Fn(&mut f64, &mut f64, f32)>(
+        w: &mut [f64],
+        w32: &mut [f32],
+        side: &mut [f64],
+        work: &[f32],
+        update: &U,
+    ) -> bool {
+        let mut bad = 0u32;
+        for (((x, d), sd), &g) in
+            w.iter_mut().zip(w32.iter_mut()).zip(side.iter_mut()).zip(work.iter())
+        {
+            update(x, sd, g);
+            bad |= u32::from(!x.is_finite());
+            *d = *x as f32;
+        }
+        bad != 0
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2<U: Fn(&mut f64, &mut f64, f32)>(
+            w: &mut [f64],
+            w32: &mut [f32],
+            side: &mut [f64],
+            work: &[f32],
+            update: &U,
+        ) -> bool {
+            body(w, w32, side, work, update)
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            return unsafe { avx2(w, w32, side, work, update) };
+        }
+    }
+    body(w, w32, side, work, update)
 }
 
 /// `dst ← srcᵀ` for a row-major `rows × cols` f64 matrix, in parallel over

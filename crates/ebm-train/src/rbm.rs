@@ -380,7 +380,8 @@ impl Trainer<Rbm> for RbmCd {
                     *th += *v;
                 }
             });
-            state.optimizer.step += 1;
+            // as the unfused path: a failed step does not count (the model
+            // keeps finite values, non-finite ones set to 0 by the update)
             let diverged = |e: Error, offset: usize| match e {
                 Error::NonFinite { index, .. } => {
                     Error::Diverged { what: "parameters", step, index: offset + index }
@@ -389,6 +390,7 @@ impl Trainer<Rbm> for RbmCd {
             };
             res.map_err(|e| diverged(e, 0))?;
             res_b.map_err(|e| diverged(e, nv * nh))?;
+            state.optimizer.step += 1;
             let norm2: f64 =
                 s.block_norms.iter().sum::<f64>() + gb.iter().map(|g| g * g).sum::<f64>();
             norm2.sqrt()
@@ -466,8 +468,25 @@ fn bias_gradient(s: &mut Scratch, nv: usize, nh: usize, mean_field: bool, scale:
     gc.iter_mut().for_each(|g| *g *= scale);
 }
 
-/// `Σ (scale · g)²` in f64 (eight lanes, fixed order).
+/// `Σ (scale · g)²` in f64 (eight lanes, fixed order; with AVX2 when the
+/// CPU has it: the same operations, the same bits).
 fn squared_norm(g32: &[f32], scale: f64) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2(g32: &[f32], scale: f64) -> f64 {
+            squared_norm_body(g32, scale)
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            return unsafe { avx2(g32, scale) };
+        }
+    }
+    squared_norm_body(g32, scale)
+}
+
+#[inline(always)]
+fn squared_norm_body(g32: &[f32], scale: f64) -> f64 {
     const L: usize = 8;
     let mut acc = [0.0f64; L];
     let c = g32.chunks_exact(L);
