@@ -18,7 +18,8 @@
 //! over the training set, the peers' `recon_mse_meanfield`), and, when the
 //! peers' `results.json` is found (`$PEERS_OUT/results.json`, default
 //! `~/.cache/ebm-peers-out`), the ratios to PyTorch's figures. `ONLY_MF=1`
-//! skips the sampled variant and the generic path.
+//! skips the sampled variant and the generic path; `PHASES=1` only times
+//! each kernel of a mean-field step on one batch (where the time goes).
 //!
 //! Run: `cargo run --release --example mnist_cd1` (data from
 //! `$EBM_MNIST_DIR`, default `../shared/data/mnist`; skips if absent).
