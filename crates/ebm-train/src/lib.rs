@@ -25,7 +25,7 @@ pub mod batch;
 pub mod checkpoint;
 pub mod monitor;
 pub mod optim;
-mod rbm;
+pub mod rbm;
 mod trainer;
 
 pub use batch::{Batches, epoch_order};

@@ -37,7 +37,7 @@
 //! ([`Rbm::sparse_dense_outer_difference`]; `Pₖ` is then a GEMM too,
 //! [`Rbm::hidden_probs_dense`]). Products are formed in f32 from the model's
 //! f32 mirror; the gradient is applied to the f64 master parameters. With
-//! [`Optimizer::Sgd`](crate::Optimizer::Sgd) and no clipping, the gradient of
+//! [`Optimizer::Sgd`] and no clipping, the gradient of
 //! each block of W's rows is formed and applied (the optimizer's formula,
 //! bit for bit) in one pass that also refreshes the f32 mirror
 //! ([`Rbm::update_weights`]); otherwise the whole gradient is formed, checked
