@@ -22,7 +22,9 @@ struct LogZOut {
     upper: f64,
     ess: f64,
     n_runs: usize,
-    /// ln Z by exact enumeration when the model is small enough to check.
+    /// The exact ln Z when it is known: enumeration for small models, the
+    /// smaller layer's sum for small RBMs, Kaufman's formula for the periodic
+    /// 2D Ising lattice without a field.
     exact_log_z: Option<f64>,
     seconds: f64,
 }
@@ -31,6 +33,18 @@ struct LogZOut {
 /// small layer): shown next to every estimate.
 fn exact_if_cheap(model: &Model, beta: Beta) -> Option<f64> {
     match model {
+        // Kaufman's closed form for the periodic 2D lattice without a field
+        Model::Ising(m) if m.n_units() > 24 => {
+            match (m.lattice_dims(), m.boundary(), m.uniform_couplings()) {
+                (Some([l, c]), Some(ebm_models::ising::Boundary::Periodic), Some((j, h)))
+                    if h == 0.0 =>
+                {
+                    let z = ebm_testkit::kaufman::kaufman_log_z(*l, *c, j, beta.value());
+                    z.is_finite().then_some(z)
+                }
+                _ => None,
+            }
+        }
         Model::Rbm(r) if r.n_visible().min(r.n_hidden()) <= 20 => r.exact_log_z(beta).ok(),
         m => {
             crate::with_model!(m, x => (x.n_units() <= 24).then(|| ebm_thermo::exact_log_z(x, beta).ok()).flatten())
