@@ -78,7 +78,7 @@ const PARALLEL_MIN_SITES: usize = 1 << 14;
 /// the lanes of sixteen `zmm` registers (rotations by `vprold`). These are
 /// the only `unsafe` here, measured: the portable loop's threshold lookup
 /// became a gather, and the portable keystream spilled its state.
-/// About 0.3 ns per attempt on one core of a Zen 5 EPYC at L = 1024, 0.15 ns
+/// About 0.27 ns per attempt on one core of a Zen 5 EPYC at L = 1024, 0.14 ns
 /// on two; see `benches/ising.rs`.
 ///
 /// ## Errors
