@@ -48,7 +48,7 @@ pub enum SamplerName {
     Gibbs,
     /// Block Gibbs over the model's blocks (checkerboard, bipartite layers).
     BlockGibbs,
-    /// Single-flip Metropolis.
+    /// Single-flip Metropolis, random scan.
     Metropolis,
     /// Parallel tempering over block Gibbs.
     Tempering,

@@ -32,6 +32,10 @@ impl Purpose {
     pub const DATA: Purpose = Purpose(6);
     /// Replica exchange moves of parallel tempering.
     pub const SWAP: Purpose = Purpose(7);
+    /// CD negative chains started at a mini-batch (index = step · 2^24 + row).
+    pub const CD_ROWS: Purpose = Purpose(8);
+    /// Clamped positive-phase chains of latent models (index = step · 2^24 + row).
+    pub const POSITIVE_ROWS: Purpose = Purpose(9);
 
     /// A user-defined purpose. Values below 1024 are reserved for ebm.
     pub const fn custom(tag: u64) -> Purpose {

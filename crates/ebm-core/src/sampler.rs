@@ -15,6 +15,10 @@ pub trait Chain: Clone + Send {
     fn acceptance_rate(&self) -> Option<f64> {
         None
     }
+
+    /// Forgets the move counters (called after warm-up, so rates describe the
+    /// production run). The default does nothing.
+    fn reset_counters(&mut self) {}
 }
 
 /// A Markov-chain kernel leaving `p_β(x) ∝ exp(−β E(x))` invariant.
@@ -78,6 +82,13 @@ pub trait Sampler<M: BinaryModel + ?Sized>: Sync {
 
     /// A chain starting at configuration `x0` (validated: length and domain).
     fn start(&self, model: &M, x0: &[i8]) -> Result<Self::Chain>;
+
+    /// Sweeps a chain must run before its samples count: a sampler that adapts
+    /// itself during warm-up (parallel tempering's ladder) is not a fixed
+    /// kernel before then. Runners reject shorter warm-ups. Default 0.
+    fn min_warmup(&self) -> usize {
+        0
+    }
 
     /// One sweep: on average one update per unit (the sampler's documented unit
     /// of work), at inverse temperature `beta`, drawing from `rng`.

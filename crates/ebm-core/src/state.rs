@@ -60,10 +60,11 @@ impl Domain {
 
     /// The configuration whose unit `i` is high exactly when bit `i` of `code` is set.
     ///
-    /// This is the indexing used by exact distributions (`code < 2^n`).
+    /// This is the indexing used by exact distributions (`code < 2^n`); units
+    /// past the 64th are low.
     pub fn decode(self, code: u64, out: &mut [i8]) {
         for (i, v) in out.iter_mut().enumerate() {
-            *v = self.value((code >> i) & 1 == 1);
+            *v = self.value(i < 64 && (code >> i) & 1 == 1);
         }
     }
 
@@ -169,6 +170,13 @@ mod tests {
                 d.validate(&x).unwrap();
             }
         }
+    }
+
+    #[test]
+    fn codes_address_the_first_64_units_only() {
+        let s = Spins::from_code(1, 70);
+        assert_eq!(s[0], 1);
+        assert!(s[1..].iter().all(|&v| v == -1));
     }
 
     #[test]

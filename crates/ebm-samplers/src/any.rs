@@ -53,10 +53,25 @@ impl Chain for AnyChain {
             AnyChain::Tempering(c) => c.acceptance_rate(),
         }
     }
+
+    fn reset_counters(&mut self) {
+        match self {
+            AnyChain::Site(c) => c.reset_counters(),
+            AnyChain::Tempering(c) => c.reset_counters(),
+        }
+    }
 }
 
 impl<M: BinaryModel + ?Sized> Sampler<M> for AnySampler {
     type Chain = AnyChain;
+
+    fn min_warmup(&self) -> usize {
+        match self {
+            AnySampler::TemperingGibbs(s) => Sampler::<M>::min_warmup(s),
+            AnySampler::TemperingMetropolis(s) => Sampler::<M>::min_warmup(s),
+            _ => 0,
+        }
+    }
 
     fn start(&self, model: &M, x0: &[i8]) -> Result<AnyChain> {
         Ok(match self {

@@ -203,8 +203,10 @@ where
     }
 }
 
-/// Starts chains, discards `n_warmup` sweeps, then records observables: the
-/// usual experiment in one call. Returns the traces and the running chains.
+/// Starts chains, discards `n_warmup` sweeps (at least the sampler's
+/// [`Sampler::min_warmup`]), resets the move counters, then records
+/// observables: the usual experiment in one call. Returns the traces and the
+/// running chains.
 pub fn run_chains<M, S, O>(
     model: &M,
     sampler: &S,
@@ -219,11 +221,19 @@ where
     S: Sampler<M>,
     O: Fn(&M, &[i8], &mut [f64]) + Sync,
 {
+    if config.n_warmup < sampler.min_warmup() {
+        return Err(Error::InvalidParameter {
+            name: "n_warmup",
+            value: config.n_warmup as f64,
+            expected: "at least the sampler's adaptation sweeps (Sampler::min_warmup)",
+        });
+    }
     let mut running = start_chains(model, sampler, config, init)?;
     let none = |_: &M, _: &[i8], _: &mut [f64]| {};
     let warmup =
         Recording { n_sweeps: config.n_warmup, thin: config.n_warmup.max(1), n_observables: 0 };
     advance(model, sampler, beta, &mut running, warmup, &none);
+    running.chains.iter_mut().for_each(|c| c.reset_counters());
     let rec = Recording { n_sweeps: config.n_sweeps, thin: config.thin, n_observables };
     let traces = advance(model, sampler, beta, &mut running, rec, &observe);
     Ok((traces, running))

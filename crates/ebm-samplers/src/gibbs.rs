@@ -52,12 +52,6 @@ impl SiteChain {
     pub fn state_mut(&mut self) -> &mut [i8] {
         &mut self.x
     }
-
-    /// Resets the move counters.
-    pub fn reset_counters(&mut self) {
-        self.proposed = 0;
-        self.accepted = 0;
-    }
 }
 
 impl PartialEq for SiteChain {
@@ -76,6 +70,11 @@ impl Chain for SiteChain {
 
     fn acceptance_rate(&self) -> Option<f64> {
         (self.proposed > 0).then(|| self.accepted as f64 / self.proposed as f64)
+    }
+
+    fn reset_counters(&mut self) {
+        self.proposed = 0;
+        self.accepted = 0;
     }
 }
 

@@ -170,6 +170,16 @@ impl<C: Chain> Chain for TemperingChain<C> {
     fn acceptance_rate(&self) -> Option<f64> {
         self.replicas.last().and_then(|r| r.acceptance_rate())
     }
+
+    /// Resets the replicas' move counters, the swap counts and the round
+    /// trips (the ladder and the walkers' positions are kept).
+    fn reset_counters(&mut self) {
+        self.replicas.iter_mut().for_each(|r| r.reset_counters());
+        self.attempts.iter_mut().for_each(|a| *a = 0);
+        self.accepts.iter_mut().for_each(|a| *a = 0);
+        self.last_end.iter_mut().for_each(|e| *e = 0);
+        self.round_trips = 0;
+    }
 }
 
 impl<S> ParallelTempering<S> {
@@ -235,6 +245,12 @@ where
     S: Sampler<M>,
 {
     type Chain = TemperingChain<S::Chain>;
+
+    /// The ladder adapts during the first `adapt_during` sweeps: they must be
+    /// warm-up.
+    fn min_warmup(&self) -> usize {
+        usize::try_from(self.adapt_sweeps).unwrap_or(usize::MAX)
+    }
 
     /// Every replica starts at `x0`.
     fn start(&self, model: &M, x0: &[i8]) -> Result<Self::Chain> {

@@ -46,9 +46,7 @@ fn results_are_bit_identical_for_one_and_four_threads() {
     for sampler in [
         AnySampler::Gibbs(Gibbs::random_scan()),
         AnySampler::Metropolis(Metropolis::random_scan()),
-        AnySampler::TemperingGibbs(
-            ParallelTempering::new(Gibbs::block(), ladder).adapt_during(100),
-        ),
+        AnySampler::TemperingGibbs(ParallelTempering::new(Gibbs::block(), ladder).adapt_during(20)),
     ] {
         let (a, sa) = run_with_threads(1, &sampler);
         let (b, sb) = run_with_threads(4, &sampler);
@@ -116,6 +114,22 @@ fn bad_input_gets_typed_errors() {
     assert!(matches!(
         Sampler::<Dense>::start(&Metropolis::sequential(), &m, &vec![0; n]),
         Err(Error::InvalidUnitValue { index: 0, value: 0 })
+    ));
+    // a tempering ladder that adapts for 50 sweeps needs at least 50 warm-up sweeps
+    let adaptive = ParallelTempering::new(Gibbs::sequential(), Ladder::geometric(3, 0.5).unwrap())
+        .adapt_during(50);
+    let short = ChainsConfig { n_chains: 2, n_warmup: 49, n_sweeps: 1, thin: 1, seed: Seed(0) };
+    assert!(matches!(
+        run_chains(
+            &m,
+            &adaptive,
+            Beta::ONE,
+            &short,
+            &Init::Uniform,
+            0,
+            |_: &Dense, _: &[i8], _: &mut [f64]| {}
+        ),
+        Err(Error::InvalidParameter { name: "n_warmup", .. })
     ));
     let config = ChainsConfig { n_chains: 0, n_warmup: 0, n_sweeps: 1, thin: 1, seed: Seed(0) };
     assert!(matches!(

@@ -16,8 +16,8 @@ pub struct Estimate {
     /// Mean over all samples of all chains.
     pub mean: f64,
     /// Standard error of `mean`, from the autocorrelation-corrected variance
-    /// and, when chains disagree more than that explains, from the spread of
-    /// the chain means (the larger of the two).
+    /// and, with two or more chains, from the spread of the chain means when
+    /// that is larger (chains that disagree, or a τ the window underestimates).
     pub std_err: f64,
     /// Integrated autocorrelation time τ (in recorded samples), pooled over chains.
     pub tau_int: f64,
@@ -121,7 +121,7 @@ pub fn estimate(chains: &[&[f64]]) -> Estimate {
     let tau = tau_int(chains);
     let ess = total / tau;
     let mut std_err = (var / ess).sqrt();
-    if m >= 4 {
+    if m >= 2 {
         let means: Vec<f64> = chains.iter().map(|c| mean(&c[..n])).collect();
         let mm = mean(&means);
         let between = means.iter().map(|x| (x - mm).powi(2)).sum::<f64>() / (m as f64 - 1.0);

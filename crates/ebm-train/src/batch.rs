@@ -58,7 +58,7 @@ impl<'a> Batches<'a> {
             order,
             batch_size,
             next: 0,
-            buf: Vec::with_capacity(batch_size * width),
+            buf: Vec::with_capacity(batch_size.min(data.len() / width) * width),
         })
     }
 

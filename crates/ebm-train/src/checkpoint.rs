@@ -3,9 +3,10 @@
 //!
 //! Format (little-endian): the magic `EBMCKPT1`, then `step: u64`, the
 //! parameter vector, the optimizer's first and second moments (each a `u64`
-//! length and that many `f64`), the number of chains and units (`u64` each),
-//! the chain states (`i8` each), and per chain the stream position (32-byte
-//! key, `u64` stream, `u128` word offset).
+//! length and that many `f64`), the optimizer's `step: u64`, the number of
+//! chains and units (`u64` each), the chain states (`i8` each), the number of
+//! stream positions (`u64`) and per chain its position (32-byte key, `u64`
+//! stream, `u128` word offset).
 //!
 //! Persistent chains are saved as their states; a chain whose sampler keeps
 //! more than its state (parallel tempering's replicas) restarts those extras

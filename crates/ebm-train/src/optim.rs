@@ -198,6 +198,14 @@ impl Optimizer {
         }
     }
 
+    /// Checks that `state` belongs to this optimizer and `n_params` parameters:
+    /// `first` has `n_params` entries, and `second` too for Adam (none for SGD).
+    pub fn check_state(&self, state: &OptimizerState, n_params: usize) -> Result<()> {
+        ebm_core::check_len("optimizer first moments", n_params, state.first.len())?;
+        let second = if matches!(self, Optimizer::Adam { .. }) { n_params } else { 0 };
+        ebm_core::check_len("optimizer second moments", second, state.second.len())
+    }
+
     /// A fresh state for `n_params` parameters.
     pub fn state(&self, n_params: usize) -> OptimizerState {
         let second = matches!(self, Optimizer::Adam { .. });

@@ -62,13 +62,13 @@ pub struct StepReport {
     pub seconds: f64,
 }
 
-/// Stream index spaces, so CD rows, positive-phase rows and persistent chains
-/// never share a stream.
-const CD_SPACE: u64 = 1 << 40;
-const POSITIVE_SPACE: u64 = 2 << 40;
+/// Rows per mini-batch that get distinct per-row streams: row r of step t uses
+/// index `t · 2^24 + r` of its purpose (CD rows and positive-phase rows have
+/// purposes of their own, apart from the persistent chains' `TRAINING`).
+pub const MAX_BATCH_ROWS: usize = 1 << 24;
 
-fn row_streams(seed: Seed, space: u64, step: u64, rows: usize) -> Vec<ChainRng> {
-    (0..rows as u64).map(|r| seed.stream(Purpose::TRAINING, space + (step << 20) + r)).collect()
+fn row_streams(seed: Seed, purpose: Purpose, step: u64, rows: usize) -> Vec<ChainRng> {
+    (0..rows as u64).map(|r| seed.stream(purpose, (step << 24) + r)).collect()
 }
 
 fn sweep_all<M, S>(
@@ -100,7 +100,15 @@ fn check_batch<M: LogLinear + ?Sized>(model: &M, batch: &[i8]) -> Result<usize> 
         });
     }
     model.domain().validate(batch)?;
-    Ok(batch.len() / nv)
+    let rows = batch.len() / nv;
+    if rows > MAX_BATCH_ROWS {
+        return Err(Error::InvalidParameter {
+            name: "batch rows",
+            value: rows as f64,
+            expected: "at most 2^24",
+        });
+    }
+    Ok(rows)
 }
 
 /// Chains whose visible units are the rows of `batch`; hidden units start low
@@ -172,7 +180,7 @@ where
     let mut pos = vec![0.0; model.n_params()];
     if !model.add_data_statistics_batch(batch, learning.beta, 1.0 / rows as f64, &mut pos) {
         pos.iter_mut().for_each(|p| *p = 0.0);
-        let mut rngs = row_streams(learning.seed, POSITIVE_SPACE, step, rows);
+        let mut rngs = row_streams(learning.seed, Purpose::POSITIVE_ROWS, step, rows);
         let chains = chains_at_data(
             model,
             sampler,
@@ -189,7 +197,15 @@ where
     Ok(pos)
 }
 
-/// `θ ← update(θ, β(pos − neg))`, with the checks every trainer needs.
+/// Checks that the optimizer state fits the optimizer and the model.
+fn l_check_state(learning: &Learning, n_params: usize, state: &OptimizerState) -> Result<()> {
+    learning.optimizer.check_state(state, n_params)
+}
+
+/// `θ ← update(θ, β(pos − neg))`, with the checks every trainer needs. The
+/// update is applied to a copy of the optimizer state, kept only when the new
+/// parameters are finite: after [`Error::Diverged`] the model and the training
+/// state are both as they were before the step.
 fn apply_gradient<M: LogLinear + ?Sized>(
     model: &mut M,
     learning: &Learning,
@@ -208,11 +224,13 @@ fn apply_gradient<M: LogLinear + ?Sized>(
         None => grad.iter().map(|g| g * g).sum::<f64>().sqrt(),
     };
     let mut theta = model.params().to_vec();
-    learning.optimizer.apply(opt, &mut theta, &grad, model.n_couplings());
+    let mut next = opt.clone();
+    learning.optimizer.apply(&mut next, &mut theta, &grad, model.n_couplings());
     if let Some(k) = theta.iter().position(|t| !t.is_finite()) {
         return Err(Error::Diverged { what: "parameters", step, index: k });
     }
     model.set_params(&theta)?;
+    *opt = next;
     Ok(norm)
 }
 
@@ -263,11 +281,11 @@ where
     fn step(&self, model: &mut M, state: &mut Self::State, batch: &[i8]) -> Result<StepReport> {
         let t0 = Instant::now();
         let rows = check_batch(model, batch)?;
-        check_len("optimizer state", model.n_params(), state.optimizer.first.len())?;
+        l_check_state(&self.learning, model.n_params(), &state.optimizer)?;
         let step = state.optimizer.step;
         let l = &self.learning;
         let pos = positive_statistics(&*model, &self.sampler, l, step, batch, rows)?;
-        let mut rngs = row_streams(l.seed, CD_SPACE, step, rows);
+        let mut rngs = row_streams(l.seed, Purpose::CD_ROWS, step, rows);
         let mut chains = chains_at_data(&*model, &self.sampler, batch, &mut rngs, l.beta, 1)?;
         sweep_all(&*model, &self.sampler, &mut chains, &mut rngs, l.beta, self.k);
         let mut neg = vec![0.0; model.n_params()];
@@ -344,7 +362,7 @@ where
     fn step(&self, model: &mut M, state: &mut Self::State, batch: &[i8]) -> Result<StepReport> {
         let t0 = Instant::now();
         let rows = check_batch(model, batch)?;
-        check_len("optimizer state", model.n_params(), state.optimizer.first.len())?;
+        l_check_state(&self.learning, model.n_params(), &state.optimizer)?;
         check_len("persistent chains", state.chains.len(), state.rngs.len())?;
         let step = state.optimizer.step;
         let l = &self.learning;
@@ -395,6 +413,7 @@ impl<M: LogLinear + ?Sized> Trainer<M> for ExactAscent {
         let t0 = Instant::now();
         check_batch(model, batch)?;
         let l = &self.learning;
+        l_check_state(l, model.n_params(), &state.optimizer)?;
         let pos = ebm_thermo::exact_data_statistics(&*model, batch, l.beta)?;
         let neg = ebm_thermo::exact_model_statistics(&*model, l.beta)?;
         let grad_norm = apply_gradient(model, l, &mut state.optimizer, &pos, &neg)?;

@@ -251,6 +251,25 @@ fn divergence_and_bad_input_are_typed_errors() {
     }
     assert!(matches!(err, Some(Error::Diverged { .. })), "{err:?}");
     assert!(model.params().iter().all(|p| p.is_finite()));
+    // the failed step left the training state as it was: retrying fails the same way
+    let before = st.clone();
+    assert!(matches!(cd.step(&mut model, &mut st, &data), Err(Error::Diverged { .. })));
+    assert_eq!(st, before);
+    // an SGD state handed to an Adam trainer is rejected, not silently ignored
+    let adam = Cd {
+        k: 1,
+        sampler: Gibbs::sequential(),
+        learning: Learning::new(Optimizer::adam(0.1), Seed(1)),
+    };
+    let mut sgd_state = Cd {
+        k: 1,
+        sampler: Gibbs::sequential(),
+        learning: Learning::new(Optimizer::sgd(0.1), Seed(1)),
+    }
+    .init(&model0)
+    .unwrap();
+    let mut m = model0.clone();
+    assert!(matches!(adam.step(&mut m, &mut sgd_state, &data), Err(Error::ShapeMismatch { .. })));
     let mut model = model0.clone();
     let cd = Cd {
         k: 1,

@@ -42,7 +42,16 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Eval { model, data, split, ais_betas, ais_runs, common } => {
             logz::run_eval(&model, &data, &split, ais_betas, ais_runs, &common)
         }
-        Command::Demo { out, common } => demo::run(&out, common.seed, common.quiet),
+        Command::Demo { out, common } => {
+            if common.json {
+                return Err(ebm_core::Error::InvalidSequence {
+                    what: "flag",
+                    reason: "demo prints a report and writes pictures; --json is not supported"
+                        .into(),
+                });
+            }
+            demo::run(&out, common.seed, common.quiet)
+        }
     }
 }
 

@@ -45,7 +45,8 @@ pub fn sampler(name: SamplerName, n_replicas: usize) -> Result<AnySampler> {
     Ok(match name {
         SamplerName::Gibbs => AnySampler::Gibbs(Gibbs::sequential()),
         SamplerName::BlockGibbs => AnySampler::Gibbs(Gibbs::block()),
-        SamplerName::Metropolis => AnySampler::Metropolis(Metropolis::sequential()),
+        // random scan: a sequential Metropolis sweep is nearly deterministic at small β
+        SamplerName::Metropolis => AnySampler::Metropolis(Metropolis::random_scan()),
         SamplerName::Tempering => AnySampler::TemperingGibbs(ParallelTempering::new(
             Gibbs::block(),
             Ladder::geometric(n_replicas, 0.3)?,

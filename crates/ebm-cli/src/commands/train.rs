@@ -109,6 +109,20 @@ where
 {
     let ckpt = checkpoint_path(&a.out);
     if a.resume {
+        // the epoch count and the batch order depend on these: they must match
+        let (_, meta) = SavedModel::load(&a.out)?;
+        for (key, now) in [
+            ("batch_size", a.batch_size.to_string()),
+            ("data", a.data.clone()),
+            ("seed", a.common.seed.to_string()),
+        ] {
+            if meta.get(key).is_some_and(|was| *was != now) {
+                return Err(Error::InvalidSequence {
+                    what: "--resume",
+                    reason: format!("{key} was {} in the run being resumed, now {now}", meta[key]),
+                });
+            }
+        }
         state = Checkpoint::load(&ckpt)?.restore(rbm, sampler)?;
     }
     let first_epoch = (state.step / steps_per_epoch) as usize;
