@@ -612,12 +612,29 @@ impl Rbm {
         dense: (&[f32], &[f32]),
         rows: Range<usize>,
     ) -> Result<()> {
-        let (v, p) = dense;
+        let batch = plus.1.width();
+        check_len("output (rows × cols)", rows.len() * cols, out.len())?;
+        check_len("plus matrix (batch rows × cols)", batch * cols, plus.0.len())?;
+        check_len("dense rows (batch rows × width)", batch * plus.1.n_rows(), dense.0.len())?;
+        check_len("dense probabilities (batch rows × cols)", batch * cols, dense.1.len())?;
+        Self::sparse_outer_sum(out, cols, plus, rows.clone())?;
+        Self::subtract_dense_outer(out, cols, plus.1.n_rows(), dense, rows)
+    }
+
+    /// The sparse half of [`Rbm::sparse_dense_outer_difference`]:
+    /// `out[k, :] = Σ_{r ∈ plus.row(k)} a[r, :]` for the rows `rows` (`out`
+    /// holds `rows.len() × cols`), each element summed in a fixed order.
+    ///
+    /// Errors: inconsistent shapes.
+    pub fn sparse_outer_sum(
+        out: &mut [f32],
+        cols: usize,
+        plus: (&[f32], &ActiveSets),
+        rows: Range<usize>,
+    ) -> Result<()> {
         let (batch, width) = (plus.1.width(), plus.1.n_rows());
         check_len("output (rows × cols)", rows.len() * cols, out.len())?;
         check_len("plus matrix (batch rows × cols)", batch * cols, plus.0.len())?;
-        check_len("dense rows (batch rows × width)", batch * width, v.len())?;
-        check_len("dense probabilities (batch rows × cols)", batch * cols, p.len())?;
         if rows.start > rows.end || rows.end > width {
             return Err(Error::ShapeMismatch {
                 what: "row range within the width",
@@ -625,7 +642,38 @@ impl Rbm {
                 found: rows.end,
             });
         }
-        linalg::sparse_rows(out, cols, None, plus, None, rows.clone());
+        linalg::sparse_rows(out, cols, None, plus, None, rows);
+        Ok(())
+    }
+
+    /// The dense half of [`Rbm::sparse_dense_outer_difference`]:
+    /// `out[k, :] −= Σ_r V[r, k] P[r, :]` for the rows `rows` of Vᵀ (`out`
+    /// holds `rows.len() × cols`), with `V` (`dense.0`, row-major
+    /// `batch × width`) and `P` (`dense.1`, row-major `batch × cols`), by one
+    /// f32 GEMM that never splits the sum over the batch: applied to the
+    /// output of [`Rbm::sparse_outer_sum`] it gives the same bits as
+    /// [`Rbm::sparse_dense_outer_difference`].
+    ///
+    /// Errors: inconsistent shapes.
+    pub fn subtract_dense_outer(
+        out: &mut [f32],
+        cols: usize,
+        width: usize,
+        dense: (&[f32], &[f32]),
+        rows: Range<usize>,
+    ) -> Result<()> {
+        let (v, p) = dense;
+        let batch = p.len().checked_div(cols).unwrap_or(0);
+        check_len("output (rows × cols)", rows.len() * cols, out.len())?;
+        check_len("dense probabilities (batch rows × cols)", batch * cols, p.len())?;
+        check_len("dense rows (batch rows × width)", batch * width, v.len())?;
+        if rows.start > rows.end || rows.end > width {
+            return Err(Error::ShapeMismatch {
+                what: "row range within the width",
+                expected: width,
+                found: rows.end,
+            });
+        }
         if rows.is_empty() || batch == 0 {
             return Ok(());
         }
@@ -677,6 +725,8 @@ impl Rbm {
         check_len("results (one per block)", nv.div_ceil(rows_per_block), results.len())?;
         let first_bad = AtomicUsize::new(usize::MAX);
         let chunk = rows_per_block * nh;
+        // each block writes its own columns of the transposed mirror
+        let wt32 = SharedColumns::new(&mut self.wt32, nh, nv);
         self.theta[..nv * nh]
             .par_chunks_mut(chunk)
             .zip(self.w32.par_chunks_mut(chunk))
@@ -696,9 +746,10 @@ impl Rbm {
                         }
                     }
                 }
+                // SAFETY: block k alone writes columns r0..r0 + rows of Wᵀ.
+                unsafe { wt32.write_transposed(w32, r0) };
                 Ok(())
             })?;
-        linalg::transpose_f32(&self.w32, nv, nh, &mut self.wt32);
         if let Some(wt) = self.wt.take() {
             self.wt_spare = wt;
         }
@@ -847,6 +898,44 @@ fn apply_block<U: Fn(&mut f64, &mut f64, f32)>(
         }
     }
     body(w, w32, side, work, update)
+}
+
+/// A row-major `rows × cols` f32 matrix whose disjoint column ranges are
+/// written from several threads (the transposed mirror of W, block by block).
+struct SharedColumns {
+    ptr: *mut f32,
+    rows: usize,
+    cols: usize,
+}
+
+// SAFETY: writers touch disjoint columns (see `write_transposed`); the
+// matrix is borrowed mutably for the lifetime of the wrapper's use.
+unsafe impl Sync for SharedColumns {}
+
+impl SharedColumns {
+    fn new(m: &mut [f32], rows: usize, cols: usize) -> Self {
+        assert_eq!(m.len(), rows * cols, "SharedColumns: shape");
+        SharedColumns { ptr: m.as_mut_ptr(), rows, cols }
+    }
+
+    /// Columns `c0..c0 + src.len() / rows` ← the transpose of `src`
+    /// (row-major, `rows` columns): pure copies.
+    ///
+    /// # Safety
+    /// No other thread may access these columns meanwhile, and the matrix
+    /// must outlive the call.
+    unsafe fn write_transposed(&self, src: &[f32], c0: usize) {
+        let (rows, cols) = (self.rows, self.cols);
+        let n = src.len() / rows;
+        assert!(c0 + n <= cols, "SharedColumns: columns");
+        for j in 0..rows {
+            // SAFETY: row j, columns c0..c0 + n lie inside the matrix (checked).
+            let dst = unsafe { std::slice::from_raw_parts_mut(self.ptr.add(j * cols + c0), n) };
+            for (i, d) in dst.iter_mut().enumerate() {
+                *d = src[i * rows + j];
+            }
+        }
+    }
 }
 
 /// `dst ← srcᵀ` for a row-major `rows × cols` f64 matrix, in parallel over

@@ -301,10 +301,22 @@ impl Trainer<Rbm> for RbmCd {
                 }
                 Ok(())
             })?;
+        let scale = beta.value() / rows as f64;
+        let block_rows = weight_block_rows(nv);
+        s.gw.resize(nv * nh, 0.0);
+        s.block_norms.resize(nv.div_ceil(block_rows), 0.0);
+        s.gbias.clear();
+        s.gbias.resize(nv + nh, 0.0);
+        // with the fused SGD update, the positive half V₀ᵀP₀ of the weight
+        // gradient is formed beside the last GEMM (the same sums, earlier)
+        let positive_first =
+            mean_field && l.clip_norm.is_none() && matches!(l.optimizer, Optimizer::Sgd { .. });
+        let mut finite_p0_pv = true;
+        let mut recon = 0.0;
         if mean_field {
             for sweep in 0..k {
-                model.hidden_probs_dense(&s.pv, beta, &mut s.pk, &mut s.dense_work)?;
                 if sweep + 1 < k {
+                    model.hidden_probs_dense(&s.pv, beta, &mut s.pk, &mut s.dense_work)?;
                     s.chunks
                         .par_iter_mut()
                         .zip(s.pk.par_chunks(ROW_CHUNK * nh))
@@ -314,30 +326,49 @@ impl Trainer<Rbm> for RbmCd {
                             sample_rows(pk, nh, &mut ch.rng, &mut ch.u, &mut ch.h);
                             model.visible_probs_sparse(&ch.h, 0..len, beta, pv)
                         })?;
+                    continue;
                 }
+                // the last GEMM beside the bookkeeping that does not need Pₖ
+                let (gb, gc) = s.gbias.split_at_mut(nv);
+                let (gemm, other) = rayon::join(
+                    || -> Result<()> {
+                        model.hidden_probs_dense(&s.pv, beta, &mut s.pk, &mut s.dense_work)?;
+                        hidden_bias_gradient(gc, &s.p0, &s.pk, nh, scale);
+                        Ok(())
+                    },
+                    || -> Result<()> {
+                        recon = collect_rows(&s.chunks, &mut s.v0_all, &mut s.vk_all, false, nv);
+                        s.v0_all.transpose_into(&mut s.v0_t);
+                        s.vk_all.transpose_into(&mut s.vk_t);
+                        visible_bias_gradient(gb, &s.v0_t, &s.vk_t, Some(&s.pv), nv, scale);
+                        finite_p0_pv = all_finite(&s.p0) && all_finite(&s.pv);
+                        if positive_first {
+                            let (p0, v0_t) = (&s.p0[..], &s.v0_t);
+                            s.gw.par_chunks_mut(block_rows * nh).enumerate().try_for_each(
+                                |(c, g32)| {
+                                    let i0 = c * block_rows;
+                                    let r = i0..i0 + g32.len() / nh;
+                                    Rbm::sparse_outer_sum(g32, nh, (p0, v0_t), r)
+                                },
+                            )?;
+                        }
+                        Ok(())
+                    },
+                );
+                gemm?;
+                other?;
             }
+        } else {
+            recon = collect_rows(&s.chunks, &mut s.v0_all, &mut s.vk_all, true, nv);
+            s.v0_all.transpose_into(&mut s.v0_t);
+            s.vk_all.transpose_into(&mut s.vk_t);
+            let (gb, gc) = s.gbias.split_at_mut(nv);
+            visible_bias_gradient(gb, &s.v0_t, &s.vk_t, None, nv, scale);
+            hidden_bias_gradient(gc, &s.p0, &s.pk, nh, scale);
+            finite_p0_pv = all_finite(&s.p0);
         }
-        // statistics: V₀ᵀP₀ − VₖᵀPₖ by blocks of visible units
-        s.v0_all.clear(nv);
-        s.vk_all.clear(nv);
-        let mut recon = 0.0;
-        for ch in &s.chunks {
-            s.v0_all.extend(&ch.v0);
-            if !mean_field {
-                s.vk_all.extend(&ch.v);
-            }
-            recon += ch.recon;
-        }
-        s.v0_all.transpose_into(&mut s.v0_t);
-        s.vk_all.transpose_into(&mut s.vk_t);
-        let scale = beta.value() / rows as f64;
-        bias_gradient(s, nv, nh, mean_field, scale);
-        s.gw.resize(nv * nh, 0.0);
-        let block_rows = weight_block_rows(nv);
-        s.block_norms.resize(nv.div_ceil(block_rows), 0.0);
         // with probabilities in [0, 1], every gradient component is finite
-        let probs_finite =
-            all_finite(&s.p0) && all_finite(&s.pk) && (!mean_field || all_finite(&s.pv));
+        let probs_finite = finite_p0_pv && all_finite(&s.pk);
         let neg = if mean_field {
             Negative::Dense(&s.pv, &s.pk)
         } else {
@@ -361,7 +392,13 @@ impl Trainer<Rbm> for RbmCd {
                 &mut s.gw,
                 &mut s.block_norms,
                 |r, g32| {
-                    weight_gradient(g32, nh, pos, neg, r)?;
+                    match neg {
+                        // the positive half is already in g32
+                        Negative::Dense(pv, pk) if positive_first => {
+                            Rbm::subtract_dense_outer(g32, nh, nv, (pv, pk), r)?
+                        }
+                        _ => weight_gradient(g32, nh, pos, neg, r)?,
+                    }
                     Ok(squared_norm(g32, scale))
                 },
                 // Optimizer::apply's SGD step, bit for bit
@@ -440,16 +477,43 @@ impl Trainer<Rbm> for RbmCd {
     }
 }
 
-/// `s.gbias ← scale · [Σ(V₀ − Vₖ), Σ(P₀ − Pₖ)]`, sums in row order in f64.
-fn bias_gradient(s: &mut Scratch, nv: usize, nh: usize, mean_field: bool, scale: f64) {
-    s.gbias.clear();
-    s.gbias.resize(nv + nh, 0.0);
-    let (gb, gc) = s.gbias.split_at_mut(nv);
-    if mean_field {
-        for (i, g) in gb.iter_mut().enumerate() {
-            *g = s.v0_t.row(i).len() as f64;
+/// Gathers the chunks' visible rows (V₀, and Vₖ when `sampled`) in row order
+/// and returns the sum of their reconstruction errors, in chunk order.
+fn collect_rows(
+    chunks: &[Chunk],
+    v0_all: &mut ActiveSets,
+    vk_all: &mut ActiveSets,
+    sampled: bool,
+    nv: usize,
+) -> f64 {
+    v0_all.clear(nv);
+    vk_all.clear(nv);
+    let mut recon = 0.0;
+    for ch in chunks {
+        v0_all.extend(&ch.v0);
+        if sampled {
+            vk_all.extend(&ch.v);
         }
-        for row in s.pv.chunks_exact(nv) {
+        recon += ch.recon;
+    }
+    recon
+}
+
+/// `gb ← scale · Σ(V₀ − Vₖ)`: counts of the transposed binary rows, minus the
+/// mean-field probabilities `pv` (summed in row order in f64) when given.
+fn visible_bias_gradient(
+    gb: &mut [f64],
+    v0_t: &ActiveSets,
+    vk_t: &ActiveSets,
+    pv: Option<&[f32]>,
+    nv: usize,
+    scale: f64,
+) {
+    if let Some(pv) = pv {
+        for (i, g) in gb.iter_mut().enumerate() {
+            *g = v0_t.row(i).len() as f64;
+        }
+        for row in pv.chunks_exact(nv) {
             for (g, &p) in gb.iter_mut().zip(row) {
                 *g -= f64::from(p);
             }
@@ -457,10 +521,14 @@ fn bias_gradient(s: &mut Scratch, nv: usize, nh: usize, mean_field: bool, scale:
         gb.iter_mut().for_each(|g| *g *= scale);
     } else {
         for (i, g) in gb.iter_mut().enumerate() {
-            *g = scale * (s.v0_t.row(i).len() as f64 - s.vk_t.row(i).len() as f64);
+            *g = scale * (v0_t.row(i).len() as f64 - vk_t.row(i).len() as f64);
         }
     }
-    for (a, b) in s.p0.chunks_exact(nh).zip(s.pk.chunks_exact(nh)) {
+}
+
+/// `gc ← scale · Σ(P₀ − Pₖ)` (`gc` zeroed), sums in row order in f64.
+fn hidden_bias_gradient(gc: &mut [f64], p0: &[f32], pk: &[f32], nh: usize, scale: f64) {
+    for (a, b) in p0.chunks_exact(nh).zip(pk.chunks_exact(nh)) {
         for ((g, &x), &y) in gc.iter_mut().zip(a).zip(b) {
             *g += f64::from(x) - f64::from(y);
         }
