@@ -3,58 +3,21 @@
 //! the 16×16 mean energy vs Kaufman's finite-torus formula, bit-identical
 //! trajectories for 1, 2 and 4 rayon threads, and typed errors.
 
-use ebm_core::{
-    Beta, BinaryModel, Chain, Domain, EnergyModel, Error, Purpose, Sampler, Seed, uniform,
-};
+use ebm_core::{Beta, BinaryModel, Chain, EnergyModel, Error, Purpose, Sampler, Seed, uniform};
 use ebm_models::ising::{Boundary, Checkerboard, CheckerboardChain, Disorder, Ising, Rule};
-use ebm_samplers::{ChainsConfig, Init, run_chains};
 use ebm_testkit::kaufman::kaufman_mean_energy;
-use ebm_testkit::statistics::{TvReport, draw_code, tv_test};
+use ebm_testkit::statistics::{TvReport, sampler_tv};
 use ebm_thermo::{estimate, exact_distribution};
 
 const N_CHAINS: usize = 200;
 const N_SWEEPS: usize = 400;
 
 /// `N_CHAINS` chains started from exact samples; per-chain state histograms
-/// against the exact distribution (as `tests/samplers_vs_exact.rs`).
+/// against the exact distribution (`ebm_testkit::statistics::sampler_tv`).
 fn tv_case<S: Sampler<Ising>>(model: &Ising, sampler: &S, beta: f64, seed: u64) -> TvReport {
-    let dist = exact_distribution(model, Beta::new(beta).unwrap()).unwrap();
-    let n = model.n_units();
-    let starts: Vec<Vec<i8>> = (0..N_CHAINS as u64)
-        .map(|c| {
-            let mut rng = Seed(seed).stream(Purpose::custom(1), c);
-            let mut x = vec![0; n];
-            Domain::Spin.decode(draw_code(&dist.probs, uniform(&mut rng)), &mut x);
-            x
-        })
-        .collect();
-    let config = ChainsConfig {
-        n_chains: N_CHAINS,
-        n_warmup: 0,
-        n_sweeps: N_SWEEPS,
-        thin: 1,
-        seed: Seed(seed),
-    };
-    let (traces, _) = run_chains(
-        model,
-        sampler,
-        Beta::new(beta).unwrap(),
-        &config,
-        &Init::States(starts),
-        1,
-        |m: &Ising, x: &[i8], out: &mut [f64]| out[0] = m.domain().encode(x) as f64,
-    )
-    .unwrap();
-    let counts: Vec<Vec<u64>> = (0..N_CHAINS)
-        .map(|c| {
-            let mut h = vec![0u64; dist.probs.len()];
-            for code in traces.series(c, 0) {
-                h[code as usize] += 1;
-            }
-            h
-        })
-        .collect();
-    tv_test(&dist.probs, &counts)
+    let beta = Beta::new(beta).unwrap();
+    let dist = exact_distribution(model, beta).unwrap();
+    sampler_tv(model, sampler, beta, &dist.probs, N_CHAINS, N_SWEEPS, Seed(seed)).unwrap()
 }
 
 fn check_tv(name: &str, model: &Ising, betas: &[f64]) {

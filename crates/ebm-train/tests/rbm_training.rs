@@ -17,17 +17,11 @@ use ebm_train::{
 
 /// The 14 distinct 3×3 bars-and-stripes patterns (rows or columns all equal;
 /// all-off and all-on counted once).
+/// The 14 distinct 3×3 bars-and-stripes patterns (from `ebm-data`).
 fn bars_and_stripes() -> Vec<i8> {
-    let mut seen = std::collections::BTreeSet::new();
-    for code in 0..8u32 {
-        let on = |k: usize| i8::from((code >> k) & 1 == 1);
-        let rows: Vec<i8> = (0..9).map(|p| on(p / 3)).collect();
-        let cols: Vec<i8> = (0..9).map(|p| on(p % 3)).collect();
-        seen.insert(rows);
-        seen.insert(cols);
-    }
-    assert_eq!(seen.len(), 14);
-    seen.into_iter().flatten().collect()
+    let rows = ebm_data::bars_and_stripes(3, 3).unwrap();
+    assert_eq!(rows.len(), 14 * 9);
+    rows
 }
 
 #[test]
