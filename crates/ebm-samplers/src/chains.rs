@@ -168,6 +168,26 @@ where
     S: Sampler<M>,
     O: Fn(&M, &[i8], &mut [f64]) + Sync,
 {
+    advance_reporting(model, sampler, beta, running, rec, observe, &|_| {})
+}
+
+/// [`advance`], calling `progress(1)` after every sweep of every chain (from
+/// the worker threads; e.g. a progress bar's `inc`).
+fn advance_reporting<M, S, O, P>(
+    model: &M,
+    sampler: &S,
+    beta: Beta,
+    running: &mut Running<S::Chain>,
+    rec: Recording,
+    observe: &O,
+    progress: &P,
+) -> Traces
+where
+    M: BinaryModel + ?Sized,
+    S: Sampler<M>,
+    O: Fn(&M, &[i8], &mut [f64]) + Sync,
+    P: Fn(u64) + Sync,
+{
     let Recording { n_sweeps, thin, n_observables } = rec;
     let thin = thin.max(1);
     let n_samples = n_sweeps / thin;
@@ -179,6 +199,7 @@ where
             let mut vals = vec![0.0; n_samples * n_observables];
             for t in 0..n_samples * thin {
                 sampler.sweep(model, chain, beta, rng);
+                progress(1);
                 if (t + 1) % thin == 0 {
                     let s = (t + 1) / thin - 1;
                     observe(
@@ -190,6 +211,7 @@ where
             }
             for _ in n_samples * thin..n_sweeps {
                 sampler.sweep(model, chain, beta, rng);
+                progress(1);
             }
             vals
         })
@@ -221,6 +243,29 @@ where
     S: Sampler<M>,
     O: Fn(&M, &[i8], &mut [f64]) + Sync,
 {
+    run_chains_with_progress(model, sampler, beta, config, init, n_observables, observe, &|_| {})
+}
+
+/// [`run_chains`], calling `progress(1)` after every sweep of every chain,
+/// warm-up included (`n_chains · (n_warmup + n_sweeps)` calls in all, from the
+/// worker threads): for progress bars. Results are the same as `run_chains`'.
+#[allow(clippy::too_many_arguments)]
+pub fn run_chains_with_progress<M, S, O, P>(
+    model: &M,
+    sampler: &S,
+    beta: Beta,
+    config: &ChainsConfig,
+    init: &Init,
+    n_observables: usize,
+    observe: O,
+    progress: &P,
+) -> Result<(Traces, Running<S::Chain>)>
+where
+    M: BinaryModel + ?Sized,
+    S: Sampler<M>,
+    O: Fn(&M, &[i8], &mut [f64]) + Sync,
+    P: Fn(u64) + Sync,
+{
     if config.n_warmup < sampler.min_warmup() {
         return Err(Error::InvalidParameter {
             name: "n_warmup",
@@ -232,9 +277,9 @@ where
     let none = |_: &M, _: &[i8], _: &mut [f64]| {};
     let warmup =
         Recording { n_sweeps: config.n_warmup, thin: config.n_warmup.max(1), n_observables: 0 };
-    advance(model, sampler, beta, &mut running, warmup, &none);
+    advance_reporting(model, sampler, beta, &mut running, warmup, &none, progress);
     running.chains.iter_mut().for_each(|c| c.reset_counters());
     let rec = Recording { n_sweeps: config.n_sweeps, thin: config.thin, n_observables };
-    let traces = advance(model, sampler, beta, &mut running, rec, &observe);
+    let traces = advance_reporting(model, sampler, beta, &mut running, rec, &observe, progress);
     Ok((traces, running))
 }

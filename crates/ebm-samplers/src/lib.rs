@@ -31,7 +31,8 @@ mod tempering;
 pub use anneal::{Anneal, Schedule};
 pub use any::{AnyChain, AnySampler};
 pub use chains::{
-    ChainsConfig, Init, Recording, Running, Traces, advance, run_chains, start_chains,
+    ChainsConfig, Init, Recording, Running, Traces, advance, run_chains, run_chains_with_progress,
+    start_chains,
 };
 pub use clamp::{Clamp, WithClamp};
 pub use gibbs::{Gibbs, Scan, SiteChain};

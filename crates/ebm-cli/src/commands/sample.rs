@@ -4,9 +4,7 @@ use super::{Measured, print_json};
 use crate::cli::{Common, ModelArgs, SamplerName};
 use crate::spec::{self, Model};
 use ebm_core::{Beta, BinaryModel, Chain, Result, Seed};
-use ebm_samplers::{
-    AnySampler, ChainsConfig, Gibbs, Init, Ladder, Metropolis, ParallelTempering, Recording,
-};
+use ebm_samplers::{AnySampler, ChainsConfig, Gibbs, Init, Ladder, Metropolis, ParallelTempering};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -135,7 +133,8 @@ fn run_on<M: BinaryModel>(o: &Options, parsed: &Model, model: &M, beta: Beta) ->
     Ok(())
 }
 
-/// Runs warm-up and recording in slices so a progress bar can move.
+/// `run_chains` with a progress bar over all chains' sweeps (warm-up
+/// included); the library checks the warm-up and resets counters after it.
 fn run_with_progress<M: BinaryModel>(
     model: &M,
     s: &AnySampler,
@@ -143,60 +142,23 @@ fn run_with_progress<M: BinaryModel>(
     config: &ChainsConfig,
     quiet: bool,
 ) -> Result<(ebm_samplers::Traces, ebm_samplers::Running<ebm_samplers::AnyChain>)> {
-    let mut running = ebm_samplers::start_chains(model, s, config, &Init::Uniform)?;
-    let total = (config.n_warmup + config.n_sweeps) as u64;
+    let total = (config.n_chains * (config.n_warmup + config.n_sweeps)) as u64;
     let bar = crate::progress::bar(total, "sampling", quiet);
-    let slice = (config.n_warmup + config.n_sweeps).div_ceil(50).max(1);
-    let none = |_: &M, _: &[i8], _: &mut [f64]| {};
-    let mut done = 0;
-    while done < config.n_warmup {
-        let n = slice.min(config.n_warmup - done);
-        ebm_samplers::advance(
-            model,
-            s,
-            beta,
-            &mut running,
-            Recording { n_sweeps: n, thin: n, n_observables: 0 },
-            &none,
-        );
-        done += n;
-        bar.set_position(done as u64);
-    }
     let observe = |m: &M, x: &[i8], out: &mut [f64]| {
         let n = x.len() as f64;
         out[0] = m.energy(x) / n;
         out[1] = (x.iter().map(|&v| f64::from(v)).sum::<f64>() / n).abs();
     };
-    let mut parts = Vec::new();
-    let mut recorded = 0;
-    while recorded < config.n_sweeps {
-        let n = slice.min(config.n_sweeps - recorded);
-        parts.push(ebm_samplers::advance(
-            model,
-            s,
-            beta,
-            &mut running,
-            Recording { n_sweeps: n, thin: 1, n_observables: 2 },
-            &observe,
-        ));
-        recorded += n;
-        bar.set_position((config.n_warmup + recorded) as u64);
-    }
+    let result = ebm_samplers::run_chains_with_progress(
+        model,
+        s,
+        beta,
+        config,
+        &Init::Uniform,
+        2,
+        observe,
+        &|k| bar.inc(k),
+    );
     bar.finish_and_clear();
-    Ok((concat(parts, config.n_chains), running))
-}
-
-/// Joins traces recorded in consecutive slices.
-fn concat(parts: Vec<ebm_samplers::Traces>, n_chains: usize) -> ebm_samplers::Traces {
-    let n_obs = parts.first().map_or(0, |p| p.n_observables);
-    let n_samples: usize = parts.iter().map(|p| p.n_samples).sum();
-    let mut values = Vec::with_capacity(n_chains * n_samples * n_obs);
-    for c in 0..n_chains {
-        for p in &parts {
-            let w = p.n_samples * n_obs;
-            values.extend_from_slice(&p.values[c * w..(c + 1) * w]);
-        }
-    }
-    let acceptance = parts.last().map(|p| p.acceptance.clone()).unwrap_or_default();
-    ebm_samplers::Traces { n_chains, n_samples, n_observables: n_obs, values, acceptance }
+    result
 }
