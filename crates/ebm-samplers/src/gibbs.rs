@@ -221,7 +221,8 @@ impl<M: BinaryModel + ?Sized> Sampler<M> for Gibbs {
             return;
         }
         let (b, d, n) = (beta.value(), model.domain(), model.n_units());
-        let blocks = chains[0].blocks.clone().unwrap_or_else(|| model.blocks());
+        // borrow the first chain's blocks for the sweep (no copy), put them back after
+        let blocks = chains[0].blocks.take().unwrap_or_else(|| model.blocks());
         let rows = chains.len().min(rngs.len());
         let mut xs: Vec<i8> = Vec::with_capacity(rows * n);
         chains[..rows].iter().for_each(|c| xs.extend_from_slice(&c.x));
@@ -254,5 +255,6 @@ impl<M: BinaryModel + ?Sized> Sampler<M> for Gibbs {
             c.proposed += p;
             c.accepted += a;
         }
+        chains[0].blocks = Some(blocks);
     }
 }
