@@ -48,8 +48,11 @@ pub enum SamplerName {
     Gibbs,
     /// Block Gibbs over the model's blocks (checkerboard, bipartite layers).
     BlockGibbs,
-    /// Single-flip Metropolis, random scan.
+    /// Single-flip Metropolis over the model's blocks (the checkerboard
+    /// kernel on a uniform periodic lattice).
     Metropolis,
+    /// Single-flip Metropolis, random scan (mixes better at tiny β).
+    MetropolisRandom,
     /// Parallel tempering over block Gibbs.
     Tempering,
 }

@@ -32,6 +32,7 @@
 mod beta;
 mod blocks;
 mod error;
+pub mod kernel;
 mod model;
 mod rng;
 mod sampler;
@@ -40,6 +41,7 @@ mod state;
 pub use beta::Beta;
 pub use blocks::Blocks;
 pub use error::{Error, Result, check_finite, check_len};
+pub use kernel::{KernelState, LocalRule};
 pub use model::{BinaryModel, EnergyModel, LogLinear};
 pub use rng::{ChainRng, Purpose, RngPosition, Seed, uniform};
 pub use sampler::{Chain, Sampler, Trainer};

@@ -3,6 +3,7 @@
 use crate::beta::Beta;
 use crate::blocks::Blocks;
 use crate::error::Result;
+use crate::kernel::{KernelState, LocalRule};
 use crate::state::Domain;
 
 /// A model assigning an energy E(x) to every configuration x of its binary units.
@@ -127,6 +128,33 @@ pub trait BinaryModel: EnergyModel {
     /// The default, singletons, is valid for every model.
     fn blocks(&self) -> Blocks {
         Blocks::singletons(self.n_units())
+    }
+
+    /// A whole-sweep kernel for block sweeps under `rule`, starting at
+    /// configuration `x` (valid: right length and domain), if the model has
+    /// one; `None` (the default) runs the generic block sweep on
+    /// [`BinaryModel::block_deltas`]. See [`crate::kernel`].
+    fn block_kernel(&self, rule: LocalRule, x: &[i8]) -> Option<Box<dyn KernelState>> {
+        let _ = (rule, x);
+        None
+    }
+
+    /// One block sweep of `state` (made by [`BinaryModel::block_kernel`] of
+    /// this model or one of the same shape) under `rule` at inverse
+    /// temperature `beta`: every unit updated once, with this model's current
+    /// parameters, drawing its random numbers from the 256 fresh bits `key`.
+    /// Returns the number of flips, or `None`, changing nothing, when this
+    /// model cannot run the kernel on `state` (its parameters no longer fit
+    /// it); the sampler then continues generically from `state.state()`.
+    fn block_kernel_sweep(
+        &self,
+        rule: LocalRule,
+        state: &mut dyn KernelState,
+        beta: Beta,
+        key: [u32; 8],
+    ) -> Option<u64> {
+        let _ = (rule, state, beta, key);
+        None
     }
 }
 

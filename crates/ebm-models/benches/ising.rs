@@ -1,9 +1,10 @@
 //! 2D Ising throughput at T = 2.269 (near T_c), periodic L×L, J = 1, h = 0:
 //! one sweep = L² update attempts, reported as elements (attempts) per
-//! second. The fast [`Checkerboard`] sampler (Metropolis and heat-bath Gibbs)
+//! second. `Metropolis::block()` and `Gibbs::block()`, which run the model's
+//! checkerboard kernel on a uniform periodic lattice (the path the CLI takes),
 //! at L = 64, 256, 1024 on rayon pools of 1 and 2 threads, and the generic
-//! `ebm_samplers::Metropolis` (sequential scan through `flip_delta`) at L = 256
-//! for comparison. Chains start cold (all +1) and are warmed up before timing,
+//! `Metropolis::sequential()` (sequential scan through `flip_delta`) at
+//! L = 256 for comparison. Chains start cold (all +1) and are warmed up before timing,
 //! like the peers in `../shared/peers/ising_numba.py`.
 //!
 //! Run: `cargo bench -p ebm-models --bench ising`
@@ -11,7 +12,8 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ebm_core::{Beta, Purpose, Sampler, Seed};
-use ebm_models::ising::{Boundary, Checkerboard, Ising};
+use ebm_models::ising::{Boundary, Ising};
+use ebm_samplers::{AnySampler, Gibbs, Metropolis};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -38,9 +40,10 @@ fn checkerboard(c: &mut Criterion) {
         if l >= 1024 {
             g.sample_size(30).measurement_time(Duration::from_secs(6));
         }
-        for (name, sampler) in
-            [("metropolis", Checkerboard::metropolis()), ("gibbs", Checkerboard::gibbs())]
-        {
+        for (name, sampler) in [
+            ("metropolis", AnySampler::Metropolis(Metropolis::block())),
+            ("gibbs", AnySampler::Gibbs(Gibbs::block())),
+        ] {
             for (threads, pool) in &pools {
                 let mut chain = sampler.start(&m, &vec![1i8; l * l]).unwrap();
                 let mut rng = Seed(7).stream(Purpose::SAMPLING, 0);
@@ -50,7 +53,7 @@ fn checkerboard(c: &mut Criterion) {
                         sampler.sweep(&m, &mut chain, beta, &mut rng);
                     }
                 });
-                g.bench_function(format!("checkerboard_{name}_t{threads}"), |b| {
+                g.bench_function(format!("block_{name}_t{threads}"), |b| {
                     pool.install(|| {
                         b.iter(|| sampler.sweep(black_box(&m), &mut chain, beta, &mut rng))
                     })

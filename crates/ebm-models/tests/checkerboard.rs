@@ -1,10 +1,14 @@
-//! The checkerboard lattice sampler against exact results: state histograms
-//! on small periodic lattices (1D, 2D with a field, 3D) vs exact enumeration,
-//! the 16×16 mean energy vs Kaufman's finite-torus formula, bit-identical
-//! trajectories for 1, 2 and 4 rayon threads, and typed errors.
+//! The checkerboard kernel, reached as users reach it (`Gibbs::block()` and
+//! `Metropolis::block()` on a uniform periodic `Ising` lattice), against exact
+//! results: state histograms on small periodic lattices (1D, 2D with a
+//! field, 3D) vs exact enumeration, the 16×16 mean energy vs Kaufman's
+//! finite-torus formula, bit-identical trajectories for 1, 2 and 4 rayon
+//! threads, which models get the kernel, and the fallback when a model
+//! stops fitting it.
 
-use ebm_core::{Beta, BinaryModel, Chain, EnergyModel, Error, Purpose, Sampler, Seed, uniform};
-use ebm_models::ising::{Boundary, Checkerboard, CheckerboardChain, Disorder, Ising, Rule};
+use ebm_core::{Beta, Chain, EnergyModel, LogLinear, Purpose, Sampler, Seed, uniform};
+use ebm_models::ising::{Boundary, Disorder, Ising};
+use ebm_samplers::{AnyChain, AnySampler, Gibbs, Metropolis};
 use ebm_testkit::kaufman::kaufman_mean_energy;
 use ebm_testkit::statistics::{TvReport, sampler_tv};
 use ebm_thermo::{estimate, exact_distribution};
@@ -20,11 +24,22 @@ fn tv_case<S: Sampler<Ising>>(model: &Ising, sampler: &S, beta: f64, seed: u64) 
     sampler_tv(model, sampler, beta, &dist.probs, N_CHAINS, N_SWEEPS, Seed(seed)).unwrap()
 }
 
+/// The two samplers that run the kernel.
+fn kernel_samplers() -> [(&'static str, AnySampler); 2] {
+    [
+        ("metropolis", AnySampler::Metropolis(Metropolis::block())),
+        ("gibbs", AnySampler::Gibbs(Gibbs::block())),
+    ]
+}
+
+fn runs_kernel(chain: &AnyChain) -> bool {
+    matches!(chain, AnyChain::Site(c) if c.runs_model_kernel())
+}
+
 fn check_tv(name: &str, model: &Ising, betas: &[f64]) {
     let mut failures = Vec::new();
-    for (s_name, sampler) in
-        [("metropolis", Checkerboard::metropolis()), ("gibbs", Checkerboard::gibbs())]
-    {
+    for (s_name, sampler) in kernel_samplers() {
+        assert!(runs_kernel(&sampler.start(model, &vec![1; model.n_units()]).unwrap()));
         for (k, &beta) in betas.iter().enumerate() {
             let r = tv_case(model, &sampler, beta, 2000 + k as u64);
             println!(
@@ -68,7 +83,7 @@ fn mean_energy_on_a_16x16_torus_matches_kaufman() {
     let m = Ising::square(16, 16, Boundary::Periodic, 1.0, 0.0).unwrap();
     let (n_chains, n_warmup, n_sweeps) = (16, 1000, 10_000);
     let mut failures = Vec::new();
-    for sampler in [Checkerboard::metropolis(), Checkerboard::gibbs()] {
+    for (name, sampler) in kernel_samplers() {
         for beta in [0.3, 0.440_686_8, 0.6] {
             let b = Beta::new(beta).unwrap();
             let series: Vec<Vec<f64>> = (0..n_chains as u64)
@@ -91,14 +106,11 @@ fn mean_energy_on_a_16x16_torus_matches_kaufman() {
             let exact = kaufman_mean_energy(16, 16, 1.0, beta) / 256.0;
             let z = (est.mean - exact) / est.std_err;
             println!(
-                "{:?} β={beta}: u = {:.5} ± {:.5} (τ {:.1}), exact {exact:.5}, z = {z:.2}",
-                sampler.rule(),
-                est.mean,
-                est.std_err,
-                est.tau_int
+                "{name} β={beta}: u = {:.5} ± {:.5} (τ {:.1}), exact {exact:.5}, z = {z:.2}",
+                est.mean, est.std_err, est.tau_int
             );
             if z.is_nan() || z.abs() >= 4.0 {
-                failures.push(format!("{:?} β={beta}: {est:?} vs {exact}", sampler.rule()));
+                failures.push(format!("{name} β={beta}: {est:?} vs {exact}"));
             }
         }
     }
@@ -109,7 +121,7 @@ fn mean_energy_on_a_16x16_torus_matches_kaufman() {
 /// `n_warmup`, as an `ebm_thermo::estimate`.
 fn energy_estimate(
     m: &Ising,
-    sampler: &Checkerboard,
+    sampler: &AnySampler,
     beta: f64,
     (n_chains, n_warmup, n_sweeps): (usize, usize, usize),
 ) -> ebm_thermo::Estimate {
@@ -149,19 +161,14 @@ fn long_rows_match_kaufman_and_the_transfer_matrix() {
         let (p, q) = (a + r, a - r);
         n as f64 * p.ln() + (1.0 + (q / p).powi(n as i32)).ln()
     };
-    for sampler in [Checkerboard::metropolis(), Checkerboard::gibbs()] {
+    for (name, sampler) in kernel_samplers() {
         for beta in [0.3, 0.6] {
             let est = energy_estimate(&torus, &sampler, beta, (8, 300, 3000));
             let exact = kaufman_mean_energy(48, 80, 1.0, beta) / 3840.0;
             let z = (est.mean - exact) / est.std_err;
-            println!(
-                "torus {:?} β={beta}: {:.5} ± {:.5} vs {exact:.5}",
-                sampler.rule(),
-                est.mean,
-                est.std_err
-            );
+            println!("torus {name} β={beta}: {:.5} ± {:.5} vs {exact:.5}", est.mean, est.std_err);
             if z.is_nan() || z.abs() >= 4.0 {
-                failures.push(format!("torus {:?} β={beta}: {est:?} vs {exact}", sampler.rule()));
+                failures.push(format!("torus {name} β={beta}: {est:?} vs {exact}"));
             }
         }
         for beta in [0.5, 1.0] {
@@ -169,14 +176,9 @@ fn long_rows_match_kaufman_and_the_transfer_matrix() {
             let eps = 1e-5;
             let exact = -(ln_z(beta + eps) - ln_z(beta - eps)) / (2.0 * eps) / n as f64;
             let z = (est.mean - exact) / est.std_err;
-            println!(
-                "ring {:?} β={beta}: {:.5} ± {:.5} vs {exact:.5}",
-                sampler.rule(),
-                est.mean,
-                est.std_err
-            );
+            println!("ring {name} β={beta}: {:.5} ± {:.5} vs {exact:.5}", est.mean, est.std_err);
             if z.is_nan() || z.abs() >= 4.0 {
-                failures.push(format!("ring {:?} β={beta}: {est:?} vs {exact}", sampler.rule()));
+                failures.push(format!("ring {name} β={beta}: {est:?} vs {exact}"));
             }
         }
     }
@@ -184,7 +186,7 @@ fn long_rows_match_kaufman_and_the_transfer_matrix() {
 }
 
 /// 30 sweeps of a random start on a pool of `threads` threads.
-fn run_on(threads: usize, m: &Ising, sampler: &Checkerboard, beta: f64) -> CheckerboardChain {
+fn run_on(threads: usize, m: &Ising, sampler: &AnySampler, beta: f64) -> AnyChain {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
     let mut init = Seed(3).stream(Purpose::INIT, 0);
     let x0: Vec<i8> =
@@ -207,15 +209,15 @@ fn trajectories_are_bit_identical_for_1_2_and_4_threads() {
         Ising::cubic(16, 32, 40, Boundary::Periodic, 0.3, 0.0).unwrap(),
     ];
     for m in &models {
-        for sampler in [Checkerboard::metropolis(), Checkerboard::gibbs()] {
+        for (name, sampler) in kernel_samplers() {
             let one = run_on(1, m, &sampler, 0.44);
+            assert!(runs_kernel(&one));
             for threads in [2, 4] {
                 let other = run_on(threads, m, &sampler, 0.44);
-                assert_eq!(one.state(), other.state(), "{:?} {threads} threads", sampler.rule());
-                assert_eq!(one.n_accepted(), other.n_accepted());
+                assert_eq!(one.state(), other.state(), "{name} {threads} threads");
+                assert_eq!(one.acceptance_rate(), other.acceptance_rate());
                 assert!(one == other);
             }
-            assert_eq!(one.n_proposed(), 30 * m.n_units() as u64);
             let rate = one.acceptance_rate().unwrap();
             assert!(rate > 0.05 && rate < 0.95, "{rate}");
         }
@@ -223,75 +225,143 @@ fn trajectories_are_bit_identical_for_1_2_and_4_threads() {
 }
 
 #[test]
-fn stripes_change_the_trajectory_but_not_the_threads() {
-    let m = Ising::square(16, 16, Boundary::Periodic, 1.0, 0.0).unwrap();
-    let a = run_on(1, &m, &Checkerboard::metropolis(), 0.3);
-    let b = run_on(1, &m, &Checkerboard::metropolis().with_stripes(3).unwrap(), 0.3);
-    assert_ne!(a.state(), b.state());
-    assert!(Checkerboard::gibbs().with_stripes(0).is_err());
+fn sweep_batch_on_kernel_chains_equals_sweeping_one_by_one() {
+    let m = Ising::square(8, 8, Boundary::Periodic, 1.0, 0.2).unwrap();
+    for (name, sampler) in kernel_samplers() {
+        let starts: Vec<Vec<i8>> = (0..3)
+            .map(|c| (0..64).map(|i| if (i * 7 + c) % 3 == 0 { -1 } else { 1 }).collect())
+            .collect();
+        let mut a: Vec<AnyChain> = starts.iter().map(|x| sampler.start(&m, x).unwrap()).collect();
+        let mut b = a.clone();
+        let mut ra: Vec<_> = (0..3).map(|c| Seed(9).stream(Purpose::SAMPLING, c)).collect();
+        let mut rb = ra.clone();
+        for _ in 0..5 {
+            sampler.sweep_batch(&m, &mut a, Beta::new(0.4).unwrap(), &mut ra);
+            for (c, r) in b.iter_mut().zip(rb.iter_mut()) {
+                sampler.sweep(&m, c, Beta::new(0.4).unwrap(), r);
+            }
+        }
+        assert_eq!(a, b, "{name}");
+    }
 }
 
 #[test]
-fn the_state_view_follows_site_order() {
+fn the_state_view_follows_site_order_and_beta_to_infinity_freezes() {
     let m = Ising::square(6, 8, Boundary::Periodic, 1.0, 0.0).unwrap();
     let x0: Vec<i8> = (0..48).map(|i| if (i * 7) % 5 < 2 { -1 } else { 1 }).collect();
-    let s = Checkerboard::new(Rule::Gibbs);
-    let chain = s.start(&m, &x0).unwrap();
-    assert_eq!(chain.state(), &x0[..]);
-    assert_eq!(chain.acceptance_rate(), None);
-    // colour 0 holds the sites with even coordinate sum, row by row
-    let even: Vec<i8> = (0..48).filter(|i| (i / 8 + i % 8) % 2 == 0).map(|i| x0[i]).collect();
-    assert_eq!(chain.sublattice(0), &even[..]);
+    for (_, s) in kernel_samplers() {
+        let chain = s.start(&m, &x0).unwrap();
+        assert!(runs_kernel(&chain));
+        assert_eq!(chain.state(), &x0[..]);
+        assert_eq!(chain.acceptance_rate(), None);
+    }
     // zero temperature limit: β large, every downhill move taken, uphill never
     let m = Ising::square(4, 4, Boundary::Periodic, 1.0, 0.0).unwrap();
-    let mut c = Checkerboard::metropolis().start(&m, &[1; 16]).unwrap();
+    let s = AnySampler::Metropolis(Metropolis::block());
+    let mut c = s.start(&m, &[1; 16]).unwrap();
     let mut rng = Seed(1).stream(Purpose::SAMPLING, 0);
-    Checkerboard::metropolis().sweep(&m, &mut c, Beta::new(50.0).unwrap(), &mut rng);
+    s.sweep(&m, &mut c, Beta::new(50.0).unwrap(), &mut rng);
     assert_eq!(c.state(), &[1; 16][..]);
-    assert_eq!(c.n_accepted(), 0);
+    assert_eq!(c.acceptance_rate(), Some(0.0));
 }
 
 #[test]
-fn start_rejects_unsupported_models_and_bad_states_with_typed_errors() {
-    let s = Checkerboard::metropolis();
-    let blocks = |e: Error, needle: &str| match e {
-        Error::InvalidBlocks { reason } => assert!(reason.contains(needle), "{reason}"),
-        other => panic!("expected InvalidBlocks({needle}), got {other:?}"),
+fn only_uniform_periodic_even_lattices_get_the_kernel() {
+    let kernel = |m: &Ising| {
+        kernel_samplers()
+            .iter()
+            .all(|(_, s)| runs_kernel(&s.start(m, &vec![1; m.n_units()]).unwrap()))
     };
-    // not a lattice
+    let none = |m: &Ising| {
+        kernel_samplers()
+            .iter()
+            .all(|(_, s)| !runs_kernel(&s.start(m, &vec![1; m.n_units()]).unwrap()))
+    };
+    assert!(kernel(&Ising::square(4, 6, Boundary::Periodic, 1.0, 0.3).unwrap()));
+    assert!(kernel(&Ising::chain(8, Boundary::Periodic, -1.0, 0.0).unwrap()));
+    assert!(kernel(&Ising::cubic(2, 4, 6, Boundary::Periodic, 0.5, 0.0).unwrap()));
+    // a graph, open boundaries, an odd side, a glass, random fields
     let graph =
         Ising::from_edges(4, &[(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0), (3, 0, 1.0)], &[0.0; 4])
             .unwrap();
-    blocks(s.start(&graph, &[1; 4]).unwrap_err(), "not a lattice");
-    // open boundaries
-    let open = Ising::square(4, 4, Boundary::Open, 1.0, 0.0).unwrap();
-    blocks(s.start(&open, &[1; 16]).unwrap_err(), "open");
-    // odd periodic side: not bipartite
-    let odd = Ising::square(4, 5, Boundary::Periodic, 1.0, 0.0).unwrap();
-    blocks(s.start(&odd, &[1; 20]).unwrap_err(), "not bipartite");
-    // non-uniform couplings, non-uniform fields
-    let glass = Ising::spin_glass_pm(&[4, 4], Boundary::Periodic, 1.0, Seed(1)).unwrap();
-    assert!(matches!(
-        s.start(&glass, &[1; 16]),
-        Err(Error::InvalidParameter { name: "coupling spread", .. })
-    ));
+    assert!(none(&graph));
+    assert!(none(&Ising::square(4, 4, Boundary::Open, 1.0, 0.0).unwrap()));
+    assert!(none(&Ising::square(4, 5, Boundary::Periodic, 1.0, 0.0).unwrap()));
+    assert!(none(&Ising::spin_glass_pm(&[4, 4], Boundary::Periodic, 1.0, Seed(1)).unwrap()));
     let rf = Ising::square(4, 4, Boundary::Periodic, 1.0, 0.0)
         .unwrap()
         .with_random_fields(Disorder::Gaussian { mean: 0.0, std: 1.0 }, Seed(2))
         .unwrap();
-    assert!(matches!(
-        s.start(&rf, &[1; 16]),
-        Err(Error::InvalidParameter { name: "field spread", .. })
-    ));
-    // bad states
+    assert!(none(&rf));
+    // clamped samplers never take it
     let m = Ising::square(4, 4, Boundary::Periodic, 1.0, 0.0).unwrap();
-    assert_eq!(
-        s.start(&m, &[1; 15]).unwrap_err(),
-        Error::ShapeMismatch { what: "state", expected: 16, found: 15 }
-    );
-    let mut x = [1i8; 16];
-    x[9] = 0;
-    assert_eq!(s.start(&m, &x).unwrap_err(), Error::InvalidUnitValue { index: 9, value: 0 });
-    // the blocks the model reports are the sampler's colours
-    assert_eq!(m.blocks().n_blocks(), 2);
+    let clamped = Gibbs::block().with_clamp(ebm_samplers::Clamp::first(2, 16));
+    assert!(!clamped.start(&m, &[1; 16]).unwrap().runs_model_kernel());
+    // bad states are still typed errors
+    for (_, s) in kernel_samplers() {
+        assert!(s.start(&m, &[1; 15]).is_err());
+        let mut x = [1i8; 16];
+        x[9] = 0;
+        assert!(s.start(&m, &x).is_err());
+    }
+}
+
+/// The kernel reads J and h from the model of each sweep: chains started
+/// (and run) on one model, then run on a model with other J and h, sample
+/// the second model's exact distribution; a model that stops being uniform
+/// moves the chain to the generic sweep, which samples it exactly too.
+#[test]
+fn chains_follow_the_model_they_are_given_on_every_sweep() {
+    let a = Ising::square(4, 4, Boundary::Periodic, 0.9, 0.0).unwrap();
+    let mut b = a.clone();
+    let e = b.n_edges();
+    let mut theta = vec![-0.6; e];
+    theta.extend(vec![0.25; 16]);
+    b.set_params(&theta).unwrap();
+    let mut glass = a.clone();
+    let theta: Vec<f64> = (0..e + 16).map(|k| 0.5 * ((k * 37 % 11) as f64 / 11.0 - 0.4)).collect();
+    glass.set_params(&theta).unwrap();
+    let beta = Beta::new(0.8).unwrap();
+    let (n_chains, n_sweeps) = (100, 300);
+    for target in [&b, &glass] {
+        let p = ebm_thermo::exact_distribution(target, beta).unwrap().probs;
+        let p_a = ebm_thermo::exact_distribution(&a, beta).unwrap().probs;
+        for (name, s) in kernel_samplers() {
+            let counts: Vec<Vec<u64>> = (0..n_chains as u64)
+                .map(|c| {
+                    let mut rng = Seed(31).stream(Purpose::SAMPLING, c);
+                    let mut x = vec![1i8; 16];
+                    // start from an exact sample of the target; run on `a` first
+                    let code = ebm_testkit::statistics::draw_code(&p_a, uniform(&mut rng));
+                    ebm_core::Domain::Spin.decode(code, &mut x);
+                    let mut chain = s.start(&a, &x).unwrap();
+                    for _ in 0..50 {
+                        s.sweep(&a, &mut chain, beta, &mut rng);
+                    }
+                    // burn in on the target, then record
+                    for _ in 0..50 {
+                        s.sweep(target, &mut chain, beta, &mut rng);
+                    }
+                    let mut h = vec![0u64; p.len()];
+                    for _ in 0..n_sweeps {
+                        s.sweep(target, &mut chain, beta, &mut rng);
+                        h[ebm_core::Domain::Spin.encode(chain.state()) as usize] += 1;
+                    }
+                    assert_eq!(runs_kernel(&chain), target.uniform_couplings().is_some());
+                    h
+                })
+                .collect();
+            let r = ebm_testkit::statistics::tv_test(&p, &counts);
+            println!(
+                "{name} → {}: TV {:.4} ≤ {:.4}",
+                target.uniform_couplings().is_some(),
+                r.tv,
+                r.bound
+            );
+            assert!(r.passed(), "{name}: {r:?}");
+            // negative control: the same histograms are far from model a's
+            let wrong = ebm_testkit::statistics::tv_test(&p_a, &counts);
+            assert!(!wrong.passed(), "{name}: control passed {wrong:?}");
+        }
+    }
 }

@@ -65,8 +65,9 @@ pub struct Running<C> {
 }
 
 /// Recorded observables: `values[(c · n_samples + t) · n_observables + k]` is
-/// observable k of chain c at sample t.
-#[derive(Debug, Clone, PartialEq)]
+/// observable k of chain c at sample t. Equality compares everything but the
+/// timings.
+#[derive(Debug, Clone)]
 pub struct Traces {
     /// Number of chains.
     pub n_chains: usize,
@@ -78,6 +79,21 @@ pub struct Traces {
     pub values: Vec<f64>,
     /// Each chain's acceptance rate at the end, if its sampler counts one.
     pub acceptance: Vec<Option<f64>>,
+    /// Wall-clock seconds of the run (sweeps and observations).
+    pub seconds: f64,
+    /// Seconds spent inside `Sampler::sweep`, summed over chains (observing
+    /// excluded): with one chain at a time, the wall time of the sweeps.
+    pub sweep_seconds: f64,
+}
+
+impl PartialEq for Traces {
+    fn eq(&self, other: &Self) -> bool {
+        self.n_chains == other.n_chains
+            && self.n_samples == other.n_samples
+            && self.n_observables == other.n_observables
+            && self.values == other.values
+            && self.acceptance == other.acceptance
+    }
 }
 
 impl Traces {
@@ -191,14 +207,21 @@ where
     let Recording { n_sweeps, thin, n_observables } = rec;
     let thin = thin.max(1);
     let n_samples = n_sweeps / thin;
-    let per_chain: Vec<Vec<f64>> = running
+    let t0 = std::time::Instant::now();
+    let per_chain: Vec<(Vec<f64>, f64)> = running
         .chains
         .par_iter_mut()
         .zip(running.rngs.par_iter_mut())
         .map(|(chain, rng)| {
             let mut vals = vec![0.0; n_samples * n_observables];
-            for t in 0..n_samples * thin {
+            let mut in_sweeps = std::time::Duration::ZERO;
+            let mut timed_sweep = |chain: &mut S::Chain, rng: &mut ChainRng| {
+                let t = std::time::Instant::now();
                 sampler.sweep(model, chain, beta, rng);
+                in_sweeps += t.elapsed();
+            };
+            for t in 0..n_samples * thin {
+                timed_sweep(chain, rng);
                 progress(1);
                 if (t + 1) % thin == 0 {
                     let s = (t + 1) / thin - 1;
@@ -210,18 +233,21 @@ where
                 }
             }
             for _ in n_samples * thin..n_sweeps {
-                sampler.sweep(model, chain, beta, rng);
+                timed_sweep(chain, rng);
                 progress(1);
             }
-            vals
+            (vals, in_sweeps.as_secs_f64())
         })
         .collect();
+    let seconds = t0.elapsed().as_secs_f64();
     Traces {
         n_chains: running.chains.len(),
         n_samples,
         n_observables,
-        values: per_chain.concat(),
+        values: per_chain.iter().flat_map(|(v, _)| v.iter().copied()).collect(),
         acceptance: running.chains.iter().map(|c| c.acceptance_rate()).collect(),
+        seconds,
+        sweep_seconds: per_chain.iter().map(|(_, t)| t).sum(),
     }
 }
 

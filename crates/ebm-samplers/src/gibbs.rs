@@ -1,7 +1,9 @@
 //! Heat-bath (Gibbs) sampling.
 
 use crate::clamp::{Clamp, check_clamp, is_free};
-use ebm_core::{Beta, BinaryModel, Chain, Result, Sampler, check_len, uniform};
+use ebm_core::{
+    Beta, BinaryModel, Chain, KernelState, LocalRule, Result, Sampler, check_len, uniform,
+};
 use rand::RngExt;
 
 /// The order in which units are visited in a sweep.
@@ -17,47 +19,114 @@ pub enum Scan {
 }
 
 /// The chain of a single-site sampler: the configuration, a scratch buffer of
-/// block deltas, and move counters. Equality ignores the scratch buffer.
+/// block deltas, move counters, and, when the model runs block sweeps with a
+/// kernel of its own ([`BinaryModel::block_kernel`]), that kernel's state
+/// (which then holds the configuration). Equality compares configurations
+/// and counters.
 #[derive(Debug, Clone)]
 pub struct SiteChain {
     pub(crate) x: Vec<i8>,
     pub(crate) deltas: Vec<f64>,
     pub(crate) blocks: Option<ebm_core::Blocks>,
+    pub(crate) kernel: Option<Box<dyn KernelState>>,
     pub(crate) proposed: u64,
     pub(crate) accepted: u64,
 }
 
 impl SiteChain {
-    /// A validated chain at `x0` for `model`.
+    /// A validated chain at `x0` for `model`; block scans ask the model for a
+    /// sweep kernel under `rule` (unless units are clamped).
     pub(crate) fn new<M: BinaryModel + ?Sized>(
         model: &M,
         x0: &[i8],
         clamp: &Option<Clamp>,
-        with_blocks: bool,
+        block_rule: Option<LocalRule>,
     ) -> Result<Self> {
         check_len("state", model.n_units(), x0.len())?;
         model.domain().validate(x0)?;
         check_clamp(clamp, model.n_units())?;
-        let blocks = with_blocks.then(|| model.blocks());
+        let kernel = match (block_rule, clamp) {
+            (Some(rule), None) => model.block_kernel(rule, x0),
+            _ => None,
+        };
+        let blocks = (block_rule.is_some() && kernel.is_none()).then(|| model.blocks());
         if let Some(b) = &blocks {
             check_len("blocks", model.n_units(), b.n_units())?;
         }
         let width = blocks.as_ref().map_or(0, |b| b.max_block_len());
-        Ok(SiteChain { x: x0.to_vec(), deltas: vec![0.0; width], blocks, proposed: 0, accepted: 0 })
+        Ok(SiteChain {
+            x: x0.to_vec(),
+            deltas: vec![0.0; width],
+            blocks,
+            kernel,
+            proposed: 0,
+            accepted: 0,
+        })
     }
 
     /// Mutable access to the configuration (for clamping new values in, e.g.
     /// the next data vector of a positive phase). Values must stay in the
-    /// model's domain.
+    /// model's domain. A model's sweep kernel, if the chain had one, is left
+    /// for the generic block sweep.
     pub fn state_mut(&mut self) -> &mut [i8] {
+        self.leave_kernel();
         &mut self.x
+    }
+
+    /// Whether the chain runs a sweep kernel of the model's
+    /// ([`BinaryModel::block_kernel`]) rather than the generic sweep.
+    pub fn runs_model_kernel(&self) -> bool {
+        self.kernel.is_some()
+    }
+
+    /// Copies the kernel's configuration back and drops the kernel.
+    pub(crate) fn leave_kernel(&mut self) {
+        if let Some(k) = self.kernel.take() {
+            self.x.copy_from_slice(k.state());
+        }
+    }
+
+    /// One block sweep through the model's kernel, if the chain has one and
+    /// the model accepts it; `false` (the chain then holds its configuration
+    /// in `x`, kernel dropped) when the generic sweep must run.
+    pub(crate) fn kernel_sweep<M: BinaryModel + ?Sized, R: rand::Rng + ?Sized>(
+        &mut self,
+        model: &M,
+        rule: LocalRule,
+        beta: Beta,
+        rng: &mut R,
+    ) -> bool {
+        let Some(k) = self.kernel.as_mut() else { return false };
+        let mut key = [0u32; 8];
+        key.iter_mut().for_each(|w| *w = rng.next_u32());
+        match model.block_kernel_sweep(rule, k.as_mut(), beta, key) {
+            Some(flips) => {
+                self.proposed += self.x.len() as u64;
+                self.accepted += flips;
+                true
+            }
+            None => {
+                // the model no longer fits the kernel: the generic sweep runs
+                // from here on (the key drawn above is simply not used)
+                self.leave_kernel();
+                false
+            }
+        }
+    }
+
+    /// The blocks for a generic block sweep (taken out; put back after).
+    pub(crate) fn take_blocks<M: BinaryModel + ?Sized>(&mut self, model: &M) -> ebm_core::Blocks {
+        let blocks = self.blocks.take().unwrap_or_else(|| model.blocks());
+        if self.deltas.len() < blocks.max_block_len() {
+            self.deltas.resize(blocks.max_block_len(), 0.0);
+        }
+        blocks
     }
 }
 
 impl PartialEq for SiteChain {
     fn eq(&self, other: &Self) -> bool {
-        self.x == other.x
-            && self.blocks == other.blocks
+        self.state() == other.state()
             && self.proposed == other.proposed
             && self.accepted == other.accepted
     }
@@ -65,7 +134,10 @@ impl PartialEq for SiteChain {
 
 impl Chain for SiteChain {
     fn state(&self) -> &[i8] {
-        &self.x
+        match &self.kernel {
+            Some(k) => k.state(),
+            None => &self.x,
+        }
     }
 
     fn acceptance_rate(&self) -> Option<f64> {
@@ -89,6 +161,9 @@ pub(crate) fn flip_probability(beta: f64, delta: f64) -> f64 {
 /// i.e. flipped with probability σ(−β Δ_i).
 ///
 /// One sweep visits n units (sequential or random scan) or every block once.
+/// A block scan runs the model's own sweep kernel when it has one
+/// ([`BinaryModel::block_kernel`]: the checkerboard kernel of a uniform
+/// periodic Ising lattice), on the model's current parameters every sweep.
 ///
 /// ```
 /// use ebm_core::{Beta, Chain, Purpose, Sampler, Seed};
@@ -149,7 +224,8 @@ impl<M: BinaryModel + ?Sized> Sampler<M> for Gibbs {
     type Chain = SiteChain;
 
     fn start(&self, model: &M, x0: &[i8]) -> Result<SiteChain> {
-        SiteChain::new(model, x0, &self.clamp, self.scan == Scan::Block)
+        let rule = (self.scan == Scan::Block).then_some(LocalRule::HeatBath);
+        SiteChain::new(model, x0, &self.clamp, rule)
     }
 
     fn sweep<R: rand::Rng + ?Sized>(&self, model: &M, c: &mut SiteChain, beta: Beta, rng: &mut R) {
@@ -181,10 +257,10 @@ impl<M: BinaryModel + ?Sized> Sampler<M> for Gibbs {
                 }
             }
             Scan::Block => {
-                let blocks = c.blocks.take().unwrap_or_else(|| model.blocks());
-                if c.deltas.len() < blocks.max_block_len() {
-                    c.deltas.resize(blocks.max_block_len(), 0.0);
+                if c.kernel_sweep(model, LocalRule::HeatBath, beta, rng) {
+                    return;
                 }
+                let blocks = c.take_blocks(model);
                 for block in blocks.iter() {
                     let out = &mut c.deltas[..block.len()];
                     model.block_deltas(&c.x, block, out);
@@ -214,7 +290,12 @@ impl<M: BinaryModel + ?Sized> Sampler<M> for Gibbs {
         beta: Beta,
         rngs: &mut [R],
     ) {
-        if self.scan != Scan::Block || chains.is_empty() {
+        // chains on a model's own kernel sweep one by one (the kernel
+        // parallelises within the chain)
+        if self.scan != Scan::Block
+            || chains.is_empty()
+            || chains.iter().any(|c| c.kernel.is_some())
+        {
             for (c, r) in chains.iter_mut().zip(rngs.iter_mut()) {
                 self.sweep(model, c, beta, r);
             }

@@ -35,7 +35,16 @@ struct Out {
     ess: f64,
     r_hat: f64,
     swap_rates: Option<Vec<f64>>,
+    /// Wall time of the whole command.
     seconds: f64,
+    /// Wall time of the production sweeps (observations included).
+    production_seconds: f64,
+    /// Time inside production sweeps, summed over chains.
+    sweep_seconds: f64,
+    /// `sweep_seconds` per single-unit update attempt (per chain).
+    ns_per_attempt: f64,
+    /// The sweep path: "model kernel" or "generic".
+    path: &'static str,
 }
 
 /// The sampler a name stands for.
@@ -43,8 +52,9 @@ pub fn sampler(name: SamplerName, n_replicas: usize) -> Result<AnySampler> {
     Ok(match name {
         SamplerName::Gibbs => AnySampler::Gibbs(Gibbs::sequential()),
         SamplerName::BlockGibbs => AnySampler::Gibbs(Gibbs::block()),
-        // random scan: a sequential Metropolis sweep is nearly deterministic at small β
-        SamplerName::Metropolis => AnySampler::Metropolis(Metropolis::random_scan()),
+        // block scan: the model's kernel (checkerboard) where it has one
+        SamplerName::Metropolis => AnySampler::Metropolis(Metropolis::block()),
+        SamplerName::MetropolisRandom => AnySampler::Metropolis(Metropolis::random_scan()),
         SamplerName::Tempering => AnySampler::TemperingGibbs(ParallelTempering::new(
             Gibbs::block(),
             Ladder::geometric(n_replicas, 0.3)?,
@@ -57,6 +67,7 @@ fn name(s: SamplerName) -> &'static str {
         SamplerName::Gibbs => "gibbs",
         SamplerName::BlockGibbs => "block-gibbs",
         SamplerName::Metropolis => "metropolis",
+        SamplerName::MetropolisRandom => "metropolis-random",
         SamplerName::Tempering => "tempering",
     }
 }
@@ -105,6 +116,14 @@ fn run_on<M: BinaryModel>(o: &Options, parsed: &Model, model: &M, beta: Beta) ->
         r_hat: e.r_hat,
         swap_rates,
         seconds: t0.elapsed().as_secs_f64(),
+        production_seconds: traces.seconds,
+        sweep_seconds: traces.sweep_seconds,
+        ns_per_attempt: traces.sweep_seconds * 1e9
+            / (o.n_chains as f64 * o.n_sweeps as f64 * model.n_units() as f64).max(1.0),
+        path: match running.chains.first() {
+            Some(ebm_samplers::AnyChain::Site(c)) if c.runs_model_kernel() => "model kernel",
+            _ => "generic",
+        },
     };
     if o.common.json {
         return print_json(&out);
@@ -118,6 +137,10 @@ fn run_on<M: BinaryModel>(o: &Options, parsed: &Model, model: &M, beta: Beta) ->
         e.mean, e.std_err, e.tau_int, e.ess, e.r_hat
     );
     println!("  |magnetization|   {:>10.6} ± {:.6}", m.mean, m.std_err);
+    println!(
+        "  sweeps            {:>10.3} s   ({:.3} ns per attempt, {} path)",
+        out.sweep_seconds, out.ns_per_attempt, out.path
+    );
     if let Some(a) = out.acceptance_rate {
         println!("  acceptance rate   {a:>10.4}");
     }

@@ -1,165 +1,85 @@
-//! [`Checkerboard`]: a fast sampler for uniform periodic Ising lattices (docs on the type).
+//! The checkerboard kernel of a uniform periodic Ising lattice: what
+//! `Gibbs::block()` and `Metropolis::block()` run on such a model, through
+//! [`BinaryModel::block_kernel`](ebm_core::BinaryModel::block_kernel).
+//!
+//! It applies to models built on a periodic chain, square or cubic
+//! [`Lattice`](super::Lattice) with every side even (bipartite) and uniform
+//! coupling J and field h ([`Ising::uniform_couplings`]); any other Ising
+//! model runs the generic block sweep. One sweep updates every site once:
+//! all sites of colour 0 (even coordinate sum), then all of colour 1, by
+//! Metropolis (`min(1, e^{−βΔ})`) or heat bath (`σ(−βΔ)`), where
+//! `Δ = 2 s (J·nn + h)` and nn is the neighbour sum. J and h are read from
+//! the model given to each sweep; a model that stops being uniform (or has
+//! another lattice) makes the sampler fall back to the generic sweep.
+//!
+//! ## Layout
+//!
+//! The kernel state keeps the spins in a sublattice layout: one `i8` array
+//! per colour, row by row along the last axis (`X_c[r][k]` is site
+//! `2k + (c ⊕ p_r)` of row r, with `p_r` the parity of the row's other
+//! coordinates). The four (2D) or six (3D) neighbours of `X_c[r][k]` are then
+//! `X_{1−c}` at `[r][k]`, `[r][k ∓ 1]` and `[r'][k]` for the neighbouring
+//! rows r′, so a row of one colour updates with contiguous, branch-free loops
+//! that vectorise. [`KernelState::state`] returns the ±1 configuration in
+//! site order, rebuilt lazily (once per sweep, only if asked for).
+//!
+//! ## Randomness
+//!
+//! Each decision compares a fresh 32-bit uniform `u` with a threshold
+//! `T = ⌊p·2³²⌋` from a table indexed by (spin, neighbour sum), precomputed
+//! once per sweep from β: the flip happens iff `u < T` (`T = 2³² − 1` means
+//! "always"; a probability is thus quantised to a multiple of 2⁻³²). No `exp`
+//! in the loop. Every site consumes one word, also a Metropolis move with
+//! `Δ ≤ 0` (which flips whatever the word): the rows are vectorised with the
+//! words aligned to the sites, and compacting the draws to the uncertain
+//! moves (about 88% of them at T = 2.269) would cost more than the ChaCha
+//! words it saves. No word is shared between decisions or truncated.
+//!
+//! Each sweep gets a 256-bit key from the sampler (eight `next_u32` of the
+//! chain's stream). Colour c of stripe s then draws from the ChaCha8
+//! keystream with that key and stream id `2^32·c + s`, block counter from 0:
+//! exactly the words of `ChaCha8Rng::from_seed(key)` after
+//! `set_stream(2^32·c + s)`, generated sixteen blocks at a time and used in
+//! the order word 0 of blocks 0..16, word 1 of blocks 0..16, … (a fixed
+//! permutation within each 1 KiB group, so every word is used once). The
+//! rows of each colour are split into [`STRIPES`] stripes (independent of
+//! the thread count) run in parallel with rayon, so a chain's trajectory is
+//! bit-identical for any number of threads. (Lattices under 2¹⁴ sites run
+//! their stripes on the calling thread: a fork costs more than their sweep.)
+//!
+//! ## Speed
+//!
+//! The row kernel and the keystream are compiled three times (AVX-512, AVX2,
+//! baseline) and chosen at run time. The AVX2 version fuses a row update
+//! into 32-site steps with `core::arch` intrinsics; the AVX-512 version into
+//! 64-site steps (one 16-entry permute per 16 thresholds, compares into mask
+//! registers, a masked negation) and runs ChaCha8 with the sixteen blocks in
+//! the lanes of sixteen `zmm` registers (rotations by `vprold`). These are
+//! the only `unsafe` here, measured: the portable loop's threshold lookup
+//! became a gather, and the portable keystream spilled its state.
+//! See `benches/ising.rs`.
 use super::{Boundary, Ising};
-use ebm_core::{
-    Beta, Chain, Domain, EnergyModel, Error, Result, Sampler, check_len, rand_core::Rng,
-};
+use ebm_core::{Beta, KernelState, LocalRule};
 use rayon::prelude::*;
+use std::any::Any;
 use std::sync::OnceLock;
 
-/// The update rule of a [`Checkerboard`] sampler.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Rule {
-    /// Flip with probability `min(1, e^{−βΔ})` (`Δ ≤ 0` always flips).
-    Metropolis,
-    /// Heat bath: flip with probability `σ(−βΔ) = 1 / (1 + e^{βΔ})`.
-    Gibbs,
-}
-
-/// The default number of stripes per colour (see [`Checkerboard::with_stripes`]).
-pub const DEFAULT_STRIPES: usize = 8;
+/// Stripes per colour: the parallel work units of a sweep, each with its own
+/// random stream (a lattice with fewer rows uses one stripe per row).
+pub(crate) const STRIPES: usize = 8;
 
 /// Lattices with fewer sites than this run their stripes on the calling
 /// thread: a rayon fork costs more than the sweep. (The result is the same.)
 const PARALLEL_MIN_SITES: usize = 1 << 14;
 
-/// Checkerboard Metropolis or heat-bath sampler for uniform, periodic,
-/// bipartite Ising lattices in 1, 2 or 3 dimensions.
-///
-/// It implements [`Sampler<Ising>`] for models built on a
-/// periodic chain, square or cubic [`Lattice`](super::Lattice) with every side
-/// even (bipartite) and uniform coupling J and field h. One sweep updates
-/// every site once: all sites of colour 0 (even coordinate sum), then all of
-/// colour 1, by Metropolis (`min(1, e^{−βΔ})`) or heat-bath Gibbs
-/// (`σ(−βΔ)`), where `Δ = 2 s (J·nn + h)` and nn is the neighbour sum.
-///
-/// ## Layout
-///
-/// The chain keeps the spins in a sublattice layout: one `i8` array per
-/// colour, row by row along the last axis (`X_c[r][k]` is site `2k + (c ⊕ p_r)`
-/// of row r, with `p_r` the parity of the row's other coordinates). The four
-/// (2D) or six (3D) neighbours of `X_c[r][k]` are then `X_{1−c}` at `[r][k]`,
-/// `[r][k ∓ 1]` and `[r'][k]` for the neighbouring rows r′, so a row of one
-/// colour updates with contiguous, branch-free loops that vectorise.
-/// [`Chain::state`] returns the ±1 configuration in site order, rebuilt
-/// lazily (once per sweep, only if asked for).
-///
-/// ## Randomness
-///
-/// Each decision compares a fresh 32-bit uniform `u` with a threshold
-/// `T = ⌊p·2³²⌋` from a table indexed by (spin, neighbour sum), precomputed
-/// once per sweep from β: the flip happens iff `u < T` (`T = 2³² − 1` means
-/// "always"; a probability is thus quantised to a multiple of 2⁻³²). No `exp`
-/// in the loop. Every site consumes one word, also a Metropolis move with
-/// `Δ ≤ 0` (which flips whatever the word): the rows are vectorised with the
-/// words aligned to the sites, and compacting the draws to the uncertain
-/// moves (about 88% of them at T = 2.269) would cost more than the ChaCha
-/// words it saves. No word is shared between decisions or truncated.
-///
-/// At the start of each sweep the sampler draws a 256-bit key from the
-/// borrowed RNG (eight `next_u32`). Colour c of stripe s then draws from the
-/// ChaCha8 keystream with that key and stream id `2^32·c + s`, block counter
-/// from 0: exactly the words of `ChaCha8Rng::from_seed(key)` after
-/// `set_stream(2^32·c + s)`, generated sixteen blocks at a time and used in
-/// the order word 0 of blocks 0..16, word 1 of blocks 0..16, … (a fixed
-/// permutation within each 1 KiB group, so every word is used once). The
-/// rows of each colour are split into a fixed number of stripes (8 by
-/// default, independent of the thread count) run in parallel with rayon, so a
-/// chain's trajectory is bit-identical for any number of threads. (Lattices
-/// under 2¹⁴ sites run their stripes on the calling thread: a fork costs
-/// more than their sweep.)
-///
-/// ## Speed
-///
-/// The row kernel and the keystream are compiled three times (AVX-512, AVX2,
-/// baseline) and chosen at run time. The AVX2 version fuses a row update
-/// into 32-site steps with `core::arch` intrinsics; the AVX-512 version into
-/// 64-site steps (one 16-entry permute per 16 thresholds, compares into mask
-/// registers, a masked negation) and runs ChaCha8 with the sixteen blocks in
-/// the lanes of sixteen `zmm` registers (rotations by `vprold`). These are
-/// the only `unsafe` here, measured: the portable loop's threshold lookup
-/// became a gather, and the portable keystream spilled its state.
-/// About 0.27 ns per attempt on one core of a Zen 5 EPYC at L = 1024, 0.14 ns
-/// on two; see `benches/ising.rs`.
-///
-/// ## Errors
-///
-/// [`Sampler::start`] rejects models not built on a lattice, open or odd
-/// periodic lattices (not bipartite) with [`Error::InvalidBlocks`] saying
-/// which; non-uniform couplings or fields with [`Error::InvalidParameter`]
-/// (`"coupling spread"` / `"field spread"`); states of the wrong length or
-/// with values other than ±1 with [`Error::ShapeMismatch`] /
-/// [`Error::InvalidUnitValue`].
-///
-/// ```
-/// use ebm_core::{Beta, Chain, Purpose, Sampler, Seed};
-/// use ebm_models::ising::{Boundary, Checkerboard, Ising};
-///
-/// let m = Ising::square(32, 32, Boundary::Periodic, 1.0, 0.0)?;
-/// let sampler = Checkerboard::metropolis();
-/// let mut chain = sampler.start(&m, &vec![1; 32 * 32])?;
-/// let mut rng = Seed(1).stream(Purpose::SAMPLING, 0);
-/// for _ in 0..100 {
-///     sampler.sweep(&m, &mut chain, Beta::new(0.2)?, &mut rng);
-/// }
-/// // hot phase: small magnetization
-/// assert!(m.abs_magnetization(chain.state()) < 0.3);
-/// # Ok::<(), ebm_core::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Checkerboard {
-    rule: Rule,
-    stripes: usize,
-}
-
-impl Checkerboard {
-    /// Checkerboard Metropolis.
-    pub fn metropolis() -> Self {
-        Checkerboard { rule: Rule::Metropolis, stripes: DEFAULT_STRIPES }
-    }
-
-    /// Checkerboard heat-bath Gibbs.
-    pub fn gibbs() -> Self {
-        Checkerboard { rule: Rule::Gibbs, stripes: DEFAULT_STRIPES }
-    }
-
-    /// The sampler with `rule`.
-    pub fn new(rule: Rule) -> Self {
-        Checkerboard { rule, stripes: DEFAULT_STRIPES }
-    }
-
-    /// The same sampler with the rows of each colour split into `stripes`
-    /// parallel work units, each with its own random stream (at least 1; a
-    /// lattice with fewer rows uses one stripe per row). The trajectory
-    /// depends on this number, never on the number of threads.
-    pub fn with_stripes(mut self, stripes: usize) -> Result<Self> {
-        if stripes == 0 || stripes > u32::MAX as usize {
-            return Err(Error::InvalidParameter {
-                name: "stripes",
-                value: stripes as f64,
-                expected: "≥ 1 and < 2³²",
-            });
-        }
-        self.stripes = stripes;
-        Ok(self)
-    }
-
-    /// The update rule.
-    pub fn rule(&self) -> Rule {
-        self.rule
-    }
-
-    /// The number of stripes per colour.
-    pub fn stripes(&self) -> usize {
-        self.stripes
-    }
-}
-
-/// The chain of a [`Checkerboard`] sampler: spins in the sublattice layout,
-/// the lattice geometry, per-stripe random-number pools and counters.
+/// The kernel state: spins in the sublattice layout, the lattice geometry,
+/// per-stripe random-number pools.
 #[derive(Debug, Clone)]
-pub struct CheckerboardChain {
+pub(crate) struct Sublattices {
     /// `spins[c]`: the spins of colour c, `rows × half` values, row by row.
     spins: [Vec<i8>; 2],
+    /// The lattice's sides (the model must have the same to run the kernel).
+    dims: Vec<usize>,
     /// Sites per row (the last side M) and per row and colour (M / 2).
     row_len: usize,
     half: usize,
@@ -170,48 +90,15 @@ pub struct CheckerboardChain {
     n_row_nbrs: usize,
     /// The degree 2d.
     degree: usize,
-    /// (J, h) of the model at start.
-    couplings: (f64, f64),
     /// Stripe boundaries (row indices), `n_stripes + 1` of them.
     stripe_rows: Vec<usize>,
     /// One scratch pool per stripe.
     scratch: Vec<Scratch>,
-    proposed: u64,
-    accepted: u64,
     /// The ±1 configuration in site order, rebuilt on demand.
     view: OnceLock<Vec<i8>>,
 }
 
-impl PartialEq for CheckerboardChain {
-    /// Equal spins and counters (scratch buffers and the cached view are ignored).
-    fn eq(&self, other: &Self) -> bool {
-        self.spins == other.spins
-            && self.row_len == other.row_len
-            && self.row_parity == other.row_parity
-            && self.row_nbrs == other.row_nbrs
-            && self.stripe_rows == other.stripe_rows
-            && self.proposed == other.proposed
-            && self.accepted == other.accepted
-    }
-}
-
-impl CheckerboardChain {
-    /// Number of update attempts so far.
-    pub fn n_proposed(&self) -> u64 {
-        self.proposed
-    }
-
-    /// Number of flips so far.
-    pub fn n_accepted(&self) -> u64 {
-        self.accepted
-    }
-
-    /// The spins of colour `c` (0: even coordinate sum) in the sublattice
-    /// layout: row by row along the last axis, `M / 2` per row. Panics if `c > 1`.
-    pub fn sublattice(&self, c: usize) -> &[i8] {
-        &self.spins[c]
-    }
-
+impl Sublattices {
     fn n_rows(&self) -> usize {
         self.row_parity.len()
     }
@@ -236,13 +123,17 @@ impl CheckerboardChain {
     }
 }
 
-impl Chain for CheckerboardChain {
+impl KernelState for Sublattices {
     fn state(&self) -> &[i8] {
         self.view.get_or_init(|| self.to_sites())
     }
 
-    fn acceptance_rate(&self) -> Option<f64> {
-        (self.proposed > 0).then(|| self.accepted as f64 / self.proposed as f64)
+    fn clone_box(&self) -> Box<dyn KernelState> {
+        Box::new(self.clone())
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
     }
 }
 
@@ -259,152 +150,120 @@ struct Scratch {
     th: Vec<u32>,
 }
 
-fn lattice_error(reason: String) -> Error {
-    Error::InvalidBlocks { reason: format!("Checkerboard: {reason}") }
+/// The lattice sides of `model` if the kernel applies to it: a periodic
+/// lattice with even sides and uniform J and h.
+fn kernel_dims(model: &Ising) -> Option<(&[usize], f64, f64)> {
+    let lattice = model.lattice_shape()?;
+    let dims = lattice.dims();
+    let fits = lattice.boundary() == Boundary::Periodic && dims.iter().all(|&l| l % 2 == 0);
+    let (j, h) = model.uniform_couplings()?;
+    fits.then_some((dims, j, h))
 }
 
-impl Sampler<Ising> for Checkerboard {
-    type Chain = CheckerboardChain;
-
-    fn start(&self, model: &Ising, x0: &[i8]) -> Result<CheckerboardChain> {
-        let Some(lattice) = model.lattice_shape() else {
-            return Err(lattice_error(
-                "the model is not a lattice (built from an edge list); use \
-                 Ising::chain/square/cubic/lattice"
-                    .into(),
-            ));
-        };
-        if lattice.boundary() != Boundary::Periodic {
-            return Err(lattice_error(
-                "the lattice has open boundaries; every site needs 2d neighbours (periodic)".into(),
-            ));
-        }
-        if let Some(&side) = lattice.dims().iter().find(|&&l| l % 2 == 1) {
-            return Err(lattice_error(format!(
-                "periodic side {side} is odd, so the lattice {:?} is not bipartite",
-                lattice.dims()
-            )));
-        }
-        let Some((j, h)) = model.uniform_couplings() else {
-            let spread = |v: &[f64]| {
-                let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                let min = v.iter().copied().fold(f64::INFINITY, f64::min);
-                if v.is_empty() { 0.0 } else { max - min }
-            };
-            let (sj, sh) = (spread(model.couplings()), spread(model.fields()));
-            let (name, value) =
-                if sj > 0.0 { ("coupling spread", sj) } else { ("field spread", sh) };
-            return Err(Error::InvalidParameter {
-                name,
-                value,
-                expected: "0 (Checkerboard needs uniform J and h)",
-            });
-        };
-        check_len("state", model.n_units(), x0.len())?;
-        Domain::Spin.validate(x0)?;
-
-        let dims = lattice.dims();
-        let d = dims.len();
-        let row_len = dims[d - 1];
-        let half = row_len / 2;
-        let n_rows = lattice.n_sites() / row_len;
-        // coordinates of a row: (a) in 2D, (a, b) in 3D, () in 1D
-        let (n_a, n_b) = match d {
-            1 => (1, 1),
-            2 => (dims[0], 1),
-            _ => (dims[0], dims[1]),
-        };
-        let mut row_parity = Vec::with_capacity(n_rows);
-        let mut row_nbrs = Vec::with_capacity(n_rows);
+/// The kernel state of `model` at `x0` (valid ±1 values), if the kernel
+/// applies to the model.
+pub(crate) fn start(model: &Ising, x0: &[i8]) -> Option<Sublattices> {
+    let (dims, _, _) = kernel_dims(model)?;
+    let d = dims.len();
+    let row_len = dims[d - 1];
+    let half = row_len / 2;
+    let n_rows = x0.len() / row_len;
+    // coordinates of a row: (a) in 2D, (a, b) in 3D, () in 1D
+    let (n_a, n_b) = match d {
+        1 => (1, 1),
+        2 => (dims[0], 1),
+        _ => (dims[0], dims[1]),
+    };
+    let mut row_parity = Vec::with_capacity(n_rows);
+    let mut row_nbrs = Vec::with_capacity(n_rows);
+    for r in 0..n_rows {
+        let (a, b) = (r / n_b, r % n_b);
+        row_parity.push(((a + b) % 2) as u8);
+        let up_a = (a + n_a - 1) % n_a;
+        let dn_a = (a + 1) % n_a;
+        let up_b = (b + n_b - 1) % n_b;
+        let dn_b = (b + 1) % n_b;
+        // n_rows ≤ MAX_SITES = u32::MAX
+        let idx = |a: usize, b: usize| (a * n_b + b) as u32;
+        row_nbrs.push([idx(up_a, b), idx(dn_a, b), idx(a, up_b), idx(a, dn_b)]);
+    }
+    let n_stripes = STRIPES.min(n_rows);
+    let stripe_rows = (0..=n_stripes).map(|s| s * n_rows / n_stripes).collect();
+    let mut chain = Sublattices {
+        spins: [vec![0; n_rows * half], vec![0; n_rows * half]],
+        dims: dims.to_vec(),
+        row_len,
+        half,
+        row_parity,
+        row_nbrs,
+        n_row_nbrs: 2 * (d - 1),
+        degree: 2 * d,
+        stripe_rows,
+        scratch: vec![Scratch::default(); n_stripes],
+        view: OnceLock::new(),
+    };
+    for c in 0..2 {
         for r in 0..n_rows {
-            let (a, b) = (r / n_b, r % n_b);
-            row_parity.push(((a + b) % 2) as u8);
-            let up_a = (a + n_a - 1) % n_a;
-            let dn_a = (a + 1) % n_a;
-            let up_b = (b + n_b - 1) % n_b;
-            let dn_b = (b + 1) % n_b;
-            // n_rows ≤ MAX_SITES = u32::MAX
-            let idx = |a: usize, b: usize| (a * n_b + b) as u32;
-            row_nbrs.push([idx(up_a, b), idx(dn_a, b), idx(a, up_b), idx(a, dn_b)]);
-        }
-        let n_row_nbrs = 2 * (d - 1);
-        let n_stripes = self.stripes.min(n_rows);
-        let stripe_rows = (0..=n_stripes).map(|s| s * n_rows / n_stripes).collect();
-        let mut chain = CheckerboardChain {
-            spins: [vec![0; n_rows * half], vec![0; n_rows * half]],
-            row_len,
-            half,
-            row_parity,
-            row_nbrs,
-            n_row_nbrs,
-            degree: 2 * d,
-            couplings: (j, h),
-            stripe_rows,
-            scratch: vec![Scratch::default(); n_stripes],
-            proposed: 0,
-            accepted: 0,
-            view: OnceLock::new(),
-        };
-        for c in 0..2 {
-            for r in 0..n_rows {
-                for k in 0..half {
-                    let i = chain.site(c, r, k);
-                    chain.spins[c][r * half + k] = x0[i];
-                }
+            for k in 0..half {
+                let i = chain.site(c, r, k);
+                chain.spins[c][r * half + k] = x0[i];
             }
         }
-        Ok(chain)
     }
+    Some(chain)
+}
 
-    fn sweep<R: Rng + ?Sized>(
-        &self,
-        _model: &Ising,
-        chain: &mut CheckerboardChain,
-        beta: Beta,
-        rng: &mut R,
-    ) {
-        let mut key = [0u32; 8];
-        for k in &mut key {
-            *k = rng.next_u32();
-        }
-        let table = Thresholds::new(self.rule, beta, chain.couplings, chain.degree);
-        let isa = Isa::detect();
-        let n_sites = chain.n_rows() * chain.row_len;
-        let parallel = n_sites >= PARALLEL_MIN_SITES && rayon::current_num_threads() > 1;
-        let geo = Geometry {
-            half: chain.half,
-            row_parity: &chain.row_parity,
-            row_nbrs: &chain.row_nbrs,
-            n_row_nbrs: chain.n_row_nbrs,
-        };
-        let mut flips = 0u64;
-        for c in 0..2 {
-            let [s0, s1] = &mut chain.spins;
-            let (x, y) = if c == 0 { (s0, &*s1) } else { (s1, &*s0) };
-            // one work item per stripe: (stripe, first row, its rows of x, scratch)
-            let mut items = Vec::with_capacity(chain.scratch.len());
-            let mut rest: &mut [i8] = x;
-            for (s, scratch) in chain.scratch.iter_mut().enumerate() {
-                let (r0, r1) = (chain.stripe_rows[s], chain.stripe_rows[s + 1]);
-                let (mine, tail) = rest.split_at_mut((r1 - r0) * geo.half);
-                rest = tail;
-                items.push((s, r0, mine, scratch));
-            }
-            let run = |(s, r0, rows, scratch): &mut (usize, usize, &mut [i8], &mut Scratch)| {
-                let stream = (c as u64) << 32 | *s as u64;
-                run_stripe(isa, &geo, &table, &key, stream, c, *r0, rows, y, scratch)
-            };
-            flips += if parallel {
-                // integer sum: the same in any order
-                items.par_iter_mut().map(run).sum::<u64>()
-            } else {
-                items.iter_mut().map(run).sum::<u64>()
-            };
-        }
-        chain.proposed += n_sites as u64;
-        chain.accepted += flips;
-        chain.view = OnceLock::new();
+/// One sweep of `chain` under `rule` with `model`'s current J and h, the
+/// random words from `key`; the number of flips, or `None` (nothing changed)
+/// when the kernel does not apply to `model` or `chain` is another lattice's.
+pub(crate) fn sweep(
+    model: &Ising,
+    rule: LocalRule,
+    state: &mut dyn KernelState,
+    beta: Beta,
+    key: [u32; 8],
+) -> Option<u64> {
+    let (dims, j, h) = kernel_dims(model)?;
+    let chain = state.as_any_mut().downcast_mut::<Sublattices>()?;
+    if chain.dims != dims {
+        return None;
     }
+    let table = Thresholds::new(rule, beta, (j, h), chain.degree);
+    let isa = Isa::detect();
+    let n_sites = chain.n_rows() * chain.row_len;
+    let parallel = n_sites >= PARALLEL_MIN_SITES && rayon::current_num_threads() > 1;
+    let geo = Geometry {
+        half: chain.half,
+        row_parity: &chain.row_parity,
+        row_nbrs: &chain.row_nbrs,
+        n_row_nbrs: chain.n_row_nbrs,
+    };
+    let mut flips = 0u64;
+    for c in 0..2 {
+        let [s0, s1] = &mut chain.spins;
+        let (x, y) = if c == 0 { (s0, &*s1) } else { (s1, &*s0) };
+        // one work item per stripe: (stripe, first row, its rows of x, scratch)
+        let mut items = Vec::with_capacity(chain.scratch.len());
+        let mut rest: &mut [i8] = x;
+        for (s, scratch) in chain.scratch.iter_mut().enumerate() {
+            let (r0, r1) = (chain.stripe_rows[s], chain.stripe_rows[s + 1]);
+            let (mine, tail) = rest.split_at_mut((r1 - r0) * geo.half);
+            rest = tail;
+            items.push((s, r0, mine, scratch));
+        }
+        let run = |(s, r0, rows, scratch): &mut (usize, usize, &mut [i8], &mut Scratch)| {
+            let stream = (c as u64) << 32 | *s as u64;
+            run_stripe(isa, &geo, &table, &key, stream, c, *r0, rows, y, scratch)
+        };
+        flips += if parallel {
+            // integer sum: the same in any order
+            items.par_iter_mut().map(run).sum::<u64>()
+        } else {
+            items.iter_mut().map(run).sum::<u64>()
+        };
+    }
+    chain.view = OnceLock::new();
+    Some(flips)
 }
 
 /// Shared, read-only geometry of a chain.
@@ -422,27 +281,14 @@ struct Thresholds {
 }
 
 impl Thresholds {
-    fn new(rule: Rule, beta: Beta, (j, h): (f64, f64), degree: usize) -> Self {
+    fn new(rule: LocalRule, beta: Beta, (j, h): (f64, f64), degree: usize) -> Self {
         let b = beta.value();
         let mut t = [0u32; 16];
         for (si, s) in [-1.0, 1.0].into_iter().enumerate() {
             for m in 0..=degree {
                 let nn = 2.0 * m as f64 - degree as f64;
                 let delta = 2.0 * s * (j * nn + h);
-                let p = match rule {
-                    Rule::Metropolis => {
-                        if delta <= 0.0 {
-                            1.0
-                        } else {
-                            (-b * delta).exp()
-                        }
-                    }
-                    Rule::Gibbs => {
-                        // σ(−βΔ), without overflow
-                        let z = -b * delta;
-                        if z >= 0.0 { 1.0 / (1.0 + (-z).exp()) } else { z.exp() / (1.0 + z.exp()) }
-                    }
-                };
+                let p = rule.flip_probability(b, delta);
                 t[8 * si + m] = threshold(p);
             }
         }
@@ -1064,7 +910,7 @@ impl WideChaCha8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ebm_core::{ChainRng, RngPosition};
+    use ebm_core::{ChainRng, EnergyModel, RngPosition, rand_core::Rng};
 
     #[test]
     fn wide_chacha8_is_chacha8rng_in_word_major_order() {
@@ -1129,14 +975,14 @@ mod tests {
             }
         }
         for m in &models {
-            for rule in [Rule::Metropolis, Rule::Gibbs] {
-                let sampler = Checkerboard::new(rule).with_stripes(1).unwrap();
+            for rule in [LocalRule::Metropolis, LocalRule::HeatBath] {
                 let n = m.n_units();
                 let x0: Vec<i8> =
                     (0..n).map(|i| if (i * 7919) % 13 < 6 { 1 } else { -1 }).collect();
-                let chain = sampler.start(m, &x0).unwrap();
+                let chain = start(m, &x0).unwrap();
+                let couplings = m.uniform_couplings().unwrap();
                 let table =
-                    Thresholds::new(rule, Beta::new(0.44).unwrap(), chain.couplings, chain.degree);
+                    Thresholds::new(rule, Beta::new(0.44).unwrap(), couplings, chain.degree);
                 let geo = Geometry {
                     half: chain.half,
                     row_parity: &chain.row_parity,

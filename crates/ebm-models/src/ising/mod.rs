@@ -43,13 +43,12 @@ mod checkerboard;
 mod lattice;
 mod uniform;
 
-pub use checkerboard::{Checkerboard, CheckerboardChain, DEFAULT_STRIPES, Rule};
 pub use lattice::{Boundary, Lattice, MAX_SITES};
 pub use uniform::UniformIsing;
 
 use ebm_core::{
-    BinaryModel, Blocks, Domain, EnergyModel, Error, LogLinear, Purpose, Result, Seed,
-    check_finite, check_len, rand_core::Rng, uniform,
+    BinaryModel, Blocks, Domain, EnergyModel, Error, KernelState, LocalRule, LogLinear, Purpose,
+    Result, Seed, check_finite, check_len, rand_core::Rng, uniform,
 };
 use rand::RngExt;
 
@@ -588,6 +587,24 @@ impl BinaryModel for Ising {
     /// (computed once at construction).
     fn blocks(&self) -> Blocks {
         self.blocks.clone()
+    }
+
+    /// The checkerboard kernel (vectorised, parallel over stripes) for a
+    /// uniform periodic lattice with even sides; `None` otherwise. See the
+    /// `checkerboard` module docs (its file) for the layout and the random
+    /// stream.
+    fn block_kernel(&self, _rule: LocalRule, x: &[i8]) -> Option<Box<dyn KernelState>> {
+        checkerboard::start(self, x).map(|k| Box::new(k) as Box<dyn KernelState>)
+    }
+
+    fn block_kernel_sweep(
+        &self,
+        rule: LocalRule,
+        state: &mut dyn KernelState,
+        beta: ebm_core::Beta,
+        key: [u32; 8],
+    ) -> Option<u64> {
+        checkerboard::sweep(self, rule, state, beta, key)
     }
 }
 

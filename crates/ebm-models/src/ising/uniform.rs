@@ -2,7 +2,8 @@
 
 use super::Ising;
 use ebm_core::{
-    BinaryModel, Blocks, Domain, EnergyModel, Error, LogLinear, Result, check_finite, check_len,
+    BinaryModel, Blocks, Domain, EnergyModel, Error, KernelState, LocalRule, LogLinear, Result,
+    check_finite, check_len,
 };
 
 /// An [`Ising`] model whose couplings all equal J and whose fields all equal
@@ -85,6 +86,20 @@ impl BinaryModel for UniformIsing {
 
     fn blocks(&self) -> Blocks {
         self.model.blocks()
+    }
+
+    fn block_kernel(&self, rule: LocalRule, x: &[i8]) -> Option<Box<dyn KernelState>> {
+        self.model.block_kernel(rule, x)
+    }
+
+    fn block_kernel_sweep(
+        &self,
+        rule: LocalRule,
+        state: &mut dyn KernelState,
+        beta: ebm_core::Beta,
+        key: [u32; 8],
+    ) -> Option<u64> {
+        self.model.block_kernel_sweep(rule, state, beta, key)
     }
 }
 

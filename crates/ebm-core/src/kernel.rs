@@ -1,0 +1,68 @@
+//! Model-supplied sweep kernels: how a model makes the generic samplers fast.
+//!
+//! A block sweep visits every block of [`BinaryModel::blocks`] in turn and
+//! updates each of its units once by a [`LocalRule`]. Most models run it
+//! through [`BinaryModel::block_deltas`]; a model with more structure (a
+//! uniform periodic Ising lattice: a checkerboard kernel on a sublattice
+//! layout with vectorised random numbers) offers a whole-sweep kernel instead,
+//! through [`BinaryModel::block_kernel`] and
+//! [`BinaryModel::block_kernel_sweep`]. The samplers (`Gibbs::block()`,
+//! `Metropolis::block()`) ask for it when a chain starts and run it on every
+//! sweep while the model accepts it; user code names no extra type.
+//!
+//! [`BinaryModel::blocks`]: crate::BinaryModel::blocks
+//! [`BinaryModel::block_deltas`]: crate::BinaryModel::block_deltas
+//! [`BinaryModel::block_kernel`]: crate::BinaryModel::block_kernel
+//! [`BinaryModel::block_kernel_sweep`]: crate::BinaryModel::block_kernel_sweep
+
+use std::any::Any;
+use std::fmt;
+
+/// The single-unit update of a sweep, given `Δ_i = E(x with i flipped) − E(x)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LocalRule {
+    /// Heat bath: flip with probability `σ(−βΔ) = 1 / (1 + e^{βΔ})`.
+    HeatBath,
+    /// Metropolis: flip with probability `min(1, e^{−βΔ})`.
+    Metropolis,
+}
+
+impl LocalRule {
+    /// The flip probability of a unit whose flip changes the energy by
+    /// `delta`, at inverse temperature `beta`; saturates cleanly at 0 and 1.
+    #[inline]
+    pub fn flip_probability(self, beta: f64, delta: f64) -> f64 {
+        match self {
+            LocalRule::HeatBath => {
+                let z = -beta * delta;
+                if z >= 0.0 { 1.0 / (1.0 + (-z).exp()) } else { z.exp() / (1.0 + z.exp()) }
+            }
+            LocalRule::Metropolis => {
+                if delta <= 0.0 {
+                    1.0
+                } else {
+                    (-beta * delta).exp()
+                }
+            }
+        }
+    }
+}
+
+/// The per-chain data of a model's sweep kernel (for a lattice: the spins in
+/// a sublattice layout). It holds the chain's configuration, nothing that
+/// depends on the model's parameters: the kernel reads those from the model
+/// on every sweep.
+pub trait KernelState: Send + Sync + fmt::Debug {
+    /// The configuration in unit order.
+    fn state(&self) -> &[i8];
+    /// A boxed copy.
+    fn clone_box(&self) -> Box<dyn KernelState>;
+    /// For the model to downcast to its own type.
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+impl Clone for Box<dyn KernelState> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
+}
