@@ -2,6 +2,7 @@
 
 use crate::beta::Beta;
 use crate::error::Result;
+use crate::kernel::LocalRule;
 use crate::model::{BinaryModel, LogLinear};
 
 /// The mutable part of a Markov chain: its configuration plus whatever the
@@ -88,6 +89,15 @@ pub trait Sampler<M: BinaryModel + ?Sized>: Sync {
     /// kernel before then. Runners reject shorter warm-ups. Default 0.
     fn min_warmup(&self) -> usize {
         0
+    }
+
+    /// `Some(rule)` if one sweep is exactly a block sweep: every block of the
+    /// model's `blocks()` in turn, each unit of the block updated once by
+    /// `rule` from the same configuration, nothing clamped. Trainers use it
+    /// to hand a whole negative phase to a model's batched kernel (block
+    /// Gibbs on an RBM). Default `None`.
+    fn block_rule(&self) -> Option<LocalRule> {
+        None
     }
 
     /// One sweep: on average one update per unit (the sampler's documented unit

@@ -73,6 +73,14 @@ impl<M: BinaryModel + ?Sized> Sampler<M> for AnySampler {
         }
     }
 
+    fn block_rule(&self) -> Option<ebm_core::LocalRule> {
+        match self {
+            AnySampler::Gibbs(s) => Sampler::<M>::block_rule(s),
+            AnySampler::Metropolis(s) => Sampler::<M>::block_rule(s),
+            _ => None,
+        }
+    }
+
     fn start(&self, model: &M, x0: &[i8]) -> Result<AnyChain> {
         Ok(match self {
             AnySampler::Gibbs(s) => AnyChain::Site(s.start(model, x0)?),

@@ -223,6 +223,10 @@ impl Gibbs {
 impl<M: BinaryModel + ?Sized> Sampler<M> for Gibbs {
     type Chain = SiteChain;
 
+    fn block_rule(&self) -> Option<LocalRule> {
+        (self.scan == Scan::Block && self.clamp.is_none()).then_some(LocalRule::HeatBath)
+    }
+
     fn start(&self, model: &M, x0: &[i8]) -> Result<SiteChain> {
         let rule = (self.scan == Scan::Block).then_some(LocalRule::HeatBath);
         SiteChain::new(model, x0, &self.clamp, rule)

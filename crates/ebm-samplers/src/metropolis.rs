@@ -56,6 +56,10 @@ impl Metropolis {
 impl<M: BinaryModel + ?Sized> Sampler<M> for Metropolis {
     type Chain = SiteChain;
 
+    fn block_rule(&self) -> Option<LocalRule> {
+        (self.scan == Scan::Block && self.clamp.is_none()).then_some(LocalRule::Metropolis)
+    }
+
     fn start(&self, model: &M, x0: &[i8]) -> Result<SiteChain> {
         let rule = (self.scan == Scan::Block).then_some(LocalRule::Metropolis);
         SiteChain::new(model, x0, &self.clamp, rule)

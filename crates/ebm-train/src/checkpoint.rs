@@ -68,6 +68,7 @@ impl Checkpoint {
             optimizer: self.optimizer.clone(),
             chains,
             rngs: self.rng_positions.iter().map(|p| ChainRng::from_position(*p)).collect(),
+            workspace: Default::default(),
         })
     }
 

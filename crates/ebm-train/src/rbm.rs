@@ -1,6 +1,10 @@
-//! CD-k specialised to the [`Rbm`]: the same update as the generic
-//! [`Cd`](crate::Cd) with `Gibbs::block()`, at the cost of the work CD needs,
-//! plus the mean-field reconstruction of Hinton's `rbm.m`.
+//! Block Gibbs CD-k and PCD-k on the [`Rbm`], batched: what
+//! [`Cd`](crate::Cd) and [`Pcd`](crate::Pcd) run when the model is an `Rbm`
+//! and the sampler a plain heat-bath block sweep (`Gibbs::block()`; see
+//! [`Sampler::block_rule`](ebm_core::Sampler::block_rule)). The same chain
+//! and estimator as the generic code, at the cost of the work CD needs.
+//! [`RbmCd`] is the same kernel under its own name, with one extra: the
+//! mean-field reconstruction of Hinton's `rbm.m`.
 //!
 //! One step on a batch V₀ (B rows) at inverse temperature β, with
 //! [`Reconstruction::Sampled`] (the default):
@@ -44,8 +48,14 @@
 //! and handed to the shared optimizer. Buffers live in the state: no
 //! allocation per step once it has grown.
 //!
-//! Random numbers: row r of step t draws from stream
-//! `(seed, TRAINING, 3·2⁴⁰ + t·2²⁰ + r)`, 32 bits per unit, compared as
+//! PCD runs the same sweeps on the persistent chains (visible given hidden,
+//! then hidden given visible, k times, from the chain's state `[v, h]`) and
+//! takes the negative statistics `E[φ | vₖ]` over its m chains (scale 1/m,
+//! the data term's 1/B).
+//!
+//! Random numbers: CD row r of step t draws from stream
+//! `(seed, TRAINING, 3·2⁴⁰ + t·2²⁰ + r)`, persistent chain c from its own
+//! stream `(seed, TRAINING, c)` (saved in checkpoints), 32 bits per unit, compared as
 //! `u · 2⁻²⁴ < p` in f32 (flip probabilities are resolved to 2⁻²⁴).
 //! Rows are processed in fixed chunks of [`ROW_CHUNK`], GEMMs are split into
 //! blocks fixed by the shape (never along the summed index), and every sum
@@ -53,8 +63,9 @@
 
 use crate::optim::{Optimizer, OptimizerState, clip_norm};
 use crate::trainer::{Learning, StepReport};
-use ebm_core::{ChainRng, Error, LogLinear, Purpose, Result, Trainer, check_len};
+use ebm_core::{Chain, ChainRng, Error, LogLinear, Purpose, Result, Trainer, check_len};
 use ebm_models::rbm::{ActiveSets, Rbm};
+use ebm_samplers::SiteChain;
 use rayon::prelude::*;
 use std::time::Instant;
 
@@ -81,7 +92,10 @@ pub enum Reconstruction {
     MeanField,
 }
 
-/// CD-k for the RBM (see the [module docs](self)).
+/// CD-k for the RBM (see the [module docs](self)): with
+/// [`Reconstruction::Sampled`] exactly what `Cd { sampler: Gibbs::block(), .. }`
+/// runs on an [`Rbm`] (same kernel, same random streams, same bits); with
+/// [`Reconstruction::MeanField`], the `rbm.m` / PyTorch variant.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RbmCd {
     /// Block-Gibbs sweeps of the negative chains (k ≥ 1).
@@ -124,9 +138,13 @@ struct Chunk {
     recon: f64,
 }
 
+/// Reused buffers of the RBM kernel (grown once, then reused: no allocation
+/// per step).
 #[derive(Debug, Clone, Default)]
-struct Scratch {
+pub(crate) struct Scratch {
     chunks: Vec<Chunk>,
+    neg_chunks: Vec<Chunk>,
+    pv_neg: Vec<f32>,
     p0: Vec<f32>,
     pk: Vec<f32>,
     pv: Vec<f32>,
@@ -238,6 +256,44 @@ impl Trainer<Rbm> for RbmCd {
     type Report = RbmStepReport;
 
     fn step(&self, model: &mut Rbm, state: &mut RbmCdState, batch: &[i8]) -> Result<RbmStepReport> {
+        let kernel = Kernel {
+            k: self.k,
+            mean_field: self.reconstruction == Reconstruction::MeanField,
+            learning: &self.learning,
+        };
+        kernel.step(model, &mut state.optimizer, &mut state.scratch, batch, None).map(
+            |(step, reconstruction_error)| {
+                state.step = step.step;
+                RbmStepReport { step, reconstruction_error }
+            },
+        )
+    }
+}
+
+/// The persistent chains of a PCD step: block-Gibbs chains (state `[v, h]`)
+/// and their streams.
+pub(crate) type Persistent<'a> = (&'a mut [SiteChain], &'a mut [ChainRng]);
+
+/// One CD-k or PCD-k step of block Gibbs on an RBM: what [`RbmCd`], and
+/// `Cd`/`Pcd` with `Gibbs::block()` on an [`Rbm`], run.
+pub(crate) struct Kernel<'a> {
+    pub(crate) k: usize,
+    pub(crate) mean_field: bool,
+    pub(crate) learning: &'a Learning,
+}
+
+impl Kernel<'_> {
+    /// A step on `batch`; negative chains start at the data (CD) or are the
+    /// `persistent` ones (PCD, never mean-field). Returns the report and the
+    /// summed squared reconstruction error (CD; 0 for PCD).
+    pub(crate) fn step(
+        &self,
+        model: &mut Rbm,
+        optimizer: &mut OptimizerState,
+        s: &mut Scratch,
+        batch: &[i8],
+        mut persistent: Option<Persistent<'_>>,
+    ) -> Result<(StepReport, f64)> {
         let t0 = Instant::now();
         let (nv, nh) = (model.n_visible(), model.n_hidden());
         if batch.is_empty() || !batch.len().is_multiple_of(nv) {
@@ -248,22 +304,45 @@ impl Trainer<Rbm> for RbmCd {
             });
         }
         ebm_core::Domain::Bit.validate(batch)?;
-        check_len("optimizer state", model.n_params(), state.optimizer.first.len())?;
+        check_len("optimizer state", model.n_params(), optimizer.first.len())?;
+        self.learning.optimizer.check_state(optimizer, model.n_params())?;
         if self.k == 0 {
             return Err(Error::InvalidParameter { name: "k", value: 0.0, expected: "≥ 1" });
         }
         let rows = batch.len() / nv;
-        let l = &self.learning;
+        if rows > 1 << 20 {
+            return Err(Error::InvalidParameter {
+                name: "batch rows",
+                value: rows as f64,
+                expected: "at most 2^20",
+            });
+        }
+        let l = self.learning;
         let beta = l.beta;
-        let step = state.optimizer.step;
-        let mean_field = self.reconstruction == Reconstruction::MeanField;
-        let s = &mut state.scratch;
+        let step = optimizer.step;
+        let mean_field = self.mean_field && persistent.is_none();
+        let cd = persistent.is_none();
         let n_chunks = rows.div_ceil(ROW_CHUNK);
         s.chunks.resize_with(n_chunks, Chunk::default);
         s.p0.resize(rows * nh, 0.0);
-        s.pk.resize(rows * nh, 0.0);
         s.pv.resize(rows * nv, 0.0);
-        // negative chains, chunk by chunk (each chunk's rows are independent)
+        let m_neg = persistent.as_ref().map_or(rows, |(c, _)| c.len());
+        if let Some((chains, rngs)) = &persistent {
+            check_len("persistent streams", chains.len(), rngs.len())?;
+            if chains.is_empty() {
+                return Err(Error::InvalidParameter {
+                    name: "n_chains",
+                    value: 0.0,
+                    expected: "≥ 1",
+                });
+            }
+            for c in chains.iter() {
+                check_len("chain state", nv + nh, c.state().len())?;
+            }
+        }
+        s.pk.resize(m_neg * nh, 0.0);
+        // positive phase (and, for CD, the negative chains), chunk by chunk
+        // (each chunk's rows are independent)
         let m = &*model;
         let k = self.k;
         s.chunks
@@ -276,13 +355,16 @@ impl Trainer<Rbm> for RbmCd {
                 let r0 = c * ROW_CHUNK;
                 let len = p0.len() / nh;
                 let data = &batch[r0 * nv..(r0 + len) * nv];
+                ch.v0.clear(nv);
+                data.chunks_exact(nv).for_each(|v| ch.v0.push_row(v));
+                m.hidden_probs_sparse(&ch.v0, 0..len, beta, p0)?;
+                if !cd {
+                    return Ok(());
+                }
                 ch.rng.clear();
                 ch.rng.extend((0..len as u64).map(|r| {
                     l.seed.stream(Purpose::TRAINING, RBM_CD_SPACE + (step << 20) + r0 as u64 + r)
                 }));
-                ch.v0.clear(nv);
-                data.chunks_exact(nv).for_each(|v| ch.v0.push_row(v));
-                m.hidden_probs_sparse(&ch.v0, 0..len, beta, p0)?;
                 sample_rows(p0, nh, &mut ch.rng, &mut ch.u, &mut ch.h);
                 m.visible_probs_sparse(&ch.h, 0..len, beta, pv)?;
                 ch.recon = squared_error(data, pv);
@@ -301,6 +383,9 @@ impl Trainer<Rbm> for RbmCd {
                 }
                 Ok(())
             })?;
+        if let Some((chains, rngs)) = persistent.as_mut() {
+            persistent_sweeps(m, beta, k, s, chains, rngs)?;
+        }
         let scale = beta.value() / rows as f64;
         let block_rows = weight_block_rows(nv);
         s.gw.resize(nv * nh, 0.0);
@@ -358,7 +443,7 @@ impl Trainer<Rbm> for RbmCd {
                 gemm?;
                 other?;
             }
-        } else {
+        } else if cd {
             recon = collect_rows(&s.chunks, &mut s.v0_all, &mut s.vk_all, true, nv);
             s.v0_all.transpose_into(&mut s.v0_t);
             s.vk_all.transpose_into(&mut s.vk_t);
@@ -366,6 +451,36 @@ impl Trainer<Rbm> for RbmCd {
             visible_bias_gradient(gb, &s.v0_t, &s.vk_t, None, nv, scale);
             hidden_bias_gradient(gc, &s.p0, &s.pk, nh, scale);
             finite_p0_pv = all_finite(&s.p0);
+        } else {
+            // PCD: B data rows against m chains, scales 1/B and 1/m
+            collect_rows(&s.chunks, &mut s.v0_all, &mut s.vk_all, false, nv);
+            s.vk_all.clear(nv);
+            for ch in &s.neg_chunks {
+                s.vk_all.extend(&ch.v);
+            }
+            s.v0_all.transpose_into(&mut s.v0_t);
+            s.vk_all.transpose_into(&mut s.vk_t);
+            let (gb, gc) = s.gbias.split_at_mut(nv);
+            let (sp, sn) = (beta.value() / rows as f64, beta.value() / m_neg as f64);
+            for (i, g) in gb.iter_mut().enumerate() {
+                *g = sp * s.v0_t.row(i).len() as f64 - sn * s.vk_t.row(i).len() as f64;
+            }
+            let (mut pos_sum, mut neg_sum) = (vec![0.0f64; nh], vec![0.0f64; nh]);
+            for row in s.p0.chunks_exact(nh) {
+                pos_sum.iter_mut().zip(row).for_each(|(a, &p)| *a += f64::from(p));
+            }
+            for row in s.pk.chunks_exact(nh) {
+                neg_sum.iter_mut().zip(row).for_each(|(a, &p)| *a += f64::from(p));
+            }
+            for ((g, a), b) in gc.iter_mut().zip(&pos_sum).zip(&neg_sum) {
+                *g = sp * a - sn * b;
+            }
+            finite_p0_pv = all_finite(&s.p0);
+            if m_neg != rows {
+                // Vₖᵀ(Pₖ · B/m) / B = VₖᵀPₖ / m: the weight gradient's one scale
+                let f = rows as f32 / m_neg as f32;
+                s.pk.iter_mut().for_each(|p| *p *= f);
+            }
         }
         // with probabilities in [0, 1], every gradient component is finite
         let probs_finite = finite_p0_pv && all_finite(&s.pk);
@@ -385,7 +500,7 @@ impl Trainer<Rbm> for RbmCd {
         };
         let grad_norm = if let Some((eta, mu, decay)) = fused {
             // gradient, SGD update and f32 mirror, block by block
-            let (vel_w, vel_b) = state.optimizer.first.split_at_mut(nv * nh);
+            let (vel_w, vel_b) = optimizer.first.split_at_mut(nv * nh);
             let res = model.update_weights(
                 block_rows,
                 vel_w,
@@ -427,7 +542,7 @@ impl Trainer<Rbm> for RbmCd {
             };
             res.map_err(|e| diverged(e, 0))?;
             res_b.map_err(|e| diverged(e, nv * nh))?;
-            state.optimizer.step += 1;
+            optimizer.step += 1;
             let norm2: f64 =
                 s.block_norms.iter().sum::<f64>() + gb.iter().map(|g| g * g).sum::<f64>();
             norm2.sqrt()
@@ -456,25 +571,66 @@ impl Trainer<Rbm> for RbmCd {
             };
             s.theta.clear();
             s.theta.extend_from_slice(model.params());
-            l.optimizer.apply(&mut state.optimizer, &mut s.theta, &s.grad, model.n_couplings());
+            l.optimizer.apply(optimizer, &mut s.theta, &s.grad, model.n_couplings());
             if let Some(k) = s.theta.iter().position(|t| !t.is_finite()) {
-                state.optimizer.step = step;
+                optimizer.step = step;
                 return Err(Error::Diverged { what: "parameters", step, index: k });
             }
             model.set_params(&s.theta)?;
             grad_norm
         };
-        state.step = state.optimizer.step;
-        Ok(RbmStepReport {
-            step: StepReport {
-                step: state.step,
-                grad_norm,
-                acceptance_rate: None,
-                seconds: t0.elapsed().as_secs_f64(),
-            },
-            reconstruction_error: recon / (rows * nv) as f64,
-        })
+        let report = StepReport {
+            step: optimizer.step,
+            grad_norm,
+            acceptance_rate: None,
+            seconds: t0.elapsed().as_secs_f64(),
+        };
+        Ok((report, recon / (rows * nv) as f64))
     }
+}
+
+/// k block-Gibbs sweeps of the persistent chains (visible given hidden, then
+/// hidden given visible, each drawing from the chain's own stream), in chunks
+/// of [`ROW_CHUNK`] chains; leaves `p(h | vₖ)` in `s.pk`, `vₖ` in the negative
+/// chunks, and the new states in the chains.
+fn persistent_sweeps(
+    model: &Rbm,
+    beta: ebm_core::Beta,
+    k: usize,
+    s: &mut Scratch,
+    chains: &mut [SiteChain],
+    rngs: &mut [ChainRng],
+) -> Result<()> {
+    let (nv, nh) = (model.n_visible(), model.n_hidden());
+    let m = chains.len();
+    s.neg_chunks.resize_with(m.div_ceil(ROW_CHUNK), Chunk::default);
+    s.pv_neg.resize(m * nv, 0.0);
+    s.neg_chunks
+        .par_iter_mut()
+        .zip(chains.par_chunks_mut(ROW_CHUNK))
+        .zip(rngs.par_chunks_mut(ROW_CHUNK))
+        .zip(s.pk.par_chunks_mut(ROW_CHUNK * nh))
+        .zip(s.pv_neg.par_chunks_mut(ROW_CHUNK * nv))
+        .try_for_each(|((((ch, cs), rs), pk), pv)| -> Result<()> {
+            let len = cs.len();
+            ch.h.clear(nh);
+            for c in cs.iter() {
+                ch.h.push_row(&c.state()[nv..]);
+            }
+            for _ in 0..k {
+                model.visible_probs_sparse(&ch.h, 0..len, beta, pv)?;
+                sample_rows(pv, nv, rs, &mut ch.u, &mut ch.v);
+                model.hidden_probs_sparse(&ch.v, 0..len, beta, pk)?;
+                sample_rows(pk, nh, rs, &mut ch.u, &mut ch.h);
+            }
+            for (r, c) in cs.iter_mut().enumerate() {
+                let x = c.state_mut();
+                x.fill(0);
+                ch.v.row(r).iter().for_each(|&i| x[i as usize] = 1);
+                ch.h.row(r).iter().for_each(|&j| x[nv + j as usize] = 1);
+            }
+            Ok(())
+        })
 }
 
 /// Gathers the chunks' visible rows (V₀, and Vₖ when `sampled`) in row order

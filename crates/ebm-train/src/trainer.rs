@@ -1,11 +1,15 @@
 //! Contrastive divergence (CD-k), persistent CD, and exact-gradient ascent.
 
 use crate::optim::{Optimizer, OptimizerState, clip_norm};
+use crate::rbm::Kernel;
 use ebm_core::{
-    Beta, Chain, ChainRng, Error, LogLinear, Purpose, Result, Sampler, Seed, Trainer, check_len,
+    Beta, Chain, ChainRng, Error, LocalRule, LogLinear, Purpose, Result, Sampler, Seed, Trainer,
+    check_len,
 };
-use ebm_samplers::{Clamp, WithClamp};
+use ebm_models::rbm::Rbm;
+use ebm_samplers::{Clamp, SiteChain, WithClamp};
 use rayon::prelude::*;
+use std::any::Any;
 use std::time::Instant;
 
 /// Chains advanced together by one `sweep_batch` call: a constant, so results
@@ -35,8 +39,19 @@ impl Learning {
     }
 }
 
+/// Reused buffers of a model's training kernel (block Gibbs on an RBM): not
+/// part of a checkpoint, ignored by equality.
+#[derive(Debug, Clone, Default)]
+pub struct Workspace(pub(crate) Option<Box<crate::rbm::Scratch>>);
+
+impl PartialEq for Workspace {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
 /// The moving parts of training: everything a checkpoint must save besides
-/// the model's parameters.
+/// the model's parameters (and reused buffers, [`Workspace`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainState<C> {
     /// Steps taken.
@@ -47,6 +62,8 @@ pub struct TrainState<C> {
     pub chains: Vec<C>,
     /// Their random streams.
     pub rngs: Vec<ChainRng>,
+    /// Buffers reused from step to step.
+    pub workspace: Workspace,
 }
 
 /// What one step reports.
@@ -266,19 +283,40 @@ impl<S> Cd<S> {
             optimizer: self.learning.optimizer.state(model.n_params()),
             chains: Vec::new(),
             rngs: Vec::new(),
+            workspace: Workspace::default(),
         })
     }
 }
 
+/// The RBM's block-Gibbs kernel, when `model` is an [`Rbm`] and the sampler a
+/// plain heat-bath block sweep: the same chain and estimator as the generic
+/// code, batched (sparse products, f32 sampling; see [`crate::rbm`]).
+fn rbm_kernel<'m, M: LogLinear + 'static, S: Sampler<M>>(
+    model: &'m mut M,
+    sampler: &S,
+) -> Option<&'m mut Rbm> {
+    if sampler.block_rule() != Some(LocalRule::HeatBath) {
+        return None;
+    }
+    (model as &mut dyn Any).downcast_mut::<Rbm>()
+}
+
 impl<M, S> Trainer<M> for Cd<S>
 where
-    M: LogLinear + ?Sized,
+    M: LogLinear + 'static,
     S: Sampler<M> + WithClamp + Clone,
 {
     type State = TrainState<ebm_samplers::SiteChain>;
     type Report = StepReport;
 
     fn step(&self, model: &mut M, state: &mut Self::State, batch: &[i8]) -> Result<StepReport> {
+        if let Some(rbm) = rbm_kernel(model, &self.sampler) {
+            let kernel = Kernel { k: self.k, mean_field: false, learning: &self.learning };
+            let ws = state.workspace.0.get_or_insert_with(Default::default);
+            let (report, _) = kernel.step(rbm, &mut state.optimizer, ws, batch, None)?;
+            state.step = report.step;
+            return Ok(report);
+        }
         let t0 = Instant::now();
         let rows = check_batch(model, batch)?;
         l_check_state(&self.learning, model.n_params(), &state.optimizer)?;
@@ -347,19 +385,30 @@ impl<S> Pcd<S> {
             optimizer: self.learning.optimizer.state(model.n_params()),
             chains,
             rngs,
+            workspace: Workspace::default(),
         })
     }
 }
 
 impl<M, S> Trainer<M> for Pcd<S>
 where
-    M: LogLinear + ?Sized,
+    M: LogLinear + 'static,
     S: Sampler<M> + WithClamp + Clone,
+    S::Chain: 'static,
 {
     type State = TrainState<S::Chain>;
     type Report = StepReport;
 
     fn step(&self, model: &mut M, state: &mut Self::State, batch: &[i8]) -> Result<StepReport> {
+        let chains = (&mut state.chains as &mut dyn Any).downcast_mut::<Vec<SiteChain>>();
+        if let (Some(rbm), Some(chains)) = (rbm_kernel(model, &self.sampler), chains) {
+            let kernel = Kernel { k: self.k, mean_field: false, learning: &self.learning };
+            let ws = state.workspace.0.get_or_insert_with(Default::default);
+            let persistent = Some((&mut chains[..], &mut state.rngs[..]));
+            let (report, _) = kernel.step(rbm, &mut state.optimizer, ws, batch, persistent)?;
+            state.step = report.step;
+            return Ok(report);
+        }
         let t0 = Instant::now();
         let rows = check_batch(model, batch)?;
         l_check_state(&self.learning, model.n_params(), &state.optimizer)?;
@@ -401,6 +450,7 @@ impl ExactAscent {
             optimizer: self.learning.optimizer.state(model.n_params()),
             chains: Vec::new(),
             rngs: Vec::new(),
+            workspace: Workspace::default(),
         })
     }
 }

@@ -1,8 +1,9 @@
 //! Training latent-variable models against exact results: bars and stripes
 //! with an RBM and PCD, a Boltzmann machine with hidden units, the exact RBM
-//! gradient against finite differences, thread-count independence, and the
-//! specialised `RbmCd` against the generic `Cd` and the exact expected CD-1
-//! gradient.
+//! gradient against finite differences, thread-count independence, `RbmCd`
+//! and `Cd { sampler: Gibbs::block() }` (both the RBM kernel) against the exact
+//! expected CD-1 gradient, and kernel PCD against the exact joint
+//! distribution, its estimator and checkpoint resume.
 
 use ebm_core::{Beta, Domain, LogLinear, Purpose, Seed, Trainer, uniform};
 use ebm_models::boltzmann::BoltzmannMachine;
@@ -243,6 +244,8 @@ fn rbm_cd_and_generic_cd_have_the_exact_expected_cd1_gradient() {
         let mut st = cd.init(x).unwrap();
         cd.step(x, &mut st, &batch).unwrap();
     });
+    // the generic trainer runs the RBM kernel: the same bits as RbmCd
+    assert_eq!(fast, generic);
     for (name, (mean, se)) in [("RbmCd", fast), ("generic Cd", generic)] {
         for (k, ((g, s), e)) in mean.iter().zip(&se).zip(&exact).enumerate() {
             // 5 standard errors, plus the f32 arithmetic of the fast path
@@ -419,4 +422,111 @@ fn rbm_cd_fused_update_is_bit_identical_to_the_shared_optimizer() {
             assert!((a - b).abs() <= 1e-12 * b, "{rec:?}: gradient norm {a} vs {b}");
         }
     }
+}
+
+/// `Pcd` with `Gibbs::block()` on an RBM runs the batched kernel; with a zero
+/// learning rate it is a Markov chain on (v, h) alone, whose per-chain state
+/// histograms must match the exact joint distribution (TV bound from the
+/// sample size), and must not match another model's (negative control).
+#[test]
+fn pcd_kernel_chains_sample_the_exact_joint_distribution() {
+    let m = Rbm::random(4, 3, 1.0, Seed(51)).unwrap();
+    let exact = exact_distribution(&m, Beta::ONE).unwrap().probs;
+    let other =
+        exact_distribution(&Rbm::random(4, 3, 1.0, Seed(52)).unwrap(), Beta::ONE).unwrap().probs;
+    let (n_chains, n_burn, n_steps) = (60, 50, 400);
+    let pcd = Pcd {
+        n_chains,
+        k: 1,
+        sampler: Gibbs::block(),
+        // a rate so small that θ + η g rounds to θ: a fixed model
+        learning: Learning::new(Optimizer::sgd(1e-300), Seed(53)),
+    };
+    let mut model = m.clone();
+    let mut state = pcd.init(&model).unwrap();
+    let batch = vec![1i8, 0, 1, 0];
+    let mut counts = vec![vec![0u64; exact.len()]; n_chains];
+    for t in 0..n_burn + n_steps {
+        pcd.step(&mut model, &mut state, &batch).unwrap();
+        if t >= n_burn {
+            for (h, c) in counts.iter_mut().zip(&state.chains) {
+                h[Domain::Bit.encode(ebm_core::Chain::state(c)) as usize] += 1;
+            }
+        }
+    }
+    assert_eq!(bits(&model), bits(&m), "the rate leaves the model unchanged");
+    let r = ebm_testkit::statistics::tv_test(&exact, &counts);
+    println!("PCD kernel chains: TV {:.4} ≤ {:.4} (n_eff {:.0})", r.tv, r.bound, r.n_eff);
+    assert!(r.passed(), "{r:?}");
+    let wrong = ebm_testkit::statistics::tv_test(&other, &counts);
+    assert!(!wrong.passed(), "negative control passed: {wrong:?}");
+}
+
+/// One kernel PCD step's update is exactly `η β (E[φ | batch] − mean over
+/// chains of E[φ | v_c])` at the chains' new states (to f32 precision), for
+/// a number of chains other than the batch size.
+#[test]
+fn pcd_kernel_update_is_the_data_term_minus_the_chains_term() {
+    let m = Rbm::random(5, 4, 0.7, Seed(61)).unwrap();
+    let batch: Vec<i8> = random_bits(5 * 30, 0.4, 62);
+    let pcd = Pcd {
+        n_chains: 45,
+        k: 2,
+        sampler: Gibbs::block(),
+        learning: Learning::new(Optimizer::sgd(1.0), Seed(63)),
+    };
+    let mut model = m.clone();
+    let mut state = pcd.init(&model).unwrap();
+    pcd.step(&mut model, &mut state, &batch).unwrap();
+    let mut expect = vec![0.0; m.n_params()];
+    m.add_data_statistics_batch(&batch, Beta::ONE, 1.0 / 30.0, &mut expect);
+    let mut neg = vec![0.0; m.n_params()];
+    for c in &state.chains {
+        m.add_data_statistics(&ebm_core::Chain::state(c)[..5], Beta::ONE, 1.0 / 45.0, &mut neg);
+    }
+    for (k, ((a, b), (e, q))) in
+        model.params().iter().zip(m.params()).zip(expect.iter().zip(&neg)).enumerate()
+    {
+        let want = e - q;
+        assert!(((a - b) - want).abs() < 1e-5, "θ_{k}: update {} vs {want}", a - b);
+    }
+}
+
+/// Kernel PCD: a run stopped, checkpointed through bytes and resumed equals
+/// the uninterrupted run, bit for bit.
+#[test]
+fn pcd_kernel_resume_equals_an_uninterrupted_run() {
+    let data: Vec<i8> = bars_and_stripes().repeat(8);
+    let pcd = Pcd {
+        n_chains: 40,
+        k: 1,
+        sampler: Gibbs::block(),
+        learning: Learning::new(Optimizer::sgd(0.05), Seed(71)),
+    };
+    let run = |model: &mut Rbm,
+               state: &mut ebm_train::TrainState<ebm_samplers::SiteChain>,
+               epochs: std::ops::Range<u64>| {
+        for epoch in epochs {
+            let mut batches = Batches::new(&data, 9, 28, Seed(72), epoch).unwrap();
+            while let Some(b) = batches.next_batch() {
+                pcd.step(model, state, b).unwrap();
+            }
+        }
+    };
+    let start = Rbm::random(9, 12, 0.1, Seed(73)).unwrap();
+    let mut whole = start.clone();
+    let mut s = pcd.init(&whole).unwrap();
+    run(&mut whole, &mut s, 0..4);
+    let mut part = start.clone();
+    let mut s = pcd.init(&part).unwrap();
+    run(&mut part, &mut s, 0..2);
+    let bytes = ebm_train::Checkpoint::capture(&part, &s).to_bytes();
+    let mut resumed = start.clone();
+    let mut s = ebm_train::Checkpoint::from_bytes(&bytes)
+        .unwrap()
+        .restore(&mut resumed, &pcd.sampler)
+        .unwrap();
+    run(&mut resumed, &mut s, 2..4);
+    assert_eq!(bits(&resumed), bits(&whole));
+    assert_ne!(bits(&part), bits(&whole));
 }
