@@ -5,7 +5,7 @@
 //! Run: `cargo run --release --example ising_critical`
 
 use ebm::prelude::*;
-use ebm_testkit::kaufman::{
+use ebm_thermo::kaufman::{
     BETA_C, kaufman_heat_capacity, kaufman_mean_energy, onsager_energy_per_spin,
 };
 
@@ -29,17 +29,12 @@ fn main() -> Result<()> {
             thin: 1,
             seed: Seed(l as u64),
         };
-        let (traces, _) = run_chains(
-            &model,
-            &Gibbs::block(),
-            Beta::new(BETA_C)?,
-            &config,
-            &Init::Uniform,
-            1,
-            |m: &Ising, s: &[i8], out: &mut [f64]| {
+        let (traces, _) = Run::new(&model, &Gibbs::block(), Beta::new(BETA_C)?)
+            .config(config)
+            .init(Init::Uniform)
+            .record(1, |m: &Ising, s: &[i8], out: &mut [f64]| {
                 out[0] = m.energy(s) / n;
-            },
-        )?;
+            })?;
         let chains = traces.chains(0);
         let refs: Vec<&[f64]> = chains.iter().map(|c| c.as_slice()).collect();
         let u = estimate(&refs);

@@ -43,13 +43,15 @@ fn main() -> Result<()> {
         out[0] = m.energy(s);
         out[1] = f64::from(s[0]);
     };
-    let (gibbs, _) =
-        run_chains(&glass, &Gibbs::sequential(), beta, &config, &Init::Uniform, 2, observe)?;
+    let (gibbs, _) = Run::new(&glass, &Gibbs::sequential(), beta)
+        .config(config)
+        .init(Init::Uniform)
+        .record(2, observe)?;
     // tempering costs 6 sweeps per sweep: give Gibbs the same budget
     let pt = ParallelTempering::new(Gibbs::sequential(), Ladder::geometric(6, 0.15)?);
     let pt_config = ChainsConfig { n_sweeps: config.n_sweeps / 6, ..config };
     let (tempered, running) =
-        run_chains(&glass, &pt, beta, &pt_config, &Init::Uniform, 2, observe)?;
+        Run::new(&glass, &pt, beta).config(pt_config).init(Init::Uniform).record(2, observe)?;
     summary("gibbs", &gibbs, t.mean_energy, 0.0);
     summary("tempering", &tempered, t.mean_energy, 0.0);
     let c = &running.chains[0];

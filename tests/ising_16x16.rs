@@ -4,25 +4,20 @@
 use ebm_core::{Beta, Seed};
 use ebm_models::ising::Ising;
 use ebm_samplers::{
-    AnySampler, ChainsConfig, Gibbs, Init, Ladder, Metropolis, ParallelTempering, run_chains,
+    AnySampler, ChainsConfig, Gibbs, Init, Ladder, Metropolis, ParallelTempering, Run,
 };
-use ebm_testkit::kaufman::kaufman_mean_energy;
+use ebm_thermo::kaufman::kaufman_mean_energy;
 use ebm_thermo::{Estimate, estimate};
 
 const L: usize = 16;
 
 fn energy_per_spin(sampler: &AnySampler, beta: f64, config: &ChainsConfig) -> Estimate {
     let model = Ising::square(L, L, true, 1.0, 0.0).unwrap();
-    let (traces, _) = run_chains(
-        &model,
-        sampler,
-        Beta::new(beta).unwrap(),
-        config,
-        &Init::Uniform,
-        1,
-        |m: &Ising, s: &[i8], out: &mut [f64]| out[0] = m.energy_per_spin(s),
-    )
-    .unwrap();
+    let (traces, _) = Run::new(&model, sampler, Beta::new(beta).unwrap())
+        .config(*config)
+        .init(Init::Uniform)
+        .record(1, |m: &Ising, s: &[i8], out: &mut [f64]| out[0] = m.energy_per_spin(s))
+        .unwrap();
     let chains = traces.chains(0);
     let refs: Vec<&[f64]> = chains.iter().map(|c| c.as_slice()).collect();
     estimate(&refs)

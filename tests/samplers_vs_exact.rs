@@ -7,9 +7,7 @@ use ebm_core::{Beta, BinaryModel, Domain, Purpose, Sampler, Seed, uniform};
 use ebm_models::boltzmann::BoltzmannMachine;
 use ebm_models::ising::{Boundary, Disorder, Ising};
 use ebm_models::rbm::Rbm;
-use ebm_samplers::{
-    ChainsConfig, Clamp, Gibbs, Init, Ladder, Metropolis, ParallelTempering, run_chains,
-};
+use ebm_samplers::{ChainsConfig, Clamp, Gibbs, Init, Ladder, Metropolis, ParallelTempering, Run};
 use ebm_testkit::statistics::{TvReport, draw_code, sampler_tv, tv_test};
 use ebm_testkit::toy::Dense;
 use ebm_thermo::exact_distribution;
@@ -38,6 +36,7 @@ fn samplers() -> Vec<(&'static str, ebm_samplers::AnySampler)> {
         ("gibbs-block", A::Gibbs(Gibbs::block())),
         ("metropolis-random", A::Metropolis(Metropolis::random_scan())),
         ("metropolis-sequential", A::Metropolis(Metropolis::sequential())),
+        ("metropolis-block", A::Metropolis(Metropolis::block())),
         (
             "pt-gibbs",
             A::TemperingGibbs(ParallelTempering::new(Gibbs::sequential(), ladder.clone())),
@@ -72,6 +71,71 @@ fn dense(domain: Domain, n: usize, scale: f64, salt: u64) -> Dense {
     let upper: Vec<f64> = (0..n * (n - 1) / 2).map(|_| draw()).collect();
     let bias: Vec<f64> = (0..n).map(|_| draw()).collect();
     Dense::from_upper(domain, &upper, bias).unwrap()
+}
+
+#[test]
+fn every_sampler_matches_exact_on_a_2x4_torus_where_block_scans_run_the_kernel() {
+    // even periodic sides and uniform J, h: `Gibbs::block()` and
+    // `Metropolis::block()` run the model's checkerboard kernel
+    // (weak J: the sides of 2 double the bonds, and β = 2 must not freeze it)
+    let m = Ising::square(2, 4, Boundary::Periodic, 0.25, -0.1).unwrap();
+    let chain = Gibbs::block().start(&m, &[1; 8]).unwrap();
+    assert!(chain.runs_model_kernel());
+    check_all_samplers("ising-2x4", &m);
+}
+
+/// The `sweep_batch` contract: bit-identical to `sweep` where the model's
+/// batched deltas are its single-state ones (every model here but the RBM);
+/// for the RBM (f32 batched fields) independent of how chains are batched,
+/// and equal to `sweep` except where a uniform falls within the rounding.
+#[test]
+fn sweep_batch_keeps_its_contract_for_every_model() {
+    fn run<M: BinaryModel, S: Sampler<M>>(
+        m: &M,
+        s: &S,
+        split: Option<usize>,
+        batched: bool,
+    ) -> Vec<Vec<i8>> {
+        let n = m.n_units();
+        let starts: Vec<Vec<i8>> = (0..12u64)
+            .map(|c| {
+                let mut r = Seed(80).stream(Purpose::INIT, c);
+                (0..n).map(|_| m.domain().value(uniform(&mut r) < 0.5)).collect()
+            })
+            .collect();
+        let mut chains: Vec<S::Chain> = starts.iter().map(|x| s.start(m, x).unwrap()).collect();
+        let mut rngs: Vec<_> = (0..12).map(|c| Seed(81).stream(Purpose::SAMPLING, c)).collect();
+        let beta = Beta::new(0.7).unwrap();
+        for _ in 0..20 {
+            if batched {
+                let k = split.unwrap_or(12);
+                let (a, b) = chains.split_at_mut(k);
+                let (ra, rb) = rngs.split_at_mut(k);
+                s.sweep_batch(m, a, beta, ra);
+                s.sweep_batch(m, b, beta, rb);
+            } else {
+                for (c, r) in chains.iter_mut().zip(rngs.iter_mut()) {
+                    s.sweep(m, c, beta, r);
+                }
+            }
+        }
+        chains.iter().map(|c| ebm_core::Chain::state(c).to_vec()).collect()
+    }
+    let ising = Ising::square(3, 3, Boundary::Periodic, 1.0, 0.2).unwrap();
+    let bm = BoltzmannMachine::random(8, 3, 1.0, Seed(82)).unwrap();
+    let dense = dense(Domain::Spin, 7, 1.0, 83);
+    for (name, s) in [("gibbs", samplers()[2].1.clone()), ("metropolis", samplers()[5].1.clone())] {
+        assert_eq!(run(&ising, &s, None, true), run(&ising, &s, None, false), "ising {name}");
+        assert_eq!(run(&bm, &s, Some(5), true), run(&bm, &s, None, false), "bm {name}");
+        assert_eq!(run(&dense, &s, Some(7), true), run(&dense, &s, None, false), "dense {name}");
+    }
+    let rbm = Rbm::random(30, 20, 1.0, Seed(84)).unwrap();
+    let s = Gibbs::block();
+    let whole = run(&rbm, &s, None, true);
+    assert_eq!(whole, run(&rbm, &s, Some(5), true), "RBM: batch split");
+    let single = run(&rbm, &s, None, false);
+    let same = whole.iter().zip(&single).filter(|(a, b)| a == b).count();
+    assert!(same >= 10, "RBM: only {same} of 12 chains equal to sweep");
 }
 
 #[test]
@@ -173,16 +237,13 @@ fn clamped_sampling_matches_the_exact_conditional() {
             thin: 1,
             seed: Seed(9),
         };
-        let (traces, running) = run_chains(
-            &model,
-            &sampler,
-            beta,
-            &config,
-            &Init::States(starts),
-            1,
-            |_: &Dense, x: &[i8], out: &mut [f64]| out[0] = Domain::Bit.encode(&x[3..]) as f64,
-        )
-        .unwrap();
+        let (traces, running) = Run::new(&model, &sampler, beta)
+            .config(config)
+            .init(Init::States(starts))
+            .record(1, |_: &Dense, x: &[i8], out: &mut [f64]| {
+                out[0] = Domain::Bit.encode(&x[3..]) as f64
+            })
+            .unwrap();
         for c in &running.chains {
             assert_eq!(&ebm_core::Chain::state(c)[..3], &fixed, "{name} moved a clamped unit");
         }

@@ -110,10 +110,20 @@ pub trait Sampler<M: BinaryModel + ?Sized>: Sync {
         rng: &mut R,
     );
 
-    /// One sweep of each chain, chain r drawing from `rngs[r]`; equivalent to
-    /// calling [`Sampler::sweep`] on each pair in turn (and bit-identical to it).
-    /// Samplers override it to batch the model's work across chains (block
-    /// Gibbs on an RBM: one GEMM per layer for the whole batch).
+    /// One sweep of each chain, chain r drawing from `rngs[r]`: the kernel of
+    /// [`Sampler::sweep`], each chain drawing the same numbers in the same
+    /// order. Samplers override it to batch the model's work across chains
+    /// (block Gibbs on an RBM: one sparse product per layer for the batch).
+    ///
+    /// What holds: a chain's result never depends on which other chains share
+    /// its batch (so runs are bit-identical for any thread count); and it is
+    /// bit-identical to [`Sampler::sweep`] whenever the model's batched block
+    /// deltas ([`BinaryModel::block_deltas_batch`]) equal its single-state
+    /// ones row by row, which the defaults guarantee. A model that batches in
+    /// lower precision (the RBM: f32 fields, within a documented bound) gives
+    /// the same kernel up to that rounding: a chain may take a different
+    /// decision where a uniform falls within the rounding of a flip
+    /// probability, so trajectories agree in distribution, not bit for bit.
     fn sweep_batch<R: rand_core::Rng>(
         &self,
         model: &M,

@@ -9,8 +9,8 @@
 use ebm_core::{Beta, Chain, EnergyModel, LogLinear, Purpose, Sampler, Seed, uniform};
 use ebm_models::ising::{Boundary, Disorder, Ising};
 use ebm_samplers::{AnyChain, AnySampler, Gibbs, Metropolis};
-use ebm_testkit::kaufman::kaufman_mean_energy;
 use ebm_testkit::statistics::{TvReport, sampler_tv};
+use ebm_thermo::kaufman::kaufman_mean_energy;
 use ebm_thermo::{estimate, exact_distribution};
 
 const N_CHAINS: usize = 200;

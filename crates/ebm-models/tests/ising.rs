@@ -649,7 +649,7 @@ fn bad_input_returns_typed_errors() {
 
 #[test]
 fn periodic_square_matches_kaufman() {
-    use ebm_testkit::kaufman::{kaufman_log_z, kaufman_mean_energy};
+    use ebm_thermo::kaufman::{kaufman_log_z, kaufman_mean_energy};
     // (2, c): the side-2 convention (doubled bonds) agrees with Kaufman's
     let sizes = [(3, 3), (4, 4), (4, 5), (5, 4), (2, 2), (2, 5), (3, 2)];
     for (rows, cols) in sizes {

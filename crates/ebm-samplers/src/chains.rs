@@ -251,61 +251,143 @@ where
     }
 }
 
-/// Starts chains, discards `n_warmup` sweeps (at least the sampler's
+/// An experiment: chains of a sampler on a model at one β, configured by
+/// chained setters, run by [`Run::record`]. The defaults are those of
+/// [`ChainsConfig::default`] and [`Init::Uniform`].
+///
+/// It starts the chains, discards the warm-up sweeps (at least the sampler's
 /// [`Sampler::min_warmup`]), resets the move counters, then records
-/// observables: the usual experiment in one call. Returns the traces and the
-/// running chains.
-pub fn run_chains<M, S, O>(
-    model: &M,
-    sampler: &S,
+/// observables: the usual experiment in one call.
+///
+/// ```
+/// use ebm_core::{Beta, Domain, EnergyModel, BinaryModel, Seed};
+/// use ebm_samplers::{Gibbs, Run};
+///
+/// struct Pair;
+/// impl EnergyModel for Pair {
+///     fn n_units(&self) -> usize { 2 }
+///     fn domain(&self) -> Domain { Domain::Spin }
+///     fn energy(&self, s: &[i8]) -> f64 { -f64::from(s[0] * s[1]) }
+/// }
+/// impl BinaryModel for Pair {}
+///
+/// let (traces, running) = Run::new(&Pair, &Gibbs::sequential(), Beta::ONE)
+///     .chains(4)
+///     .warmup(100)
+///     .sweeps(2000)
+///     .seed(Seed(7))
+///     .record(1, |m: &Pair, s: &[i8], out: &mut [f64]| out[0] = m.energy(s))?;
+/// let e = ebm_thermo_free_mean(&traces.values);
+/// // ⟨E⟩ = −tanh(1) ≈ −0.762
+/// assert!((e + 0.762).abs() < 0.05);
+/// assert_eq!(running.chains.len(), 4);
+/// # fn ebm_thermo_free_mean(v: &[f64]) -> f64 { v.iter().sum::<f64>() / v.len() as f64 }
+/// # Ok::<(), ebm_core::Error>(())
+/// ```
+pub struct Run<'a, M: ?Sized, S> {
+    model: &'a M,
+    sampler: &'a S,
     beta: Beta,
-    config: &ChainsConfig,
-    init: &Init,
-    n_observables: usize,
-    observe: O,
-) -> Result<(Traces, Running<S::Chain>)>
-where
-    M: BinaryModel + ?Sized,
-    S: Sampler<M>,
-    O: Fn(&M, &[i8], &mut [f64]) + Sync,
-{
-    run_chains_with_progress(model, sampler, beta, config, init, n_observables, observe, &|_| {})
+    config: ChainsConfig,
+    init: Init,
+    progress: Option<&'a (dyn Fn(u64) + Sync)>,
 }
 
-/// [`run_chains`], calling `progress(1)` after every sweep of every chain,
-/// warm-up included (`n_chains · (n_warmup + n_sweeps)` calls in all, from the
-/// worker threads): for progress bars. Results are the same as `run_chains`'.
-#[allow(clippy::too_many_arguments)]
-pub fn run_chains_with_progress<M, S, O, P>(
-    model: &M,
-    sampler: &S,
-    beta: Beta,
-    config: &ChainsConfig,
-    init: &Init,
-    n_observables: usize,
-    observe: O,
-    progress: &P,
-) -> Result<(Traces, Running<S::Chain>)>
+impl Default for ChainsConfig {
+    /// 4 chains, 100 warm-up sweeps, 1000 recorded sweeps, no thinning, seed 0.
+    fn default() -> Self {
+        ChainsConfig { n_chains: 4, n_warmup: 100, n_sweeps: 1000, thin: 1, seed: Seed(0) }
+    }
+}
+
+impl<'a, M, S> Run<'a, M, S>
 where
     M: BinaryModel + ?Sized,
     S: Sampler<M>,
-    O: Fn(&M, &[i8], &mut [f64]) + Sync,
-    P: Fn(u64) + Sync,
 {
-    if config.n_warmup < sampler.min_warmup() {
-        return Err(Error::InvalidParameter {
-            name: "n_warmup",
-            value: config.n_warmup as f64,
-            expected: "at least the sampler's adaptation sweeps (Sampler::min_warmup)",
-        });
+    /// Chains of `sampler` on `model` at `beta`, with the default configuration.
+    pub fn new(model: &'a M, sampler: &'a S, beta: Beta) -> Self {
+        Run {
+            model,
+            sampler,
+            beta,
+            config: ChainsConfig::default(),
+            init: Init::Uniform,
+            progress: None,
+        }
     }
-    let mut running = start_chains(model, sampler, config, init)?;
-    let none = |_: &M, _: &[i8], _: &mut [f64]| {};
-    let warmup =
-        Recording { n_sweeps: config.n_warmup, thin: config.n_warmup.max(1), n_observables: 0 };
-    advance_reporting(model, sampler, beta, &mut running, warmup, &none, progress);
-    running.chains.iter_mut().for_each(|c| c.reset_counters());
-    let rec = Recording { n_sweeps: config.n_sweeps, thin: config.thin, n_observables };
-    let traces = advance_reporting(model, sampler, beta, &mut running, rec, &observe, progress);
-    Ok((traces, running))
+    /// The whole configuration at once.
+    pub fn config(mut self, config: ChainsConfig) -> Self {
+        self.config = config;
+        self
+    }
+    /// Number of independent chains.
+    pub fn chains(mut self, n: usize) -> Self {
+        self.config.n_chains = n;
+        self
+    }
+    /// Sweeps discarded at the start of each chain.
+    pub fn warmup(mut self, n: usize) -> Self {
+        self.config.n_warmup = n;
+        self
+    }
+    /// Recorded sweeps per chain (after warm-up).
+    pub fn sweeps(mut self, n: usize) -> Self {
+        self.config.n_sweeps = n;
+        self
+    }
+    /// Record every `thin`-th sweep.
+    pub fn thin(mut self, thin: usize) -> Self {
+        self.config.thin = thin;
+        self
+    }
+    /// The master seed: chain c uses stream (seed, SAMPLING, c).
+    pub fn seed(mut self, seed: Seed) -> Self {
+        self.config.seed = seed;
+        self
+    }
+    /// Where the chains start.
+    pub fn init(mut self, init: Init) -> Self {
+        self.init = init;
+        self
+    }
+    /// Calls `progress(1)` after every sweep of every chain, warm-up included
+    /// (`n_chains · (n_warmup + n_sweeps)` calls in all, from the worker
+    /// threads): for progress bars. Results do not change.
+    pub fn progress(mut self, progress: &'a (dyn Fn(u64) + Sync)) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Runs the experiment, recording `observe(model, state, out)`
+    /// (`n_observables` values) every `thin` production sweeps. Returns the
+    /// traces and the running chains (to continue with [`advance`]).
+    ///
+    /// Errors: a bad configuration, a warm-up shorter than the sampler's
+    /// [`Sampler::min_warmup`], or a start the sampler rejects.
+    pub fn record<O>(&self, n_observables: usize, observe: O) -> Result<(Traces, Running<S::Chain>)>
+    where
+        O: Fn(&M, &[i8], &mut [f64]) + Sync,
+    {
+        let (model, sampler, beta, config) = (self.model, self.sampler, self.beta, &self.config);
+        if config.n_warmup < sampler.min_warmup() {
+            return Err(Error::InvalidParameter {
+                name: "n_warmup",
+                value: config.n_warmup as f64,
+                expected: "at least the sampler's adaptation sweeps (Sampler::min_warmup)",
+            });
+        }
+        let silent = |_: u64| {};
+        let progress: &(dyn Fn(u64) + Sync) = self.progress.unwrap_or(&silent);
+        let mut running = start_chains(model, sampler, config, &self.init)?;
+        let none = |_: &M, _: &[i8], _: &mut [f64]| {};
+        let warmup =
+            Recording { n_sweeps: config.n_warmup, thin: config.n_warmup.max(1), n_observables: 0 };
+        advance_reporting(model, sampler, beta, &mut running, warmup, &none, &progress);
+        running.chains.iter_mut().for_each(|c| c.reset_counters());
+        let rec = Recording { n_sweeps: config.n_sweeps, thin: config.thin, n_observables };
+        let traces =
+            advance_reporting(model, sampler, beta, &mut running, rec, &observe, &progress);
+        Ok((traces, running))
+    }
 }

@@ -283,10 +283,14 @@ impl<M: BinaryModel + ?Sized> Sampler<M> for Gibbs {
     }
 
     /// Block scan batches the model's work: for each block, one
-    /// `block_deltas_batch` call over all chains (a GEMM for an RBM). Each chain
-    /// draws the same numbers in the same order as in [`Sampler::sweep`], so the
-    /// result is bit-identical to sweeping the chains one by one. Blocks whose
-    /// units are all clamped are skipped (they draw no numbers in `sweep`).
+    /// `block_deltas_batch` call over all chains (a sparse product for an
+    /// RBM). Each chain draws the same numbers in the same order as in
+    /// [`Sampler::sweep`], so the result is bit-identical to sweeping the
+    /// chains one by one whenever the model's batched deltas equal its
+    /// single-state ones (see [`Sampler::sweep_batch`] for what holds
+    /// otherwise). Blocks whose units are all clamped are skipped (they draw no
+    /// numbers in `sweep`). Chains on a model's own sweep kernel are swept one
+    /// by one.
     fn sweep_batch<R: rand::Rng>(
         &self,
         model: &M,

@@ -12,7 +12,7 @@
 //! - [`Anneal`]: simulated annealing, a β schedule driving any sampler.
 //! - [`Clamp`]: a mask of fixed units every sampler respects (conditional
 //!   sampling, the clamped phase of a Boltzmann machine).
-//! - [`chains`]: many chains in parallel with rayon, one ChaCha stream per
+//! - [`Run`] and [`chains`]: many chains in parallel with rayon, one ChaCha stream per
 //!   chain from (seed, purpose, index), bit-identical for any thread count.
 //! - [`AnySampler`]: run-time choice of sampler, dispatched once per sweep.
 //!
@@ -30,10 +30,7 @@ mod tempering;
 
 pub use anneal::{Anneal, Schedule};
 pub use any::{AnyChain, AnySampler};
-pub use chains::{
-    ChainsConfig, Init, Recording, Running, Traces, advance, run_chains, run_chains_with_progress,
-    start_chains,
-};
+pub use chains::{ChainsConfig, Init, Recording, Run, Running, Traces, advance, start_chains};
 pub use clamp::{Clamp, WithClamp};
 pub use gibbs::{Gibbs, Scan, SiteChain};
 pub use metropolis::Metropolis;

@@ -3,8 +3,8 @@
 
 use ebm_core::{Beta, Chain, Domain, Error, Purpose, Sampler, Seed, uniform};
 use ebm_samplers::{
-    AnySampler, ChainsConfig, Clamp, Gibbs, Init, Ladder, Metropolis, ParallelTempering, Schedule,
-    advance, run_chains, start_chains,
+    AnySampler, ChainsConfig, Clamp, Gibbs, Init, Ladder, Metropolis, ParallelTempering, Run,
+    Schedule, advance, start_chains,
 };
 use ebm_testkit::toy::Dense;
 
@@ -20,19 +20,14 @@ fn run_with_threads(threads: usize, sampler: &AnySampler) -> (Vec<u64>, Vec<Vec<
     let m = model();
     let config = ChainsConfig { n_chains: 9, n_warmup: 20, n_sweeps: 60, thin: 3, seed: Seed(4) };
     rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
-        let (traces, running) = run_chains(
-            &m,
-            sampler,
-            Beta::new(0.8).unwrap(),
-            &config,
-            &Init::Uniform,
-            2,
-            |m: &Dense, x: &[i8], out: &mut [f64]| {
+        let (traces, running) = Run::new(&m, sampler, Beta::new(0.8).unwrap())
+            .config(config)
+            .init(Init::Uniform)
+            .record(2, |m: &Dense, x: &[i8], out: &mut [f64]| {
                 out[0] = ebm_core::EnergyModel::energy(m, x);
                 out[1] = x.iter().map(|&s| f64::from(s)).sum();
-            },
-        )
-        .unwrap();
+            })
+            .unwrap();
         (
             traces.values.iter().map(|v| v.to_bits()).collect(),
             running.chains.iter().map(|c| c.state().to_vec()).collect(),
@@ -120,28 +115,18 @@ fn bad_input_gets_typed_errors() {
         .adapt_during(50);
     let short = ChainsConfig { n_chains: 2, n_warmup: 49, n_sweeps: 1, thin: 1, seed: Seed(0) };
     assert!(matches!(
-        run_chains(
-            &m,
-            &adaptive,
-            Beta::ONE,
-            &short,
-            &Init::Uniform,
-            0,
-            |_: &Dense, _: &[i8], _: &mut [f64]| {}
-        ),
+        Run::new(&m, &adaptive, Beta::ONE)
+            .config(short)
+            .init(Init::Uniform)
+            .record(0, |_: &Dense, _: &[i8], _: &mut [f64]| {}),
         Err(Error::InvalidParameter { name: "n_warmup", .. })
     ));
     let config = ChainsConfig { n_chains: 0, n_warmup: 0, n_sweeps: 1, thin: 1, seed: Seed(0) };
     assert!(matches!(
-        run_chains(
-            &m,
-            &Gibbs::sequential(),
-            Beta::ONE,
-            &config,
-            &Init::Uniform,
-            0,
-            |_: &Dense, _: &[i8], _: &mut [f64]| {}
-        ),
+        Run::new(&m, &Gibbs::sequential(), Beta::ONE)
+            .config(config)
+            .init(Init::Uniform)
+            .record(0, |_: &Dense, _: &[i8], _: &mut [f64]| {}),
         Err(Error::InvalidParameter { name: "n_chains", .. })
     ));
 }

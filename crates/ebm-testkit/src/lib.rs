@@ -9,8 +9,6 @@
 //! - [`strategies`]: proptest strategies for small states and models.
 //! - [`statistics`]: a total-variation test of sampler histograms against exact
 //!   distributions, with a bound derived from the chains themselves.
-//! - [`kaufman`]: exact finite-torus (Kaufman) and infinite-lattice (Onsager)
-//!   results for the 2D Ising model.
 //! - [`toy`]: tiny reference models implemented with nothing but `energy`.
 //!
 //! Depends on `ebm-core` and `proptest` only (no models, so every model crate
@@ -18,7 +16,6 @@
 #![deny(missing_docs)]
 
 pub mod conformance;
-pub mod kaufman;
 pub mod statistics;
 pub mod strategies;
 pub mod toy;

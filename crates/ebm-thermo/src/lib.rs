@@ -11,6 +11,8 @@
 //! enumeration, [`ais`] estimates ln Z with error bars: annealed importance
 //! sampling (forward and reverse, a stochastic sandwich) and thermodynamic
 //! integration, plus free energy, entropy and log-likelihood from them.
+//! [`kaufman`] holds the exact 2D Ising results: Kaufman's finite torus and
+//! Onsager's infinite lattice (closed forms, `std` only).
 //!
 //! Depends on `ebm-core` and `rayon` only.
 //!
@@ -20,6 +22,7 @@
 pub mod ais;
 pub mod diagnostics;
 pub mod exact;
+pub mod kaufman;
 pub mod likelihood;
 
 pub use ais::{

@@ -8,8 +8,8 @@ use ebm_models::boltzmann::BoltzmannMachine;
 use ebm_models::ising::Ising;
 use ebm_models::rbm::Rbm;
 use ebm_samplers::{Gibbs, Metropolis};
-use ebm_testkit::kaufman::kaufman_log_z;
 use ebm_thermo::ais::{Ais, LogZEstimate, STANDARD_N_BETAS, Schedule, Ti};
+use ebm_thermo::kaufman::kaufman_log_z;
 use ebm_thermo::{estimate, exact, exact_distribution};
 
 /// Exact samples of `model` at β: rows of `n_units` values, by inverse CDF.

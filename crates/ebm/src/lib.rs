@@ -8,8 +8,10 @@
 //! | [`core`] | `ebm-core` | the traits, `Beta`, states, blocks, seeds, `Error` |
 //! | [`models`] | `ebm-models` | Ising lattices and graphs, Boltzmann machines, RBMs |
 //! | [`samplers`] | `ebm-samplers` | Gibbs, Metropolis, parallel tempering, annealing, chains |
-//! | [`thermo`] | `ebm-thermo` | exact enumeration, likelihoods, MCMC diagnostics |
+//! | [`thermo`] | `ebm-thermo` | exact enumeration, Kaufman/Onsager, AIS, TI, likelihoods, MCMC diagnostics |
 //! | [`train`] | `ebm-train` | CD-k, persistent CD, optimizers, checkpoints |
+//! | [`data`] | `ebm-data` | MNIST (IDX), binarisation, bars and stripes, `.npy`, model files |
+//! | [`testkit`] | `ebm-testkit` | conformance checks for your own models and samplers, the TV test |
 //!
 //! ```
 //! use ebm::prelude::*;
@@ -24,24 +26,28 @@
 #![deny(missing_docs)]
 
 pub use ebm_core as core;
+pub use ebm_data as data;
 pub use ebm_models as models;
 pub use ebm_samplers as samplers;
+pub use ebm_testkit as testkit;
 pub use ebm_thermo as thermo;
 pub use ebm_train as train;
 
 /// The items most programs use.
 pub mod prelude {
     pub use ebm_core::{
-        Beta, BinaryModel, Bits, Blocks, Chain, ChainRng, Domain, EnergyModel, Error, LogLinear,
-        Purpose, Result, Sampler, Seed, Spins, Trainer,
+        Beta, BinaryModel, Bits, Blocks, Chain, ChainRng, Domain, EnergyModel, Error, LocalRule,
+        LogLinear, Purpose, Result, Sampler, Seed, Spins, Trainer,
     };
     pub use ebm_models::boltzmann::BoltzmannMachine;
-    pub use ebm_models::ising::{Boundary, Ising};
+    pub use ebm_models::ising::{Boundary, Ising, UniformIsing};
     pub use ebm_models::rbm::Rbm;
     pub use ebm_samplers::{
-        AnySampler, ChainsConfig, Clamp, Gibbs, Init, Ladder, Metropolis, ParallelTempering,
-        run_chains,
+        Anneal, AnySampler, ChainsConfig, Clamp, Gibbs, Init, Ladder, Metropolis,
+        ParallelTempering, Run, WithClamp,
     };
-    pub use ebm_thermo::{Thermo, estimate, exact};
-    pub use ebm_train::{Cd, Learning, Optimizer, Pcd};
+    pub use ebm_thermo::{Ais, LogZEstimate, Schedule, Thermo, Ti, estimate, exact};
+    pub use ebm_train::{
+        Batches, Cd, Checkpoint, ExactAscent, Learning, LearningRate, Momentum, Optimizer, Pcd,
+    };
 }

@@ -14,12 +14,12 @@ use ebm_core::{Beta, Chain, EnergyModel, Result, Sampler, Seed};
 use ebm_models::ising::{Boundary, Ising};
 use ebm_models::rbm::Rbm;
 use ebm_models::rbm_ais::{data_marginals, rbm_ais};
-use ebm_samplers::{ChainsConfig, Gibbs, Init, run_chains};
-use ebm_testkit::kaufman::{
+use ebm_samplers::{ChainsConfig, Gibbs, Init, Run};
+use ebm_thermo::ais::Schedule;
+use ebm_thermo::kaufman::{
     BETA_C, kaufman_heat_capacity, kaufman_mean_energy, onsager_energy_per_spin,
     onsager_magnetization,
 };
-use ebm_thermo::ais::Schedule;
 use ebm_train::{Batches, Learning, LearningRate, Momentum, Optimizer, Pcd};
 use std::path::Path;
 
@@ -72,18 +72,13 @@ fn ising_part(out: &Path, seed: u64, quiet: bool) -> Result<()> {
             thin: 1,
             seed: Seed(seed).derive(k as u64),
         };
-        let (traces, running) = run_chains(
-            &model,
-            &Gibbs::block(),
-            beta,
-            &config,
-            &Init::Uniform,
-            2,
-            |m: &Ising, s: &[i8], o: &mut [f64]| {
+        let (traces, running) = Run::new(&model, &Gibbs::block(), beta)
+            .config(config)
+            .init(Init::Uniform)
+            .record(2, |m: &Ising, s: &[i8], o: &mut [f64]| {
                 o[0] = m.energy(s) / n;
                 o[1] = m.abs_magnetization(s);
-            },
-        )?;
+            })?;
         let est = |k| {
             let chains = traces.chains(k);
             let refs: Vec<&[f64]> = chains.iter().map(|c| c.as_slice()).collect();
@@ -182,7 +177,7 @@ fn ising_part(out: &Path, seed: u64, quiet: bool) -> Result<()> {
     println!(
         "\n   4×4 torus at T_c by exact enumeration of all 65,536 states: ln Z = {:.10} (Kaufman: {:.10}), U/N = {:.6}, S/N = {:.6}, C/N = {:.6}",
         exact.log_z,
-        ebm_testkit::kaufman::kaufman_log_z(4, 4, 1.0, BETA_C),
+        ebm_thermo::kaufman::kaufman_log_z(4, 4, 1.0, BETA_C),
         exact.mean_energy_per_unit(),
         exact.entropy_per_unit(),
         exact.heat_capacity_per_unit()

@@ -4,7 +4,7 @@ use super::{Measured, print_json};
 use crate::cli::{Common, ModelArgs, SamplerName};
 use crate::spec::{self, Model};
 use ebm_core::{Beta, BinaryModel, Chain, Result, Seed};
-use ebm_samplers::{AnySampler, ChainsConfig, Gibbs, Init, Ladder, Metropolis, ParallelTempering};
+use ebm_samplers::{AnySampler, ChainsConfig, Gibbs, Ladder, Metropolis, ParallelTempering};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -156,7 +156,7 @@ fn run_on<M: BinaryModel>(o: &Options, parsed: &Model, model: &M, beta: Beta) ->
     Ok(())
 }
 
-/// `run_chains` with a progress bar over all chains' sweeps (warm-up
+/// `Run` with a progress bar over all chains' sweeps (warm-up
 /// included); the library checks the warm-up and resets counters after it.
 fn run_with_progress<M: BinaryModel>(
     model: &M,
@@ -172,16 +172,9 @@ fn run_with_progress<M: BinaryModel>(
         out[0] = m.energy(x) / n;
         out[1] = (x.iter().map(|&v| f64::from(v)).sum::<f64>() / n).abs();
     };
-    let result = ebm_samplers::run_chains_with_progress(
-        model,
-        s,
-        beta,
-        config,
-        &Init::Uniform,
-        2,
-        observe,
-        &|k| bar.inc(k),
-    );
+    let inc = |k: u64| bar.inc(k);
+    let result =
+        ebm_samplers::Run::new(model, s, beta).config(*config).progress(&inc).record(2, observe);
     bar.finish_and_clear();
     result
 }
