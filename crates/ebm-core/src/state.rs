@@ -52,6 +52,13 @@ impl Domain {
 
     /// Checks every value of `x`, returning the first bad one as an error.
     pub fn validate(self, x: &[i8]) -> Result<()> {
+        // branch-free over blocks (vectorises); the position only on failure
+        let low = self.low();
+        let all_valid =
+            x.chunks(256).all(|c| c.iter().fold(true, |ok, &v| ok & ((v == 1) | (v == low))));
+        if all_valid {
+            return Ok(());
+        }
         match x.iter().position(|&v| !self.contains(v)) {
             Some(index) => Err(Error::InvalidUnitValue { index, value: x[index] }),
             None => Ok(()),

@@ -418,16 +418,21 @@ fn tile_add<const PLUS: bool, const TILE: usize>(
     j0: usize,
     idx: &[u32],
 ) {
+    // a local copy: with `acc` itself the compiler stored the accumulators
+    // back to memory after every row (the bounds check's panic path can
+    // observe them), which made the loop store-bound
+    let mut a = *acc;
     for &i in idx {
         let src: &[f32; TILE] = m[i as usize * cols + j0..][..TILE].try_into().expect("a tile");
         for k in 0..TILE {
             if PLUS {
-                acc[k] += src[k];
+                a[k] += src[k];
             } else {
-                acc[k] -= src[k];
+                a[k] -= src[k];
             }
         }
     }
+    *acc = a;
 }
 
 /// `x ← σ(x)` elementwise, in f32 with a branch-free exponential (Cody–Waite
