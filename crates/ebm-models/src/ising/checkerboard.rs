@@ -281,8 +281,12 @@ pub(crate) fn sweep(
             run_stripe(isa, &geo, &table, &key, stream, c, *r0, rows, y, scratch)
         };
         flips += if parallel {
-            // integer sum: the same in any order
-            items.par_iter_mut().map(run).sum::<u64>()
+            // one task per thread (not per stripe): every fork may have to
+            // wake a sleeping worker, and a sweep between observations found
+            // them asleep (~60 context switches per sweep, no 2-thread gain);
+            // an integer sum is the same in any order and grouping
+            let per_task = items.len().div_ceil(rayon::current_num_threads());
+            items.par_iter_mut().with_min_len(per_task).map(run).sum::<u64>()
         } else {
             items.iter_mut().map(run).sum::<u64>()
         };
