@@ -259,3 +259,53 @@ fn clamped_sampling_matches_the_exact_conditional() {
         assert!(r.passed(), "{name}: {r:?}");
     }
 }
+
+/// Every sampler reads the model it is given on every sweep: chains started
+/// and run on one model, then run on another with other couplings and
+/// fields, sample the second model's exact distribution (and not the
+/// first's: the negative control).
+#[test]
+fn every_sampler_follows_a_model_whose_couplings_changed_between_sweeps() {
+    use ebm_core::LogLinear;
+    let a = Ising::square(3, 3, Boundary::Periodic, 0.8, 0.3).unwrap();
+    let mut b = a.clone();
+    let theta: Vec<f64> =
+        (0..b.n_params()).map(|k| if k < b.n_edges() { -0.5 } else { -0.2 }).collect();
+    b.set_params(&theta).unwrap();
+    let beta = Beta::new(0.9).unwrap();
+    let p_a = exact_distribution(&a, beta).unwrap().probs;
+    let p_b = exact_distribution(&b, beta).unwrap().probs;
+    let mut failures = Vec::new();
+    for (name, s) in samplers() {
+        let counts: Vec<Vec<u64>> = (0..N_CHAINS as u64)
+            .map(|c| {
+                let mut rng = Seed(90).stream(Purpose::SAMPLING, c);
+                let mut x = vec![0i8; 9];
+                Domain::Spin.decode(draw_code(&p_a, uniform(&mut rng)), &mut x);
+                let mut chain = s.start(&a, &x).unwrap();
+                for _ in 0..20 {
+                    s.sweep(&a, &mut chain, beta, &mut rng);
+                }
+                for _ in 0..50 {
+                    s.sweep(&b, &mut chain, beta, &mut rng);
+                }
+                let mut h = vec![0u64; p_b.len()];
+                for _ in 0..N_SWEEPS {
+                    s.sweep(&b, &mut chain, beta, &mut rng);
+                    h[Domain::Spin.encode(ebm_core::Chain::state(&chain)) as usize] += 1;
+                }
+                h
+            })
+            .collect();
+        let r = tv_test(&p_b, &counts);
+        println!("{name:>22} after the change: TV {:.4} ≤ {:.4}", r.tv, r.bound);
+        if !r.passed() {
+            failures.push(format!("{name}: {r:?}"));
+        }
+        let control = tv_test(&p_a, &counts);
+        if control.passed() {
+            failures.push(format!("{name}: the old model's distribution passed: {control:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

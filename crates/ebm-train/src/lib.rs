@@ -33,4 +33,4 @@ pub use checkpoint::{Checkpoint, write_atomic};
 pub use monitor::{RbmMonitors, pseudo_log_likelihood, rbm_monitors};
 pub use optim::{LearningRate, Momentum, Optimizer, OptimizerState, clip_norm};
 pub use rbm::{ROW_CHUNK, RbmCd, RbmCdState, RbmStepReport, Reconstruction};
-pub use trainer::{CHAIN_CHUNK, Cd, ExactAscent, Learning, Pcd, StepReport, TrainState};
+pub use trainer::{CHAIN_CHUNK, Cd, ExactAscent, Learning, Pcd, StepReport, TrainState, Workspace};
