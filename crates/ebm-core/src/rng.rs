@@ -146,6 +146,15 @@ impl ChainRng {
             }
         }
     }
+
+    /// A uniformly random configuration of `n` units in `domain`: unit i is
+    /// high when bit `i % 32` of word `i / 32` is set (⌈n/32⌉ words drawn).
+    /// The one way chains start at random (runners, persistent chains).
+    pub fn random_state(&mut self, domain: crate::Domain, n: usize) -> Vec<i8> {
+        let mut words = vec![0u32; n.div_ceil(32)];
+        self.fill_u32(&mut words);
+        (0..n).map(|i| domain.value((words[i / 32] >> (i % 32)) & 1 == 1)).collect()
+    }
 }
 
 impl TryRng for ChainRng {

@@ -137,11 +137,7 @@ where
         .map(|c| {
             let mut rng = config.seed.stream(Purpose::SAMPLING, c as u64);
             let x0 = match init {
-                Init::Uniform => {
-                    let mut words = vec![0u32; n.div_ceil(32)];
-                    rng.fill_u32(&mut words);
-                    (0..n).map(|i| d.value((words[i / 32] >> (i % 32)) & 1 == 1)).collect()
-                }
+                Init::Uniform => rng.random_state(d, n),
                 Init::State(x) => x.clone(),
                 Init::States(xs) => xs[c].clone(),
             };

@@ -373,10 +373,7 @@ impl<S> Pcd<S> {
         let mut chains = Vec::with_capacity(self.n_chains);
         for c in 0..self.n_chains as u64 {
             let mut rng = self.learning.seed.stream(Purpose::TRAINING, c);
-            let mut words = vec![0u32; n.div_ceil(32)];
-            rng.fill_u32(&mut words);
-            let x: Vec<i8> =
-                (0..n).map(|i| d.value((words[i / 32] >> (i % 32)) & 1 == 1)).collect();
+            let x = rng.random_state(d, n);
             chains.push(self.sampler.start(model, &x)?);
             rngs.push(rng);
         }

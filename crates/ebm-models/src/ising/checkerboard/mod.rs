@@ -1,0 +1,419 @@
+//! The checkerboard kernel of a uniform periodic Ising lattice: what
+//! `Gibbs::block()` and `Metropolis::block()` run on such a model, through
+//! [`BinaryModel::block_kernel`](ebm_core::BinaryModel::block_kernel).
+//!
+//! It applies to models built on a periodic chain, square or cubic
+//! [`Lattice`](super::Lattice) with every side even (bipartite) and uniform
+//! coupling J and field h ([`Ising::uniform_couplings`]); any other Ising
+//! model runs the generic block sweep. One sweep updates every site once:
+//! all sites of colour 0 (even coordinate sum), then all of colour 1, by
+//! Metropolis (`min(1, e^{−βΔ})`) or heat bath (`σ(−βΔ)`), where
+//! `Δ = 2 s (J·nn + h)` and nn is the neighbour sum. J and h are read from
+//! the model given to each sweep; a model that stops being uniform (or has
+//! another lattice) makes the sampler fall back to the generic sweep.
+//!
+//! ## Layout
+//!
+//! The kernel state keeps the spins in a sublattice layout: one `i8` array
+//! per colour, row by row along the last axis (`X_c[r][k]` is site
+//! `2k + (c ⊕ p_r)` of row r, with `p_r` the parity of the row's other
+//! coordinates). The four (2D) or six (3D) neighbours of `X_c[r][k]` are then
+//! `X_{1−c}` at `[r][k]`, `[r][k ∓ 1]` and `[r'][k]` for the neighbouring
+//! rows r′, so a row of one colour updates with contiguous, branch-free loops
+//! that vectorise. [`KernelState::state`] returns the ±1 configuration in
+//! site order, rebuilt lazily (once per sweep, only if asked for).
+//!
+//! ## Randomness
+//!
+//! Each decision compares a fresh 32-bit uniform `u` with a threshold
+//! `T = ⌊p·2³²⌋` from a table indexed by (spin, neighbour sum), precomputed
+//! once per sweep from β: the flip happens iff `u < T` (`T = 2³² − 1` means
+//! "always"; a probability is thus quantised to a multiple of 2⁻³²). No `exp`
+//! in the loop. Every site consumes one word, also a Metropolis move with
+//! `Δ ≤ 0` (which flips whatever the word): the rows are vectorised with the
+//! words aligned to the sites, and compacting the draws to the uncertain
+//! moves (about 88% of them at T = 2.269) would cost more than the ChaCha
+//! words it saves. No word is shared between decisions or truncated.
+//!
+//! Each sweep gets a 256-bit key from the sampler (eight `next_u32` of the
+//! chain's stream). Colour c of stripe s then draws from the ChaCha8
+//! keystream with that key and stream id `2^32·c + s`, block counter from 0:
+//! exactly the words of `ChaCha8Rng::from_seed(key)` after
+//! `set_stream(2^32·c + s)`, generated sixteen blocks at a time and used in
+//! the order word 0 of blocks 0..16, word 1 of blocks 0..16, … (a fixed
+//! permutation within each 1 KiB group, so every word is used once). The
+//! rows of each colour are split into [`STRIPES`] stripes (independent of
+//! the thread count) run in parallel with rayon, so a chain's trajectory is
+//! bit-identical for any number of threads. (Lattices under 2¹⁴ sites run
+//! their stripes on the calling thread: a fork costs more than their sweep.)
+//!
+//! ## Speed
+//!
+//! The row kernel and the keystream are compiled three times (AVX-512, AVX2,
+//! baseline) and chosen at run time. The AVX2 version fuses a row update
+//! into 32-site steps with `core::arch` intrinsics; the AVX-512 version into
+//! 64-site steps (one 16-entry permute per 16 thresholds, compares into mask
+//! registers, a masked negation) and runs ChaCha8 with the sixteen blocks in
+//! the lanes of sixteen `zmm` registers (rotations by `vprold`). These are
+//! the only `unsafe` here, measured: the portable loop's threshold lookup
+//! became a gather, and the portable keystream spilled its state.
+//! See `benches/ising.rs`.
+mod keystream;
+mod rows;
+
+use super::{Boundary, Ising};
+use ebm_core::{Beta, KernelState, LocalRule};
+use rayon::prelude::*;
+use rows::{Geometry, Isa, Thresholds, run_stripe};
+use std::any::Any;
+use std::sync::{Mutex, OnceLock};
+
+/// Stripes per colour: the parallel work units of a sweep, each with its own
+/// random stream (a lattice with fewer rows uses one stripe per row).
+pub(crate) const STRIPES: usize = 8;
+
+/// Lattices with fewer sites than this run their stripes on the calling
+/// thread: a rayon fork costs more than the sweep. (The result is the same.)
+const PARALLEL_MIN_SITES: usize = 1 << 14;
+
+/// The kernel state: spins in the sublattice layout, the lattice geometry,
+/// per-stripe random-number pools.
+#[derive(Debug)]
+pub(crate) struct Sublattices {
+    /// `spins[c]`: the spins of colour c, `rows × half` values, row by row.
+    spins: [Vec<i8>; 2],
+    /// The lattice's sides (the model must have the same to run the kernel).
+    dims: Vec<usize>,
+    /// Sites per row (the last side M) and per row and colour (M / 2).
+    row_len: usize,
+    half: usize,
+    /// Parity of each row's coordinates other than the last.
+    row_parity: Vec<u8>,
+    /// Neighbouring rows of each row (2 in 2D, 4 in 3D, none in 1D).
+    row_nbrs: Vec<[u32; 4]>,
+    n_row_nbrs: usize,
+    /// The degree 2d.
+    degree: usize,
+    /// Stripe boundaries (row indices), `n_stripes + 1` of them.
+    stripe_rows: Vec<usize>,
+    /// One scratch pool per stripe.
+    scratch: Vec<Scratch>,
+    /// The ±1 configuration in site order, rebuilt on demand.
+    view: OnceLock<Vec<i8>>,
+    /// The previous sweep's view, kept for reuse: a fresh 1 MiB buffer per
+    /// sweep cost an mmap, page faults and an munmap (with TLB shootdowns
+    /// across threads) every sweep.
+    spare: Mutex<Vec<i8>>,
+}
+
+impl Clone for Sublattices {
+    fn clone(&self) -> Self {
+        Sublattices {
+            spins: self.spins.clone(),
+            dims: self.dims.clone(),
+            row_len: self.row_len,
+            half: self.half,
+            row_parity: self.row_parity.clone(),
+            row_nbrs: self.row_nbrs.clone(),
+            n_row_nbrs: self.n_row_nbrs,
+            degree: self.degree,
+            stripe_rows: self.stripe_rows.clone(),
+            scratch: self.scratch.clone(),
+            view: self.view.clone(),
+            spare: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl Sublattices {
+    fn n_rows(&self) -> usize {
+        self.row_parity.len()
+    }
+
+    /// Site index of `X_c[r][k]`.
+    #[inline]
+    fn site(&self, c: usize, r: usize, k: usize) -> usize {
+        r * self.row_len + 2 * k + (c ^ usize::from(self.row_parity[r]))
+    }
+
+    fn to_sites(&self) -> Vec<i8> {
+        let mut out = self.spare.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default();
+        out.resize(self.n_rows() * self.row_len, 0);
+        for r in 0..self.n_rows() {
+            for c in 0..2 {
+                let row = &self.spins[c][r * self.half..(r + 1) * self.half];
+                for (k, &s) in row.iter().enumerate() {
+                    out[self.site(c, r, k)] = s;
+                }
+            }
+        }
+        out
+    }
+}
+
+impl KernelState for Sublattices {
+    fn state(&self) -> &[i8] {
+        self.view.get_or_init(|| self.to_sites())
+    }
+
+    fn clone_box(&self) -> Box<dyn KernelState> {
+        Box::new(self.clone())
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+/// Random words per generated group: 16 ChaCha blocks of 16 words.
+const GROUP: usize = 256;
+
+/// Per-stripe scratch: a pool of random words, a row of side neighbours,
+/// table indices and thresholds.
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    pool: Vec<u32>,
+    side: Vec<i8>,
+    idx: Vec<u32>,
+    th: Vec<u32>,
+}
+
+/// The lattice sides of `model` if the kernel applies to it: a periodic
+/// lattice with even sides and uniform J and h.
+fn kernel_dims(model: &Ising) -> Option<(&[usize], f64, f64)> {
+    let lattice = model.lattice_shape()?;
+    let dims = lattice.dims();
+    let fits = lattice.boundary() == Boundary::Periodic && dims.iter().all(|&l| l % 2 == 0);
+    let (j, h) = model.uniform_couplings()?;
+    fits.then_some((dims, j, h))
+}
+
+/// The kernel state of `model` at `x0` (valid ±1 values), if the kernel
+/// applies to the model.
+pub(crate) fn start(model: &Ising, x0: &[i8]) -> Option<Sublattices> {
+    let (dims, _, _) = kernel_dims(model)?;
+    let d = dims.len();
+    let row_len = dims[d - 1];
+    let half = row_len / 2;
+    let n_rows = x0.len() / row_len;
+    // coordinates of a row: (a) in 2D, (a, b) in 3D, () in 1D
+    let (n_a, n_b) = match d {
+        1 => (1, 1),
+        2 => (dims[0], 1),
+        _ => (dims[0], dims[1]),
+    };
+    let mut row_parity = Vec::with_capacity(n_rows);
+    let mut row_nbrs = Vec::with_capacity(n_rows);
+    for r in 0..n_rows {
+        let (a, b) = (r / n_b, r % n_b);
+        row_parity.push(((a + b) % 2) as u8);
+        let up_a = (a + n_a - 1) % n_a;
+        let dn_a = (a + 1) % n_a;
+        let up_b = (b + n_b - 1) % n_b;
+        let dn_b = (b + 1) % n_b;
+        // n_rows ≤ MAX_SITES = u32::MAX
+        let idx = |a: usize, b: usize| (a * n_b + b) as u32;
+        row_nbrs.push([idx(up_a, b), idx(dn_a, b), idx(a, up_b), idx(a, dn_b)]);
+    }
+    let n_stripes = STRIPES.min(n_rows);
+    let stripe_rows = (0..=n_stripes).map(|s| s * n_rows / n_stripes).collect();
+    let mut chain = Sublattices {
+        spins: [vec![0; n_rows * half], vec![0; n_rows * half]],
+        dims: dims.to_vec(),
+        row_len,
+        half,
+        row_parity,
+        row_nbrs,
+        n_row_nbrs: 2 * (d - 1),
+        degree: 2 * d,
+        stripe_rows,
+        scratch: vec![Scratch::default(); n_stripes],
+        view: OnceLock::new(),
+        spare: Mutex::new(Vec::new()),
+    };
+    for c in 0..2 {
+        for r in 0..n_rows {
+            for k in 0..half {
+                let i = chain.site(c, r, k);
+                chain.spins[c][r * half + k] = x0[i];
+            }
+        }
+    }
+    Some(chain)
+}
+
+/// One sweep of `chain` under `rule` with `model`'s current J and h, the
+/// random words from `key`; the number of flips, or `None` (nothing changed)
+/// when the kernel does not apply to `model` or `chain` is another lattice's.
+pub(crate) fn sweep(
+    model: &Ising,
+    rule: LocalRule,
+    state: &mut dyn KernelState,
+    beta: Beta,
+    key: [u32; 8],
+) -> Option<u64> {
+    let (dims, j, h) = kernel_dims(model)?;
+    let chain = state.as_any_mut().downcast_mut::<Sublattices>()?;
+    if chain.dims != dims {
+        return None;
+    }
+    let table = Thresholds::new(rule, beta, (j, h), chain.degree);
+    let isa = Isa::detect();
+    let n_sites = chain.n_rows() * chain.row_len;
+    let parallel = n_sites >= PARALLEL_MIN_SITES && rayon::current_num_threads() > 1;
+    let geo = Geometry {
+        half: chain.half,
+        row_parity: &chain.row_parity,
+        row_nbrs: &chain.row_nbrs,
+        n_row_nbrs: chain.n_row_nbrs,
+    };
+    let mut flips = 0u64;
+    for c in 0..2 {
+        let [s0, s1] = &mut chain.spins;
+        let (x, y) = if c == 0 { (s0, &*s1) } else { (s1, &*s0) };
+        // one work item per stripe: (stripe, first row, its rows of x, scratch)
+        let mut items = Vec::with_capacity(chain.scratch.len());
+        let mut rest: &mut [i8] = x;
+        for (s, scratch) in chain.scratch.iter_mut().enumerate() {
+            let (r0, r1) = (chain.stripe_rows[s], chain.stripe_rows[s + 1]);
+            let (mine, tail) = rest.split_at_mut((r1 - r0) * geo.half);
+            rest = tail;
+            items.push((s, r0, mine, scratch));
+        }
+        let run = |(s, r0, rows, scratch): &mut (usize, usize, &mut [i8], &mut Scratch)| {
+            let stream = (c as u64) << 32 | *s as u64;
+            run_stripe(isa, &geo, &table, &key, stream, c, *r0, rows, y, scratch)
+        };
+        flips += if parallel {
+            // one task per thread (not per stripe): every fork may have to
+            // wake a sleeping worker, and a sweep between observations found
+            // them asleep (~60 context switches per sweep, no 2-thread gain);
+            // an integer sum is the same in any order and grouping
+            let per_task = items.len().div_ceil(rayon::current_num_threads());
+            items.par_iter_mut().with_min_len(per_task).map(run).sum::<u64>()
+        } else {
+            items.iter_mut().map(run).sum::<u64>()
+        };
+    }
+    if let Some(v) = chain.view.take() {
+        // a poisoned lock only loses the buffer
+        if let Ok(spare) = chain.spare.get_mut() {
+            *spare = v;
+        }
+    }
+    Some(flips)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keystream::WideChaCha8;
+    use super::rows::*;
+    use super::*;
+    use ebm_core::{ChainRng, EnergyModel, RngPosition, rand_core::Rng};
+
+    #[test]
+    fn wide_chacha8_is_chacha8rng_in_word_major_order() {
+        let key: [u32; 8] = [1, 2, 3, 0xdead_beef, 5, 6, 7, 0xffff_ffff];
+        let mut seed = [0u8; 32];
+        for (w, ch) in key.iter().zip(seed.chunks_exact_mut(4)) {
+            ch.copy_from_slice(&w.to_le_bytes());
+        }
+        let stream = (1u64 << 32) | 3;
+        let mut reference = ChainRng::from_position(RngPosition { key: seed, stream, word_pos: 0 });
+        let mut keystream = WideChaCha8 { key, stream, block: 0 };
+        for _ in 0..3 {
+            let mut out = [0u32; GROUP];
+            keystream.fill::<GENERIC>(&mut out);
+            for b in 0..16 {
+                for w in 0..16 {
+                    assert_eq!(out[16 * w + b], reference.next_u32(), "block {b} word {w}");
+                }
+            }
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx512_keystream_is_the_portable_one() {
+        if !std::arch::is_x86_feature_detected!("avx512f") {
+            return;
+        }
+        let key: [u32; 8] = [9, 0x8000_0000, 3, 0xdead_beef, 5, 6, 7, 0xffff_ffff];
+        // the second start crosses a carry into the counter's high word
+        for (stream, block) in [((1u64 << 32) | 3, 0u64), (7, 0xffff_fff8), (5, u64::MAX - 7)] {
+            let mut a = WideChaCha8 { key, stream, block };
+            let mut b = WideChaCha8 { key, stream, block };
+            for _ in 0..3 {
+                let (mut oa, mut ob) = ([0u32; GROUP], [0u32; GROUP]);
+                a.fill::<GENERIC>(&mut oa);
+                // SAFETY: avx512f detected above.
+                unsafe { b.fill_avx512(&mut ob) };
+                b.block = b.block.wrapping_add(16);
+                assert_eq!(oa, ob, "stream {stream} block {block}");
+            }
+        }
+    }
+
+    /// Every kernel level gives the same spins and flip counts as the
+    /// portable loops, on rows with a 64-, a 32-site and a scalar part.
+    #[test]
+    fn kernels_agree_with_the_portable_loops() {
+        let models = [
+            Ising::chain(200, Boundary::Periodic, 1.0, 0.1).unwrap(),
+            Ising::square(12, 200, Boundary::Periodic, 1.0, -0.2).unwrap(),
+            Ising::cubic(4, 6, 200, Boundary::Periodic, 0.7, 0.0).unwrap(),
+        ];
+        let mut isas = vec![Isa::Generic];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                isas.push(Isa::Avx2);
+            }
+            if Isa::detect() == Isa::Avx512 {
+                isas.push(Isa::Avx512);
+            }
+        }
+        for m in &models {
+            for rule in [LocalRule::Metropolis, LocalRule::HeatBath] {
+                let n = m.n_units();
+                let x0: Vec<i8> =
+                    (0..n).map(|i| if (i * 7919) % 13 < 6 { 1 } else { -1 }).collect();
+                let chain = start(m, &x0).unwrap();
+                let couplings = m.uniform_couplings().unwrap();
+                let table =
+                    Thresholds::new(rule, Beta::new(0.44).unwrap(), couplings, chain.degree);
+                let geo = Geometry {
+                    half: chain.half,
+                    row_parity: &chain.row_parity,
+                    row_nbrs: &chain.row_nbrs,
+                    n_row_nbrs: chain.n_row_nbrs,
+                };
+                let key = [11, 22, 33, 44, 55, 66, 77, 88];
+                let results: Vec<(Vec<i8>, u64)> = isas
+                    .iter()
+                    .map(|&isa| {
+                        let mut x = chain.spins[0].clone();
+                        let mut scratch = Scratch::default();
+                        let f = run_stripe(
+                            isa,
+                            &geo,
+                            &table,
+                            &key,
+                            3,
+                            0,
+                            0,
+                            &mut x,
+                            &chain.spins[1],
+                            &mut scratch,
+                        );
+                        (x, f)
+                    })
+                    .collect();
+                assert!(results[0].1 > 0);
+                for (isa, r) in isas.iter().zip(&results) {
+                    assert_eq!(r, &results[0], "{isa:?} {rule:?} {}", m.n_units());
+                }
+            }
+        }
+    }
+}
