@@ -1,0 +1,72 @@
+//! Annealed importance sampling: `ln Z` with honest error bars past the reach
+//! of exact enumeration.
+//!
+//! ```text
+//! p_k(x) = f_k(x) / Z_k,   f_k(x) = exp(−β_k E(x)),   0 = β_0 < β_1 < … < β_K = β
+//! x_1 ~ p_0 (uniform),  x_{k+1} ~ T_k(x_k, ·)  (T_k leaves p_k invariant)
+//! ln w = Σ_{k=1}^{K} ln f_k(x_k) − ln f_{k−1}(x_k) = −Σ_k (β_k − β_{k−1}) E(x_k)
+//! E[w] = Z_K / Z_0,   Z_0 = 2^N
+//! ```
+//!
+//! [`Ais`] runs many independent such paths in parallel (rayon), run `r` on
+//! its own ChaCha stream `seed.stream(Purpose::AIS, r)`, with any
+//! [`Sampler`] as the transition kernel; results are reduced in run order, so
+//! they are bit-identical for any number of threads. [`LogZEstimate`] turns
+//! the log-weights into `ln Z` and an interval, all in log space.
+//!
+//! **The sandwich.** By Jensen, `E[ln Ẑ] ≤ ln Z`: forward AIS is a stochastic
+//! lower bound. Running the same path backwards from exact (or long-MCMC)
+//! samples of the target, [`Ais::reverse_log_z`] estimates `Z_0 / Z_K`
+//! unbiasedly, so its `ln Z` is a stochastic upper bound (Burda, Grosse and
+//! Salakhutdinov 2015). [`Ais::sandwich`] reports both.
+
+mod estimate;
+mod runs;
+mod schedule;
+mod ti;
+
+pub use estimate::{Estimated, LogLikelihoodEstimate, LogZEstimate, Sandwich};
+pub use runs::{Ais, path_betas};
+pub use schedule::Schedule;
+pub use ti::{Ti, TiEstimate, TiNode};
+
+use crate::diagnostics::{Estimate, estimate};
+use ebm_core::rand_core::Rng;
+use ebm_core::{Beta, BinaryModel, Chain, Error, Purpose, Result, Sampler, Seed};
+use rayon::prelude::*;
+
+/// Number of standard errors of the mean weight in the interval
+/// `ln(mean w ± 3 sd(w)/√R)` of Salakhutdinov and Murray (2008).
+pub const INTERVAL_SIGMAS: f64 = 3.0;
+
+/// `ln(1/α)` with α = 0.0027 (the two-sided tail of ±3σ): Markov's inequality
+/// `P(Ẑ ≥ Z/α) ≤ α` gives `ln Z ≥ ln Ẑ − ln(1/α)` with probability ≥ 1 − α,
+/// whatever the weights' distribution. Used as the lower end of the interval
+/// when `mean w − 3 sd(w)/√R ≤ 0` (and as the upper end of a reverse estimate).
+pub const MARKOV_LOG_FACTOR: f64 = 5.914_503_505_971_854; // ln(1 / 0.0027)
+
+/// Number of intermediate inverse temperatures of the standard schedule of
+/// Salakhutdinov and Murray (2008).
+pub const STANDARD_N_BETAS: usize = 14_500;
+
+/// Offset added to the run index for the streams of reverse AIS runs
+/// (`seed.stream(Purpose::AIS, REVERSE_STREAM_OFFSET + r)`), so forward and
+/// reverse runs of one seed are independent.
+pub const REVERSE_STREAM_OFFSET: u64 = 1 << 63;
+
+fn invalid_sequence(reason: String) -> Error {
+    Error::InvalidSequence { what: "AIS schedule", reason }
+}
+
+fn at_least(name: &'static str, value: usize, min: usize) -> Result<()> {
+    if value < min {
+        let expected = if min == 1 { "≥ 1" } else { "≥ 3" };
+        return Err(Error::InvalidParameter { name, value: value as f64, expected });
+    }
+    Ok(())
+}
+
+/// `ln Z(0) = N ln 2` for a model of N binary units.
+fn log_z0<M: BinaryModel + ?Sized>(model: &M) -> f64 {
+    model.n_units() as f64 * std::f64::consts::LN_2
+}
