@@ -232,9 +232,8 @@ impl Optimizer {
                 for (k, ((th, g), v)) in
                     theta.iter_mut().zip(grad).zip(state.first.iter_mut()).enumerate()
                 {
-                    let decay = if k < n_couplings { weight_decay * *th } else { 0.0 };
-                    *v = mu * *v + eta * (g - decay);
-                    *th += *v;
+                    let decay = if k < n_couplings { weight_decay } else { 0.0 };
+                    sgd_step(th, v, *g, eta, mu, decay);
                 }
             }
             Optimizer::Adam { learning_rate, beta1, beta2, eps, weight_decay } => {
@@ -278,4 +277,14 @@ pub fn clip_norm(grad: &mut [f64], max_norm: f64) -> f64 {
         grad.iter_mut().for_each(|g| *g *= s);
     }
     norm
+}
+
+/// One parameter's SGD-with-momentum step, the one formula every path uses
+/// (the shared optimizer and the RBM kernel's fused update):
+/// `v ← μ v + η (g − λ θ)`, `θ ← θ + v` (λ the weight decay, 0 for biases).
+#[inline(always)]
+pub fn sgd_step(theta: &mut f64, velocity: &mut f64, g: f64, eta: f64, mu: f64, decay: f64) {
+    let d = decay * *theta;
+    *velocity = mu * *velocity + eta * (g - d);
+    *theta += *velocity;
 }

@@ -517,19 +517,13 @@ impl Kernel<'_> {
                     Ok(squared_norm(g32, scale))
                 },
                 // Optimizer::apply's SGD step, bit for bit
-                |t, v, g| {
-                    let g = scale * f64::from(g);
-                    let d = decay * *t;
-                    *v = mu * *v + eta * (g - d);
-                    *t += *v;
-                },
+                |t, v, g| crate::optim::sgd_step(t, v, scale * f64::from(g), eta, mu, decay),
             );
             let gb = &s.gbias;
             let res_b = model.update_biases(|b, c| {
                 for ((th, v), &g) in b.iter_mut().chain(c.iter_mut()).zip(vel_b.iter_mut()).zip(gb)
                 {
-                    *v = mu * *v + eta * (g - 0.0);
-                    *th += *v;
+                    crate::optim::sgd_step(th, v, g, eta, mu, 0.0);
                 }
             });
             // as the unfused path: a failed step does not count (the model

@@ -46,12 +46,23 @@ impl Rbm {
 
     /// `out ← σ(β (V W + 1 cᵀ))` for `rows` rows of V (f32, validated).
     pub(super) fn hidden_probs_f32(&self, v: &[f32], rows: usize, beta: Beta, out: &mut [f32]) {
+        self.probs_gemm(v, rows, beta, out, false);
+    }
+
+    /// The one dense conditional: `out ← σ(β (X M + 1 biasᵀ))` with, for the
+    /// hidden layer, `M = W` and the hidden biases, for the visible layer
+    /// `M = Wᵀ` (the same row-major W with swapped strides) and the visible
+    /// biases; one f32 GEMM, then a stable sigmoid.
+    fn probs_gemm(&self, x: &[f32], rows: usize, beta: Beta, out: &mut [f32], visible: bool) {
         let bt = beta.value() as f32;
-        for row in out.chunks_exact_mut(self.nh) {
-            row.copy_from_slice(&self.c32);
+        let (inner, width, bias) =
+            if visible { (self.nh, self.nv, &self.b32) } else { (self.nv, self.nh, &self.c32) };
+        for row in out.chunks_exact_mut(width) {
+            row.copy_from_slice(bias);
         }
         let w = View::row_major(&self.w32, self.nv, self.nh);
-        linalg::sgemm(bt, View::row_major(v, rows, self.nv), w, bt, out);
+        let m = if visible { w.t() } else { w };
+        linalg::sgemm(bt, View::row_major(x, rows, inner), m, bt, out);
         for p in out.iter_mut() {
             *p = sigmoid_f32(*p);
         }
@@ -70,15 +81,7 @@ impl Rbm {
         check_len("visible probabilities (rows × n_visible)", rows * self.nv, out.len())?;
         T::validate(h)?;
         let h = T::to_f32(h);
-        let bt = beta.value() as f32;
-        for row in out.chunks_exact_mut(self.nv) {
-            row.copy_from_slice(&self.b32);
-        }
-        let wt = View::row_major(&self.w32, self.nv, self.nh).t();
-        linalg::sgemm(bt, View::row_major(&h, rows, self.nh), wt, bt, out);
-        for p in out.iter_mut() {
-            *p = sigmoid_f32(*p);
-        }
+        self.probs_gemm(&h, rows, beta, out, true);
         Ok(())
     }
 
