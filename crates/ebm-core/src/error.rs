@@ -135,6 +135,19 @@ pub fn check_finite(what: &'static str, values: &[f64]) -> Result<()> {
     }
 }
 
+/// The number of rows of a non-empty slice of `len` values in whole rows of
+/// `width`, or [`Error::ShapeMismatch`] naming `what` (expected: the nearest
+/// whole, non-empty number of rows) when `width` is 0, `len` is 0 or `width`
+/// does not divide it. The one row check of every batch, data set and
+/// starting-state argument.
+pub fn check_rows(what: &'static str, len: usize, width: usize) -> Result<usize> {
+    if width == 0 || len == 0 || !len.is_multiple_of(width) {
+        let w = width.max(1);
+        return Err(Error::ShapeMismatch { what, expected: w * (len / w).max(1), found: len });
+    }
+    Ok(len / width)
+}
+
 /// Checks that `found == expected`, naming `what` in the error.
 pub fn check_len(what: &'static str, expected: usize, found: usize) -> Result<()> {
     if expected == found { Ok(()) } else { Err(Error::ShapeMismatch { what, expected, found }) }

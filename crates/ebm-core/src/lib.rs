@@ -40,7 +40,7 @@ mod state;
 
 pub use beta::Beta;
 pub use blocks::Blocks;
-pub use error::{Error, Result, check_finite, check_len};
+pub use error::{Error, Result, check_finite, check_len, check_rows};
 pub use kernel::{KernelState, LocalRule};
 pub use model::{BinaryModel, EnergyModel, LogLinear};
 pub use rng::{ChainRng, Purpose, RngPosition, Seed, uniform};

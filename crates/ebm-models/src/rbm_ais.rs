@@ -43,14 +43,7 @@ const PRODUCT_LEN: usize = 512;
 /// Errors: empty data or a length not a multiple of `n_visible`
 /// ([`Error::ShapeMismatch`]), values other than 0/1.
 pub fn data_marginals(data: &[i8], n_visible: usize) -> Result<Vec<f64>> {
-    let rows = data.len().checked_div(n_visible).unwrap_or(0);
-    if rows == 0 || rows * n_visible != data.len() {
-        return Err(Error::ShapeMismatch {
-            what: "data (rows of n_visible values)",
-            expected: n_visible.max(1) * rows.max(1),
-            found: data.len(),
-        });
-    }
+    let rows = ebm_core::check_rows("data (rows of n_visible values)", data.len(), n_visible)?;
     Domain::Bit.validate(data)?;
     let mut p = vec![0.0; n_visible];
     for row in data.chunks_exact(n_visible) {

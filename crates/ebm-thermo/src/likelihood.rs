@@ -45,13 +45,7 @@ pub fn exact_log_likelihood<M: BinaryModel + ?Sized>(
     n_visible: usize,
     beta: Beta,
 ) -> Result<f64> {
-    if n_visible == 0 || data.is_empty() || !data.len().is_multiple_of(n_visible) {
-        return Err(Error::ShapeMismatch {
-            what: "data (rows of n_visible values)",
-            expected: n_visible.max(1) * (data.len() / n_visible.max(1)).max(1),
-            found: data.len(),
-        });
-    }
+    ebm_core::check_rows("data (rows of n_visible values)", data.len(), n_visible)?;
     let log_z = exact(model, beta)?.log_z;
     let rows = data.len() / n_visible;
     let mut total = 0.0;

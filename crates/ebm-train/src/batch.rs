@@ -37,13 +37,7 @@ impl<'a> Batches<'a> {
         seed: Seed,
         epoch: u64,
     ) -> Result<Self> {
-        if width == 0 || !data.len().is_multiple_of(width) || data.is_empty() {
-            return Err(Error::ShapeMismatch {
-                what: "data (whole rows)",
-                expected: width.max(1) * (data.len() / width.max(1)).max(1),
-                found: data.len(),
-            });
-        }
+        ebm_core::check_rows("data (whole rows)", data.len(), width)?;
         if batch_size == 0 {
             return Err(Error::InvalidParameter {
                 name: "batch size",

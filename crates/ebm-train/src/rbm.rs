@@ -296,20 +296,13 @@ impl Kernel<'_> {
     ) -> Result<(StepReport, f64)> {
         let t0 = Instant::now();
         let (nv, nh) = (model.n_visible(), model.n_hidden());
-        if batch.is_empty() || !batch.len().is_multiple_of(nv) {
-            return Err(Error::ShapeMismatch {
-                what: "batch (whole rows of n_visible values)",
-                expected: nv * (batch.len() / nv).max(1),
-                found: batch.len(),
-            });
-        }
+        let rows = ebm_core::check_rows("batch (whole rows of n_visible values)", batch.len(), nv)?;
         ebm_core::Domain::Bit.validate(batch)?;
         check_len("optimizer state", model.n_params(), optimizer.first.len())?;
         self.learning.optimizer.check_state(optimizer, model.n_params())?;
         if self.k == 0 {
             return Err(Error::InvalidParameter { name: "k", value: 0.0, expected: "≥ 1" });
         }
-        let rows = batch.len() / nv;
         if rows > 1 << 20 {
             return Err(Error::InvalidParameter {
                 name: "batch rows",

@@ -108,16 +108,12 @@ fn sweep_all<M, S>(
 
 /// Validates a batch: whole rows of `n_visible()` values in the model's domain.
 fn check_batch<M: LogLinear + ?Sized>(model: &M, batch: &[i8]) -> Result<usize> {
-    let nv = model.n_visible();
-    if batch.is_empty() || nv == 0 || !batch.len().is_multiple_of(nv) {
-        return Err(Error::ShapeMismatch {
-            what: "batch (whole rows of n_visible values)",
-            expected: nv * (batch.len() / nv.max(1)).max(1),
-            found: batch.len(),
-        });
-    }
+    let rows = ebm_core::check_rows(
+        "batch (whole rows of n_visible values)",
+        batch.len(),
+        model.n_visible(),
+    )?;
     model.domain().validate(batch)?;
-    let rows = batch.len() / nv;
     if rows > MAX_BATCH_ROWS {
         return Err(Error::InvalidParameter {
             name: "batch rows",
