@@ -151,9 +151,23 @@ impl ChainRng {
     /// high when bit `i % 32` of word `i / 32` is set (⌈n/32⌉ words drawn).
     /// The one way chains start at random (runners, persistent chains).
     pub fn random_state(&mut self, domain: crate::Domain, n: usize) -> Vec<i8> {
-        let mut words = vec![0u32; n.div_ceil(32)];
-        self.fill_u32(&mut words);
-        (0..n).map(|i| domain.value((words[i / 32] >> (i % 32)) & 1 == 1)).collect()
+        let mut x = vec![domain.low(); n];
+        self.fill_random_state(domain, &mut x);
+        x
+    }
+
+    /// [`ChainRng::random_state`] into `out` (its length is the number of
+    /// units), drawing the same words: no allocation, for loops that draw
+    /// many states.
+    pub fn fill_random_state(&mut self, domain: crate::Domain, out: &mut [i8]) {
+        let mut words = [0u32; 64];
+        for chunk in out.chunks_mut(32 * 64) {
+            let w = &mut words[..chunk.len().div_ceil(32)];
+            self.fill_u32(w);
+            for (i, v) in chunk.iter_mut().enumerate() {
+                *v = domain.value((w[i / 32] >> (i % 32)) & 1 == 1);
+            }
+        }
     }
 }
 
