@@ -144,6 +144,8 @@ struct Chunk {
 pub(crate) struct Scratch {
     chunks: Vec<Chunk>,
     neg_chunks: Vec<Chunk>,
+    /// PCD: `Σ_r p(h | vₖ)` over the chains (n_hidden sums).
+    neg_hidden_sum: Vec<f64>,
     pv_neg: Vec<f32>,
     p0: Vec<f32>,
     pk: Vec<f32>,
@@ -458,15 +460,18 @@ impl Kernel<'_> {
             for (i, g) in gb.iter_mut().enumerate() {
                 *g = sp * s.v0_t.row(i).len() as f64 - sn * s.vk_t.row(i).len() as f64;
             }
-            let (mut pos_sum, mut neg_sum) = (vec![0.0f64; nh], vec![0.0f64; nh]);
+            // Σ P₀ in gc, Σ Pₖ in a reused buffer (no allocation per step)
+            let neg_sum = &mut s.neg_hidden_sum;
+            neg_sum.clear();
+            neg_sum.resize(nh, 0.0);
             for row in s.p0.chunks_exact(nh) {
-                pos_sum.iter_mut().zip(row).for_each(|(a, &p)| *a += f64::from(p));
+                gc.iter_mut().zip(row).for_each(|(a, &p)| *a += f64::from(p));
             }
             for row in s.pk.chunks_exact(nh) {
                 neg_sum.iter_mut().zip(row).for_each(|(a, &p)| *a += f64::from(p));
             }
-            for ((g, a), b) in gc.iter_mut().zip(&pos_sum).zip(&neg_sum) {
-                *g = sp * a - sn * b;
+            for (g, b) in gc.iter_mut().zip(neg_sum.iter()) {
+                *g = sp * *g - sn * b;
             }
             finite_p0_pv = all_finite(&s.p0);
             if m_neg != rows {

@@ -66,7 +66,7 @@ use ebm_core::{Beta, KernelState, LocalRule};
 use rayon::prelude::*;
 use rows::{Geometry, Isa, Thresholds, run_stripe};
 use std::any::Any;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 /// Stripes per colour: the parallel work units of a sweep, each with its own
 /// random stream (a lattice with fewer rows uses one stripe per row).
@@ -78,7 +78,7 @@ const PARALLEL_MIN_SITES: usize = 1 << 14;
 
 /// The kernel state: spins in the sublattice layout, the lattice geometry,
 /// per-stripe random-number pools.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Sublattices {
     /// `spins[c]`: the spins of colour c, `rows × half` values, row by row.
     spins: [Vec<i8>; 2],
@@ -100,29 +100,6 @@ pub(crate) struct Sublattices {
     scratch: Vec<Scratch>,
     /// The ±1 configuration in site order, rebuilt on demand.
     view: OnceLock<Vec<i8>>,
-    /// The previous sweep's view, kept for reuse: a fresh 1 MiB buffer per
-    /// sweep cost an mmap, page faults and an munmap (with TLB shootdowns
-    /// across threads) every sweep.
-    spare: Mutex<Vec<i8>>,
-}
-
-impl Clone for Sublattices {
-    fn clone(&self) -> Self {
-        Sublattices {
-            spins: self.spins.clone(),
-            dims: self.dims.clone(),
-            row_len: self.row_len,
-            half: self.half,
-            row_parity: self.row_parity.clone(),
-            row_nbrs: self.row_nbrs.clone(),
-            n_row_nbrs: self.n_row_nbrs,
-            degree: self.degree,
-            stripe_rows: self.stripe_rows.clone(),
-            scratch: self.scratch.clone(),
-            view: self.view.clone(),
-            spare: Mutex::new(Vec::new()),
-        }
-    }
 }
 
 impl Sublattices {
@@ -137,8 +114,7 @@ impl Sublattices {
     }
 
     fn to_sites(&self) -> Vec<i8> {
-        let mut out = self.spare.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default();
-        out.resize(self.n_rows() * self.row_len, 0);
+        let mut out = vec![0i8; self.n_rows() * self.row_len];
         for r in 0..self.n_rows() {
             for c in 0..2 {
                 let row = &self.spins[c][r * self.half..(r + 1) * self.half];
@@ -229,7 +205,6 @@ pub(crate) fn start(model: &Ising, x0: &[i8]) -> Option<Sublattices> {
         stripe_rows,
         scratch: vec![Scratch::default(); n_stripes],
         view: OnceLock::new(),
-        spare: Mutex::new(Vec::new()),
     };
     for c in 0..2 {
         for r in 0..n_rows {
@@ -295,12 +270,7 @@ pub(crate) fn sweep(
             items.iter_mut().map(run).sum::<u64>()
         };
     }
-    if let Some(v) = chain.view.take() {
-        // a poisoned lock only loses the buffer
-        if let Ok(spare) = chain.spare.get_mut() {
-            *spare = v;
-        }
-    }
+    chain.view = OnceLock::new();
     Some(flips)
 }
 
