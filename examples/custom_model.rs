@@ -17,8 +17,9 @@ impl EnergyModel for Ring {
     fn n_units(&self) -> usize {
         self.n
     }
-    fn domain(&self) -> Domain {
-        Domain::Spin
+    type Space = Domain;
+    fn space(&self) -> &Domain {
+        &Domain::Spin
     }
     fn energy(&self, s: &[i8]) -> f64 {
         (0..self.n).map(|i| -self.j * f64::from(s[i] * s[(i + 1) % self.n])).sum()

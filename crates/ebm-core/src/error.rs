@@ -54,8 +54,8 @@ pub enum Error {
     InvalidUnitValue {
         /// Position of the unit.
         index: usize,
-        /// The value found.
-        value: i8,
+        /// The value found (an `i8` or `u8` unit value, exactly).
+        value: f64,
     },
     /// A grouping of units into blocks is not a partition, or a block is not an
     /// independent set of the model's interaction graph.

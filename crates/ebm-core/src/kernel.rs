@@ -18,7 +18,12 @@
 use std::any::Any;
 use std::fmt;
 
-/// The single-unit update of a sweep, given `Δ_i = E(x with i flipped) − E(x)`.
+/// The single-unit update of a sweep. For a binary unit, given
+/// `Δ_i = E(x with i flipped) − E(x)`; for a unit with q values, given the
+/// energies `E_k` of its values with the rest fixed: heat bath draws value k
+/// with probability `e^{−βE_k} / Σ_l e^{−βE_l}`, Metropolis proposes one of the
+/// other q − 1 values uniformly and accepts with `min(1, e^{−β(E_new − E_old)})`
+/// (for q = 2 both reduce to the binary rules).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LocalRule {
     /// Heat bath: flip with probability `σ(−βΔ) = 1 / (1 + e^{βΔ})`.
@@ -52,16 +57,18 @@ impl LocalRule {
 /// a sublattice layout). It holds the chain's configuration, nothing that
 /// depends on the model's parameters: the kernel reads those from the model
 /// on every sweep.
-pub trait KernelState: Send + Sync + fmt::Debug {
+///
+/// `U` is the unit type (`i8` for binary models, `u8` for categorical ones).
+pub trait KernelState<U = i8>: Send + Sync + fmt::Debug {
     /// The configuration in unit order.
-    fn state(&self) -> &[i8];
+    fn state(&self) -> &[U];
     /// A boxed copy.
-    fn clone_box(&self) -> Box<dyn KernelState>;
+    fn clone_box(&self) -> Box<dyn KernelState<U>>;
     /// For the model to downcast to its own type.
     fn as_any_mut(&mut self) -> &mut dyn Any;
 }
 
-impl Clone for Box<dyn KernelState> {
+impl<U: 'static> Clone for Box<dyn KernelState<U>> {
     fn clone(&self) -> Self {
         self.clone_box()
     }

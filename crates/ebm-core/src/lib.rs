@@ -1,11 +1,13 @@
 //! # ebm-core: the concepts every other ebm crate composes
 //!
 //! This crate holds the traits and small value types of the workspace and
-//! nothing else: [`EnergyModel`], [`BinaryModel`], [`LogLinear`], [`Sampler`],
-//! [`Trainer`]; the validated inverse temperature [`Beta`]; unit domains and
-//! owned states ([`Domain`], [`Spins`], [`Bits`]); [`Blocks`] of independent
-//! units; seeds and per-chain ChaCha streams ([`Seed`], [`ChainRng`]); and the
-//! one [`Error`] enum. It depends only on `rand_core` and `rand_chacha`: no
+//! nothing else: [`EnergyModel`] over a [`StateSpace`], the model families
+//! [`BinaryModel`] (±1 or 0/1 units, a [`Domain`]) and [`CategoricalModel`]
+//! (q_i values per unit, [`Categories`]), [`LogLinear`], [`Sampler`],
+//! [`Chain`], [`Trainer`]; the validated inverse temperature [`Beta`]; owned
+//! binary states ([`Spins`], [`Bits`]); [`Blocks`] of independent units; seeds
+//! and per-chain ChaCha streams ([`Seed`], [`ChainRng`]); and the one
+//! [`Error`] enum. It depends only on `rand_core` and `rand_chacha`: no
 //! models, no linear algebra.
 //!
 //! ## The physics, stated once
@@ -25,26 +27,33 @@
 //! `free_energy`, which always means the system's −T ln Z. Log-linear models
 //! have `E_θ(x) = −⟨θ, φ(x)⟩` and `∂ ln p(v)/∂θ = β(⟨φ⟩_data − ⟨φ⟩_model)`.
 //!
-//! States are flat `[i8]` slices in the model's [`Domain`] (±1 spins or 0/1
-//! bits); β never lives inside a model.
+//! States are flat slices of the model's unit type ([`UnitOf`]): `[i8]` in a
+//! [`Domain`] (±1 spins or 0/1 bits), `[u8]` of categories; β never lives
+//! inside a model. See [`space`] for how the state spaces divide the work.
 #![deny(missing_docs)]
 
 mod beta;
+mod binary;
 mod blocks;
+mod categorical;
 mod error;
 pub mod kernel;
 mod model;
 mod rng;
 mod sampler;
+pub mod space;
 mod state;
 
 pub use beta::Beta;
+pub use binary::BinaryModel;
 pub use blocks::Blocks;
+pub use categorical::CategoricalModel;
 pub use error::{Error, Result, check_finite, check_len, check_rows};
 pub use kernel::{KernelState, LocalRule};
-pub use model::{BinaryModel, EnergyModel, LogLinear};
+pub use model::{EnergyModel, LogLinear, UnitOf};
 pub use rng::{ChainRng, Purpose, RngPosition, Seed, uniform};
 pub use sampler::{Chain, Sampler, Trainer};
+pub use space::{Categories, FiniteSpace, MAX_CATEGORIES, StateSpace, UnitValue, validate_rows};
 pub use state::{Bits, Domain, Spins};
 
 /// Re-export of `rand_core`, so implementers name the same `Rng` trait.

@@ -6,6 +6,7 @@
 //! threads and the result is bit-identical, and a stream's position can be
 //! saved in a checkpoint and restored.
 
+use crate::space::StateSpace;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{SeedableRng, TryRng};
 use std::convert::Infallible;
@@ -147,27 +148,21 @@ impl ChainRng {
         }
     }
 
-    /// A uniformly random configuration of `n` units in `domain`: unit i is
-    /// high when bit `i % 32` of word `i / 32` is set (⌈n/32⌉ words drawn).
-    /// The one way chains start at random (runners, persistent chains).
-    pub fn random_state(&mut self, domain: crate::Domain, n: usize) -> Vec<i8> {
-        let mut x = vec![domain.low(); n];
-        self.fill_random_state(domain, &mut x);
+    /// A state of `n` units drawn from `space`'s reference distribution
+    /// ([`StateSpace::draw`]: uniform over a finite space; for binary units,
+    /// unit i is high when bit `i % 32` of word `i / 32` is set). The one way
+    /// chains start at random (runners, persistent chains).
+    pub fn random_state<S: StateSpace + ?Sized>(&mut self, space: &S, n: usize) -> Vec<S::Unit> {
+        let mut x = vec![S::Unit::default(); n];
+        space.draw(self, &mut x);
         x
     }
 
     /// [`ChainRng::random_state`] into `out` (its length is the number of
     /// units), drawing the same words: no allocation, for loops that draw
     /// many states.
-    pub fn fill_random_state(&mut self, domain: crate::Domain, out: &mut [i8]) {
-        let mut words = [0u32; 64];
-        for chunk in out.chunks_mut(32 * 64) {
-            let w = &mut words[..chunk.len().div_ceil(32)];
-            self.fill_u32(w);
-            for (i, v) in chunk.iter_mut().enumerate() {
-                *v = domain.value((w[i / 32] >> (i % 32)) & 1 == 1);
-            }
-        }
+    pub fn fill_random_state<S: StateSpace + ?Sized>(&mut self, space: &S, out: &mut [S::Unit]) {
+        space.draw(self, out);
     }
 }
 

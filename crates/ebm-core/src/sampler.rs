@@ -3,13 +3,16 @@
 use crate::beta::Beta;
 use crate::error::Result;
 use crate::kernel::LocalRule;
-use crate::model::{BinaryModel, LogLinear};
+use crate::model::{EnergyModel, LogLinear, UnitOf};
 
 /// The mutable part of a Markov chain: its configuration plus whatever the
 /// sampler caches (local fields, replicas, counters).
 pub trait Chain: Clone + Send {
+    /// The value type of one unit (`i8` binary, `u8` categorical).
+    type Unit: crate::UnitValue;
+
     /// The current configuration.
-    fn state(&self) -> &[i8];
+    fn state(&self) -> &[Self::Unit];
 
     /// Fraction of proposed single-unit moves accepted so far (for Gibbs, the
     /// fraction of updates that changed the unit), if the sampler counts it.
@@ -22,7 +25,8 @@ pub trait Chain: Clone + Send {
     fn reset_counters(&mut self) {}
 }
 
-/// A Markov-chain kernel leaving `p_β(x) ∝ exp(−β E(x))` invariant.
+/// A Markov-chain kernel leaving `p_β(x) ∝ exp(−β E(x))` invariant, for
+/// models over any [`crate::StateSpace`].
 ///
 /// Contract: for every β, if `chain.state()` is distributed as `p_β` before
 /// [`Sampler::sweep`], it is after. The sampler value is immutable configuration
@@ -37,7 +41,7 @@ pub trait Chain: Clone + Send {
 /// struct RandomFlip;
 /// #[derive(Clone)]
 /// struct State(Vec<i8>);
-/// impl Chain for State { fn state(&self) -> &[i8] { &self.0 } }
+/// impl Chain for State { type Unit = i8; fn state(&self) -> &[i8] { &self.0 } }
 ///
 /// impl<M: BinaryModel + ?Sized> Sampler<M> for RandomFlip {
 ///     type Chain = State;
@@ -61,7 +65,8 @@ pub trait Chain: Clone + Send {
 /// struct Field(f64);
 /// impl EnergyModel for Field {
 ///     fn n_units(&self) -> usize { 1 }
-///     fn domain(&self) -> Domain { Domain::Spin }
+///     type Space = Domain;
+///     fn space(&self) -> &Domain { &Domain::Spin }
 ///     fn energy(&self, s: &[i8]) -> f64 { -self.0 * f64::from(s[0]) }
 /// }
 /// impl BinaryModel for Field {}
@@ -77,12 +82,12 @@ pub trait Chain: Clone + Send {
 /// assert!((f64::from(up) / 1e4 - 0.881).abs() < 0.03);
 /// # Ok::<(), ebm_core::Error>(())
 /// ```
-pub trait Sampler<M: BinaryModel + ?Sized>: Sync {
+pub trait Sampler<M: EnergyModel + ?Sized>: Sync {
     /// Per-chain mutable state.
-    type Chain: Chain;
+    type Chain: Chain<Unit = UnitOf<M>>;
 
-    /// A chain starting at configuration `x0` (validated: length and domain).
-    fn start(&self, model: &M, x0: &[i8]) -> Result<Self::Chain>;
+    /// A chain starting at configuration `x0` (validated: length and values).
+    fn start(&self, model: &M, x0: &[UnitOf<M>]) -> Result<Self::Chain>;
 
     /// Sweeps a chain must run before its samples count: a sampler that adapts
     /// itself during warm-up (parallel tempering's ladder) is not a fixed
@@ -145,7 +150,7 @@ pub trait Sampler<M: BinaryModel + ?Sized>: Sync {
 /// is what a checkpoint saves. The user's own loop drives training.
 ///
 /// ```
-/// use ebm_core::{LogLinear, Result, Trainer};
+/// use ebm_core::{LogLinear, Result, Trainer, UnitOf};
 ///
 /// /// Moment matching for fully visible models with an exact model term
 /// /// supplied by a closure (e.g. exact enumeration).
@@ -154,7 +159,7 @@ pub trait Sampler<M: BinaryModel + ?Sized>: Sync {
 /// impl<M: LogLinear, F: Fn(&M) -> Vec<f64>> Trainer<M> for ExactAscent<F> {
 ///     type State = usize;
 ///     type Report = f64;
-///     fn step(&self, model: &mut M, steps: &mut usize, batch: &[i8]) -> Result<f64> {
+///     fn step(&self, model: &mut M, steps: &mut usize, batch: &[UnitOf<M>]) -> Result<f64> {
 ///         let n = model.n_visible();
 ///         ebm_core::check_len("batch width", 0, batch.len() % n)?;
 ///         let rows = (batch.len() / n) as f64;
@@ -176,5 +181,10 @@ pub trait Trainer<M: LogLinear + ?Sized> {
     type Report;
 
     /// One update from `batch`: rows of `n_visible()` values, concatenated.
-    fn step(&self, model: &mut M, state: &mut Self::State, batch: &[i8]) -> Result<Self::Report>;
+    fn step(
+        &self,
+        model: &mut M,
+        state: &mut Self::State,
+        batch: &[UnitOf<M>],
+    ) -> Result<Self::Report>;
 }

@@ -60,7 +60,7 @@ impl Domain {
             return Ok(());
         }
         match x.iter().position(|&v| !self.contains(v)) {
-            Some(index) => Err(Error::InvalidUnitValue { index, value: x[index] }),
+            Some(index) => Err(Error::InvalidUnitValue { index, value: f64::from(x[index]) }),
             None => Ok(()),
         }
     }
@@ -188,8 +188,11 @@ mod tests {
 
     #[test]
     fn bad_values_are_rejected_with_their_position() {
-        assert_eq!(Spins::new(vec![1, -1, 0]), Err(Error::InvalidUnitValue { index: 2, value: 0 }));
-        assert_eq!(Bits::new(vec![1, -1]), Err(Error::InvalidUnitValue { index: 1, value: -1 }));
+        assert_eq!(
+            Spins::new(vec![1, -1, 0]),
+            Err(Error::InvalidUnitValue { index: 2, value: 0.0 })
+        );
+        assert_eq!(Bits::new(vec![1, -1]), Err(Error::InvalidUnitValue { index: 1, value: -1.0 }));
         assert!(Bits::new(vec![0, 1, 1]).is_ok());
     }
 }

@@ -42,7 +42,7 @@
 //! [safetensors]: https://huggingface.co/docs/safetensors
 
 use crate::atomic::{io_error, write_atomic};
-use ebm_core::{Domain, EnergyModel, Error, LogLinear, Result};
+use ebm_core::{BinaryModel, Domain, EnergyModel, Error, LogLinear, Result};
 use ebm_models::boltzmann::BoltzmannMachine;
 use ebm_models::ising::{Boundary, Ising};
 use ebm_models::rbm::Rbm;

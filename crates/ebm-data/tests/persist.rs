@@ -1,7 +1,7 @@
 //! Model files: bit-exact round trips for every kind, standard safetensors
 //! layout, typed errors for corrupt files, atomic saves.
 
-use ebm_core::{Domain, EnergyModel, Error, LogLinear, Seed};
+use ebm_core::{BinaryModel, Domain, EnergyModel, Error, LogLinear, Seed};
 use ebm_data::persist::SavedModel;
 use ebm_models::boltzmann::BoltzmannMachine;
 use ebm_models::ising::{Boundary, Disorder, Ising};

@@ -191,8 +191,10 @@ impl EnergyModel for BoltzmannMachine {
         self.n
     }
 
-    fn domain(&self) -> Domain {
-        self.domain
+    type Space = Domain;
+
+    fn space(&self) -> &Domain {
+        &self.domain
     }
 
     /// `−Σ_i x_i (b_i + Σ_{j>i} W_ij x_j)`, in f64.

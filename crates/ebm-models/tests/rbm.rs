@@ -410,7 +410,7 @@ fn methods_reject_bad_input() {
     assert!(matches!(m.visible_free_energy(&[1, 0], beta), Err(Error::ShapeMismatch { .. })));
     assert_eq!(
         m.visible_free_energy(&[1, 2, 0], beta),
-        Err(Error::InvalidUnitValue { index: 1, value: 2 })
+        Err(Error::InvalidUnitValue { index: 1, value: 2.0 })
     );
     assert!(m.hidden_free_energy(&[1, 0, 1], beta).is_err());
     assert!(m.hidden_probs(&[1, 0, 1], beta, &mut [0.0; 3]).is_err());
@@ -431,7 +431,7 @@ fn methods_reject_bad_input() {
     ));
     assert!(matches!(
         m.visible_probs_batch(&[3i8, 0], beta, &mut [0f32; 3]),
-        Err(Error::InvalidUnitValue { index: 0, value: 3 })
+        Err(Error::InvalidUnitValue { index: 0, value: 3.0 })
     ));
     // empty batches are fine
     m.hidden_probs_batch::<f32>(&[], beta, &mut []).unwrap();
@@ -506,7 +506,7 @@ fn init_follows_hintons_guide_and_is_seeded() {
     bad[7] = -1;
     assert!(matches!(
         Rbm::init(nv, nh, Some(&bad), Seed(4)),
-        Err(Error::InvalidUnitValue { index: 7, value: -1 })
+        Err(Error::InvalidUnitValue { index: 7, value: -1.0 })
     ));
 }
 

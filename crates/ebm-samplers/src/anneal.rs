@@ -1,6 +1,6 @@
 //! Simulated annealing: a schedule of inverse temperatures driving any sampler.
 
-use ebm_core::{Beta, BinaryModel, Chain, Error, Result, Sampler};
+use ebm_core::{Beta, Chain, EnergyModel, Error, Result, Sampler, UnitOf};
 
 /// An increasing sequence of inverse temperatures.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,9 +73,9 @@ pub struct Anneal<S> {
 impl<S> Anneal<S> {
     /// Runs the schedule on `chain`; returns the lowest energy seen and its
     /// configuration (checked after every sweep).
-    pub fn run<M, R>(&self, model: &M, chain: &mut S::Chain, rng: &mut R) -> (f64, Vec<i8>)
+    pub fn run<M, R>(&self, model: &M, chain: &mut S::Chain, rng: &mut R) -> (f64, Vec<UnitOf<M>>)
     where
-        M: BinaryModel + ?Sized,
+        M: EnergyModel + ?Sized,
         S: Sampler<M>,
         R: rand::Rng + ?Sized,
     {

@@ -1,9 +1,10 @@
 //! Run-time choice of sampler.
 
-use crate::gibbs::{Gibbs, SiteChain};
+use crate::gibbs::Gibbs;
 use crate::metropolis::Metropolis;
+use crate::site::{SiteChain, SiteMoves};
 use crate::tempering::{ParallelTempering, TemperingChain};
-use ebm_core::{Beta, BinaryModel, Chain, Result, Sampler};
+use ebm_core::{Beta, Chain, EnergyModel, Result, Sampler, UnitOf};
 
 /// A sampler chosen at run time (from a command line or a config file).
 ///
@@ -22,16 +23,16 @@ pub enum AnySampler {
 
 /// The chain of an [`AnySampler`].
 #[derive(Debug, Clone, PartialEq)]
-pub enum AnyChain {
+pub enum AnyChain<U: ebm_core::UnitValue = i8> {
     /// A single-site chain (Gibbs, Metropolis).
-    Site(SiteChain),
+    Site(SiteChain<U>),
     /// A tempering chain.
-    Tempering(TemperingChain<SiteChain>),
+    Tempering(TemperingChain<SiteChain<U>>),
 }
 
-impl AnyChain {
+impl<U: ebm_core::UnitValue> AnyChain<U> {
     /// The tempering chain, if this is one (for swap rates and round trips).
-    pub fn tempering(&self) -> Option<&TemperingChain<SiteChain>> {
+    pub fn tempering(&self) -> Option<&TemperingChain<SiteChain<U>>> {
         match self {
             AnyChain::Tempering(t) => Some(t),
             AnyChain::Site(_) => None,
@@ -39,8 +40,10 @@ impl AnyChain {
     }
 }
 
-impl Chain for AnyChain {
-    fn state(&self) -> &[i8] {
+impl<U: ebm_core::UnitValue> Chain for AnyChain<U> {
+    type Unit = U;
+
+    fn state(&self) -> &[U] {
         match self {
             AnyChain::Site(c) => c.state(),
             AnyChain::Tempering(c) => c.state(),
@@ -62,8 +65,11 @@ impl Chain for AnyChain {
     }
 }
 
-impl<M: BinaryModel + ?Sized> Sampler<M> for AnySampler {
-    type Chain = AnyChain;
+impl<M: EnergyModel + ?Sized> Sampler<M> for AnySampler
+where
+    M::Space: SiteMoves<M>,
+{
+    type Chain = AnyChain<UnitOf<M>>;
 
     fn min_warmup(&self) -> usize {
         match self {
@@ -81,7 +87,7 @@ impl<M: BinaryModel + ?Sized> Sampler<M> for AnySampler {
         }
     }
 
-    fn start(&self, model: &M, x0: &[i8]) -> Result<AnyChain> {
+    fn start(&self, model: &M, x0: &[UnitOf<M>]) -> Result<Self::Chain> {
         Ok(match self {
             AnySampler::Gibbs(s) => AnyChain::Site(s.start(model, x0)?),
             AnySampler::Metropolis(s) => AnyChain::Site(s.start(model, x0)?),
@@ -94,7 +100,7 @@ impl<M: BinaryModel + ?Sized> Sampler<M> for AnySampler {
     fn sweep<R: rand::Rng + ?Sized>(
         &self,
         model: &M,
-        chain: &mut AnyChain,
+        chain: &mut Self::Chain,
         beta: Beta,
         rng: &mut R,
     ) {

@@ -6,7 +6,7 @@
 //! threads. The streams travel with the chains ([`Running`]), so a run can be
 //! continued, or checkpointed through [`ebm_core::ChainRng::position`].
 
-use ebm_core::{Beta, BinaryModel, Chain, ChainRng, Error, Purpose, Result, Sampler, Seed};
+use ebm_core::{Beta, Chain, ChainRng, EnergyModel, Error, Purpose, Result, Sampler, Seed, UnitOf};
 use rayon::prelude::*;
 
 /// How many chains, how long, how often to record.
@@ -44,15 +44,16 @@ impl ChainsConfig {
     }
 }
 
-/// Where chains start.
+/// Where chains start; `U` is the unit type (`i8` binary, `u8` categorical).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Init {
-    /// Each unit uniformly at random, from the chain's own stream.
+pub enum Init<U = i8> {
+    /// A draw from the model's state space (uniform over a finite space;
+    /// [`ebm_core::StateSpace::draw`]), from the chain's own stream.
     Uniform,
     /// Every chain at this configuration.
-    State(Vec<i8>),
+    State(Vec<U>),
     /// Chain c at `states[c]` (one per chain).
-    States(Vec<Vec<i8>>),
+    States(Vec<Vec<U>>),
 }
 
 /// Chains with their random streams, ready to run.
@@ -120,24 +121,23 @@ pub fn start_chains<M, S>(
     model: &M,
     sampler: &S,
     config: &ChainsConfig,
-    init: &Init,
+    init: &Init<UnitOf<M>>,
 ) -> Result<Running<S::Chain>>
 where
-    M: BinaryModel + ?Sized,
+    M: EnergyModel + ?Sized,
     S: Sampler<M>,
 {
     config.validate()?;
     if let Init::States(states) = init {
         ebm_core::check_len("initial states", config.n_chains, states.len())?;
     }
-    let d = model.domain();
-    let n = model.n_units();
+    let (space, n) = (model.space(), model.n_units());
     let started: Vec<Result<(S::Chain, ChainRng)>> = (0..config.n_chains)
         .into_par_iter()
         .map(|c| {
             let mut rng = config.seed.stream(Purpose::SAMPLING, c as u64);
             let x0 = match init {
-                Init::Uniform => rng.random_state(d, n),
+                Init::Uniform => rng.random_state(space, n),
                 Init::State(x) => x.clone(),
                 Init::States(xs) => xs[c].clone(),
             };
@@ -176,9 +176,9 @@ pub fn advance<M, S, O>(
     observe: &O,
 ) -> Traces
 where
-    M: BinaryModel + ?Sized,
+    M: EnergyModel + ?Sized,
     S: Sampler<M>,
-    O: Fn(&M, &[i8], &mut [f64]) + Sync,
+    O: Fn(&M, &[UnitOf<M>], &mut [f64]) + Sync,
 {
     advance_reporting(model, sampler, beta, running, rec, observe, &|_| {})
 }
@@ -195,9 +195,9 @@ fn advance_reporting<M, S, O, P>(
     progress: &P,
 ) -> Traces
 where
-    M: BinaryModel + ?Sized,
+    M: EnergyModel + ?Sized,
     S: Sampler<M>,
-    O: Fn(&M, &[i8], &mut [f64]) + Sync,
+    O: Fn(&M, &[UnitOf<M>], &mut [f64]) + Sync,
     P: Fn(u64) + Sync,
 {
     let Recording { n_sweeps, thin, n_observables } = rec;
@@ -262,7 +262,8 @@ where
 /// struct Pair;
 /// impl EnergyModel for Pair {
 ///     fn n_units(&self) -> usize { 2 }
-///     fn domain(&self) -> Domain { Domain::Spin }
+///     type Space = Domain;
+///     fn space(&self) -> &Domain { &Domain::Spin }
 ///     fn energy(&self, s: &[i8]) -> f64 { -f64::from(s[0] * s[1]) }
 /// }
 /// impl BinaryModel for Pair {}
@@ -280,12 +281,12 @@ where
 /// # fn ebm_thermo_free_mean(v: &[f64]) -> f64 { v.iter().sum::<f64>() / v.len() as f64 }
 /// # Ok::<(), ebm_core::Error>(())
 /// ```
-pub struct Run<'a, M: ?Sized, S> {
+pub struct Run<'a, M: EnergyModel + ?Sized, S> {
     model: &'a M,
     sampler: &'a S,
     beta: Beta,
     config: ChainsConfig,
-    init: Init,
+    init: Init<UnitOf<M>>,
     progress: Option<&'a (dyn Fn(u64) + Sync)>,
 }
 
@@ -298,7 +299,7 @@ impl Default for ChainsConfig {
 
 impl<'a, M, S> Run<'a, M, S>
 where
-    M: BinaryModel + ?Sized,
+    M: EnergyModel + ?Sized,
     S: Sampler<M>,
 {
     /// Chains of `sampler` on `model` at `beta`, with the default configuration.
@@ -343,7 +344,7 @@ where
         self
     }
     /// Where the chains start.
-    pub fn init(mut self, init: Init) -> Self {
+    pub fn init(mut self, init: Init<UnitOf<M>>) -> Self {
         self.init = init;
         self
     }
@@ -363,7 +364,7 @@ where
     /// [`Sampler::min_warmup`], or a start the sampler rejects.
     pub fn record<O>(&self, n_observables: usize, observe: O) -> Result<(Traces, Running<S::Chain>)>
     where
-        O: Fn(&M, &[i8], &mut [f64]) + Sync,
+        O: Fn(&M, &[UnitOf<M>], &mut [f64]) + Sync,
     {
         let (model, sampler, beta, config) = (self.model, self.sampler, self.beta, &self.config);
         if config.n_warmup < sampler.min_warmup() {
@@ -376,7 +377,7 @@ where
         let silent = |_: u64| {};
         let progress: &(dyn Fn(u64) + Sync) = self.progress.unwrap_or(&silent);
         let mut running = start_chains(model, sampler, config, &self.init)?;
-        let none = |_: &M, _: &[i8], _: &mut [f64]| {};
+        let none = |_: &M, _: &[UnitOf<M>], _: &mut [f64]| {};
         let warmup =
             Recording { n_sweeps: config.n_warmup, thin: config.n_warmup.max(1), n_observables: 0 };
         advance_reporting(model, sampler, beta, &mut running, warmup, &none, &progress);

@@ -1,11 +1,13 @@
 //! # ebm-samplers: the dynamics
 //!
-//! Markov-chain kernels that leave `p_β(x) ∝ exp(−β E(x))` invariant for any
-//! `BinaryModel`, at any β:
+//! Markov-chain kernels that leave `p_β(x) ∝ exp(−β E(x))` invariant at any
+//! β, for binary and categorical models (one sampler type per algorithm;
+//! the family's moves are in [`site`]):
 //!
-//! - [`Gibbs`]: heat bath, flipping unit i with probability σ(−β Δ_i), in
-//!   sequential, random-scan or block order (the model's `blocks()`).
-//! - [`Metropolis`]: single flips accepted with min(1, e^{−β Δ_i}).
+//! - [`Gibbs`]: heat bath, drawing unit i from its conditional (a binary
+//!   unit flips with probability σ(−β Δ_i)), in sequential, random-scan or
+//!   block order (the model's `blocks()`).
+//! - [`Metropolis`]: single-unit moves accepted with min(1, e^{−β Δ}).
 //! - [`ParallelTempering`]: replicas on a ladder of inverse temperatures around
 //!   any inner sampler, with replica-exchange moves, swap rates, round trips
 //!   and optional ladder adaptation during warm-up.
@@ -26,12 +28,14 @@ pub mod chains;
 mod clamp;
 mod gibbs;
 mod metropolis;
+pub mod site;
 mod tempering;
 
 pub use anneal::{Anneal, Schedule};
 pub use any::{AnyChain, AnySampler};
 pub use chains::{ChainsConfig, Init, Recording, Run, Running, Traces, advance, start_chains};
 pub use clamp::{Clamp, WithClamp};
-pub use gibbs::{Gibbs, Scan, SiteChain};
+pub use gibbs::Gibbs;
 pub use metropolis::Metropolis;
+pub use site::{Moves, Scan, SiteChain, SiteMoves};
 pub use tempering::{Ladder, ParallelTempering, TemperingChain};

@@ -1,17 +1,19 @@
 //! Single-flip Metropolis sampling.
 
-use crate::clamp::{Clamp, is_free};
-use crate::gibbs::{Scan, SiteChain};
-use ebm_core::{Beta, BinaryModel, LocalRule, Result, Sampler, uniform};
-use rand::RngExt;
+use crate::clamp::Clamp;
+use crate::site::{Moves, Scan, SiteChain, SiteMoves};
+use ebm_core::{Beta, EnergyModel, LocalRule, Result, Sampler, UnitOf};
 
-/// Metropolis: propose flipping unit i, accept with min(1, e^{−β Δ_i}).
+/// Metropolis: propose flipping unit i, accept with min(1, e^{−β Δ_i}); for a
+/// categorical unit, propose one of its other values uniformly and accept
+/// with min(1, e^{−β(E_new − E_old)}).
 ///
-/// One sweep proposes n flips: in sequential or random order, or block by
+/// One type for every family of models ([`SiteMoves`]). One sweep proposes n
+/// moves: in sequential or random order, or block by
 /// block over the model's `blocks()` (all units of a block from the same
 /// configuration, valid because blocks are independent sets). A block scan
 /// runs the model's own sweep kernel when it has one
-/// ([`BinaryModel::block_kernel`]: the checkerboard kernel of a uniform
+/// (`block_kernel`: the checkerboard kernel of a uniform
 /// periodic Ising lattice). In the generic sweeps a downhill or level move
 /// (Δ ≤ 0) is accepted without drawing a random number; `exp` is only
 /// evaluated for uphill moves.
@@ -51,59 +53,42 @@ impl Metropolis {
     pub fn scan(&self) -> Scan {
         self.scan
     }
+    fn moves(&self) -> Moves<'_> {
+        Moves { rule: LocalRule::Metropolis, scan: self.scan, clamp: &self.clamp }
+    }
 }
 
-impl<M: BinaryModel + ?Sized> Sampler<M> for Metropolis {
-    type Chain = SiteChain;
+impl<M: EnergyModel + ?Sized> Sampler<M> for Metropolis
+where
+    M::Space: SiteMoves<M>,
+{
+    type Chain = SiteChain<UnitOf<M>>;
 
     fn block_rule(&self) -> Option<LocalRule> {
         (self.scan == Scan::Block && self.clamp.is_none()).then_some(LocalRule::Metropolis)
     }
 
-    fn start(&self, model: &M, x0: &[i8]) -> Result<SiteChain> {
-        let rule = (self.scan == Scan::Block).then_some(LocalRule::Metropolis);
-        SiteChain::new(model, x0, &self.clamp, rule)
+    fn start(&self, model: &M, x0: &[UnitOf<M>]) -> Result<Self::Chain> {
+        M::Space::start(model, x0, self.moves())
     }
 
-    fn sweep<R: rand::Rng + ?Sized>(&self, model: &M, c: &mut SiteChain, beta: Beta, rng: &mut R) {
-        let (b, d, n) = (beta.value(), model.domain(), c.x.len());
-        let (mut proposed, mut accepted) = (0u64, 0u64);
-        let mut update = |x: &mut [i8], i: usize, delta: f64, rng: &mut R| {
-            proposed += 1;
-            if delta <= 0.0 || uniform(rng) < (-b * delta).exp() {
-                x[i] = d.flip(x[i]);
-                accepted += 1;
-            }
-        };
-        if self.scan == Scan::Block && c.kernel_sweep(model, LocalRule::Metropolis, beta, rng) {
-            return;
-        }
-        if self.scan != Scan::Block {
-            for k in 0..n {
-                let i = if self.scan == Scan::Random { rng.random_range(0..n) } else { k };
-                if is_free(&self.clamp, i) {
-                    let delta = model.flip_delta(&c.x, i);
-                    update(&mut c.x, i, delta, rng);
-                }
-            }
-            c.proposed += proposed;
-            c.accepted += accepted;
-            return;
-        }
-        let blocks = c.take_blocks(model);
-        let mut deltas = std::mem::take(&mut c.deltas);
-        for block in blocks.iter() {
-            let out = &mut deltas[..block.len()];
-            model.block_deltas(&c.x, block, out);
-            for (k, &i) in block.iter().enumerate() {
-                if is_free(&self.clamp, i) {
-                    update(&mut c.x, i, deltas[k], rng);
-                }
-            }
-        }
-        c.deltas = deltas;
-        c.blocks = Some(blocks);
-        c.proposed += proposed;
-        c.accepted += accepted;
+    fn sweep<R: rand::Rng + ?Sized>(
+        &self,
+        model: &M,
+        c: &mut Self::Chain,
+        beta: Beta,
+        rng: &mut R,
+    ) {
+        M::Space::sweep(model, c, self.moves(), beta, rng)
+    }
+
+    fn sweep_batch<R: rand::Rng>(
+        &self,
+        model: &M,
+        chains: &mut [Self::Chain],
+        beta: Beta,
+        rngs: &mut [R],
+    ) {
+        M::Space::sweep_batch(model, chains, self.moves(), beta, rngs)
     }
 }

@@ -1,6 +1,6 @@
 //! Parallel tempering (replica exchange) around any sampler.
 
-use ebm_core::{Beta, BinaryModel, Chain, Error, Result, Sampler, uniform};
+use ebm_core::{Beta, Chain, EnergyModel, Error, Result, Sampler, UnitOf, uniform};
 
 /// The inverse temperatures of the replicas, as fractions of the target β:
 /// replica k runs at `β_k = f_k · β` with `0 < f_0 < … < f_{K−1} = 1`.
@@ -163,7 +163,9 @@ impl<C: Chain> TemperingChain<C> {
 }
 
 impl<C: Chain> Chain for TemperingChain<C> {
-    fn state(&self) -> &[i8] {
+    type Unit = C::Unit;
+
+    fn state(&self) -> &[C::Unit] {
         self.replicas.last().map_or(&[], |r| r.state())
     }
 
@@ -241,7 +243,7 @@ fn respace(fractions: &mut [f64], rates: &[f64]) {
 
 impl<M, S> Sampler<M> for ParallelTempering<S>
 where
-    M: BinaryModel + ?Sized,
+    M: EnergyModel + ?Sized,
     S: Sampler<M>,
 {
     type Chain = TemperingChain<S::Chain>;
@@ -253,7 +255,7 @@ where
     }
 
     /// Every replica starts at `x0`.
-    fn start(&self, model: &M, x0: &[i8]) -> Result<Self::Chain> {
+    fn start(&self, model: &M, x0: &[UnitOf<M>]) -> Result<Self::Chain> {
         let k = self.ladder.len();
         let first = self.inner.start(model, x0)?;
         let e = model.energy(first.state());

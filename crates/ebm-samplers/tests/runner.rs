@@ -108,7 +108,7 @@ fn bad_input_gets_typed_errors() {
     ));
     assert!(matches!(
         Sampler::<Dense>::start(&Metropolis::sequential(), &m, &vec![0; n]),
-        Err(Error::InvalidUnitValue { index: 0, value: 0 })
+        Err(Error::InvalidUnitValue { index: 0, value: 0.0 })
     ));
     // a tempering ladder that adapts for 50 sweeps needs at least 50 warm-up sweeps
     let adaptive = ParallelTempering::new(Gibbs::sequential(), Ladder::geometric(3, 0.5).unwrap())

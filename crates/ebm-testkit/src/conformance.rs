@@ -131,7 +131,7 @@ pub fn check_blocks<M: BinaryModel + ?Sized>(
 /// statistics equal the sum of single ones, and `set_params` rejects a wrong
 /// length and non-finite values without changing the model, and accepts its
 /// own parameters.
-pub fn check_log_linear<M: LogLinear + ?Sized>(
+pub fn check_log_linear<M: LogLinear + BinaryModel + ?Sized>(
     model: &mut M,
     x: &[i8],
     tol: f64,
@@ -184,7 +184,7 @@ pub fn check_log_linear<M: LogLinear + ?Sized>(
 /// Checks a closed-form `add_data_statistics(v)` against the definition
 /// `E_β[φ(v, h) | v]`, enumerating the hidden units (at most 20). Passes
 /// trivially for models that return `false` (no closed form).
-pub fn check_data_statistics<M: LogLinear + ?Sized>(
+pub fn check_data_statistics<M: LogLinear + BinaryModel + ?Sized>(
     model: &M,
     v: &[i8],
     beta: Beta,

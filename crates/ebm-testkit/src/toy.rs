@@ -86,8 +86,10 @@ impl EnergyModel for Dense {
         self.b.len()
     }
 
-    fn domain(&self) -> Domain {
-        self.domain
+    type Space = Domain;
+
+    fn space(&self) -> &Domain {
+        &self.domain
     }
 
     fn energy(&self, x: &[i8]) -> f64 {

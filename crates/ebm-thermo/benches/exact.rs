@@ -29,8 +29,9 @@ impl EnergyModel for Torus {
     fn n_units(&self) -> usize {
         self.l * self.m
     }
-    fn domain(&self) -> Domain {
-        Domain::Spin
+    type Space = Domain;
+    fn space(&self) -> &Domain {
+        &Domain::Spin
     }
     fn energy(&self, s: &[i8]) -> f64 {
         let bonds: i32 = (0..self.n_units())

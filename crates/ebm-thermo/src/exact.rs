@@ -215,7 +215,8 @@ fn all_stats<M: BinaryModel + ?Sized>(model: &M, n: usize, beta: f64) -> Stats {
 /// struct Pair;
 /// impl EnergyModel for Pair {
 ///     fn n_units(&self) -> usize { 2 }
-///     fn domain(&self) -> Domain { Domain::Spin }
+///     type Space = Domain;
+///     fn space(&self) -> &Domain { &Domain::Spin }
 ///     fn energy(&self, s: &[i8]) -> f64 { -f64::from(s[0] * s[1]) }
 /// }
 /// impl BinaryModel for Pair {}

@@ -57,7 +57,10 @@ pub fn exact_log_likelihood<M: BinaryModel + ?Sized>(
 
 /// ⟨φ⟩ under the exact model distribution at β (at most
 /// [`MAX_DISTRIBUTION_UNITS`] units).
-pub fn exact_model_statistics<M: LogLinear + ?Sized>(model: &M, beta: Beta) -> Result<Vec<f64>> {
+pub fn exact_model_statistics<M: LogLinear + BinaryModel + ?Sized>(
+    model: &M,
+    beta: Beta,
+) -> Result<Vec<f64>> {
     let dist = crate::exact::exact_distribution(model, beta)?;
     let n = model.n_units();
     let d = model.domain();
@@ -74,7 +77,7 @@ pub fn exact_model_statistics<M: LogLinear + ?Sized>(model: &M, beta: Beta) -> R
 
 /// Mean over the rows of `data` of `E_β[φ(v, h) | v]`, by enumerating the
 /// hidden units (the data term of the log-likelihood gradient).
-pub fn exact_data_statistics<M: LogLinear + ?Sized>(
+pub fn exact_data_statistics<M: LogLinear + BinaryModel + ?Sized>(
     model: &M,
     data: &[i8],
     beta: Beta,
@@ -102,7 +105,7 @@ pub fn exact_data_statistics<M: LogLinear + ?Sized>(
 
 /// The exact gradient of the mean log-likelihood of `data`:
 /// `β (⟨φ⟩_data − ⟨φ⟩_model)`.
-pub fn exact_log_likelihood_gradient<M: LogLinear + ?Sized>(
+pub fn exact_log_likelihood_gradient<M: LogLinear + BinaryModel + ?Sized>(
     model: &M,
     data: &[i8],
     beta: Beta,

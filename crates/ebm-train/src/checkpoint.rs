@@ -14,7 +14,7 @@
 
 use crate::optim::OptimizerState;
 use crate::trainer::TrainState;
-use ebm_core::{Chain, ChainRng, Error, LogLinear, Result, RngPosition, Sampler};
+use ebm_core::{Chain, ChainRng, Error, LogLinear, Result, RngPosition, Sampler, UnitValue};
 /// The workspace's atomic file writer (it lives in `ebm-data`, the crate that
 /// owns file formats; re-exported here for checkpoint users).
 pub use ebm_data::write_atomic;
@@ -24,7 +24,7 @@ const MAGIC: &[u8; 8] = b"EBMCKPT1";
 
 /// Everything needed to resume training, in plain data.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Checkpoint {
+pub struct Checkpoint<U: UnitValue = i8> {
     /// Steps taken.
     pub step: u64,
     /// The model's parameters θ.
@@ -32,14 +32,17 @@ pub struct Checkpoint {
     /// The optimizer's moments.
     pub optimizer: OptimizerState,
     /// Persistent chain states.
-    pub chain_states: Vec<Vec<i8>>,
+    pub chain_states: Vec<Vec<U>>,
     /// Their stream positions.
     pub rng_positions: Vec<RngPosition>,
 }
 
-impl Checkpoint {
+impl<U: UnitValue> Checkpoint<U> {
     /// Captures the model and training state.
-    pub fn capture<M: LogLinear + ?Sized, C: Chain>(model: &M, state: &TrainState<C>) -> Self {
+    pub fn capture<M: LogLinear + ?Sized, C: Chain<Unit = U>>(
+        model: &M,
+        state: &TrainState<C>,
+    ) -> Self {
         Checkpoint {
             step: state.step,
             params: model.params().to_vec(),
@@ -53,7 +56,7 @@ impl Checkpoint {
     /// `sampler` (the one used for training).
     pub fn restore<M, S>(&self, model: &mut M, sampler: &S) -> Result<TrainState<S::Chain>>
     where
-        M: LogLinear + ?Sized,
+        M: LogLinear<Space: ebm_core::StateSpace<Unit = U>> + ?Sized,
         S: Sampler<M>,
     {
         model.set_params(&self.params)?;
@@ -86,7 +89,7 @@ impl Checkpoint {
         b.extend_from_slice(&(self.chain_states.len() as u64).to_le_bytes());
         b.extend_from_slice(&(n as u64).to_le_bytes());
         for c in &self.chain_states {
-            b.extend(c.iter().map(|&x| x as u8));
+            c.iter().for_each(|&x| x.put(&mut b));
         }
         b.extend_from_slice(&(self.rng_positions.len() as u64).to_le_bytes());
         for p in &self.rng_positions {
@@ -117,7 +120,8 @@ impl Checkpoint {
         let n = r.len()?;
         let mut chain_states = Vec::with_capacity(n_chains.min(1 << 20));
         for _ in 0..n_chains {
-            chain_states.push(r.take(n)?.iter().map(|&x| x as i8).collect());
+            let bytes = r.take(n.checked_mul(U::BYTES).ok_or_else(|| r.err("chain size"))?)?;
+            chain_states.push(bytes.chunks_exact(U::BYTES).map(U::get).collect());
         }
         let n_rngs = r.len()?;
         let mut rng_positions = Vec::with_capacity(n_rngs.min(1 << 20));

@@ -160,6 +160,8 @@ pub(crate) struct Scratch {
     gbias: Vec<f64>,
     grad: Vec<f64>,
     theta: Vec<f64>,
+    /// The batch as `i8` rows, for callers generic over the unit type.
+    batch: Vec<i8>,
 }
 
 impl RbmCd {
@@ -285,6 +287,27 @@ pub(crate) struct Kernel<'a> {
 }
 
 impl Kernel<'_> {
+    /// [`Kernel::step`] for a caller generic over the unit type (the
+    /// trainers: the model was recognised as an [`Rbm`], so its units are
+    /// `i8` bits): the batch is copied into the scratch space first (no
+    /// allocation after the first step; bits outside {0, 1} are rejected by
+    /// `step`).
+    pub(crate) fn step_units<U: ebm_core::UnitValue>(
+        &self,
+        model: &mut Rbm,
+        optimizer: &mut OptimizerState,
+        s: &mut Scratch,
+        batch: &[U],
+        persistent: Option<Persistent<'_>>,
+    ) -> Result<(StepReport, f64)> {
+        let mut bits = std::mem::take(&mut s.batch);
+        bits.clear();
+        bits.extend(batch.iter().map(|u| u.to_f64() as i8));
+        let out = self.step(model, optimizer, s, &bits, persistent);
+        s.batch = bits;
+        out
+    }
+
     /// A step on `batch`; negative chains start at the data (CD) or are the
     /// `persistent` ones (PCD, never mean-field). Returns the report and the
     /// summed squared reconstruction error (CD; 0 for PCD).

@@ -3,8 +3,8 @@
 use crate::optim::{Optimizer, OptimizerState, clip_norm};
 use crate::rbm::Kernel;
 use ebm_core::{
-    Beta, Chain, ChainRng, Error, LocalRule, LogLinear, Purpose, Result, Sampler, Seed, Trainer,
-    check_len,
+    Beta, BinaryModel, Chain, ChainRng, Error, LocalRule, LogLinear, Purpose, Result, Sampler,
+    Seed, StateSpace, Trainer, UnitOf, check_len,
 };
 use ebm_models::rbm::Rbm;
 use ebm_samplers::{Clamp, SiteChain, WithClamp};
@@ -107,13 +107,13 @@ fn sweep_all<M, S>(
 }
 
 /// Validates a batch: whole rows of `n_visible()` values in the model's domain.
-fn check_batch<M: LogLinear + ?Sized>(model: &M, batch: &[i8]) -> Result<usize> {
+fn check_batch<M: LogLinear + ?Sized>(model: &M, batch: &[UnitOf<M>]) -> Result<usize> {
     let rows = ebm_core::check_rows(
         "batch (whole rows of n_visible values)",
         batch.len(),
         model.n_visible(),
     )?;
-    model.domain().validate(batch)?;
+    ebm_core::validate_rows(model.space(), batch, model.n_visible())?;
     if rows > MAX_BATCH_ROWS {
         return Err(Error::InvalidParameter {
             name: "batch rows",
@@ -130,7 +130,7 @@ fn check_batch<M: LogLinear + ?Sized>(model: &M, batch: &[i8]) -> Result<usize> 
 fn chains_at_data<M, S>(
     model: &M,
     sampler: &S,
-    batch: &[i8],
+    batch: &[UnitOf<M>],
     rngs: &mut [ChainRng],
     beta: Beta,
     hidden_sweeps: usize,
@@ -140,12 +140,12 @@ where
     S: Sampler<M> + WithClamp + Clone,
 {
     let (n, nv) = (model.n_units(), model.n_visible());
-    let low = model.domain().low();
     if nv == n {
         return batch.chunks_exact(nv).map(|v| sampler.start(model, v)).collect();
     }
     let clamped = sampler.clone().with_clamp(Clamp::first(nv, n));
-    let mut x = vec![low; n];
+    let space = model.space();
+    let mut x: Vec<UnitOf<M>> = (0..n).map(|i| space.fixed_value(i)).collect();
     let mut chains = batch
         .chunks_exact(nv)
         .map(|v| {
@@ -161,7 +161,7 @@ where
 /// `out += (1/m) Σ_c E[φ | v_c]` over chain states, Rao–Blackwellised over the
 /// hidden units when the model has a closed form (one batched call), sampled
 /// φ otherwise.
-fn add_chain_statistics<M: LogLinear + ?Sized, C: Chain>(
+fn add_chain_statistics<M: LogLinear + ?Sized, C: Chain<Unit = UnitOf<M>>>(
     model: &M,
     chains: &[C],
     beta: Beta,
@@ -169,7 +169,8 @@ fn add_chain_statistics<M: LogLinear + ?Sized, C: Chain>(
 ) {
     let nv = model.n_visible();
     let w = 1.0 / chains.len() as f64;
-    let visible: Vec<i8> = chains.iter().flat_map(|c| c.state()[..nv].iter().copied()).collect();
+    let visible: Vec<UnitOf<M>> =
+        chains.iter().flat_map(|c| c.state()[..nv].iter().copied()).collect();
     if !model.add_data_statistics_batch(&visible, beta, w, out) {
         for c in chains {
             model.add_statistics(c.state(), w, out);
@@ -183,7 +184,7 @@ fn positive_statistics<M, S>(
     sampler: &S,
     learning: &Learning,
     step: u64,
-    batch: &[i8],
+    batch: &[UnitOf<M>],
     rows: usize,
 ) -> Result<Vec<f64>>
 where
@@ -269,7 +270,7 @@ impl<S> Cd<S> {
     pub fn init<M: LogLinear + ?Sized>(
         &self,
         model: &M,
-    ) -> Result<TrainState<ebm_samplers::SiteChain>> {
+    ) -> Result<TrainState<ebm_samplers::SiteChain<UnitOf<M>>>> {
         self.learning.optimizer.validate()?;
         if self.k == 0 {
             return Err(Error::InvalidParameter { name: "k", value: 0.0, expected: "≥ 1" });
@@ -302,14 +303,19 @@ where
     M: LogLinear + 'static,
     S: Sampler<M> + WithClamp + Clone,
 {
-    type State = TrainState<ebm_samplers::SiteChain>;
+    type State = TrainState<ebm_samplers::SiteChain<UnitOf<M>>>;
     type Report = StepReport;
 
-    fn step(&self, model: &mut M, state: &mut Self::State, batch: &[i8]) -> Result<StepReport> {
+    fn step(
+        &self,
+        model: &mut M,
+        state: &mut Self::State,
+        batch: &[UnitOf<M>],
+    ) -> Result<StepReport> {
         if let Some(rbm) = rbm_kernel(model, &self.sampler) {
             let kernel = Kernel { k: self.k, mean_field: false, learning: &self.learning };
             let ws = state.workspace.0.get_or_insert_with(Default::default);
-            let (report, _) = kernel.step(rbm, &mut state.optimizer, ws, batch, None)?;
+            let (report, _) = kernel.step_units(rbm, &mut state.optimizer, ws, batch, None)?;
             state.step = report.step;
             return Ok(report);
         }
@@ -363,13 +369,12 @@ impl<S> Pcd<S> {
             let (name, value) = if self.k == 0 { ("k", 0.0) } else { ("n_chains", 0.0) };
             return Err(Error::InvalidParameter { name, value, expected: "≥ 1" });
         }
-        let n = model.n_units();
-        let d = model.domain();
+        let (n, space) = (model.n_units(), model.space());
         let mut rngs = Vec::with_capacity(self.n_chains);
         let mut chains = Vec::with_capacity(self.n_chains);
         for c in 0..self.n_chains as u64 {
             let mut rng = self.learning.seed.stream(Purpose::TRAINING, c);
-            let x = rng.random_state(d, n);
+            let x = rng.random_state(space, n);
             chains.push(self.sampler.start(model, &x)?);
             rngs.push(rng);
         }
@@ -392,13 +397,19 @@ where
     type State = TrainState<S::Chain>;
     type Report = StepReport;
 
-    fn step(&self, model: &mut M, state: &mut Self::State, batch: &[i8]) -> Result<StepReport> {
+    fn step(
+        &self,
+        model: &mut M,
+        state: &mut Self::State,
+        batch: &[UnitOf<M>],
+    ) -> Result<StepReport> {
         let chains = (&mut state.chains as &mut dyn Any).downcast_mut::<Vec<SiteChain>>();
         if let (Some(rbm), Some(chains)) = (rbm_kernel(model, &self.sampler), chains) {
             let kernel = Kernel { k: self.k, mean_field: false, learning: &self.learning };
             let ws = state.workspace.0.get_or_insert_with(Default::default);
             let persistent = Some((&mut chains[..], &mut state.rngs[..]));
-            let (report, _) = kernel.step(rbm, &mut state.optimizer, ws, batch, persistent)?;
+            let (report, _) =
+                kernel.step_units(rbm, &mut state.optimizer, ws, batch, persistent)?;
             state.step = report.step;
             return Ok(report);
         }
@@ -448,11 +459,16 @@ impl ExactAscent {
     }
 }
 
-impl<M: LogLinear + ?Sized> Trainer<M> for ExactAscent {
+impl<M: LogLinear + BinaryModel + ?Sized> Trainer<M> for ExactAscent {
     type State = TrainState<ebm_samplers::SiteChain>;
     type Report = StepReport;
 
-    fn step(&self, model: &mut M, state: &mut Self::State, batch: &[i8]) -> Result<StepReport> {
+    fn step(
+        &self,
+        model: &mut M,
+        state: &mut Self::State,
+        batch: &[UnitOf<M>],
+    ) -> Result<StepReport> {
         let t0 = Instant::now();
         check_batch(model, batch)?;
         let l = &self.learning;

@@ -184,13 +184,13 @@ fn training_is_bit_identical_across_thread_counts_and_checkpoint_resume() {
     let bytes = std::fs::read(&path).unwrap();
     for cut in [0, 5, 20, bytes.len() - 1] {
         assert!(
-            matches!(Checkpoint::from_bytes(&bytes[..cut]), Err(Error::Format { .. })),
+            matches!(Checkpoint::<i8>::from_bytes(&bytes[..cut]), Err(Error::Format { .. })),
             "cut {cut}"
         );
     }
     let mut corrupt = bytes.clone();
     corrupt[0] = b'X';
-    assert!(matches!(Checkpoint::from_bytes(&corrupt), Err(Error::Format { offset: 0, .. })));
+    assert!(matches!(Checkpoint::<i8>::from_bytes(&corrupt), Err(Error::Format { offset: 0, .. })));
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -571,8 +571,10 @@ impl EnergyModel for Ising {
         self.n
     }
 
-    fn domain(&self) -> Domain {
-        Domain::Spin
+    type Space = Domain;
+
+    fn space(&self) -> &Domain {
+        &Domain::Spin
     }
 
     /// `−Σ_e J_e s_a s_b − Σ_i h_i s_i`; with uniform couplings, `−J·(bond sum)

@@ -65,8 +65,10 @@ impl EnergyModel for UniformIsing {
         self.model.n_units()
     }
 
-    fn domain(&self) -> Domain {
-        Domain::Spin
+    type Space = Domain;
+
+    fn space(&self) -> &Domain {
+        &Domain::Spin
     }
 
     fn energy(&self, s: &[i8]) -> f64 {

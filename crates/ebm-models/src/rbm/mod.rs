@@ -440,8 +440,10 @@ impl EnergyModel for Rbm {
         self.nv + self.nh
     }
 
-    fn domain(&self) -> Domain {
-        Domain::Bit
+    type Space = Domain;
+
+    fn space(&self) -> &Domain {
+        &Domain::Bit
     }
 
     /// `E(v, h) = −b·v − c·h − vᵀ W h` for `x = [v, h]`, in f64.

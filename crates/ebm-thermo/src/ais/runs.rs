@@ -12,7 +12,7 @@ use super::*;
 /// # use ebm_core::{Chain, Result, uniform};
 /// # use ebm_core::rand_core::Rng;
 /// # struct Heat; #[derive(Clone)] struct S(Vec<i8>);
-/// # impl Chain for S { fn state(&self) -> &[i8] { &self.0 } }
+/// # impl Chain for S { type Unit = i8; fn state(&self) -> &[i8] { &self.0 } }
 /// # impl<M: BinaryModel + ?Sized> Sampler<M> for Heat {
 /// #     type Chain = S;
 /// #     fn start(&self, _: &M, x: &[i8]) -> Result<S> { Ok(S(x.to_vec())) }
@@ -27,7 +27,8 @@ use super::*;
 /// struct Pair;
 /// impl EnergyModel for Pair {
 ///     fn n_units(&self) -> usize { 2 }
-///     fn domain(&self) -> Domain { Domain::Spin }
+///     type Space = Domain;
+///     fn space(&self) -> &Domain { &Domain::Spin }
 ///     fn energy(&self, s: &[i8]) -> f64 { -f64::from(s[0] * s[1]) }
 /// }
 /// impl BinaryModel for Pair {}

@@ -105,7 +105,8 @@ impl Ti {
                 let (node, c) = (job / self.n_chains, job % self.n_chains);
                 let mut rng = seed.derive(node as u64).stream(Purpose::SAMPLING, c as u64);
                 let mut x = vec![d.low(); n];
-                let draw = |x: &mut [i8], rng: &mut ebm_core::ChainRng| rng.fill_random_state(d, x);
+                let draw =
+                    |x: &mut [i8], rng: &mut ebm_core::ChainRng| rng.fill_random_state(&d, x);
                 draw(&mut x, &mut rng);
                 let mut trace = Vec::with_capacity(self.n_sweeps);
                 if node == 0 {

@@ -1,0 +1,113 @@
+//! Single-site moves of categorical models: local energies, a softmax heat
+//! bath and uniform Metropolis proposals.
+
+use super::{Moves, Scan, SiteChain, SiteMoves};
+use crate::clamp::is_free;
+use ebm_core::{Beta, CategoricalModel, Categories, FiniteSpace, LocalRule, Result, uniform};
+use rand::RngExt;
+
+/// The new value of a unit with local energies `e` (its `q` values) and
+/// current value `old`, under `rule` at inverse temperature `beta`.
+///
+/// Heat bath draws one uniform and returns k with probability
+/// `e^{−β(e_k − e_min)} / Σ_l e^{−β(e_l − e_min)}` (shifted by the minimum:
+/// no overflow at any β); Metropolis draws one of the q − 1 other values
+/// uniformly, then (uphill only) one uniform for the acceptance
+/// `min(1, e^{−βΔ})`.
+#[inline]
+pub(crate) fn next_value<R: rand::Rng + ?Sized>(
+    rule: LocalRule,
+    beta: f64,
+    e: &[f64],
+    old: u8,
+    rng: &mut R,
+) -> u8 {
+    let q = e.len();
+    match rule {
+        LocalRule::HeatBath => {
+            let min = e.iter().copied().fold(f64::INFINITY, f64::min);
+            let total: f64 = e.iter().map(|&ek| (-beta * (ek - min)).exp()).sum();
+            let mut u = uniform(rng) * total;
+            for (k, &ek) in e.iter().enumerate().take(q - 1) {
+                u -= (-beta * (ek - min)).exp();
+                if u < 0.0 {
+                    return k as u8;
+                }
+            }
+            (q - 1) as u8
+        }
+        LocalRule::Metropolis => {
+            let r = rng.random_range(0..q - 1);
+            let new = r + usize::from(r >= usize::from(old));
+            let delta = e[new] - e[usize::from(old)];
+            if delta <= 0.0 || uniform(rng) < (-beta * delta).exp() { new as u8 } else { old }
+        }
+    }
+}
+
+impl<M: CategoricalModel + ?Sized> SiteMoves<M> for Categories {
+    fn start(model: &M, x0: &[u8], moves: Moves<'_>) -> Result<SiteChain<u8>> {
+        ebm_core::check_len("state", model.n_units(), x0.len())?;
+        ebm_core::StateSpace::validate(model.space(), x0)?;
+        let block = moves.scan == Scan::Block;
+        let kernel = match (block, moves.clamp) {
+            (true, None) => model.block_kernel(moves.rule, x0),
+            _ => None,
+        };
+        let blocks = (block && kernel.is_none()).then(|| model.blocks());
+        SiteChain::from_parts(x0, moves.clamp, blocks, kernel, model.space().max_values())
+    }
+
+    fn sweep<R: rand::Rng + ?Sized>(
+        model: &M,
+        c: &mut SiteChain<u8>,
+        moves: Moves<'_>,
+        beta: Beta,
+        rng: &mut R,
+    ) {
+        let Moves { rule, scan, clamp } = moves;
+        let (b, n, space) = (beta.value(), c.x.len(), model.space());
+        let (mut proposed, mut accepted) = (0u64, 0u64);
+        let mut update = |x: &mut [u8], e: &mut [f64], i: usize, rng: &mut R| {
+            let q = space.n_values(i);
+            model.local_energies(x, i, &mut e[..q]);
+            let new = next_value(rule, b, &e[..q], x[i], rng);
+            proposed += 1;
+            if new != x[i] {
+                x[i] = new;
+                accepted += 1;
+            }
+        };
+        match scan {
+            Scan::Sequential | Scan::Random => {
+                for k in 0..n {
+                    let i = if scan == Scan::Random { rng.random_range(0..n) } else { k };
+                    if is_free(clamp, i) {
+                        update(&mut c.x, &mut c.scratch, i, rng);
+                    }
+                }
+            }
+            Scan::Block => {
+                if c.kernel_sweep(rng, |k, key| model.block_kernel_sweep(rule, k, beta, key)) {
+                    return;
+                }
+                let blocks = c.take_blocks(|| model.blocks());
+                if c.scratch.len() < space.max_values() {
+                    c.scratch.resize(space.max_values(), 0.0);
+                }
+                // the units of a block are independent: updating them in turn
+                // is updating them all from the same configuration
+                for block in blocks.iter() {
+                    for &i in block {
+                        if is_free(clamp, i) {
+                            update(&mut c.x, &mut c.scratch, i, rng);
+                        }
+                    }
+                }
+                c.blocks = Some(blocks);
+            }
+        }
+        c.proposed += proposed;
+        c.accepted += accepted;
+    }
+}

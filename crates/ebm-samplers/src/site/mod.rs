@@ -1,0 +1,206 @@
+//! Single-site dynamics for every family of models.
+//!
+//! [`Gibbs`](crate::Gibbs) and [`Metropolis`](crate::Metropolis) are one type
+//! each for every family: they hold the scan order and clamp, and hand the
+//! sweep to the model's state space through [`SiteMoves`], implemented by
+//! [`Domain`](ebm_core::Domain) for binary models (`binary.rs`: flip deltas,
+//! GEMM block deltas, model kernels) and by
+//! [`Categories`](ebm_core::Categories) for categorical ones
+//! (`categorical.rs`: local energies, softmax heat bath, uniform proposals).
+//! Dispatching on the space type, not on the model trait, is what lets one
+//! `impl Sampler<M> for Gibbs` cover both families (Rust does not let two
+//! blanket impls differ only in a bound).
+
+mod binary;
+mod categorical;
+
+use crate::clamp::{Clamp, check_clamp};
+use ebm_core::{Beta, Blocks, Chain, EnergyModel, KernelState, LocalRule, Result, StateSpace};
+
+/// The order in which units are visited in a sweep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scan {
+    /// Units 0, 1, …, n−1 in turn.
+    Sequential,
+    /// n units drawn uniformly with replacement.
+    Random,
+    /// The model's `blocks()` in turn, all units of a block from the same
+    /// configuration (valid because blocks are independent sets).
+    Block,
+}
+
+/// What one sweep of a single-site sampler does: the rule, the scan, the clamp.
+#[derive(Debug, Clone, Copy)]
+pub struct Moves<'a> {
+    /// Heat bath or Metropolis.
+    pub rule: LocalRule,
+    /// The visiting order.
+    pub scan: Scan,
+    /// Units that never change, if any.
+    pub clamp: &'a Option<Clamp>,
+}
+
+/// The single-site moves of one family of models, implemented by the
+/// family's state space: how a chain starts and how a sweep updates units.
+///
+/// Contract (as [`ebm_core::Sampler`]): a sweep leaves `p_β` invariant; it
+/// reads the model it is given; `sweep_batch` gives each chain the same
+/// result as `sweep` with its own stream, up to what
+/// [`ebm_core::Sampler::sweep_batch`] documents.
+pub trait SiteMoves<M: EnergyModel<Space = Self> + ?Sized>: StateSpace + Sized {
+    /// A validated chain at `x0` (length, values, clamp), asking the model
+    /// for a sweep kernel when the scan is by blocks and nothing is clamped.
+    fn start(model: &M, x0: &[Self::Unit], moves: Moves<'_>) -> Result<SiteChain<Self::Unit>>;
+
+    /// One sweep of `chain` at `beta`.
+    fn sweep<R: rand::Rng + ?Sized>(
+        model: &M,
+        chain: &mut SiteChain<Self::Unit>,
+        moves: Moves<'_>,
+        beta: Beta,
+        rng: &mut R,
+    );
+
+    /// One sweep of each chain, chain r drawing from `rngs[r]`. The default
+    /// sweeps them one by one.
+    fn sweep_batch<R: rand::Rng>(
+        model: &M,
+        chains: &mut [SiteChain<Self::Unit>],
+        moves: Moves<'_>,
+        beta: Beta,
+        rngs: &mut [R],
+    ) {
+        for (c, r) in chains.iter_mut().zip(rngs.iter_mut()) {
+            Self::sweep(model, c, moves, beta, r);
+        }
+    }
+}
+
+/// The chain of a single-site sampler: the configuration, a scratch buffer
+/// (block deltas or local energies), move counters, and, when the model runs
+/// block sweeps with a kernel of its own (`block_kernel`), that kernel's
+/// state (which then holds the configuration). `U` is the unit type. Equality
+/// compares configurations and counters.
+#[derive(Debug, Clone)]
+pub struct SiteChain<U: 'static = i8> {
+    pub(crate) x: Vec<U>,
+    pub(crate) scratch: Vec<f64>,
+    pub(crate) blocks: Option<Blocks>,
+    pub(crate) kernel: Option<Box<dyn KernelState<U>>>,
+    pub(crate) proposed: u64,
+    pub(crate) accepted: u64,
+}
+
+impl<U: Copy + 'static> SiteChain<U> {
+    /// A chain at `x0` (validated by the caller), checking the clamp's
+    /// length; `blocks` for a generic block sweep, `kernel` for a model's
+    /// own; a scratch buffer of `width` values.
+    pub(crate) fn from_parts(
+        x0: &[U],
+        clamp: &Option<Clamp>,
+        blocks: Option<Blocks>,
+        kernel: Option<Box<dyn KernelState<U>>>,
+        width: usize,
+    ) -> Result<Self> {
+        check_clamp(clamp, x0.len())?;
+        if let Some(b) = &blocks {
+            ebm_core::check_len("blocks", x0.len(), b.n_units())?;
+        }
+        let width = width.max(blocks.as_ref().map_or(0, |b| b.max_block_len()));
+        Ok(SiteChain {
+            x: x0.to_vec(),
+            scratch: vec![0.0; width],
+            blocks,
+            kernel,
+            proposed: 0,
+            accepted: 0,
+        })
+    }
+
+    /// Mutable access to the configuration (for clamping new values in, e.g.
+    /// the next data vector of a positive phase). Values must stay in the
+    /// model's space. A model's sweep kernel, if the chain had one, is left
+    /// for the generic block sweep.
+    pub fn state_mut(&mut self) -> &mut [U] {
+        self.leave_kernel();
+        &mut self.x
+    }
+
+    /// Whether the chain runs a sweep kernel of the model's (`block_kernel`)
+    /// rather than the generic sweep.
+    pub fn runs_model_kernel(&self) -> bool {
+        self.kernel.is_some()
+    }
+
+    /// Copies the kernel's configuration back and drops the kernel.
+    pub(crate) fn leave_kernel(&mut self) {
+        if let Some(k) = self.kernel.take() {
+            self.x.copy_from_slice(k.state());
+        }
+    }
+
+    /// One block sweep through the model's kernel (`run(state, key)`, the
+    /// model's `block_kernel_sweep`), if the chain has one and the model
+    /// accepts it; `false` (the chain then holds its configuration in `x`,
+    /// kernel dropped) when the generic sweep must run.
+    pub(crate) fn kernel_sweep<R: rand::Rng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        run: impl FnOnce(&mut dyn KernelState<U>, [u32; 8]) -> Option<u64>,
+    ) -> bool {
+        let Some(k) = self.kernel.as_mut() else { return false };
+        let mut key = [0u32; 8];
+        key.iter_mut().for_each(|w| *w = rng.next_u32());
+        match run(k.as_mut(), key) {
+            Some(changed) => {
+                self.proposed += self.x.len() as u64;
+                self.accepted += changed;
+                true
+            }
+            None => {
+                // the model no longer fits the kernel: the generic sweep runs
+                // from here on (the key drawn above is simply not used)
+                self.leave_kernel();
+                false
+            }
+        }
+    }
+
+    /// The blocks for a generic block sweep (taken out; put back after),
+    /// from `blocks()` when the chain has none cached.
+    pub(crate) fn take_blocks(&mut self, blocks: impl FnOnce() -> Blocks) -> Blocks {
+        let blocks = self.blocks.take().unwrap_or_else(blocks);
+        if self.scratch.len() < blocks.max_block_len() {
+            self.scratch.resize(blocks.max_block_len(), 0.0);
+        }
+        blocks
+    }
+}
+
+impl<U: ebm_core::UnitValue> PartialEq for SiteChain<U> {
+    fn eq(&self, other: &Self) -> bool {
+        self.state() == other.state()
+            && self.proposed == other.proposed
+            && self.accepted == other.accepted
+    }
+}
+
+impl<U: ebm_core::UnitValue> Chain for SiteChain<U> {
+    type Unit = U;
+
+    fn state(&self) -> &[U] {
+        match &self.kernel {
+            Some(k) => k.state(),
+            None => &self.x,
+        }
+    }
+
+    fn acceptance_rate(&self) -> Option<f64> {
+        (self.proposed > 0).then(|| self.accepted as f64 / self.proposed as f64)
+    }
+
+    fn reset_counters(&mut self) {
+        self.proposed = 0;
+        self.accepted = 0;
+    }
+}
