@@ -2,14 +2,21 @@
 //! states must match exact enumeration within a total-variation bound derived
 //! from the chains themselves (see `ebm_testkit::statistics`). The dense
 //! models implement only `energy`, so they exercise the traits' defaults.
+//! Binary and categorical (q-state) models run through the same samplers.
 
-use ebm_core::{Beta, BinaryModel, Domain, Purpose, Sampler, Seed, uniform};
+use ebm_core::{
+    Beta, BinaryModel, Categories, Domain, FiniteModel, FiniteSpace, Purpose, Sampler, Seed,
+    uniform,
+};
 use ebm_models::boltzmann::BoltzmannMachine;
 use ebm_models::ising::{Boundary, Disorder, Ising};
+use ebm_models::potts::Potts;
 use ebm_models::rbm::Rbm;
-use ebm_samplers::{ChainsConfig, Clamp, Gibbs, Init, Ladder, Metropolis, ParallelTempering, Run};
+use ebm_samplers::{
+    ChainsConfig, Clamp, Gibbs, Init, Ladder, Metropolis, ParallelTempering, Run, SiteMoves,
+};
 use ebm_testkit::statistics::{TvReport, draw_code, sampler_tv, tv_test};
-use ebm_testkit::toy::Dense;
+use ebm_testkit::toy::{Dense, DenseCategorical};
 use ebm_thermo::exact_distribution;
 
 const N_CHAINS: usize = 200;
@@ -19,7 +26,7 @@ const N_SWEEPS: usize = 400;
 /// `sample_beta` against the exact distribution at `beta`.
 fn tv_case<M, S>(model: &M, sampler: &S, beta: f64, sample_beta: f64, seed: u64) -> TvReport
 where
-    M: BinaryModel,
+    M: FiniteModel,
     S: Sampler<M>,
 {
     let dist = exact_distribution(model, Beta::new(beta).unwrap()).unwrap();
@@ -48,7 +55,10 @@ fn samplers() -> Vec<(&'static str, ebm_samplers::AnySampler)> {
     ]
 }
 
-fn check_all_samplers<M: BinaryModel>(name: &str, model: &M) {
+fn check_all_samplers<M: FiniteModel>(name: &str, model: &M)
+where
+    M::Space: SiteMoves<M>,
+{
     let mut failures = Vec::new();
     for (s_name, sampler) in samplers() {
         for (k, beta) in [0.3, 1.0, 2.0].into_iter().enumerate() {
@@ -178,6 +188,68 @@ fn every_sampler_matches_exact_on_a_dense_spin_model() {
 #[test]
 fn every_sampler_matches_exact_on_a_dense_bit_model() {
     check_all_samplers("dense-bit-8", &dense(Domain::Bit, 8, 1.5, 2));
+}
+
+#[test]
+fn every_sampler_matches_exact_on_a_q3_potts_ring_with_a_field() {
+    // an odd ring: greedy colouring (three blocks)
+    let m = Potts::lattice(3, &[5], Boundary::Periodic, 1.0, 0.4).unwrap();
+    check_all_samplers("potts3-ring5", &m);
+}
+
+#[test]
+fn every_sampler_matches_exact_on_an_open_q3_potts_lattice() {
+    // open 2×3: bipartite, checkerboard blocks; 729 states
+    let m = Potts::lattice(3, &[2, 3], Boundary::Open, 0.8, -0.3).unwrap();
+    check_all_samplers("potts3-2x3", &m);
+}
+
+#[test]
+fn every_sampler_matches_exact_on_an_antiferromagnetic_q4_potts_ring_with_fields() {
+    let m = Potts::lattice(4, &[4], Boundary::Periodic, -1.0, 0.0).unwrap();
+    let fields: Vec<f64> = (0..16).map(|k| 0.1 * (k % 5) as f64 - 0.2).collect();
+    let m = m.with_fields(&fields).unwrap();
+    check_all_samplers("potts4-afm-ring4", &m);
+}
+
+#[test]
+fn every_sampler_matches_exact_on_a_mixed_alphabet_potts_graph() {
+    let space = Categories::new(vec![2, 3, 4, 3, 2, 3]).unwrap();
+    let edges = [
+        (0, 1, 0.7),
+        (1, 2, -0.5),
+        (2, 3, 0.9),
+        (3, 4, 0.4),
+        (4, 5, -0.8),
+        (5, 0, 0.6),
+        (1, 4, 0.5),
+    ];
+    let n_fields: usize = (0..6).map(|i| space.n_values(i)).sum();
+    let fields: Vec<f64> = (0..n_fields).map(|k| 0.3 * ((k * 7 % 5) as f64 - 2.0) / 2.0).collect();
+    let m = Potts::from_edges(space, &edges, &fields).unwrap();
+    check_all_samplers("potts-mixed-6", &m);
+}
+
+#[test]
+fn every_sampler_matches_exact_on_a_dense_categorical_model() {
+    // arbitrary pair tables, energy only: the CategoricalModel defaults
+    let space = Categories::new(vec![3, 2, 4, 3, 2]).unwrap();
+    let m = DenseCategorical::random(space, 0.6, Seed(12)).unwrap();
+    check_all_samplers("dense-categorical-5", &m);
+}
+
+#[test]
+fn a_mis_tempered_sampler_fails_on_a_categorical_model() {
+    let space = Categories::new(vec![3, 2, 4, 3, 2]).unwrap();
+    let m = DenseCategorical::random(space, 0.6, Seed(12)).unwrap();
+    for beta in [1.0, 2.0] {
+        for (name, s) in
+            [("gibbs", samplers()[0].1.clone()), ("metropolis", samplers()[3].1.clone())]
+        {
+            let r = tv_case(&m, &s, beta, 0.9 * beta, 8);
+            assert!(!r.passed(), "{name} β={beta}: {r:?}");
+        }
+    }
 }
 
 #[test]

@@ -50,6 +50,14 @@ pub enum Error {
         /// The largest number supported by the call.
         max: usize,
     },
+    /// Exact enumeration was asked for a model with too many states
+    /// (Π q_i above the call's cap).
+    TooManyStates {
+        /// ln Π q_i, the log of the model's number of states.
+        ln_states: f64,
+        /// The largest number of states supported by the call.
+        max: u64,
+    },
     /// A unit value is not in the model's domain (e.g. a 0 in a ±1 state).
     InvalidUnitValue {
         /// Position of the unit.
@@ -107,6 +115,11 @@ impl fmt::Display for Error {
             Error::TooManyUnits { n_units, max } => {
                 write!(f, "too many units: {n_units} (at most {max} supported here)")
             }
+            Error::TooManyStates { ln_states, max } => write!(
+                f,
+                "too many states: e^{ln_states:.1} ≈ 2^{:.1} (at most {max} supported here)",
+                ln_states / std::f64::consts::LN_2
+            ),
             Error::InvalidUnitValue { index, value } => {
                 write!(f, "unit {index} has value {value}, outside the model's domain")
             }

@@ -153,6 +153,30 @@ pub trait FiniteSpace: StateSpace {
     fn ln_size(&self, n: usize) -> f64 {
         (0..n).map(|i| (self.n_values(i) as f64).ln()).sum()
     }
+
+    /// `Π_{i<n} q_i`, the number of states of `n` units, or `None` above
+    /// `u64::MAX`.
+    fn n_states(&self, n: usize) -> Option<u64> {
+        (0..n).try_fold(1u64, |acc, i| acc.checked_mul(self.n_values(i) as u64))
+    }
+
+    /// The state of `out.len()` units with mixed-radix code `code`
+    /// (`Σ_i k_i Π_{j<i} q_j`, unit 0 fastest).
+    fn state_of_code(&self, mut code: u64, out: &mut [Self::Unit]) {
+        for (i, v) in out.iter_mut().enumerate() {
+            let q = self.n_values(i) as u64;
+            *v = self.value(i, (code % q) as usize);
+            code /= q;
+        }
+    }
+
+    /// Inverse of [`FiniteSpace::state_of_code`] (for states with at most
+    /// `u64::MAX` codes).
+    fn code_of_state(&self, x: &[Self::Unit]) -> u64 {
+        x.iter().enumerate().rev().fold(0u64, |c, (i, &u)| {
+            c.wrapping_mul(self.n_values(i) as u64).wrapping_add(self.index(i, u) as u64)
+        })
+    }
 }
 
 impl StateSpace for Domain {
@@ -195,6 +219,9 @@ impl FiniteSpace for Domain {
     }
     fn ln_size(&self, n: usize) -> f64 {
         n as f64 * std::f64::consts::LN_2
+    }
+    fn code_of_state(&self, x: &[i8]) -> u64 {
+        self.encode(x)
     }
 }
 
@@ -348,6 +375,24 @@ mod tests {
                 assert!((f64::from(c) - n as f64 * p).abs() < 5.0 * sd, "{i}: {c}");
             }
         }
+    }
+
+    #[test]
+    fn mixed_radix_codes_round_trip() {
+        let q = Categories::new(vec![3, 2, 4]).unwrap();
+        assert_eq!(q.n_states(3), Some(24));
+        let mut x = [0u8; 3];
+        for code in 0..24 {
+            q.state_of_code(code, &mut x);
+            q.validate(&x).unwrap();
+            assert_eq!(q.code_of_state(&x), code);
+        }
+        q.state_of_code(5, &mut x); // 5 = 2 + 3·1
+        assert_eq!(x, [2, 1, 0]);
+        let mut b = [0i8; 5];
+        Domain::Spin.state_of_code(0b10110, &mut b);
+        assert_eq!(b, [-1, 1, 1, -1, 1]);
+        assert_eq!(FiniteSpace::code_of_state(&Domain::Spin, &b), 0b10110);
     }
 
     #[test]

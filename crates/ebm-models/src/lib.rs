@@ -2,19 +2,27 @@
 //!
 //! - [`ising`]: Ising models on hypercubic lattices (1, 2, 3 dimensions,
 //!   periodic or open) and on any graph (spin glasses, random fields).
+//! - [`potts`]: the q-state Potts model on the same lattices and on any graph
+//!   (ferro- and antiferromagnetic couplings, fields per site and value,
+//!   mixed alphabets).
+//! - [`lattice`]: the hypercubic lattices both are built on.
 //! - [`boltzmann`]: the general Boltzmann machine (dense symmetric couplings,
 //!   visible and hidden units).
 //! - [`rbm`]: the Bernoulli–Bernoulli restricted Boltzmann machine, with batched
 //!   GEMM conditionals and exact ln Z by summing the smaller layer.
 //!
-//! Each implements `EnergyModel`, `BinaryModel` (fast flip deltas, valid
-//! blocks) and `LogLinear` from `ebm-core`, and passes `ebm-testkit`.
+//! Each implements `EnergyModel`, its family trait (`BinaryModel`: fast flip
+//! deltas, valid blocks; `CategoricalModel` for Potts: local energies) and
+//! `LogLinear` from `ebm-core`, and passes `ebm-testkit`.
 //! Depends on `ebm-core`, `rand`, `rayon` and `nalgebra`; never on samplers or
 //! trainers.
 #![deny(missing_docs)]
 
 pub mod boltzmann;
+mod graph;
 pub mod ising;
+pub mod lattice;
 mod linalg;
+pub mod potts;
 pub mod rbm;
 pub mod rbm_ais;

@@ -14,7 +14,7 @@
 //! # Ok::<(), ebm_core::Error>(())
 //! ```
 
-use ebm_core::{Beta, BinaryModel, LogLinear};
+use ebm_core::{Beta, BinaryModel, CategoricalModel, FiniteSpace, LogLinear, UnitOf};
 use std::fmt;
 
 /// A failed conformance check: which check, and what differed.
@@ -131,9 +131,9 @@ pub fn check_blocks<M: BinaryModel + ?Sized>(
 /// statistics equal the sum of single ones, and `set_params` rejects a wrong
 /// length and non-finite values without changing the model, and accepts its
 /// own parameters.
-pub fn check_log_linear<M: LogLinear + BinaryModel + ?Sized>(
+pub fn check_log_linear<M: LogLinear + ?Sized>(
     model: &mut M,
-    x: &[i8],
+    x: &[UnitOf<M>],
     tol: f64,
 ) -> Result<(), Violation> {
     const CHECK: &str = "log_linear";
@@ -225,6 +225,79 @@ pub fn check_data_statistics<M: LogLinear + BinaryModel + ?Sized>(
             CHECK,
             format!("statistic {k}: closed form {} vs enumeration {}", fast[k], slow[k]),
         );
+    }
+    Ok(())
+}
+
+/// Checks `local_energies(x, i)` against the definition for every unit of a
+/// categorical model: `out[k] − out[x_i] = E(x with i set to k) − E(x)`.
+pub fn check_local_energies<M: CategoricalModel + ?Sized>(
+    model: &M,
+    x: &[u8],
+    tol: f64,
+) -> Result<(), Violation> {
+    const CHECK: &str = "local_energies";
+    if x.len() != model.n_units() {
+        return fail(CHECK, format!("state has {} units, model {}", x.len(), model.n_units()));
+    }
+    let space = model.space();
+    let e0 = model.energy(x);
+    let mut y = x.to_vec();
+    let mut out = vec![0.0; space.max_values()];
+    for i in 0..x.len() {
+        let q = space.n_values(i);
+        model.local_energies(x, i, &mut out[..q]);
+        for k in 0..q {
+            y[i] = k as u8;
+            let slow = model.energy(&y) - e0;
+            let fast = out[k] - out[usize::from(x[i])];
+            if !close(fast, slow, tol) {
+                return fail(CHECK, format!("unit {i}, value {k}: {fast} vs E difference {slow}"));
+            }
+        }
+        y[i] = x[i];
+    }
+    Ok(())
+}
+
+/// Checks that a categorical model's `blocks()` partitions the units into
+/// independent sets, as far as state `x` can show: within a block, changing
+/// unit j never changes the local energies of unit i.
+pub fn check_categorical_blocks<M: CategoricalModel + ?Sized>(
+    model: &M,
+    x: &[u8],
+    tol: f64,
+) -> Result<(), Violation> {
+    const CHECK: &str = "blocks";
+    let blocks = ebm_core::CategoricalModel::blocks(model);
+    if blocks.n_units() != model.n_units() {
+        return fail(
+            CHECK,
+            format!("blocks cover {} units, model has {}", blocks.n_units(), model.n_units()),
+        );
+    }
+    let space = model.space();
+    let mut y = x.to_vec();
+    let (mut before, mut after) = (vec![0.0; space.max_values()], vec![0.0; space.max_values()]);
+    for (b, block) in blocks.iter().enumerate() {
+        for &i in block {
+            let q = space.n_values(i);
+            model.local_energies(x, i, &mut before[..q]);
+            for &j in block.iter().filter(|&&j| j != i) {
+                for v in 0..space.n_values(j) {
+                    y[j] = v as u8;
+                    model.local_energies(&y, i, &mut after[..q]);
+                    let shift = after[0] - before[0];
+                    if (0..q).any(|k| !close(after[k] - shift, before[k], tol)) {
+                        return fail(
+                            CHECK,
+                            format!("block {b}: units {i} and {j} interact (changing {j} to {v})"),
+                        );
+                    }
+                }
+                y[j] = x[j];
+            }
+        }
     }
     Ok(())
 }

@@ -3,13 +3,14 @@
 //! Checks that any implementer of the ebm traits can run against their own
 //! model or sampler, and the proptest strategies the workspace's tests use:
 //!
-//! - [`conformance`]: flip deltas equal energy differences, blocks are
-//!   partitions into independent sets, `E = −⟨θ, φ(x)⟩` for log-linear models,
+//! - [`conformance`]: flip deltas (binary) and local energies (categorical)
+//!   equal energy differences, blocks are partitions into independent sets, `E = −⟨θ, φ(x)⟩` for log-linear models,
 //!   closed-form data statistics equal enumeration over the hidden units.
 //! - [`strategies`]: proptest strategies for small states and models.
 //! - [`statistics`]: a total-variation test of sampler histograms against exact
 //!   distributions, with a bound derived from the chains themselves.
-//! - [`toy`]: tiny reference models implemented with nothing but `energy`.
+//! - [`toy`]: tiny reference models implemented with nothing but `energy`
+//!   (binary [`toy::Dense`], categorical [`toy::DenseCategorical`]).
 //!
 //! Depends on `ebm-core` and `proptest` only (no models, so every model crate
 //! can use it in its own tests).
@@ -21,5 +22,6 @@ pub mod strategies;
 pub mod toy;
 
 pub use conformance::{
-    Violation, check_blocks, check_data_statistics, check_flip_deltas, check_log_linear,
+    Violation, check_blocks, check_categorical_blocks, check_data_statistics, check_flip_deltas,
+    check_local_energies, check_log_linear,
 };

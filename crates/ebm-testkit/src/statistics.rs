@@ -21,7 +21,10 @@
 //! stationary distribution is wrong by more than its sampling noise fails,
 //! which the tests demonstrate with a deliberately mis-tempered sampler.
 
-use ebm_core::{Beta, BinaryModel, Chain, Purpose, Result, Sampler, Seed, check_len, uniform};
+use ebm_core::{
+    Beta, Chain, Error, FiniteModel, FiniteSpace, Purpose, Result, Sampler, Seed, UnitOf,
+    check_len, uniform,
+};
 use rayon::prelude::*;
 
 /// The result of [`tv_test`].
@@ -83,7 +86,8 @@ pub fn draw_code(probs: &[f64], u: f64) -> u64 {
 }
 
 /// The whole test for any sampler: `n_chains` chains started from exact
-/// samples of `probs` (indexed by state code, see `Domain::encode`), each run
+/// samples of `probs` (indexed by state code, see `FiniteSpace::code_of_state`;
+/// for binary units `Domain::encode`), each run
 /// for `n_sweeps` sweeps at `beta` and recording its state code after every
 /// sweep, then [`tv_test`] against `probs`.
 ///
@@ -101,26 +105,26 @@ pub fn sampler_tv<M, S>(
     seed: Seed,
 ) -> Result<TvReport>
 where
-    M: BinaryModel + ?Sized,
+    M: FiniteModel + ?Sized,
     S: Sampler<M>,
 {
-    check_len(
-        "exact distribution (2^n_units states)",
-        1usize << model.n_units().min(62),
-        probs.len(),
-    )?;
-    let d = model.domain();
+    let (n, space) = (model.n_units(), model.space());
+    let states = space
+        .n_states(n)
+        .ok_or(Error::TooManyStates { ln_states: space.ln_size(n), max: u64::MAX })?;
+    check_len("exact distribution (Π q_i states)", states as usize, probs.len())?;
     let counts: Vec<Result<Vec<u64>>> = (0..n_chains as u64)
         .into_par_iter()
         .map(|c| {
-            let mut x = vec![0i8; model.n_units()];
-            d.decode(draw_code(probs, uniform(&mut seed.stream(Purpose::custom(1), c))), &mut x);
+            let mut x = vec![UnitOf::<M>::default(); n];
+            let code = draw_code(probs, uniform(&mut seed.stream(Purpose::custom(1), c)));
+            space.state_of_code(code, &mut x);
             let mut chain = sampler.start(model, &x)?;
             let mut rng = seed.stream(Purpose::SAMPLING, c);
             let mut h = vec![0u64; probs.len()];
             for _ in 0..n_sweeps {
                 sampler.sweep(model, &mut chain, beta, &mut rng);
-                h[d.encode(chain.state()) as usize] += 1;
+                h[space.code_of_state(chain.state()) as usize] += 1;
             }
             Ok(h)
         })

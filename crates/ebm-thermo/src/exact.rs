@@ -1,8 +1,12 @@
-//! Exact enumeration of all 2^n configurations.
+//! Exact enumeration of all Π_i q_i configurations of a finite model (2^n
+//! for binary units).
 //!
-//! States are visited in Gray-code order, so each new state differs from the
-//! previous one by a single flip and costs one [`BinaryModel::flip_delta`]; the
-//! energy is recomputed from scratch with [`EnergyModel::energy`] every
+//! States are visited in reflected mixed-radix Gray-code order (the binary
+//! reflected Gray code when every q_i = 2), so each new state differs from
+//! the previous one in a single unit and costs one
+//! [`FiniteModel::value_change`] (a `flip_delta` for binary models, a
+//! `local_energies` for categorical ones); the energy is recomputed from
+//! scratch with [`EnergyModel::energy`] every
 //! [`CHUNK`] states against drift. Sums of exponentials are never formed from
 //! raw energies: each chunk is reduced relative to its own lowest energy
 //! (weights ≤ 1), and chunks are merged with a weighted Chan–Welford update in
@@ -11,18 +15,25 @@
 //! with `W = Σ exp(−β (E − E_ref))`, which avoids the cancellation of
 //! `β (U − F)` at large β.
 //!
-//! The work is split into a number of tasks that depends only on n, reduced in
-//! task order, so results are bit-identical for any number of rayon threads.
+//! The work is split into a number of tasks that depends only on the number
+//! of states, reduced in task order, so results are bit-identical for any
+//! number of rayon threads.
 
-use ebm_core::{Beta, BinaryModel, EnergyModel, Error, Result};
+use ebm_core::{Beta, BinaryModel, EnergyModel, Error, FiniteModel, FiniteSpace, Result, UnitOf};
 use rayon::prelude::*;
 
-/// The largest number of units [`exact`] enumerates (2^32 states).
+/// The largest number of binary units [`exact`] enumerates (2^32 states).
 pub const MAX_EXACT_UNITS: usize = 32;
 
-/// The largest number of units for [`exact_distribution`] and [`exact_moments`],
-/// which store or touch O(2^n) or O(2^n n²) values.
+/// The largest number of states [`exact`] enumerates, Π q_i ≤ 2^32.
+pub const MAX_EXACT_STATES: u64 = 1 << MAX_EXACT_UNITS;
+
+/// The largest number of binary units for [`exact_distribution`] and
+/// [`exact_moments`], which store or touch O(2^n) or O(2^n n²) values.
 pub const MAX_DISTRIBUTION_UNITS: usize = 24;
+
+/// The largest number of states for [`exact_distribution`], 2^24.
+pub const MAX_DISTRIBUTION_STATES: u64 = 1 << MAX_DISTRIBUTION_UNITS;
 
 /// States reduced together, and the interval of full energy recomputation.
 pub const CHUNK: usize = 4096;
@@ -37,7 +48,7 @@ pub struct Thermo {
     pub beta: Beta,
     /// Number of units n.
     pub n_units: usize,
-    /// Number of states summed, 2^n.
+    /// Number of states summed, Π q_i (2^n for binary units).
     pub n_states: u64,
     /// ln Z.
     pub log_z: f64,
@@ -148,46 +159,117 @@ fn check_units<M: EnergyModel + ?Sized>(model: &M, max: usize) -> Result<usize> 
     Ok(n)
 }
 
-/// The task split: (number of tasks, states per task). Depends on n only.
-fn tasks(n: usize) -> (u64, u64) {
-    let m = n.min(TASK_BITS);
-    (1u64 << (n - m), 1u64 << m)
-}
-
-/// Visits the states `gray(k)` for `k` in `[k0, k0 + len)`, calling
-/// `visit(code, x, e)` with the state's code (bit i ⇔ unit i high), the state
-/// and its energy. `len` must be a power of two and `k0` a multiple of it.
-fn walk<M, V>(model: &M, n: usize, k0: u64, len: u64, x: &mut [i8], mut visit: V)
-where
-    M: BinaryModel + ?Sized,
-    V: FnMut(u64, &[i8], f64),
-{
-    let domain = model.domain();
-    let mut code = k0 ^ (k0 >> 1);
-    domain.decode(code, x);
-    let mut e = model.energy(x);
-    visit(code, x, e);
-    for j in 1..len {
-        let k = k0 + j;
-        let i = k.trailing_zeros() as usize;
-        debug_assert!(i < n);
-        e += model.flip_delta(x, i);
-        x[i] = domain.flip(x[i]);
-        code ^= 1 << i;
-        if j % CHUNK as u64 == 0 {
-            e = model.energy(x);
-        }
-        visit(code, x, e);
+/// The number of states of `model`, if at most `max` (binary models report
+/// the cap in units, [`Error::TooManyUnits`]; others [`Error::TooManyStates`]).
+fn check_states<M: FiniteModel + ?Sized>(model: &M, max: u64) -> Result<(usize, u64)> {
+    let (n, space) = (model.n_units(), model.space());
+    let binary = (0..n).all(|i| space.n_values(i) == 2);
+    match space.n_states(n) {
+        Some(states) if states <= max => Ok((n, states)),
+        _ if binary => Err(Error::TooManyUnits { n_units: n, max: max.ilog2() as usize }),
+        _ => Err(Error::TooManyStates { ln_states: space.ln_size(n), max }),
     }
 }
 
-/// Energy statistics of one task's states.
-fn task_stats<M: BinaryModel + ?Sized>(model: &M, n: usize, beta: f64, k0: u64, len: u64) -> Stats {
-    let mut x = vec![0i8; n];
+/// Tasks of 2^TASK_BITS consecutive Gray-code indices (fewer in the last):
+/// (number of tasks, task length).
+fn tasks(states: u64) -> (u64, u64) {
+    let len = states.min(1 << TASK_BITS);
+    (states.div_ceil(len), len)
+}
+
+/// A position in the reflected mixed-radix Gray code: the counter's digits
+/// `a` (unit 0 fastest), each unit's direction, and the state's code.
+struct Gray {
+    a: Vec<usize>,
+    forward: Vec<bool>,
+    code: u64,
+    stride: Vec<u64>,
+}
+
+impl Gray {
+    /// The Gray code at index `k`, its state written to `x`: digit i runs
+    /// forward when the number formed by the digits above it is even.
+    fn at<S: FiniteSpace + ?Sized>(space: &S, k: u64, x: &mut [S::Unit]) -> Gray {
+        let n = x.len();
+        let mut a = vec![0usize; n];
+        let mut rest = k;
+        let mut stride = vec![1u64; n];
+        for i in 0..n {
+            let q = space.n_values(i) as u64;
+            a[i] = (rest % q) as usize;
+            rest /= q;
+            if i + 1 < n {
+                stride[i + 1] = stride[i].saturating_mul(q);
+            }
+        }
+        // parity of the number above digit i, from the top down
+        let mut forward = vec![true; n];
+        let mut odd_above = false;
+        for i in (0..n).rev() {
+            forward[i] = !odd_above;
+            let q = space.n_values(i);
+            odd_above = (a[i] % 2 == 1) ^ (q % 2 == 1 && odd_above);
+        }
+        let mut code = 0u64;
+        for i in 0..n {
+            let q = space.n_values(i);
+            let g = if forward[i] { a[i] } else { q - 1 - a[i] };
+            x[i] = space.value(i, g);
+            code += g as u64 * stride[i];
+        }
+        Gray { a, forward, code, stride }
+    }
+
+    /// Steps to the next index: the unit that changes and its new value index.
+    #[inline]
+    fn step<S: FiniteSpace + ?Sized>(&mut self, space: &S) -> (usize, usize) {
+        let mut i = 0;
+        while self.a[i] + 1 == space.n_values(i) {
+            self.a[i] = 0;
+            self.forward[i] = !self.forward[i];
+            i += 1;
+        }
+        self.a[i] += 1;
+        let q = space.n_values(i);
+        let g = if self.forward[i] { self.a[i] } else { q - 1 - self.a[i] };
+        if self.forward[i] {
+            self.code += self.stride[i];
+        } else {
+            self.code -= self.stride[i];
+        }
+        (i, g)
+    }
+}
+
+fn walk<M, V>(model: &M, k0: u64, len: u64, x: &mut [UnitOf<M>], mut visit: V)
+where
+    M: FiniteModel + ?Sized,
+    V: FnMut(u64, &[UnitOf<M>], f64),
+{
+    let space = model.space();
+    let width = (0..x.len()).map(|i| space.n_values(i)).max().unwrap_or(0);
+    let mut scratch = vec![0.0; width];
+    let mut gray = Gray::at(space, k0, x);
+    let mut e = model.energy(x);
+    visit(gray.code, x, e);
+    for j in 1..len {
+        let (i, g) = gray.step(space);
+        e += model.value_change(x, i, g, &mut scratch);
+        x[i] = space.value(i, g);
+        if j % CHUNK as u64 == 0 {
+            e = model.energy(x);
+        }
+        visit(gray.code, x, e);
+    }
+}
+
+fn task_stats<M: FiniteModel + ?Sized>(model: &M, n: usize, beta: f64, k0: u64, len: u64) -> Stats {
+    let mut x = vec![UnitOf::<M>::default(); n];
     let mut buf = Vec::with_capacity(CHUNK);
     let mut weights = Vec::with_capacity(CHUNK);
     let mut stats = Stats::EMPTY;
-    walk(model, n, k0, len, &mut x, |_, _, e| {
+    walk(model, k0, len, &mut x, |_, _, e| {
         buf.push(e);
         if buf.len() == CHUNK {
             stats = stats.merge(Stats::of_chunk(beta, &buf, &mut weights), beta);
@@ -198,10 +280,12 @@ fn task_stats<M: BinaryModel + ?Sized>(model: &M, n: usize, beta: f64, k0: u64, 
 }
 
 /// Energy statistics over all states, reduced in task order.
-fn all_stats<M: BinaryModel + ?Sized>(model: &M, n: usize, beta: f64) -> Stats {
-    let (n_tasks, len) = tasks(n);
-    let parts: Vec<Stats> =
-        (0..n_tasks).into_par_iter().map(|t| task_stats(model, n, beta, t * len, len)).collect();
+fn all_stats<M: FiniteModel + ?Sized>(model: &M, n: usize, states: u64, beta: f64) -> Stats {
+    let (n_tasks, len) = tasks(states);
+    let parts: Vec<Stats> = (0..n_tasks)
+        .into_par_iter()
+        .map(|t| task_stats(model, n, beta, t * len, len.min(states - t * len)))
+        .collect();
     parts.into_iter().fold(Stats::EMPTY, |acc, s| acc.merge(s, beta))
 }
 
@@ -226,10 +310,10 @@ fn all_stats<M: BinaryModel + ?Sized>(model: &M, n: usize, beta: f64) -> Stats {
 /// assert!((t.free_energy - (t.mean_energy - t.entropy)).abs() < 1e-14);
 /// # Ok::<(), ebm_core::Error>(())
 /// ```
-pub fn exact<M: BinaryModel + ?Sized>(model: &M, beta: Beta) -> Result<Thermo> {
-    let n = check_units(model, MAX_EXACT_UNITS)?;
+pub fn exact<M: FiniteModel + ?Sized>(model: &M, beta: Beta) -> Result<Thermo> {
+    let (n, states) = check_states(model, MAX_EXACT_STATES)?;
     let b = beta.value();
-    let s = all_stats(model, n, b);
+    let s = all_stats(model, n, states, b);
     if !(s.e_ref.is_finite() && s.w.is_finite() && s.mean.is_finite() && s.m2.is_finite()) {
         return Err(Error::NonFinite { what: "energies of the enumerated states", index: 0 });
     }
@@ -240,7 +324,7 @@ pub fn exact<M: BinaryModel + ?Sized>(model: &M, beta: Beta) -> Result<Thermo> {
     Ok(Thermo {
         beta,
         n_units: n,
-        n_states: 1u64 << n,
+        n_states: states,
         log_z,
         free_energy: -log_z / b,
         mean_energy,
@@ -252,17 +336,18 @@ pub fn exact<M: BinaryModel + ?Sized>(model: &M, beta: Beta) -> Result<Thermo> {
 }
 
 /// ln Z of `model` at `beta`, by [`exact`].
-pub fn exact_log_z<M: BinaryModel + ?Sized>(model: &M, beta: Beta) -> Result<f64> {
+pub fn exact_log_z<M: FiniteModel + ?Sized>(model: &M, beta: Beta) -> Result<f64> {
     exact(model, beta).map(|t| t.log_z)
 }
 
-/// The exact Boltzmann distribution over all 2^n states.
+/// The exact Boltzmann distribution over all Π q_i states.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExactDistribution {
     /// The thermodynamics computed on the way.
     pub thermo: Thermo,
-    /// `probs[code]` = p(x) for the state with code `code` (bit i set ⇔ unit i
-    /// high; see [`ebm_core::Domain::decode`]).
+    /// `probs[code]` = p(x) for the state with mixed-radix code `code`
+    /// ([`FiniteSpace::state_of_code`]; for binary units bit i set ⇔ unit i
+    /// high, as [`ebm_core::Domain::decode`]).
     pub probs: Vec<f64>,
 }
 
@@ -285,15 +370,15 @@ impl ExactDistribution {
 
     /// The exact distribution of the energy: pairs (E, p(E)) sorted by E, with
     /// energies equal to within `tol` (absolute) merged.
-    pub fn energy_levels<M: BinaryModel + ?Sized>(&self, model: &M, tol: f64) -> Vec<(f64, f64)> {
+    pub fn energy_levels<M: FiniteModel + ?Sized>(&self, model: &M, tol: f64) -> Vec<(f64, f64)> {
         let n = model.n_units();
-        let mut x = vec![0i8; n];
+        let mut x = vec![UnitOf::<M>::default(); n];
         let mut pairs: Vec<(f64, f64)> = self
             .probs
             .iter()
             .enumerate()
             .map(|(code, &p)| {
-                model.domain().decode(code as u64, &mut x);
+                model.space().state_of_code(code as u64, &mut x);
                 (model.energy(&x), p)
             })
             .collect();
@@ -319,20 +404,20 @@ fn visit_probabilities<M, A, I, V>(
     visit: V,
 ) -> Result<(Thermo, Vec<A>)>
 where
-    M: BinaryModel + ?Sized,
+    M: FiniteModel + ?Sized,
     A: Send,
     I: Fn() -> A + Sync,
-    V: Fn(&mut A, u64, &[i8], f64) + Sync,
+    V: Fn(&mut A, u64, &[UnitOf<M>], f64) + Sync,
 {
     let thermo = exact(model, beta)?;
-    let (n, b, log_z) = (thermo.n_units, beta.value(), thermo.log_z);
-    let (n_tasks, len) = tasks(n);
+    let (n, b, log_z, states) = (thermo.n_units, beta.value(), thermo.log_z, thermo.n_states);
+    let (n_tasks, len) = tasks(states);
     let parts = (0..n_tasks)
         .into_par_iter()
         .map(|t| {
             let mut acc = init();
-            let mut x = vec![0i8; n];
-            walk(model, n, t * len, len, &mut x, |code, x, e| {
+            let mut x = vec![UnitOf::<M>::default(); n];
+            walk(model, t * len, len.min(states - t * len), &mut x, |code, x, e| {
                 visit(&mut acc, code, x, (-b * e - log_z).exp());
             });
             acc
@@ -343,16 +428,16 @@ where
 
 /// The exact distribution of `model` at `beta`, for at most
 /// [`MAX_DISTRIBUTION_UNITS`] units.
-pub fn exact_distribution<M: BinaryModel + ?Sized>(
+pub fn exact_distribution<M: FiniteModel + ?Sized>(
     model: &M,
     beta: Beta,
 ) -> Result<ExactDistribution> {
-    let n = check_units(model, MAX_DISTRIBUTION_UNITS)?;
+    let (_, states) = check_states(model, MAX_DISTRIBUTION_STATES)?;
     let (thermo, parts) =
         visit_probabilities(model, beta, Vec::new, |acc: &mut Vec<(u64, f64)>, code, _, p| {
             acc.push((code, p))
         })?;
-    let mut probs = vec![0.0; 1usize << n];
+    let mut probs = vec![0.0; states as usize];
     for (code, p) in parts.into_iter().flatten() {
         probs[code as usize] = p;
     }

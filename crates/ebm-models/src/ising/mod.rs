@@ -40,10 +40,10 @@
 //! view θ = `[J, h]` of a uniform model.
 
 mod checkerboard;
-mod lattice;
 mod uniform;
 
-pub use lattice::{Boundary, Lattice, MAX_SITES};
+use crate::graph::{Adjacency, check_edges};
+pub use crate::lattice::{Boundary, Lattice, MAX_SITES};
 pub use uniform::UniformIsing;
 
 use ebm_core::{
@@ -120,19 +120,14 @@ pub struct Ising {
     edges: Vec<[u32; 2]>,
     /// θ = [J per edge, h per site].
     params: Vec<f64>,
-    /// CSR: the adjacency entries of site i are `offsets[i]..offsets[i + 1]`.
-    offsets: Vec<usize>,
-    /// Neighbour index per adjacency entry.
-    nbr: Vec<u32>,
-    /// Coupling per adjacency entry (a copy of `params[nbr_edge[k]]`).
+    /// Who interacts with whom (CSR).
+    adj: Adjacency,
+    /// Coupling per adjacency entry (a copy of `params[edge of entry k]`).
     nbr_coupling: Vec<f64>,
-    /// Edge index per adjacency entry.
-    nbr_edge: Vec<usize>,
     lattice: Option<Lattice>,
     blocks: Blocks,
     /// `Some((J, h))` when every coupling equals J and every field equals h.
     uniform: Option<(f64, f64)>,
-    max_degree: usize,
 }
 
 fn check_scalar(name: &'static str, value: f64) -> Result<()> {
@@ -223,52 +218,9 @@ impl Ising {
     /// a non-finite coupling or field ([`Error::NonFinite`]); more than
     /// [`MAX_SITES`] sites ([`Error::TooManyUnits`]).
     pub fn from_edges(n: usize, edges: &[(usize, usize, f64)], fields: &[f64]) -> Result<Self> {
-        if n == 0 {
-            return Err(Error::InvalidParameter {
-                name: "number of spins",
-                value: 0.0,
-                expected: "≥ 1",
-            });
-        }
-        if n > MAX_SITES {
-            return Err(Error::TooManyUnits { n_units: n, max: MAX_SITES });
-        }
+        let bonds = check_edges("number of spins", n, edges)?;
         check_len("fields", n, fields.len())?;
         check_finite("fields", fields)?;
-        let mut keys = Vec::with_capacity(edges.len());
-        for (e, &(a, b, j)) in edges.iter().enumerate() {
-            if a >= n || b >= n {
-                return Err(Error::InvalidSequence {
-                    what: "edges",
-                    reason: format!(
-                        "edge {e} = ({a}, {b}) names a site ≥ {n}, the number of sites"
-                    ),
-                });
-            }
-            if a == b {
-                return Err(Error::InvalidSequence {
-                    what: "edges",
-                    reason: format!("edge {e} = ({a}, {b}) is a self-loop"),
-                });
-            }
-            if !j.is_finite() {
-                return Err(Error::NonFinite { what: "couplings", index: e });
-            }
-            keys.push((a.min(b), a.max(b), e));
-        }
-        keys.sort_unstable();
-        if let Some(w) = keys.windows(2).find(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1)) {
-            let (e0, e1) = (w[0].2.min(w[1].2), w[0].2.max(w[1].2));
-            return Err(Error::InvalidSequence {
-                what: "edges",
-                reason: format!(
-                    "edges {e0} and {e1} both join sites {} and {} (give each pair once)",
-                    w[0].0, w[0].1
-                ),
-            });
-        }
-        // a, b < n ≤ u32::MAX, checked above
-        let bonds = edges.iter().map(|&(a, b, _)| [a as u32, b as u32]).collect();
         let mut params: Vec<f64> = edges.iter().map(|e| e.2).collect();
         params.extend_from_slice(fields);
         Ok(Ising::build(n, bonds, params, None))
@@ -314,51 +266,18 @@ impl Ising {
 
     /// Assembles a validated model: CSR adjacency, blocks, uniformity.
     fn build(n: usize, edges: Vec<[u32; 2]>, params: Vec<f64>, lattice: Option<Lattice>) -> Self {
-        let mut degree = vec![0usize; n];
-        for &[a, b] in &edges {
-            degree[a as usize] += 1;
-            degree[b as usize] += 1;
-        }
-        let mut offsets = Vec::with_capacity(n + 1);
-        offsets.push(0);
-        for d in &degree {
-            offsets.push(offsets[offsets.len() - 1] + d);
-        }
-        let max_degree = degree.iter().copied().max().unwrap_or(0);
-        let total = offsets[n];
-        let mut nbr = vec![0u32; total];
-        let mut nbr_edge = vec![0usize; total];
-        let mut next = offsets[..n].to_vec();
-        for (e, &[a, b]) in edges.iter().enumerate() {
-            for (from, to) in [(a, b), (b, a)] {
-                let k = &mut next[from as usize];
-                nbr[*k] = to;
-                nbr_edge[*k] = e;
-                *k += 1;
-            }
-        }
-        let nbr_coupling = nbr_edge.iter().map(|&e| params[e]).collect();
-        let mut model = Ising {
-            n,
-            edges,
-            params,
-            offsets,
-            nbr,
-            nbr_coupling,
-            nbr_edge,
-            lattice,
-            blocks: Blocks::singletons(n),
-            uniform: None,
-            max_degree,
-        };
-        model.blocks = model.colouring();
+        let adj = Adjacency::new(n, &edges);
+        let nbr_coupling = adj.entry_edges().iter().map(|&e| params[e]).collect();
+        let blocks = adj.colouring(lattice.as_ref());
+        let mut model =
+            Ising { n, edges, params, adj, nbr_coupling, lattice, blocks, uniform: None };
         model.refresh();
         model
     }
 
     /// Recomputes the adjacency couplings and the uniformity flag from θ.
     fn refresh(&mut self) {
-        for (c, &e) in self.nbr_coupling.iter_mut().zip(&self.nbr_edge) {
+        for (c, &e) in self.nbr_coupling.iter_mut().zip(self.adj.entry_edges()) {
             *c = self.params[e];
         }
         let (j, h) = self.params.split_at(self.edges.len());
@@ -368,34 +287,6 @@ impl Ising {
         } else {
             None
         };
-    }
-
-    /// Checkerboard on bipartite lattices, else greedy colouring, largest degree first.
-    fn colouring(&self) -> Blocks {
-        let colour = match &self.lattice {
-            Some(l) if l.is_bipartite() => l.checkerboard(),
-            _ => {
-                let mut order: Vec<usize> = (0..self.n).collect();
-                order.sort_by_key(|&i| std::cmp::Reverse(self.degree(i)));
-                let mut colour = vec![usize::MAX; self.n];
-                // marks[c] == i + 1: colour c is taken by a neighbour of i
-                let mut marks = vec![0usize; self.max_degree + 1];
-                for &i in &order {
-                    for &j in self.neighbours(i) {
-                        let c = colour[j as usize];
-                        if c != usize::MAX {
-                            marks[c] = i + 1;
-                        }
-                    }
-                    colour[i] = marks.iter().position(|&m| m != i + 1).unwrap_or(0);
-                }
-                colour
-            }
-        };
-        // A greedy colouring uses every colour below its largest one, and the
-        // checkerboard is an independent-set partition here, so this succeeds;
-        // singletons are the always-valid fallback.
-        Blocks::from_colouring(&colour).unwrap_or_else(|_| Blocks::singletons(self.n))
     }
 
     /// Number of edges (bonds) E.
@@ -439,25 +330,25 @@ impl Ising {
     /// bonds, as on a periodic side of 2, appears twice). Panics if `i ≥ n_units()`.
     #[inline]
     pub fn neighbours(&self, i: usize) -> &[u32] {
-        &self.nbr[self.offsets[i]..self.offsets[i + 1]]
+        self.adj.neighbours(i)
     }
 
     /// The couplings to the neighbours of site `i`, aligned with
     /// [`Ising::neighbours`].
     #[inline]
     pub fn neighbour_couplings(&self, i: usize) -> &[f64] {
-        &self.nbr_coupling[self.offsets[i]..self.offsets[i + 1]]
+        &self.nbr_coupling[self.adj.range(i)]
     }
 
     /// The number of adjacency entries of site `i`.
     pub fn degree(&self, i: usize) -> usize {
-        self.offsets[i + 1] - self.offsets[i]
+        self.adj.degree(i)
     }
 
     /// The largest degree of any site (the range of [`Ising::neighbour_sum`]
     /// is `−max_degree..=max_degree`).
     pub fn max_degree(&self) -> usize {
-        self.max_degree
+        self.adj.max_degree()
     }
 
     /// The lattice (shape, boundary, site numbering), if the model was built on one.

@@ -5,7 +5,7 @@ use ebm_core::{Error, Result};
 /// The boundary condition of a lattice, the same along every axis.
 ///
 /// `bool` converts into it (`true` is [`Boundary::Periodic`]), so the lattice
-/// constructors of [`super::Ising`] accept either spelling.
+/// constructors of [`crate::ising::Ising`] and [`crate::potts::Potts`] accept either spelling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Boundary {
     /// Each axis wraps around: a torus (a ring in 1D).
