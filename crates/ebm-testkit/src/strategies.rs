@@ -42,3 +42,10 @@ pub fn dense_with_state(
         (Just(m), state(n, domain))
     })
 }
+
+/// A configuration of the units of `space` (unit i uniform on `0..q_i`).
+pub fn categorical_state(space: &ebm_core::Categories) -> impl Strategy<Value = Vec<u8>> + use<> {
+    use ebm_core::FiniteSpace;
+    let q: Vec<u8> = (0..space.len()).map(|i| (space.n_values(i) - 1) as u8).collect();
+    q.into_iter().map(|max| 0..=max).collect::<Vec<_>>()
+}
