@@ -227,3 +227,77 @@ fn too_many_states_is_a_typed_error() {
     let m = Potts::lattice(3, &[16], Boundary::Periodic, 1.0, 0.0).unwrap();
     assert!(matches!(exact_distribution(&m, Beta::ONE), Err(Error::TooManyStates { .. })));
 }
+
+// ---------------------------------------------------------------------------
+// AIS and TI on q-state models: the base at β = 0 is uniform over the q^N
+// states (ln Z₀ = N ln q), and the estimates must cover the exact values.
+
+use ebm_samplers::{Gibbs, Metropolis};
+use ebm_thermo::ais::{Ais, Schedule, Ti};
+
+#[test]
+fn ais_on_a_q3_potts_lattice_covers_exact_ln_z() {
+    // over 40 seeds (model fields and AIS streams drawn anew): ±3σ interval
+    // ∋ ln Z at least 38 times (claims 99.7%), ±σ in the binomial 99.9%
+    // range of 68.3% over 40: [0.44, 0.92]
+    let ais = Ais::new(Schedule::Linear(400), 64).unwrap();
+    let beta = Beta::new(1.0).unwrap();
+    let (mut in_se, mut in_interval) = (0, 0);
+    for s in 0..40u64 {
+        let fields: Vec<f64> =
+            (0..27).map(|k| 0.5 * (((k as u64 * 7 + s * 13) % 11) as f64 / 10.0 - 0.5)).collect();
+        let m = Potts::lattice(3, &[3, 3], Boundary::Periodic, 1.0, 0.0)
+            .unwrap()
+            .with_fields(&fields)
+            .unwrap();
+        let want = exact(&m, beta).unwrap().log_z;
+        let sampler = if s % 2 == 0 {
+            ebm_samplers::AnySampler::Gibbs(Gibbs::block())
+        } else {
+            ebm_samplers::AnySampler::Metropolis(Metropolis::random_scan())
+        };
+        let est = ais.log_z(&m, &sampler, beta, Seed(900 + s)).unwrap();
+        let z = (est.log_z - want) / est.std_err;
+        in_se += u32::from(z.abs() <= 1.0);
+        in_interval += u32::from(est.contains(want));
+    }
+    eprintln!("q=3 Potts AIS: ±se {in_se}/40, interval {in_interval}/40");
+    assert!((18..=37).contains(&in_se) && in_interval >= 38, "{in_se} {in_interval}");
+}
+
+#[test]
+fn ais_at_the_wrong_temperature_is_caught() {
+    // negative control: the estimate at β = 1 compared with ln Z(1.1) fails
+    let m = Potts::lattice(3, &[3, 3], Boundary::Periodic, 1.0, 0.2).unwrap();
+    let est = Ais::new(Schedule::Linear(400), 64)
+        .unwrap()
+        .log_z(&m, &Gibbs::sequential(), Beta::ONE, Seed(3))
+        .unwrap();
+    let wrong = exact(&m, Beta::new(1.1).unwrap()).unwrap().log_z;
+    let right = exact(&m, Beta::ONE).unwrap().log_z;
+    assert!(est.contains(right) && !est.contains(wrong), "{est:?}: {right} vs {wrong}");
+}
+
+#[test]
+fn ti_on_a_q3_potts_lattice_matches_exact_within_its_error() {
+    let m = Potts::lattice(3, &[3, 3], Boundary::Periodic, 1.0, 0.3).unwrap();
+    let beta = Beta::new(1.2).unwrap();
+    let t = exact(&m, beta).unwrap();
+    let ti = Ti { intervals: 32, n_chains: 4, burn_in: 200, n_sweeps: 3000 };
+    let est = ti.log_z(&m, &Gibbs::block(), beta, Seed(4)).unwrap();
+    eprintln!(
+        "q=3 TI: {:.4} ± {:.4} ± {:.4}, exact {:.4}",
+        est.log_z, est.std_err, est.quadrature_error, t.log_z
+    );
+    assert!((est.log_z - t.log_z).abs() < 4.0 * est.total_error());
+    assert!(
+        (est.nodes[0].mean_energy.mean - {
+            // U(0): the uniform average of E = −J·N_b/3 − h·N/3
+            -(18.0 / 3.0) - 0.3 * 9.0 / 3.0
+        })
+        .abs()
+            < 4.0 * est.nodes[0].mean_energy.std_err
+    );
+    let u = est.nodes.last().unwrap().mean_energy;
+    assert!((u.mean - t.mean_energy).abs() < 4.0 * u.std_err, "{u:?} vs {}", t.mean_energy);
+}

@@ -32,7 +32,9 @@ pub use ti::{Ti, TiEstimate, TiNode};
 
 use crate::diagnostics::{Estimate, estimate};
 use ebm_core::rand_core::Rng;
-use ebm_core::{Beta, BinaryModel, Chain, Error, Purpose, Result, Sampler, Seed};
+use ebm_core::{
+    Beta, Chain, EnergyModel, Error, FiniteSpace, Purpose, Result, Sampler, Seed, UnitOf,
+};
 use rayon::prelude::*;
 
 /// Number of standard errors of the mean weight in the interval
@@ -66,7 +68,8 @@ fn at_least(name: &'static str, value: usize, min: usize) -> Result<()> {
     Ok(())
 }
 
-/// `ln Z(0) = N ln 2` for a model of N binary units.
-fn log_z0<M: BinaryModel + ?Sized>(model: &M) -> f64 {
-    model.n_units() as f64 * std::f64::consts::LN_2
+/// `ln Z(0) = Σ_i ln q_i` (N ln 2 for binary units): the β = 0 end of every
+/// path is the uniform distribution over the model's finite space.
+fn log_z0<M: EnergyModel<Space: FiniteSpace> + ?Sized>(model: &M) -> f64 {
+    model.space().ln_size(model.n_units())
 }

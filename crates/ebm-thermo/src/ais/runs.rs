@@ -2,7 +2,8 @@
 
 use super::*;
 
-/// Annealed importance sampling for any [`BinaryModel`] with any [`Sampler`]
+/// Annealed importance sampling for any finite model (binary or categorical)
+/// with any [`Sampler`]
 /// as the transition kernel: `ln Z(β) = N ln 2 + ln E[w]` (see the
 /// [module docs](super)).
 ///
@@ -74,23 +75,16 @@ impl Ais {
         seed: Seed,
     ) -> Result<Vec<f64>>
     where
-        M: BinaryModel + ?Sized,
+        M: EnergyModel<Space: FiniteSpace> + ?Sized,
         S: Sampler<M>,
     {
         let path = path_betas(&self.schedule, beta, false)?;
-        let n = model.n_units();
-        let d = model.domain();
+        let (n, space) = (model.n_units(), model.space());
         (0..self.n_runs as u64)
             .into_par_iter()
             .map(|r| {
                 let mut rng = seed.stream(Purpose::AIS, r);
-                let mut x = vec![d.low(); n];
-                for chunk in x.chunks_mut(64) {
-                    let bits = rng.next_u64();
-                    for (i, v) in chunk.iter_mut().enumerate() {
-                        *v = d.value((bits >> i) & 1 == 1);
-                    }
-                }
+                let x = rng.random_state(space, n);
                 run_path(model, sampler, &x, &path, &mut rng)
             })
             .collect()
@@ -107,7 +101,7 @@ impl Ais {
         seed: Seed,
     ) -> Result<LogZEstimate>
     where
-        M: BinaryModel + ?Sized,
+        M: EnergyModel<Space: FiniteSpace> + ?Sized,
         S: Sampler<M>,
     {
         let lw = self.log_weights(model, sampler, beta, seed)?;
@@ -129,11 +123,11 @@ impl Ais {
         model: &M,
         sampler: &S,
         beta: Beta,
-        starts: &[i8],
+        starts: &[UnitOf<M>],
         seed: Seed,
     ) -> Result<LogZEstimate>
     where
-        M: BinaryModel + ?Sized,
+        M: EnergyModel<Space: FiniteSpace> + ?Sized,
         S: Sampler<M>,
     {
         let n = model.n_units();
@@ -145,7 +139,7 @@ impl Ais {
                 found: starts.len(),
             });
         }
-        model.domain().validate(&starts[..self.n_runs * n])?;
+        ebm_core::validate_rows(model.space(), &starts[..self.n_runs * n], n)?;
         let path = path_betas(&self.schedule, beta, true)?;
         let lw: Vec<f64> = (0..self.n_runs)
             .into_par_iter()
@@ -163,11 +157,11 @@ impl Ais {
         model: &M,
         sampler: &S,
         beta: Beta,
-        starts: &[i8],
+        starts: &[UnitOf<M>],
         seed: Seed,
     ) -> Result<Sandwich>
     where
-        M: BinaryModel + ?Sized,
+        M: EnergyModel<Space: FiniteSpace> + ?Sized,
         S: Sampler<M>,
     {
         Ok(Sandwich {
@@ -190,9 +184,15 @@ pub fn path_betas(schedule: &Schedule, beta: Beta, reverse: bool) -> Result<Vec<
 
 /// One run along `path` from `x`: `ln w = −Σ_t (s_t − s_{t−1}) E(x_t)`, with a
 /// sweep at `s_t` after every increment but the last.
-fn run_path<M, S, R>(model: &M, sampler: &S, x: &[i8], path: &[f64], rng: &mut R) -> Result<f64>
+fn run_path<M, S, R>(
+    model: &M,
+    sampler: &S,
+    x: &[UnitOf<M>],
+    path: &[f64],
+    rng: &mut R,
+) -> Result<f64>
 where
-    M: BinaryModel + ?Sized,
+    M: EnergyModel<Space: FiniteSpace> + ?Sized,
     S: Sampler<M>,
     R: Rng,
 {

@@ -43,13 +43,13 @@ pub struct TiNode {
 /// The result of [`Ti::log_z`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct TiEstimate {
-    /// `N ln 2 − S_h`.
+    /// `ln Z₀ − S_h` (ln Z₀ = Σ ln q_i; N ln 2 for binary units).
     pub log_z: f64,
     /// Statistical standard error propagated from the nodes.
     pub std_err: f64,
     /// `|S_h − S_{2h}| / 15`.
     pub quadrature_error: f64,
-    /// `N ln 2 − S_{2h}` (every other node).
+    /// `ln Z₀ − S_{2h}` (every other node).
     pub coarse_log_z: f64,
     /// The nodes.
     pub nodes: Vec<TiNode>,
@@ -84,7 +84,7 @@ impl Ti {
     /// sweeps ([`Error::InvalidParameter`]), and sampler start errors.
     pub fn log_z<M, S>(&self, model: &M, sampler: &S, beta: Beta, seed: Seed) -> Result<TiEstimate>
     where
-        M: BinaryModel + ?Sized,
+        M: EnergyModel<Space: FiniteSpace> + ?Sized,
         S: Sampler<M>,
     {
         if self.intervals == 0 || !self.intervals.is_multiple_of(4) {
@@ -98,16 +98,16 @@ impl Ti {
         at_least("n_sweeps", self.n_sweeps, 1)?;
         let n_nodes = self.intervals + 1;
         let h = beta.value() / self.intervals as f64;
-        let (n, d) = (model.n_units(), model.domain());
+        let (n, space) = (model.n_units(), model.space());
         let traces: Vec<Vec<f64>> = (0..n_nodes * self.n_chains)
             .into_par_iter()
             .map(|job| {
                 let (node, c) = (job / self.n_chains, job % self.n_chains);
                 let mut rng = seed.derive(node as u64).stream(Purpose::SAMPLING, c as u64);
-                let mut x = vec![d.low(); n];
-                let draw =
-                    |x: &mut [i8], rng: &mut ebm_core::ChainRng| rng.fill_random_state(&d, x);
-                draw(&mut x, &mut rng);
+                let mut x = rng.random_state(space, n);
+                let draw = |x: &mut [UnitOf<M>], rng: &mut ebm_core::ChainRng| {
+                    rng.fill_random_state(space, x)
+                };
                 let mut trace = Vec::with_capacity(self.n_sweeps);
                 if node == 0 {
                     for _ in 0..self.n_sweeps {
