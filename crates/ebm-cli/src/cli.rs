@@ -26,17 +26,19 @@ pub struct Common {
     pub quiet: bool,
 }
 
-/// The model: `ising:L`, `ising:LxM`, `ising:LxMxK` (periodic; append `:open`
-/// for open boundaries) with `--coupling` and `--field`, or a saved model file.
+/// The model: `ising:L`, `ising:LxM`, `ising:LxMxK`, or the q-state Potts
+/// `potts:Q:L`, `potts:Q:LxM`, `potts:Q:LxMxK` (periodic; append `:open` for
+/// open boundaries) with `--coupling` and `--field` (for Potts the field acts
+/// on value 0), or a saved model file.
 #[derive(Debug, Clone, Args)]
 pub struct ModelArgs {
     /// Model spec or saved model file.
     #[arg(long)]
     pub model: String,
-    /// Ising coupling J.
+    /// Coupling J (Ising or Potts).
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub coupling: f64,
-    /// Ising field h.
+    /// Field h (Ising; for Potts, on value 0).
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     pub field: f64,
 }

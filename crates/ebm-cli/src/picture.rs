@@ -29,10 +29,27 @@ fn gray(v: f64, lo: f64, hi: f64) -> RGBColor {
     RGBColor(g, g, g)
 }
 
-/// A configuration of `rows × cols` units (high = white), `scale` pixels per unit.
+/// The colours of unit values: binary units dark (low) and white (high);
+/// categorical values 0, 1, 2, … from a qualitative palette (cycled).
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(20, 20, 60),
+    RGBColor(255, 255, 255),
+    RGBColor(230, 97, 1),
+    RGBColor(94, 60, 153),
+    RGBColor(253, 184, 99),
+    RGBColor(27, 158, 119),
+    RGBColor(231, 41, 138),
+    RGBColor(102, 166, 30),
+    RGBColor(166, 118, 29),
+    RGBColor(117, 112, 179),
+];
+
+/// A configuration of `rows × cols` units, each drawn in the colour of its
+/// palette index (`colours`: 0/1 for binary units, low = dark, high =
+/// white; the value for categorical ones), `scale` pixels per unit.
 pub fn configuration(
     path: &Path,
-    state: &[i8],
+    colours: &[usize],
     rows: usize,
     cols: usize,
     scale: u32,
@@ -41,8 +58,8 @@ pub fn configuration(
     let root = BitMapBackend::new(path, (w.max(1), h.max(1))).into_drawing_area();
     for r in 0..rows {
         for c in 0..cols {
-            let on = state.get(r * cols + c).is_some_and(|&x| x == 1);
-            let color = if on { WHITE } else { RGBColor(20, 20, 60) };
+            let k = colours.get(r * cols + c).copied().unwrap_or(0);
+            let color = PALETTE[k % PALETTE.len()];
             let (x0, y0) = ((c as u32 * scale) as i32, (r as u32 * scale) as i32);
             root.draw(&Rectangle::new(
                 [(x0, y0), (x0 + scale as i32, y0 + scale as i32)],

@@ -1,10 +1,12 @@
 //! Model specs: `ising:16x16`, `ising:64`, `ising:8x8x8`, `ising:16x16:open`,
-//! or a saved model file (`.safetensors`, written by `ebm train`).
+//! `potts:Q:16x16` (q-state Potts on the same lattices), or a saved model file
+//! (`.safetensors`, written by `ebm train`).
 
-use ebm_core::{Error, Result};
+use ebm_core::{BinaryModel, EnergyModel, Error, Result, UnitOf};
 use ebm_data::SavedModel;
 use ebm_models::boltzmann::BoltzmannMachine;
 use ebm_models::ising::{Boundary, Ising};
+use ebm_models::potts::Potts;
 use ebm_models::rbm::Rbm;
 use std::path::Path;
 
@@ -17,6 +19,8 @@ pub enum Model {
     Rbm(Rbm),
     /// A general Boltzmann machine.
     Boltzmann(BoltzmannMachine),
+    /// A q-state Potts lattice.
+    Potts(Potts),
 }
 
 /// Runs `$body` with `$m` bound to the concrete model inside `$model`.
@@ -27,6 +31,7 @@ macro_rules! with_model {
             $crate::spec::Model::Ising($m) => $body,
             $crate::spec::Model::Rbm($m) => $body,
             $crate::spec::Model::Boltzmann($m) => $body,
+            $crate::spec::Model::Potts($m) => $body,
         }
     };
 }
@@ -34,14 +39,60 @@ macro_rules! with_model {
 impl Model {
     /// The lattice shape for pictures: (rows, cols).
     pub fn picture_shape(&self, n_units: usize) -> (usize, usize) {
-        match self {
-            Model::Ising(m) => match m.lattice_dims() {
-                Some([l]) => (1, *l),
-                Some([l, c, ..]) => (*l, *c),
-                _ => (1, n_units),
-            },
+        let dims = match self {
+            Model::Ising(m) => m.lattice_dims(),
+            Model::Potts(m) => m.lattice_shape().map(|l| l.dims()),
+            _ => None,
+        };
+        match dims {
+            Some([l]) => (1, *l),
+            Some([l, c, ..]) => (*l, *c),
             _ => (1, n_units),
         }
+    }
+}
+
+/// What `ebm sample` records besides the energy: an order parameter in
+/// [0, 1], and the colour (palette index) of each unit for pictures.
+pub trait Observed: EnergyModel {
+    /// `|m|` for binary models (mean of the units), the Potts order
+    /// parameter `(q·max_k n_k/N − 1)/(q − 1)` for Potts.
+    fn order(&self, x: &[UnitOf<Self>]) -> f64;
+    /// Palette index of every unit (0 or 1 for binary units, the value for
+    /// categorical ones).
+    fn colours(&self, x: &[UnitOf<Self>]) -> Vec<usize>;
+    /// Whether the model's units are binary (the JSON then also carries
+    /// `abs_magnetization`).
+    fn is_binary(&self) -> bool;
+}
+
+macro_rules! binary_observed {
+    ($($t:ty),*) => {$(
+        impl Observed for $t {
+            fn order(&self, x: &[i8]) -> f64 {
+                (x.iter().map(|&v| f64::from(v)).sum::<f64>() / x.len().max(1) as f64).abs()
+            }
+            fn colours(&self, x: &[i8]) -> Vec<usize> {
+                x.iter().map(|&v| usize::from(v == 1)).collect()
+            }
+            fn is_binary(&self) -> bool {
+                let _ = self.domain();
+                true
+            }
+        }
+    )*};
+}
+binary_observed!(Ising, Rbm, BoltzmannMachine);
+
+impl Observed for Potts {
+    fn order(&self, x: &[u8]) -> f64 {
+        self.order_parameter(x)
+    }
+    fn colours(&self, x: &[u8]) -> Vec<usize> {
+        x.iter().map(|&v| usize::from(v)).collect()
+    }
+    fn is_binary(&self) -> bool {
+        false
     }
 }
 
@@ -55,21 +106,32 @@ pub fn load_file(path: &Path) -> Result<Model> {
     })
 }
 
-/// Parses `spec` (an Ising lattice spec, with coupling `j` and field `h`) or
-/// loads it as a saved model file if it names one.
+/// Parses `spec` (an Ising or Potts lattice spec, with coupling `j` and
+/// field `h`; for Potts the field acts on value 0) or loads it as a saved
+/// model file if it names one.
 pub fn parse(spec: &str, j: f64, h: f64) -> Result<Model> {
     let bad = |reason: String| Error::InvalidSequence { what: "model spec", reason };
-    if !spec.starts_with("ising:") && (spec.ends_with(".safetensors") || Path::new(spec).is_file())
-    {
+    let lattice_spec = spec.starts_with("ising:") || spec.starts_with("potts:");
+    if !lattice_spec && (spec.ends_with(".safetensors") || Path::new(spec).is_file()) {
         return load_file(Path::new(spec));
     }
     let mut parts = spec.split(':');
     let kind = parts.next().unwrap_or_default();
-    if kind != "ising" {
-        return Err(bad(format!(
-            "unknown model `{spec}` (expected ising:L, ising:LxM, ising:LxMxK, optionally :open, or a model file)"
-        )));
-    }
+    let q = match kind {
+        "ising" => None,
+        "potts" => {
+            let q_text = parts.next().ok_or_else(|| bad(format!("`{spec}` gives no q")))?;
+            let q = q_text.parse::<usize>().map_err(|_| {
+                bad(format!("`{q_text}` in `{spec}` is not a number of states (potts:Q:LxM)"))
+            })?;
+            Some(q)
+        }
+        _ => {
+            return Err(bad(format!(
+                "unknown model `{spec}` (expected ising:L, ising:LxM, ising:LxMxK, potts:Q:L, potts:Q:LxM, potts:Q:LxMxK, optionally :open, or a model file)"
+            )));
+        }
+    };
     let dims_text = parts.next().ok_or_else(|| bad(format!("`{spec}` gives no lattice size")))?;
     let boundary = match parts.next() {
         None | Some("periodic") => Boundary::Periodic,
@@ -83,5 +145,8 @@ pub fn parse(spec: &str, j: f64, h: f64) -> Result<Model> {
         .split('x')
         .map(|d| d.parse::<usize>().map_err(|_| bad(format!("`{d}` in `{spec}` is not a size"))))
         .collect::<Result<Vec<_>>>()?;
-    Ok(Model::Ising(Ising::lattice(&dims, boundary, j, h)?))
+    Ok(match q {
+        None => Model::Ising(Ising::lattice(&dims, boundary, j, h)?),
+        Some(q) => Model::Potts(Potts::lattice(q, &dims, boundary, j, h)?),
+    })
 }

@@ -285,3 +285,48 @@ fn demo_runs_and_writes_its_pictures() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn potts_specs_run_exact_sample_and_logz_with_every_sampler() {
+    // q = 2 Potts at β is Ising at β/2 plus β·N_b/2: the 4×4 torus at
+    // β = 0.6 is ising:4x4 at 0.3 (ln Z above) plus 0.6 · 32 / 2
+    let v = json(&["exact", "--model", "potts:2:4x4", "--beta", "0.6", "--json"]);
+    assert!((field(&v, "log_z") - (12.785523325714 + 9.6)).abs() < 1e-9, "{v}");
+    let exact = json(&["exact", "--model", "potts:3:3x3:open", "--beta", "0.8", "--json"]);
+    assert_eq!(exact["n_states"].as_u64(), Some(19683));
+    let u = field(&exact, "mean_energy_per_unit");
+    for sampler in ["gibbs", "block-gibbs", "metropolis", "metropolis-random", "tempering"] {
+        let s = json(&[
+            "sample",
+            "--model",
+            "potts:3:3x3:open",
+            "--beta",
+            "0.8",
+            "--sampler",
+            sampler,
+            "--n-chains",
+            "8",
+            "--n-sweeps",
+            "4000",
+            "--json",
+        ]);
+        let e = &s["energy_per_unit"];
+        let (mean, se) = (field(e, "mean"), field(e, "std_err"));
+        assert!((mean - u).abs() < 5.0 * se + 1e-3, "{sampler}: {mean} ± {se} vs {u}");
+        assert!(s.get("abs_magnetization").is_none(), "Potts has no magnetization: {s}");
+        let order = field(&s["order_parameter"], "mean");
+        assert!((0.0..=1.0).contains(&order), "{s}");
+    }
+    let l = json(&["logz", "--model", "potts:3:3x3:open", "--beta", "0.8", "--json"]);
+    let (lz, lo, hi) = (field(&l, "log_z"), field(&l, "lower"), field(&l, "upper"));
+    let x = field(&l, "exact_log_z");
+    assert!((x - field(&exact, "log_z")).abs() < 1e-12 && lo <= x && x <= hi, "{l}: {lz}");
+    for bad in [
+        ["exact", "--model", "potts:1:4", "--beta", "1"],
+        ["exact", "--model", "potts:q:4", "--beta", "1"],
+    ] {
+        let out = ebm(&bad);
+        assert!(!out.status.success());
+        assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1, "{bad:?}");
+    }
+}

@@ -165,7 +165,7 @@ fn ising_part(out: &Path, seed: u64, quiet: bool) -> Result<()> {
     )?;
     picture::configuration(
         &out.join("ising_critical_configuration.png"),
-        &critical_state,
+        &critical_state.iter().map(|&v| usize::from(v == 1)).collect::<Vec<_>>(),
         L,
         L,
         24,

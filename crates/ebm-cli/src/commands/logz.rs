@@ -4,9 +4,9 @@
 use super::print_json;
 use crate::cli::{Common, LogZMethod, ModelArgs};
 use crate::spec::{self, Model};
-use ebm_core::{Beta, BinaryModel, EnergyModel, Error, Result, Seed};
+use ebm_core::{Beta, EnergyModel, Error, FiniteModel, FiniteSpace, Result, Seed};
 use ebm_models::rbm_ais::{data_marginals, rbm_ais, rbm_log_likelihood};
-use ebm_samplers::Gibbs;
+use ebm_samplers::{Gibbs, SiteMoves};
 use ebm_thermo::ais::{Ais, LogZEstimate, Schedule, Ti};
 use serde::Serialize;
 use std::path::Path;
@@ -46,19 +46,26 @@ fn exact_if_cheap(model: &Model, beta: Beta) -> Option<f64> {
         }
         Model::Rbm(r) if r.n_visible().min(r.n_hidden()) <= 20 => r.exact_log_z(beta).ok(),
         m => {
-            crate::with_model!(m, x => (x.n_units() <= 24).then(|| ebm_thermo::exact_log_z(x, beta).ok()).flatten())
+            crate::with_model!(m, x => {
+                let cheap = x.space().n_states(x.n_units()).is_some_and(|s| s <= 1 << 24);
+                cheap.then(|| ebm_thermo::exact_log_z(x, beta).ok()).flatten()
+            })
         }
     }
 }
 
-fn generic<M: BinaryModel>(
+fn generic<M>(
     model: &M,
     method: LogZMethod,
     beta: Beta,
     n_betas: usize,
     n_runs: usize,
     seed: Seed,
-) -> Result<LogZEstimate> {
+) -> Result<LogZEstimate>
+where
+    M: FiniteModel,
+    M::Space: SiteMoves<M>,
+{
     let sampler = Gibbs::block();
     match method {
         LogZMethod::Ais => {

@@ -2,9 +2,11 @@
 
 use super::{Measured, print_json};
 use crate::cli::{Common, ModelArgs, SamplerName};
-use crate::spec::{self, Model};
-use ebm_core::{Beta, BinaryModel, Chain, Result, Seed};
-use ebm_samplers::{AnySampler, ChainsConfig, Gibbs, Ladder, Metropolis, ParallelTempering};
+use crate::spec::{self, Model, Observed};
+use ebm_core::{Beta, Chain, FiniteModel, Result, Seed, UnitOf};
+use ebm_samplers::{
+    AnySampler, ChainsConfig, Gibbs, Ladder, Metropolis, ParallelTempering, SiteMoves,
+};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -29,7 +31,11 @@ struct Out {
     n_sweeps: usize,
     n_warmup: usize,
     energy_per_unit: Measured,
-    abs_magnetization: Measured,
+    /// |m| for binary models (absent for Potts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    abs_magnetization: Option<Measured>,
+    /// |m| for binary models, the Potts order parameter for Potts.
+    order_parameter: Measured,
     acceptance_rate: Option<f64>,
     tau_int: f64,
     ess: f64,
@@ -78,7 +84,11 @@ pub fn run(o: &Options) -> Result<()> {
     crate::with_model!(&parsed, model => run_on(o, &parsed, model, beta))
 }
 
-fn run_on<M: BinaryModel>(o: &Options, parsed: &Model, model: &M, beta: Beta) -> Result<()> {
+fn run_on<M>(o: &Options, parsed: &Model, model: &M, beta: Beta) -> Result<()>
+where
+    M: FiniteModel + Observed,
+    M::Space: SiteMoves<M>,
+{
     let s = sampler(o.sampler, o.n_replicas)?;
     let config = ChainsConfig {
         n_chains: o.n_chains,
@@ -99,7 +109,8 @@ fn run_on<M: BinaryModel>(o: &Options, parsed: &Model, model: &M, beta: Beta) ->
     if let Some(path) = &o.png {
         let (rows, cols) = parsed.picture_shape(model.n_units());
         let scale = (640 / cols.max(rows)).clamp(1, 32) as u32;
-        crate::picture::configuration(path, running.chains[0].state(), rows, cols, scale)?;
+        let colours = model.colours(running.chains[0].state());
+        crate::picture::configuration(path, &colours, rows, cols, scale)?;
     }
     let out = Out {
         model: o.model.model.clone(),
@@ -109,7 +120,10 @@ fn run_on<M: BinaryModel>(o: &Options, parsed: &Model, model: &M, beta: Beta) ->
         n_sweeps: o.n_sweeps,
         n_warmup: o.n_warmup,
         energy_per_unit: Measured { mean: e.mean, std_err: e.std_err },
-        abs_magnetization: Measured { mean: m.mean, std_err: m.std_err },
+        abs_magnetization: model
+            .is_binary()
+            .then_some(Measured { mean: m.mean, std_err: m.std_err }),
+        order_parameter: Measured { mean: m.mean, std_err: m.std_err },
         acceptance_rate: traces.acceptance_rate(),
         tau_int: e.tau_int,
         ess: e.ess,
@@ -136,7 +150,8 @@ fn run_on<M: BinaryModel>(o: &Options, parsed: &Model, model: &M, beta: Beta) ->
         "  energy per unit   {:>10.6} ± {:.6}   (τ_int {:.1} sweeps, ESS {:.0}, R̂ {:.4})",
         e.mean, e.std_err, e.tau_int, e.ess, e.r_hat
     );
-    println!("  |magnetization|   {:>10.6} ± {:.6}", m.mean, m.std_err);
+    let label = if model.is_binary() { "|magnetization|" } else { "order parameter" };
+    println!("  {label:<17} {:>10.6} ± {:.6}", m.mean, m.std_err);
     println!(
         "  sweeps            {:>10.3} s   ({:.3} ns per attempt, {} path)",
         out.sweep_seconds, out.ns_per_attempt, out.path
@@ -158,19 +173,24 @@ fn run_on<M: BinaryModel>(o: &Options, parsed: &Model, model: &M, beta: Beta) ->
 
 /// `Run` with a progress bar over all chains' sweeps (warm-up
 /// included); the library checks the warm-up and resets counters after it.
-fn run_with_progress<M: BinaryModel>(
+type Sampled<U> = (ebm_samplers::Traces, ebm_samplers::Running<ebm_samplers::AnyChain<U>>);
+
+fn run_with_progress<M>(
     model: &M,
     s: &AnySampler,
     beta: Beta,
     config: &ChainsConfig,
     quiet: bool,
-) -> Result<(ebm_samplers::Traces, ebm_samplers::Running<ebm_samplers::AnyChain>)> {
+) -> Result<Sampled<UnitOf<M>>>
+where
+    M: FiniteModel + Observed,
+    M::Space: SiteMoves<M>,
+{
     let total = (config.n_chains * (config.n_warmup + config.n_sweeps)) as u64;
     let bar = crate::progress::bar(total, "sampling", quiet);
-    let observe = |m: &M, x: &[i8], out: &mut [f64]| {
-        let n = x.len() as f64;
-        out[0] = m.energy(x) / n;
-        out[1] = (x.iter().map(|&v| f64::from(v)).sum::<f64>() / n).abs();
+    let observe = |m: &M, x: &[UnitOf<M>], out: &mut [f64]| {
+        out[0] = m.energy(x) / x.len() as f64;
+        out[1] = m.order(x);
     };
     let inc = |k: u64| bar.inc(k);
     let result =
