@@ -14,10 +14,11 @@ struct Ring {
 }
 
 impl EnergyModel for Ring {
+    type Space = Domain;
+
     fn n_units(&self) -> usize {
         self.n
     }
-    type Space = Domain;
     fn space(&self) -> &Domain {
         &Domain::Spin
     }

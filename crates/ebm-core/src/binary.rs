@@ -25,8 +25,8 @@ use crate::state::Domain;
 /// /// Two independent pairs of bits: units {0,1} and {2,3} interact.
 /// struct Pairs { w: f64 }
 /// impl EnergyModel for Pairs {
-///     fn n_units(&self) -> usize { 4 }
 ///     type Space = Domain;
+///     fn n_units(&self) -> usize { 4 }
 ///     fn space(&self) -> &Domain { &Domain::Bit }
 ///     fn energy(&self, x: &[i8]) -> f64 {
 ///         -self.w * f64::from(x[0] * x[1] + x[2] * x[3])

@@ -35,8 +35,8 @@ pub type UnitOf<M> = <<M as EnergyModel>::Space as StateSpace>::Unit;
 /// struct Ring { n: usize, j: f64 }
 ///
 /// impl EnergyModel for Ring {
-///     fn n_units(&self) -> usize { self.n }
 ///     type Space = Domain;
+///     fn n_units(&self) -> usize { self.n }
 ///     fn space(&self) -> &Domain { &Domain::Spin }
 ///     fn energy(&self, s: &[i8]) -> f64 {
 ///         (0..self.n).map(|i| -self.j * f64::from(s[i] * s[(i + 1) % self.n])).sum()
@@ -81,8 +81,8 @@ pub trait EnergyModel: Sync {
 /// /// Independent bits with biases θ: E(x) = −Σ θ_i x_i, φ(x) = x.
 /// struct Biases { theta: Vec<f64> }
 /// impl EnergyModel for Biases {
-///     fn n_units(&self) -> usize { self.theta.len() }
 ///     type Space = Domain;
+///     fn n_units(&self) -> usize { self.theta.len() }
 ///     fn space(&self) -> &Domain { &Domain::Bit }
 ///     fn energy(&self, x: &[i8]) -> f64 {
 ///         -self.theta.iter().zip(x).map(|(t, &xi)| t * f64::from(xi)).sum::<f64>()

@@ -64,8 +64,8 @@ pub trait Chain: Clone + Send {
 ///
 /// struct Field(f64);
 /// impl EnergyModel for Field {
-///     fn n_units(&self) -> usize { 1 }
 ///     type Space = Domain;
+///     fn n_units(&self) -> usize { 1 }
 ///     fn space(&self) -> &Domain { &Domain::Spin }
 ///     fn energy(&self, s: &[i8]) -> f64 { -self.0 * f64::from(s[0]) }
 /// }

@@ -187,11 +187,11 @@ fn check_shape(n: usize, n_visible: usize) -> Result<()> {
 }
 
 impl EnergyModel for BoltzmannMachine {
+    type Space = Domain;
+
     fn n_units(&self) -> usize {
         self.n
     }
-
-    type Space = Domain;
 
     fn space(&self) -> &Domain {
         &self.domain

@@ -82,11 +82,11 @@ impl Dense {
 }
 
 impl EnergyModel for Dense {
+    type Space = Domain;
+
     fn n_units(&self) -> usize {
         self.b.len()
     }
-
-    type Space = Domain;
 
     fn space(&self) -> &Domain {
         &self.domain

@@ -26,10 +26,11 @@ impl Torus {
 }
 
 impl EnergyModel for Torus {
+    type Space = Domain;
+
     fn n_units(&self) -> usize {
         self.l * self.m
     }
-    type Space = Domain;
     fn space(&self) -> &Domain {
         &Domain::Spin
     }

@@ -298,8 +298,8 @@ fn all_stats<M: FiniteModel + ?Sized>(model: &M, n: usize, states: u64, beta: f6
 /// use ebm_core::{Beta, BinaryModel, Domain, EnergyModel};
 /// struct Pair;
 /// impl EnergyModel for Pair {
-///     fn n_units(&self) -> usize { 2 }
 ///     type Space = Domain;
+///     fn n_units(&self) -> usize { 2 }
 ///     fn space(&self) -> &Domain { &Domain::Spin }
 ///     fn energy(&self, s: &[i8]) -> f64 { -f64::from(s[0] * s[1]) }
 /// }

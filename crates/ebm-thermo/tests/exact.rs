@@ -34,10 +34,11 @@ struct Torus {
 }
 
 impl EnergyModel for Torus {
+    type Space = Domain;
+
     fn n_units(&self) -> usize {
         self.l * self.l
     }
-    type Space = Domain;
     fn space(&self) -> &Domain {
         &Domain::Spin
     }

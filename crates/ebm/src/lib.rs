@@ -5,8 +5,8 @@
 //!
 //! | module | crate | holds |
 //! |---|---|---|
-//! | [`core`] | `ebm-core` | the traits, `Beta`, states, blocks, seeds, `Error` |
-//! | [`models`] | `ebm-models` | Ising lattices and graphs, Boltzmann machines, RBMs |
+//! | [`core`] | `ebm-core` | the traits, state spaces, `Beta`, states, blocks, seeds, `Error` |
+//! | [`models`] | `ebm-models` | Ising and Potts lattices and graphs, Boltzmann machines, RBMs |
 //! | [`samplers`] | `ebm-samplers` | Gibbs, Metropolis, parallel tempering, annealing, chains |
 //! | [`thermo`] | `ebm-thermo` | exact enumeration, Kaufman/Onsager, AIS, TI, likelihoods, MCMC diagnostics |
 //! | [`train`] | `ebm-train` | CD-k, persistent CD, optimizers, checkpoints |
@@ -36,11 +36,13 @@ pub use ebm_train as train;
 /// The items most programs use.
 pub mod prelude {
     pub use ebm_core::{
-        Beta, BinaryModel, Bits, Blocks, Chain, ChainRng, Domain, EnergyModel, Error, LocalRule,
-        LogLinear, Purpose, Result, Sampler, Seed, Spins, Trainer,
+        Beta, BinaryModel, Bits, Blocks, CategoricalModel, Categories, Chain, ChainRng, Domain,
+        EnergyModel, Error, FiniteModel, FiniteSpace, LocalRule, LogLinear, Purpose, Result,
+        Sampler, Seed, Spins, StateSpace, Trainer, UnitOf,
     };
     pub use ebm_models::boltzmann::BoltzmannMachine;
     pub use ebm_models::ising::{Boundary, Ising, UniformIsing};
+    pub use ebm_models::potts::Potts;
     pub use ebm_models::rbm::Rbm;
     pub use ebm_samplers::{
         Anneal, AnySampler, ChainsConfig, Clamp, Gibbs, Init, Ladder, Metropolis,

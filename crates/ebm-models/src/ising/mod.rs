@@ -458,11 +458,11 @@ fn lattice_bond_sum(dims: &[usize], periodic: bool, s: &[i8]) -> i64 {
 }
 
 impl EnergyModel for Ising {
+    type Space = Domain;
+
     fn n_units(&self) -> usize {
         self.n
     }
-
-    type Space = Domain;
 
     fn space(&self) -> &Domain {
         &Domain::Spin

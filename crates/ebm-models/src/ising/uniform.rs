@@ -61,11 +61,11 @@ impl UniformIsing {
 }
 
 impl EnergyModel for UniformIsing {
+    type Space = Domain;
+
     fn n_units(&self) -> usize {
         self.model.n_units()
     }
-
-    type Space = Domain;
 
     fn space(&self) -> &Domain {
         &Domain::Spin

@@ -436,11 +436,11 @@ fn check_rows_allow_empty(what: &'static str, len: usize, width: usize) -> Resul
 }
 
 impl EnergyModel for Rbm {
+    type Space = Domain;
+
     fn n_units(&self) -> usize {
         self.nv + self.nh
     }
-
-    type Space = Domain;
 
     fn space(&self) -> &Domain {
         &Domain::Bit

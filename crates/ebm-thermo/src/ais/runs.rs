@@ -27,8 +27,8 @@ use super::*;
 /// /// Two coupled spins: Z = 2 e^{β} + 2 e^{−β}.
 /// struct Pair;
 /// impl EnergyModel for Pair {
-///     fn n_units(&self) -> usize { 2 }
 ///     type Space = Domain;
+///     fn n_units(&self) -> usize { 2 }
 ///     fn space(&self) -> &Domain { &Domain::Spin }
 ///     fn energy(&self, s: &[i8]) -> f64 { -f64::from(s[0] * s[1]) }
 /// }
