@@ -19,19 +19,19 @@ pub fn epoch_order(n_rows: usize, seed: Seed, epoch: u64) -> Vec<usize> {
 /// Iterates over the mini-batches of one epoch, copying rows into a reused
 /// buffer. The last batch may be smaller.
 #[derive(Debug, Clone)]
-pub struct Batches<'a> {
-    data: &'a [i8],
+pub struct Batches<'a, U = i8> {
+    data: &'a [U],
     width: usize,
     order: Vec<usize>,
     batch_size: usize,
     next: usize,
-    buf: Vec<i8>,
+    buf: Vec<U>,
 }
 
-impl<'a> Batches<'a> {
+impl<'a, U: Copy> Batches<'a, U> {
     /// The batches of epoch `epoch` over `data` (rows of `width` values).
     pub fn new(
-        data: &'a [i8],
+        data: &'a [U],
         width: usize,
         batch_size: usize,
         seed: Seed,
@@ -57,7 +57,7 @@ impl<'a> Batches<'a> {
     }
 
     /// The next batch, or `None` at the end of the epoch.
-    pub fn next_batch(&mut self) -> Option<&[i8]> {
+    pub fn next_batch(&mut self) -> Option<&[U]> {
         if self.next >= self.order.len() {
             return None;
         }

@@ -3,7 +3,7 @@
 use crate::optim::{Optimizer, OptimizerState, clip_norm};
 use crate::rbm::Kernel;
 use ebm_core::{
-    Beta, BinaryModel, Chain, ChainRng, Error, LocalRule, LogLinear, Purpose, Result, Sampler,
+    Beta, Chain, ChainRng, Error, FiniteModel, LocalRule, LogLinear, Purpose, Result, Sampler,
     Seed, StateSpace, Trainer, UnitOf, check_len,
 };
 use ebm_models::rbm::Rbm;
@@ -459,7 +459,7 @@ impl ExactAscent {
     }
 }
 
-impl<M: LogLinear + BinaryModel + ?Sized> Trainer<M> for ExactAscent {
+impl<M: LogLinear + FiniteModel + ?Sized> Trainer<M> for ExactAscent {
     type State = TrainState<ebm_samplers::SiteChain>;
     type Report = StepReport;
 
