@@ -239,6 +239,13 @@ fn every_sampler_matches_exact_on_a_dense_categorical_model() {
 }
 
 #[test]
+fn every_sampler_matches_exact_on_a_categorical_rbm() {
+    // block Gibbs alternates a softmax layer (q = 3) and a Bernoulli layer
+    let m = ebm_models::potts_rbm::PottsRbm::random(3, 3, 3, 1.0, Seed(13)).unwrap();
+    check_all_samplers("potts-rbm-3x3", &m);
+}
+
+#[test]
 fn a_mis_tempered_sampler_fails_on_a_categorical_model() {
     let space = Categories::new(vec![3, 2, 4, 3, 2]).unwrap();
     let m = DenseCategorical::random(space, 0.6, Seed(12)).unwrap();

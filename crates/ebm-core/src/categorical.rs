@@ -60,6 +60,24 @@ pub trait CategoricalModel: EnergyModel<Space = Categories> {
         }
     }
 
+    /// The local energies of the units of `block` for each of several
+    /// configurations: `xs` holds rows of `n_units()` values, and the
+    /// energies of the b-th unit of `block` in row r go to
+    /// `out[(r · block.len() + b) · w..][..q]` with `w = space().max_values()`.
+    ///
+    /// Valid because a block is an independent set (the energies of a
+    /// block's units do not depend on each other). The default calls
+    /// [`CategoricalModel::local_energies`] unit by unit; models with matrix
+    /// structure (a categorical RBM) override it with one GEMM for the batch.
+    fn block_energies_batch(&self, xs: &[u8], block: &[usize], out: &mut [f64]) {
+        let (n, w) = (self.n_units().max(1), self.space().max_values().max(1));
+        for (x, o) in xs.chunks_exact(n).zip(out.chunks_exact_mut(w * block.len().max(1))) {
+            for (&i, e) in block.iter().zip(o.chunks_exact_mut(w)) {
+                self.local_energies(x, i, e);
+            }
+        }
+    }
+
     /// A partition of the units into independent sets, for block Gibbs.
     /// The default, singletons, is valid for every model.
     fn blocks(&self) -> Blocks {

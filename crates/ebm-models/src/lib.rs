@@ -6,6 +6,9 @@
 //!   (ferro- and antiferromagnetic couplings, fields per site and value,
 //!   mixed alphabets).
 //! - [`lattice`]: the hypercubic lattices both are built on.
+//! - [`potts_rbm`]: the categorical-visible (Potts) RBM for sequence data,
+//!   with GEMM block energies, exact ln Z over the hidden layer and a
+//!   zero-sum gauge.
 //! - [`boltzmann`]: the general Boltzmann machine (dense symmetric couplings,
 //!   visible and hidden units).
 //! - [`rbm`]: the Bernoulli–Bernoulli restricted Boltzmann machine, with batched
@@ -24,5 +27,6 @@ pub mod ising;
 pub mod lattice;
 mod linalg;
 pub mod potts;
+pub mod potts_rbm;
 pub mod rbm;
 pub mod rbm_ais;
