@@ -45,6 +45,7 @@ use crate::atomic::{io_error, write_atomic};
 use ebm_core::{BinaryModel, Domain, EnergyModel, Error, LogLinear, Result};
 use ebm_models::boltzmann::BoltzmannMachine;
 use ebm_models::ising::{Boundary, Ising};
+use ebm_models::potts_rbm::PottsRbm;
 use ebm_models::rbm::Rbm;
 use safetensors::tensor::{Metadata, SafeTensorError};
 use safetensors::{Dtype, SafeTensors};
@@ -66,6 +67,15 @@ pub enum SavedModel {
     Boltzmann(BoltzmannMachine),
     /// An Ising model (`"ising"`).
     Ising(Ising),
+    /// A categorical-visible RBM (`"potts_rbm"`): tensors `W` (n_v × q ×
+    /// n_h), `g` (n_v × q), `c` (n_h), metadata `n_categories`.
+    PottsRbm(PottsRbm),
+}
+
+impl From<PottsRbm> for SavedModel {
+    fn from(m: PottsRbm) -> Self {
+        SavedModel::PottsRbm(m)
+    }
 }
 
 impl From<Rbm> for SavedModel {
@@ -98,12 +108,14 @@ fn f64_bytes(v: &[f64]) -> Vec<u8> {
 }
 
 impl SavedModel {
-    /// The kind stored in the file: `"rbm"`, `"boltzmann"` or `"ising"`.
+    /// The kind stored in the file: `"rbm"`, `"boltzmann"`, `"ising"` or
+    /// `"potts_rbm"`.
     pub fn kind(&self) -> &'static str {
         match self {
             SavedModel::Rbm(_) => "rbm",
             SavedModel::Boltzmann(_) => "boltzmann",
             SavedModel::Ising(_) => "ising",
+            SavedModel::PottsRbm(_) => "potts_rbm",
         }
     }
 
@@ -171,6 +183,16 @@ impl SavedModel {
                 tensors.push(("J", vec![ne], "F64", f64_bytes(m.couplings())));
                 tensors.push(("h", vec![n], "F64", f64_bytes(m.fields())));
             }
+            SavedModel::PottsRbm(m) => {
+                let (nv, nh, q) = (m.n_visible_units(), m.n_hidden(), m.n_categories());
+                put("n_units", (nv + nh).to_string());
+                put("n_visible", nv.to_string());
+                put("n_hidden", nh.to_string());
+                put("n_categories", q.to_string());
+                tensors.push(("W", vec![nv, q, nh], "F64", f64_bytes(m.weights())));
+                tensors.push(("g", vec![nv, q], "F64", f64_bytes(m.fields())));
+                tensors.push(("c", vec![nh], "F64", f64_bytes(m.hidden_bias())));
+            }
         }
         Ok(serialize(&info, &tensors))
     }
@@ -185,9 +207,10 @@ impl SavedModel {
             "rbm" => file.rbm()?,
             "boltzmann" => file.boltzmann()?,
             "ising" => file.ising()?,
+            "potts_rbm" => file.potts_rbm()?,
             other => {
                 return Err(file.header_err(format!(
-                    "unknown model kind '{other}' (rbm, boltzmann and ising are known)"
+                    "unknown model kind '{other}' (rbm, boltzmann, ising and potts_rbm are known)"
                 )));
             }
         };
@@ -422,6 +445,19 @@ impl<'a> File<'a> {
         let b = self.f64s("b", &[nv])?;
         let c = self.f64s("c", &[nh])?;
         Rbm::new(w, b, c).map(SavedModel::Rbm).map_err(|e| self.invalid(e))
+    }
+
+    fn potts_rbm(&self) -> Result<SavedModel> {
+        self.expect_tensors(&["W", "g", "c"])?;
+        let (nv, nh) = (self.meta_usize("n_visible")?, self.meta_usize("n_hidden")?);
+        let q = self.meta_usize("n_categories")?;
+        if self.meta_usize("n_units")? != nv.saturating_add(nh) {
+            return Err(self.header_err("n_units ≠ n_visible + n_hidden".into()));
+        }
+        let w = self.f64s("W", &[nv, q, nh])?;
+        let g = self.f64s("g", &[nv, q])?;
+        let c = self.f64s("c", &[nh])?;
+        PottsRbm::new(nv, nh, q, &w, &g, &c).map(SavedModel::PottsRbm).map_err(|e| self.invalid(e))
     }
 
     fn boltzmann(&self) -> Result<SavedModel> {

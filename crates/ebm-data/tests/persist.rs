@@ -339,3 +339,22 @@ fn failed_saves_leave_the_previous_file_intact() {
     assert_eq!(SavedModel::load(&p).unwrap().0.kind(), "ising");
     assert_eq!(dir_entries(dir.path()), ["model.safetensors", "taken"]);
 }
+
+#[test]
+fn potts_rbm_files_round_trip_bit_exactly() {
+    use ebm_models::potts_rbm::PottsRbm;
+    let m = PottsRbm::random(7, 4, 21, 0.3, Seed(5)).unwrap();
+    let mut meta = std::collections::BTreeMap::new();
+    meta.insert("note".to_string(), "categorical".to_string());
+    let bytes = SavedModel::PottsRbm(m.clone()).to_bytes(&meta).unwrap();
+    let (back, meta2) = SavedModel::from_bytes(&bytes).unwrap();
+    assert_eq!(meta2, meta);
+    let SavedModel::PottsRbm(back) = back else { panic!("a categorical RBM was saved") };
+    assert_eq!(back, m);
+    assert_eq!(
+        back.params().iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+        m.params().iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+    );
+    // a truncated file is a typed format error
+    assert!(matches!(SavedModel::from_bytes(&bytes[..bytes.len() - 3]), Err(Error::Format { .. })));
+}
