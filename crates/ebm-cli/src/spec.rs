@@ -7,6 +7,7 @@ use ebm_data::SavedModel;
 use ebm_models::boltzmann::BoltzmannMachine;
 use ebm_models::ising::{Boundary, Ising};
 use ebm_models::potts::Potts;
+use ebm_models::potts_rbm::PottsRbm;
 use ebm_models::rbm::Rbm;
 use std::path::Path;
 
@@ -21,6 +22,8 @@ pub enum Model {
     Boltzmann(BoltzmannMachine),
     /// A q-state Potts lattice.
     Potts(Potts),
+    /// A categorical-visible RBM (joint state [v, h]).
+    PottsRbm(PottsRbm),
 }
 
 /// Runs `$body` with `$m` bound to the concrete model inside `$model`.
@@ -32,6 +35,7 @@ macro_rules! with_model {
             $crate::spec::Model::Rbm($m) => $body,
             $crate::spec::Model::Boltzmann($m) => $body,
             $crate::spec::Model::Potts($m) => $body,
+            $crate::spec::Model::PottsRbm($m) => $body,
         }
     };
 }
@@ -84,6 +88,20 @@ macro_rules! binary_observed {
 }
 binary_observed!(Ising, Rbm, BoltzmannMachine);
 
+impl Observed for PottsRbm {
+    /// The fraction of hidden units on.
+    fn order(&self, x: &[u8]) -> f64 {
+        let h = &x[self.n_visible_units()..];
+        h.iter().filter(|&&b| b == 1).count() as f64 / h.len().max(1) as f64
+    }
+    fn colours(&self, x: &[u8]) -> Vec<usize> {
+        x.iter().map(|&v| usize::from(v)).collect()
+    }
+    fn is_binary(&self) -> bool {
+        false
+    }
+}
+
 impl Observed for Potts {
     fn order(&self, x: &[u8]) -> f64 {
         self.order_parameter(x)
@@ -103,6 +121,7 @@ pub fn load_file(path: &Path) -> Result<Model> {
         SavedModel::Rbm(m) => Model::Rbm(m),
         SavedModel::Boltzmann(m) => Model::Boltzmann(m),
         SavedModel::Ising(m) => Model::Ising(m),
+        SavedModel::PottsRbm(m) => Model::PottsRbm(m),
     })
 }
 

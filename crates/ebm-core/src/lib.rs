@@ -54,7 +54,7 @@ pub use finite::{Enumerable, FiniteModel};
 pub use kernel::{KernelState, LocalRule};
 pub use model::{EnergyModel, LogLinear, UnitOf};
 pub use rng::{ChainRng, Purpose, RngPosition, Seed, uniform};
-pub use sampler::{Chain, Sampler, Trainer};
+pub use sampler::{Chain, ChainRecord, Sampler, Trainer};
 pub use space::{Categories, FiniteSpace, MAX_CATEGORIES, StateSpace, UnitValue, validate_rows};
 pub use state::{Bits, Domain, Spins};
 

@@ -5,6 +5,19 @@ use crate::error::Result;
 use crate::kernel::LocalRule;
 use crate::model::{EnergyModel, LogLinear, UnitOf};
 
+/// Everything a chain holds, as plain numbers: what a checkpoint saves so that
+/// a restored chain ([`Sampler::restore`]) continues exactly as the
+/// uninterrupted one would.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ChainRecord<U> {
+    /// Unit values (a tempering chain: every replica's, in ladder order).
+    pub units: Vec<U>,
+    /// Integer state: counters, positions, the lengths of nested records.
+    pub counts: Vec<u64>,
+    /// Real state: an adapted ladder, say.
+    pub reals: Vec<f64>,
+}
+
 /// The mutable part of a Markov chain: its configuration plus whatever the
 /// sampler caches (local fields, replicas, counters).
 pub trait Chain: Clone + Send {
@@ -23,6 +36,13 @@ pub trait Chain: Clone + Send {
     /// Forgets the move counters (called after warm-up, so rates describe the
     /// production run). The default does nothing.
     fn reset_counters(&mut self) {}
+
+    /// The whole chain as numbers, for checkpoints; [`Sampler::restore`]
+    /// rebuilds it. The default records the configuration only, which is
+    /// the whole chain for a sampler whose chain is its state.
+    fn record(&self) -> ChainRecord<Self::Unit> {
+        ChainRecord { units: self.state().to_vec(), counts: Vec::new(), reals: Vec::new() }
+    }
 }
 
 /// A Markov-chain kernel leaving `p_β(x) ∝ exp(−β E(x))` invariant, for
@@ -88,6 +108,13 @@ pub trait Sampler<M: EnergyModel + ?Sized>: Sync {
 
     /// A chain starting at configuration `x0` (validated: length and values).
     fn start(&self, model: &M, x0: &[UnitOf<M>]) -> Result<Self::Chain>;
+
+    /// The chain recorded by [`Chain::record`] (of a chain of this sampler on
+    /// a model of the same shape), validated. The default starts a chain at
+    /// the recorded configuration, right for chains that are their state.
+    fn restore(&self, model: &M, record: &ChainRecord<UnitOf<M>>) -> Result<Self::Chain> {
+        self.start(model, &record.units)
+    }
 
     /// Sweeps a chain must run before its samples count: a sampler that adapts
     /// itself during warm-up (parallel tempering's ladder) is not a fixed

@@ -4,7 +4,7 @@ use crate::gibbs::Gibbs;
 use crate::metropolis::Metropolis;
 use crate::site::{SiteChain, SiteMoves};
 use crate::tempering::{ParallelTempering, TemperingChain};
-use ebm_core::{Beta, Chain, EnergyModel, Result, Sampler, UnitOf};
+use ebm_core::{Beta, Chain, ChainRecord, EnergyModel, Result, Sampler, UnitOf};
 
 /// A sampler chosen at run time (from a command line or a config file).
 ///
@@ -63,6 +63,13 @@ impl<U: ebm_core::UnitValue> Chain for AnyChain<U> {
             AnyChain::Tempering(c) => c.reset_counters(),
         }
     }
+
+    fn record(&self) -> ChainRecord<U> {
+        match self {
+            AnyChain::Site(c) => c.record(),
+            AnyChain::Tempering(c) => c.record(),
+        }
+    }
 }
 
 impl<M: EnergyModel + ?Sized> Sampler<M> for AnySampler
@@ -85,6 +92,15 @@ where
             AnySampler::Metropolis(s) => Sampler::<M>::block_rule(s),
             _ => None,
         }
+    }
+
+    fn restore(&self, model: &M, record: &ChainRecord<UnitOf<M>>) -> Result<Self::Chain> {
+        Ok(match self {
+            AnySampler::Gibbs(s) => AnyChain::Site(s.restore(model, record)?),
+            AnySampler::Metropolis(s) => AnyChain::Site(s.restore(model, record)?),
+            AnySampler::TemperingGibbs(s) => AnyChain::Tempering(s.restore(model, record)?),
+            AnySampler::TemperingMetropolis(s) => AnyChain::Tempering(s.restore(model, record)?),
+        })
     }
 
     fn start(&self, model: &M, x0: &[UnitOf<M>]) -> Result<Self::Chain> {

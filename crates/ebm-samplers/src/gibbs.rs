@@ -2,7 +2,7 @@
 
 use crate::clamp::Clamp;
 use crate::site::{Moves, Scan, SiteChain, SiteMoves};
-use ebm_core::{Beta, EnergyModel, LocalRule, Result, Sampler, UnitOf};
+use ebm_core::{Beta, ChainRecord, EnergyModel, LocalRule, Result, Sampler, UnitOf};
 
 /// Heat-bath sampling: unit i is set from its exact conditional distribution
 /// given the rest: a binary unit flips with probability σ(−β Δ_i), a
@@ -84,6 +84,10 @@ where
 
     fn start(&self, model: &M, x0: &[UnitOf<M>]) -> Result<Self::Chain> {
         M::Space::start(model, x0, self.moves())
+    }
+
+    fn restore(&self, model: &M, record: &ChainRecord<UnitOf<M>>) -> Result<Self::Chain> {
+        crate::site::restore_site(model, self, record)
     }
 
     fn sweep<R: rand::Rng + ?Sized>(

@@ -2,7 +2,7 @@
 
 use crate::clamp::Clamp;
 use crate::site::{Moves, Scan, SiteChain, SiteMoves};
-use ebm_core::{Beta, EnergyModel, LocalRule, Result, Sampler, UnitOf};
+use ebm_core::{Beta, ChainRecord, EnergyModel, LocalRule, Result, Sampler, UnitOf};
 
 /// Metropolis: propose flipping unit i, accept with min(1, e^{−β Δ_i}); for a
 /// categorical unit, propose one of its other values uniformly and accept
@@ -70,6 +70,10 @@ where
 
     fn start(&self, model: &M, x0: &[UnitOf<M>]) -> Result<Self::Chain> {
         M::Space::start(model, x0, self.moves())
+    }
+
+    fn restore(&self, model: &M, record: &ChainRecord<UnitOf<M>>) -> Result<Self::Chain> {
+        crate::site::restore_site(model, self, record)
     }
 
     fn sweep<R: rand::Rng + ?Sized>(

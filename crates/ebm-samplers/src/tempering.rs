@@ -1,6 +1,6 @@
 //! Parallel tempering (replica exchange) around any sampler.
 
-use ebm_core::{Beta, Chain, EnergyModel, Error, Result, Sampler, UnitOf, uniform};
+use ebm_core::{Beta, Chain, ChainRecord, EnergyModel, Error, Result, Sampler, UnitOf, uniform};
 
 /// The inverse temperatures of the replicas, as fractions of the target β:
 /// replica k runs at `β_k = f_k · β` with `0 < f_0 < … < f_{K−1} = 1`.
@@ -114,6 +114,27 @@ pub struct TemperingChain<C> {
     sweeps: u64,
 }
 
+fn bad(reason: String) -> Error {
+    Error::InvalidSequence { what: "tempering chain record", reason }
+}
+
+/// Reads the integer part of a tempering chain's record.
+struct Counts<'a> {
+    counts: &'a [u64],
+    pos: usize,
+}
+
+impl Counts<'_> {
+    fn next(&mut self, what: &str) -> Result<u64> {
+        let v = self.counts.get(self.pos).copied();
+        self.pos += 1;
+        v.ok_or_else(|| bad(format!("ends before {what}")))
+    }
+    fn take(&mut self, n: usize, what: &str) -> Result<Vec<u64>> {
+        (0..n).map(|_| self.next(what)).collect()
+    }
+}
+
 const FROM_BOTTOM: u8 = 1;
 const FROM_TOP: u8 = 2;
 
@@ -181,6 +202,37 @@ impl<C: Chain> Chain for TemperingChain<C> {
         self.accepts.iter_mut().for_each(|a| *a = 0);
         self.last_end.iter_mut().for_each(|e| *e = 0);
         self.round_trips = 0;
+    }
+
+    /// Every replica's record, the adapted ladder, the swap counters, the
+    /// walkers and the sweep count: a restored chain continues bit for bit.
+    /// Layout: `counts = [k, sweeps, round_trips, attempts (k−1), accepts
+    /// (k−1), walker_at (k), last_end (k), then per replica: its numbers of
+    /// units, counts and reals, then its counts]`, `reals = [fractions (k),
+    /// then each replica's reals]`, `units` = the replicas' units in order.
+    fn record(&self) -> ChainRecord<C::Unit> {
+        let k = self.replicas.len();
+        let mut r = ChainRecord {
+            units: Vec::new(),
+            counts: vec![k as u64, self.sweeps, self.round_trips],
+            reals: self.fractions.clone(),
+        };
+        r.counts.extend(&self.attempts);
+        r.counts.extend(&self.accepts);
+        r.counts.extend(self.walker_at.iter().map(|&w| w as u64));
+        r.counts.extend(self.last_end.iter().map(|&e| u64::from(e)));
+        for replica in &self.replicas {
+            let inner = replica.record();
+            r.counts.extend([
+                inner.units.len() as u64,
+                inner.counts.len() as u64,
+                inner.reals.len() as u64,
+            ]);
+            r.counts.extend(&inner.counts);
+            r.units.extend(inner.units);
+            r.reals.extend(inner.reals);
+        }
+        r
     }
 }
 
@@ -269,6 +321,73 @@ where
             last_end: vec![0; k],
             round_trips: 0,
             sweeps: 0,
+        })
+    }
+
+    /// Rebuilds a chain from [`Chain::record`] (see its layout), restoring
+    /// each replica through the inner sampler and recomputing the cached
+    /// energies; a record of one state only (an older checkpoint) starts
+    /// every replica there, as [`Sampler::start`].
+    fn restore(&self, model: &M, record: &ChainRecord<UnitOf<M>>) -> Result<Self::Chain> {
+        if record.counts.is_empty() {
+            return self.start(model, &record.units);
+        }
+        let mut rd = Counts { counts: &record.counts, pos: 0 };
+        let k = usize::try_from(rd.next("the number of replicas")?).unwrap_or(usize::MAX);
+        if k != self.ladder.len() {
+            return Err(bad(format!("{k} replicas, the sampler has {}", self.ladder.len())));
+        }
+        let sweeps = rd.next("the sweep count")?;
+        let round_trips = rd.next("the round trips")?;
+        let attempts = rd.take(k - 1, "the swap attempts")?;
+        let accepts = rd.take(k - 1, "the swap accepts")?;
+        let walker_at: Vec<usize> =
+            rd.take(k, "the walkers")?.into_iter().map(|w| w as usize).collect();
+        let last_end: Vec<u8> =
+            rd.take(k, "the walkers' ends")?.into_iter().map(|e| e as u8).collect();
+        if walker_at.iter().any(|&w| w >= k) || accepts.iter().zip(&attempts).any(|(a, t)| a > t) {
+            return Err(bad("walker or swap counters out of range".into()));
+        }
+        if record.reals.len() < k {
+            return Err(bad("fewer reals than replicas".into()));
+        }
+        let fractions = record.reals[..k].to_vec();
+        Ladder::new(fractions.clone()).map_err(|e| bad(format!("recorded ladder: {e}")))?;
+        let (mut u0, mut r0) = (0usize, k);
+        let mut replicas = Vec::with_capacity(k);
+        for _ in 0..k {
+            let nu = rd.next("a replica's units")? as usize;
+            let nc = rd.next("a replica's counts")? as usize;
+            let nr = rd.next("a replica's reals")? as usize;
+            let inner_counts = rd.take(nc, "a replica's counts")?;
+            if u0.saturating_add(nu) > record.units.len()
+                || r0.saturating_add(nr) > record.reals.len()
+            {
+                return Err(bad("a replica's record runs past the end".into()));
+            }
+            let inner = ChainRecord {
+                units: record.units[u0..u0 + nu].to_vec(),
+                counts: inner_counts,
+                reals: record.reals[r0..r0 + nr].to_vec(),
+            };
+            u0 += nu;
+            r0 += nr;
+            replicas.push(self.inner.restore(model, &inner)?);
+        }
+        if rd.pos != record.counts.len() || u0 != record.units.len() || r0 != record.reals.len() {
+            return Err(bad("trailing values".into()));
+        }
+        let energies = replicas.iter().map(|r| model.energy(r.state())).collect();
+        Ok(TemperingChain {
+            replicas,
+            energies,
+            fractions,
+            attempts,
+            accepts,
+            walker_at,
+            last_end,
+            round_trips,
+            sweeps,
         })
     }
 

@@ -1,26 +1,33 @@
 //! Checkpoints: parameters, optimizer state, persistent chains and stream
 //! positions, written atomically; resuming continues bit-identically.
 //!
-//! Format (little-endian): the magic `EBMCKPT1`, then `step: u64`, the
+//! Format (little-endian): the magic `EBMCKPT2`, then `step: u64`, the
 //! parameter vector, the optimizer's first and second moments (each a `u64`
 //! length and that many `f64`), the optimizer's `step: u64`, the number of
-//! chains and units (`u64` each), the chain states (`i8` each), the number of
+//! chains (`u64`) and per chain its [`ChainRecord`]: the number of units and
+//! the units ([`UnitValue::BYTES`] each), the number of counts and the counts
+//! (`u64`), the number of reals and the reals (`f64`); then the number of
 //! stream positions (`u64`) and per chain its position (32-byte key, `u64`
-//! stream, `u128` word offset).
+//! stream, `u128` word offset). Files of the first format (`EBMCKPT1`: a
+//! units count and the `i8` states of every chain) still load; their chains
+//! are records of states only.
 //!
-//! Persistent chains are saved as their states; a chain whose sampler keeps
-//! more than its state (parallel tempering's replicas) restarts those extras
-//! from the saved state, so its resume is valid but not bit-identical.
+//! Persistent chains are saved whole ([`Chain::record`]): a parallel
+//! tempering chain with its replicas, adapted ladder, swap counters and
+//! walkers, so resuming equals the uninterrupted run for every sampler.
 
 use crate::optim::OptimizerState;
 use crate::trainer::TrainState;
-use ebm_core::{Chain, ChainRng, Error, LogLinear, Result, RngPosition, Sampler, UnitValue};
+use ebm_core::{
+    Chain, ChainRecord, ChainRng, Error, LogLinear, Result, RngPosition, Sampler, UnitValue,
+};
 /// The workspace's atomic file writer (it lives in `ebm-data`, the crate that
 /// owns file formats; re-exported here for checkpoint users).
 pub use ebm_data::write_atomic;
 use std::path::Path;
 
-const MAGIC: &[u8; 8] = b"EBMCKPT1";
+const MAGIC: &[u8; 8] = b"EBMCKPT2";
+const MAGIC_V1: &[u8; 8] = b"EBMCKPT1";
 
 /// Everything needed to resume training, in plain data.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,7 +39,7 @@ pub struct Checkpoint<U: UnitValue = i8> {
     /// The optimizer's moments.
     pub optimizer: OptimizerState,
     /// Persistent chain states.
-    pub chain_states: Vec<Vec<U>>,
+    pub chains: Vec<ChainRecord<U>>,
     /// Their stream positions.
     pub rng_positions: Vec<RngPosition>,
 }
@@ -47,7 +54,7 @@ impl<U: UnitValue> Checkpoint<U> {
             step: state.step,
             params: model.params().to_vec(),
             optimizer: state.optimizer.clone(),
-            chain_states: state.chains.iter().map(|c| c.state().to_vec()).collect(),
+            chains: state.chains.iter().map(|c| c.record()).collect(),
             rng_positions: state.rngs.iter().map(|r| r.position()).collect(),
         }
     }
@@ -61,11 +68,8 @@ impl<U: UnitValue> Checkpoint<U> {
     {
         model.set_params(&self.params)?;
         ebm_core::check_len("optimizer moments", self.params.len(), self.optimizer.first.len())?;
-        let chains = self
-            .chain_states
-            .iter()
-            .map(|x| sampler.start(model, x))
-            .collect::<Result<Vec<_>>>()?;
+        let chains =
+            self.chains.iter().map(|r| sampler.restore(model, r)).collect::<Result<Vec<_>>>()?;
         Ok(TrainState {
             step: self.step,
             optimizer: self.optimizer.clone(),
@@ -85,11 +89,14 @@ impl<U: UnitValue> Checkpoint<U> {
             v.iter().for_each(|x| b.extend_from_slice(&x.to_le_bytes()));
         }
         b.extend_from_slice(&self.optimizer.step.to_le_bytes());
-        let n = self.chain_states.first().map_or(0, |c| c.len());
-        b.extend_from_slice(&(self.chain_states.len() as u64).to_le_bytes());
-        b.extend_from_slice(&(n as u64).to_le_bytes());
-        for c in &self.chain_states {
-            c.iter().for_each(|&x| x.put(&mut b));
+        b.extend_from_slice(&(self.chains.len() as u64).to_le_bytes());
+        for c in &self.chains {
+            b.extend_from_slice(&(c.units.len() as u64).to_le_bytes());
+            c.units.iter().for_each(|&x| x.put(&mut b));
+            b.extend_from_slice(&(c.counts.len() as u64).to_le_bytes());
+            c.counts.iter().for_each(|x| b.extend_from_slice(&x.to_le_bytes()));
+            b.extend_from_slice(&(c.reals.len() as u64).to_le_bytes());
+            c.reals.iter().for_each(|x| b.extend_from_slice(&x.to_le_bytes()));
         }
         b.extend_from_slice(&(self.rng_positions.len() as u64).to_le_bytes());
         for p in &self.rng_positions {
@@ -104,7 +111,9 @@ impl<U: UnitValue> Checkpoint<U> {
     /// truncation or trailing bytes give [`Error::Format`] with the offset.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader { bytes, pos: 0 };
-        if r.take(8)? != MAGIC {
+        let magic = r.take(8)?;
+        let v1 = magic == MAGIC_V1;
+        if magic != MAGIC && !v1 {
             return Err(Error::Format {
                 what: "checkpoint".into(),
                 offset: 0,
@@ -117,11 +126,25 @@ impl<U: UnitValue> Checkpoint<U> {
         let second = r.f64s()?;
         let opt_step = r.u64()?;
         let n_chains = r.len()?;
-        let n = r.len()?;
-        let mut chain_states = Vec::with_capacity(n_chains.min(1 << 20));
-        for _ in 0..n_chains {
+        let mut chains = Vec::with_capacity(n_chains.min(1 << 20));
+        let units = |r: &mut Reader, n: usize| -> Result<Vec<U>> {
             let bytes = r.take(n.checked_mul(U::BYTES).ok_or_else(|| r.err("chain size"))?)?;
-            chain_states.push(bytes.chunks_exact(U::BYTES).map(U::get).collect());
+            Ok(bytes.chunks_exact(U::BYTES).map(U::get).collect())
+        };
+        if v1 {
+            let n = r.len()?;
+            for _ in 0..n_chains {
+                chains.push(ChainRecord { units: units(&mut r, n)?, ..Default::default() });
+            }
+        } else {
+            for _ in 0..n_chains {
+                let n = r.len()?;
+                let u = units(&mut r, n)?;
+                let nc = r.len()?;
+                let counts = r.u64s(nc)?;
+                let reals = r.f64s()?;
+                chains.push(ChainRecord { units: u, counts, reals });
+            }
         }
         let n_rngs = r.len()?;
         let mut rng_positions = Vec::with_capacity(n_rngs.min(1 << 20));
@@ -139,7 +162,7 @@ impl<U: UnitValue> Checkpoint<U> {
             step,
             params,
             optimizer: OptimizerState { step: opt_step, first, second },
-            chain_states,
+            chains,
             rng_positions,
         })
     }
@@ -190,6 +213,10 @@ impl Reader<'_> {
             return Err(self.err("a length exceeds the file size (truncated or corrupt)"));
         }
         Ok(n as usize)
+    }
+    fn u64s(&mut self, n: usize) -> Result<Vec<u64>> {
+        let b = self.take(n.checked_mul(8).ok_or_else(|| self.err("length"))?)?;
+        Ok(b.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect())
     }
     fn f64s(&mut self) -> Result<Vec<f64>> {
         let n = self.len()?;

@@ -305,3 +305,74 @@ fn epoch_orders_are_reproducible_permutations() {
     assert_eq!(a, epoch_order(1000, Seed(5), 3));
     assert_ne!(a, epoch_order(1000, Seed(5), 4));
 }
+
+/// PCD with parallel tempering (replicas, an adapted ladder, swap counters
+/// and walkers in every chain): a checkpoint holds whole chains, so resuming
+/// equals the uninterrupted run bit for bit; and a checkpoint of states only
+/// (the first format) still loads, restarting the replicas there.
+#[test]
+fn tempered_pcd_resumes_bit_identically_from_whole_chain_checkpoints() {
+    let truth = random_ising(8, 0.5, 0.2, 51);
+    let data = exact_samples(&truth, 300, 52);
+    let pcd = Pcd {
+        n_chains: 20,
+        k: 1,
+        sampler: ParallelTempering::new(Gibbs::sequential(), Ladder::geometric(4, 0.3).unwrap())
+            .adapt_during(100),
+        learning: Learning::new(Optimizer::sgd(0.05), Seed(53)),
+    };
+    let run = |epochs: std::ops::Range<u64>, resume: Option<&Checkpoint>| {
+        let mut model = zeroed(&truth);
+        let mut state = match resume {
+            Some(ck) => ck.restore(&mut model, &pcd.sampler).unwrap(),
+            None => pcd.init(&model).unwrap(),
+        };
+        for epoch in epochs {
+            let mut b = Batches::new(&data, 8, 50, Seed(54), epoch).unwrap();
+            while let Some(batch) = b.next_batch() {
+                pcd.step(&mut model, &mut state, batch).unwrap();
+            }
+        }
+        (model.clone(), Checkpoint::capture(&model, &state), state)
+    };
+    let (whole, _, whole_state) = run(0..6, None);
+    let (_, ck, _) = run(0..3, None);
+    let bytes = ck.to_bytes();
+    let loaded = Checkpoint::<i8>::from_bytes(&bytes).unwrap();
+    assert_eq!(loaded, ck);
+    let (resumed, _, resumed_state) = run(3..6, Some(&loaded));
+    assert_eq!(bits(&resumed), bits(&whole), "tempered PCD resumed ≠ uninterrupted");
+    assert_eq!(resumed_state.chains, whole_state.chains);
+    // a first-format file: magic EBMCKPT1, the states of every chain only
+    let mut v1 = Vec::new();
+    v1.extend_from_slice(b"EBMCKPT1");
+    v1.extend_from_slice(&ck.step.to_le_bytes());
+    for v in [&ck.params, &ck.optimizer.first, &ck.optimizer.second] {
+        v1.extend_from_slice(&(v.len() as u64).to_le_bytes());
+        v.iter().for_each(|x| v1.extend_from_slice(&x.to_le_bytes()));
+    }
+    v1.extend_from_slice(&ck.optimizer.step.to_le_bytes());
+    v1.extend_from_slice(&(ck.chains.len() as u64).to_le_bytes());
+    v1.extend_from_slice(&8u64.to_le_bytes());
+    for c in &ck.chains {
+        // the top replica's state (the chain's state), as the old format saved
+        let top = &c.units[c.units.len() - 8..];
+        v1.extend(top.iter().map(|&x| x as u8));
+    }
+    v1.extend_from_slice(&(ck.rng_positions.len() as u64).to_le_bytes());
+    for p in &ck.rng_positions {
+        v1.extend_from_slice(&p.key);
+        v1.extend_from_slice(&p.stream.to_le_bytes());
+        v1.extend_from_slice(&p.word_pos.to_le_bytes());
+    }
+    let old = Checkpoint::<i8>::from_bytes(&v1).unwrap();
+    assert!(old.chains.iter().all(|c| c.counts.is_empty() && c.units.len() == 8));
+    let mut m = zeroed(&truth);
+    let st = old.restore(&mut m, &pcd.sampler).unwrap();
+    assert_eq!(st.chains.len(), 20);
+    // a damaged record is a typed error, not a panic
+    let mut bad = ck.clone();
+    bad.chains[0].counts.truncate(5);
+    let mut m = zeroed(&truth);
+    assert!(matches!(bad.restore(&mut m, &pcd.sampler), Err(Error::InvalidSequence { .. })));
+}

@@ -15,7 +15,9 @@ mod binary;
 mod categorical;
 
 use crate::clamp::{Clamp, check_clamp};
-use ebm_core::{Beta, Blocks, Chain, EnergyModel, KernelState, LocalRule, Result, StateSpace};
+use ebm_core::{
+    Beta, Blocks, Chain, ChainRecord, EnergyModel, KernelState, LocalRule, Result, StateSpace,
+};
 
 /// The order in which units are visited in a sweep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -203,4 +205,42 @@ impl<U: ebm_core::UnitValue> Chain for SiteChain<U> {
         self.proposed = 0;
         self.accepted = 0;
     }
+
+    /// The configuration and the two move counters.
+    fn record(&self) -> ChainRecord<U> {
+        ChainRecord {
+            units: self.state().to_vec(),
+            counts: vec![self.proposed, self.accepted],
+            reals: Vec::new(),
+        }
+    }
+}
+
+/// A single-site chain from its record: started at the recorded
+/// configuration, with the recorded counters (a record of states only, as
+/// older checkpoints hold, restarts them at zero).
+pub(crate) fn restore_site<M, S>(
+    model: &M,
+    sampler: &S,
+    record: &ChainRecord<ebm_core::UnitOf<M>>,
+) -> Result<SiteChain<ebm_core::UnitOf<M>>>
+where
+    M: EnergyModel + ?Sized,
+    S: ebm_core::Sampler<M, Chain = SiteChain<ebm_core::UnitOf<M>>>,
+{
+    let mut c = sampler.start(model, &record.units)?;
+    match record.counts.as_slice() {
+        [] => {}
+        &[proposed, accepted] if accepted <= proposed => {
+            c.proposed = proposed;
+            c.accepted = accepted;
+        }
+        other => {
+            return Err(ebm_core::Error::InvalidSequence {
+                what: "single-site chain record",
+                reason: format!("expected [proposed, accepted] counters, got {other:?}"),
+            });
+        }
+    }
+    Ok(c)
 }
