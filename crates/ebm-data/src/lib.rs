@@ -9,6 +9,9 @@
 //!   latter reproducible per image from `Seed::stream(Purpose::DATA, k)`.
 //! - [`generate`]: bars-and-stripes of any size and the procedurally drawn
 //!   10×10 demo digits (no data is downloaded or shipped).
+//! - [`msa`]: multiple sequence alignments (protein families) from FASTA /
+//!   A2M as categorical rows over an [`msa::Alphabet`], similarity weights
+//!   and seeded train/test splits.
 //! - [`npy`]: 2-D NumPy `.npy` arrays (`u8`, `i8`, `f32`, `f64`) for exchange
 //!   with Python.
 //! - [`persist`]: RBMs, Boltzmann machines and Ising models as standard
@@ -27,6 +30,7 @@ mod atomic;
 pub mod binarize;
 pub mod generate;
 pub mod idx;
+pub mod msa;
 pub mod npy;
 pub mod persist;
 
