@@ -176,3 +176,23 @@ fn bad_input_gets_typed_errors() {
     assert!(matches!(m.log_marginal(&[0, 1], Beta::ONE), Err(Error::ShapeMismatch { .. })));
     assert!(matches!(m.log_marginal(&[0, 1, 3], Beta::ONE), Err(Error::InvalidUnitValue { .. })));
 }
+
+#[test]
+fn base_rate_ais_covers_the_exact_ln_z() {
+    use ebm_thermo::ais::Schedule;
+    // 20 models × (uniform base at β = 1, data base at β = 0.7): the ±3σ
+    // interval must hold the exact value at least 38 times of 40
+    let mut inside = 0;
+    for s in 0..20u64 {
+        let m = model(8, 6, 5, 500 + s);
+        let data: Vec<u8> =
+            (0..200).flat_map(|r| random_state(&m, 10_000 * s + r)[..8].to_vec()).collect();
+        let base = m.base_fields(&data, 1.0).unwrap();
+        for (g0, beta) in [(None, 1.0), (Some(base.as_slice()), 0.7)] {
+            let b = Beta::new(beta).unwrap();
+            let est = m.ais_log_z(g0, b, &Schedule::Linear(500), 64, Seed(s)).unwrap();
+            inside += u32::from(est.contains(m.exact_log_z(b).unwrap()));
+        }
+    }
+    assert!(inside >= 38, "{inside}/40");
+}

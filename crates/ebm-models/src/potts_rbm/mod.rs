@@ -23,6 +23,7 @@
 //! into the hidden biases, dropping the fields' means, which shifts E by a
 //! constant), so the model is always the same distribution as the θ given.
 
+mod ais;
 mod exact;
 
 use crate::linalg::{View, sgemm, sigmoid, softplus};
