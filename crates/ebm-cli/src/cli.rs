@@ -144,7 +144,8 @@ pub enum Command {
         /// Saved model file.
         #[arg(long)]
         model: PathBuf,
-        /// Data: `mnist:DIR`, `bars-and-stripes:N`, or `default`.
+        /// Data: `mnist:DIR`, `bars-and-stripes:N`, `default`, or (potts-rbm)
+        /// `msa:FILE`.
         #[arg(long, default_value = "default")]
         data: String,
         /// Which split of the data.
@@ -173,13 +174,15 @@ pub enum Command {
 /// `ebm train` arguments.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Model kind (only `rbm`).
+    /// Model kind: `rbm` (binary data) or `potts-rbm` (a categorical RBM on
+    /// `--data msa:FILE`, an aligned FASTA file; 80/20 seeded split).
     #[arg(long, default_value = "rbm")]
     pub model: String,
     /// Hidden units.
     #[arg(long, default_value_t = 64)]
     pub n_hidden: usize,
-    /// Data: `mnist:DIR`, `bars-and-stripes:N`, or `default`.
+    /// Data: `mnist:DIR`, `bars-and-stripes:N`, `default`, or (potts-rbm)
+    /// `msa:FILE`.
     #[arg(long, default_value = "default")]
     pub data: String,
     /// Trainer.
@@ -200,6 +203,10 @@ pub struct TrainArgs {
     /// Learning rate.
     #[arg(long, default_value_t = 0.05)]
     pub learning_rate: f64,
+    /// Decay the learning rate as η / (1 + epoch / E) with this E (in
+    /// epochs); constant when absent.
+    #[arg(long)]
+    pub lr_decay_epochs: Option<f64>,
     /// Weight cost on the couplings.
     #[arg(long, default_value_t = 2e-4)]
     pub weight_decay: f64,

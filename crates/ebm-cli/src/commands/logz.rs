@@ -167,11 +167,17 @@ pub fn run_eval(
     ais_runs: usize,
     common: &Common,
 ) -> Result<()> {
-    let Model::Rbm(rbm) = spec::load_file(model)? else {
-        return Err(Error::InvalidSequence {
-            what: "model file",
-            reason: format!("{} is not an RBM (eval needs one)", model.display()),
-        });
+    let rbm = match spec::load_file(model)? {
+        Model::Rbm(rbm) => rbm,
+        Model::PottsRbm(m) => {
+            return super::potts_rbm::eval(model, &m, data, split, ais_betas, ais_runs, common);
+        }
+        _ => {
+            return Err(Error::InvalidSequence {
+                what: "model file",
+                reason: format!("{} is not an RBM (eval needs one)", model.display()),
+            });
+        }
     };
     let ds = crate::data::load(data, common.seed)?;
     ebm_core::check_len("data width (n_visible)", rbm.n_visible(), ds.width)?;

@@ -3,6 +3,7 @@
 mod demo;
 mod exact;
 mod logz;
+mod potts_rbm;
 mod sample;
 pub mod train;
 
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> Result<()> {
             png,
             common,
         }),
+        Command::Train(args) if args.model == "potts-rbm" => potts_rbm::train(&args),
         Command::Train(args) => train::run(&args),
         Command::Logz { model, beta, method, n_betas, n_runs, common } => {
             logz::run_logz(&model, beta, method, n_betas, n_runs, &common)

@@ -67,7 +67,10 @@ pub fn run(a: &TrainArgs) -> Result<()> {
     if a.model != "rbm" {
         return Err(Error::InvalidSequence {
             what: "model kind",
-            reason: format!("`{}` (only rbm can be trained from the command line)", a.model),
+            reason: format!(
+                "`{}` (rbm and potts-rbm can be trained from the command line)",
+                a.model
+            ),
         });
     }
     let data = data::load(&a.data, a.common.seed)?;
@@ -77,7 +80,13 @@ pub fn run(a: &TrainArgs) -> Result<()> {
     let steps_per_epoch = n_rows.div_ceil(a.batch_size.max(1)) as u64;
     let learning = Learning::new(
         Optimizer::Sgd {
-            learning_rate: LearningRate::Constant(a.learning_rate),
+            learning_rate: match a.lr_decay_epochs {
+                Some(e) => LearningRate::InverseTime {
+                    initial: a.learning_rate,
+                    scale: e * steps_per_epoch as f64,
+                },
+                None => LearningRate::Constant(a.learning_rate),
+            },
             momentum: Momentum::hinton(5 * steps_per_epoch),
             weight_decay: a.weight_decay,
         },
@@ -258,6 +267,9 @@ fn save_model(rbm: &Rbm, a: &TrainArgs, epochs_done: usize) -> Result<()> {
     meta.insert("batch_size".into(), a.batch_size.to_string());
     meta.insert("learning_rate".into(), a.learning_rate.to_string());
     meta.insert("weight_decay".into(), a.weight_decay.to_string());
+    if let Some(e) = a.lr_decay_epochs {
+        meta.insert("lr_decay_epochs".into(), e.to_string());
+    }
     meta.insert("data".into(), a.data.clone());
     meta.insert("seed".into(), a.common.seed.to_string());
     meta.insert("n_params".into(), rbm.n_params().to_string());

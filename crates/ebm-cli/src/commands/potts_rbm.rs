@@ -1,0 +1,394 @@
+//! `ebm train --model potts-rbm --data msa:FILE` and `ebm eval` on the
+//! result: a categorical RBM on aligned sequences, trained by CD-k or PCD
+//! (block Gibbs), with the exact log-likelihood (hidden layer summed) when
+//! n_h ≤ 20, the independent-site model's exact log-likelihood beside it,
+//! and AIS (base-rate path) at the end and in `ebm eval`.
+
+use super::print_json;
+use crate::cli::{Common, TrainArgs, TrainerName};
+use crate::picture;
+use ebm_core::{Beta, Error, LogLinear, Result, Seed, Trainer};
+use ebm_data::SavedModel;
+use ebm_data::msa::{Alignment, Alphabet, ReadOptions};
+use ebm_models::potts_rbm::PottsRbm;
+use ebm_samplers::{Gibbs, SiteChain};
+use ebm_thermo::ais::Schedule;
+use ebm_train::{
+    Batches, Cd, Checkpoint, Learning, LearningRate, Momentum, Optimizer, Pcd, StepReport,
+    TrainState,
+};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The fraction of sequences held out for testing (seeded split).
+pub const TEST_FRACTION: f64 = 0.2;
+
+/// Hidden layers up to this size get the exact log-likelihood every epoch.
+const EXACT_EVERY_EPOCH: usize = 16;
+/// … and up to this size at the end.
+const EXACT_MAX: usize = 20;
+
+/// An alignment split into train and test rows.
+pub struct Sequences {
+    /// What the user asked for.
+    pub name: String,
+    /// Training rows (category indices).
+    pub train: Vec<u8>,
+    /// Test rows.
+    pub test: Vec<u8>,
+    /// Positions per sequence.
+    pub length: usize,
+    /// Categories per position.
+    pub q: usize,
+}
+
+/// Loads `msa:FILE` (protein alphabet, 20 amino acids + gap) and splits it
+/// 80/20 with `seed`.
+pub fn load(spec: &str, seed: u64) -> Result<Sequences> {
+    let Some(path) = spec.strip_prefix("msa:") else {
+        return Err(Error::InvalidSequence {
+            what: "data spec",
+            reason: format!(
+                "`{spec}`: a categorical RBM trains on msa:FILE (an aligned FASTA file)"
+            ),
+        });
+    };
+    let msa = Alignment::load(Path::new(path), &Alphabet::protein(), &ReadOptions::default())?;
+    let (train, test) = msa.split(TEST_FRACTION, Seed(seed))?;
+    Ok(Sequences {
+        name: format!("{} ({} × {})", path, msa.n_sequences(), msa.length()),
+        train: train.data().to_vec(),
+        test: test.data().to_vec(),
+        length: msa.length(),
+        q: msa.alphabet().len(),
+    })
+}
+
+/// The independent-site model's exact mean log-likelihood of `rows`, fitted
+/// to `train` (frequencies with a pseudocount of 1 per category).
+pub fn independent_site_log_likelihood(train: &[u8], rows: &[u8], length: usize, q: usize) -> f64 {
+    let mut counts = vec![1.0; length * q];
+    for r in train.chunks_exact(length) {
+        for (i, &v) in r.iter().enumerate() {
+            counts[i * q + usize::from(v)] += 1.0;
+        }
+    }
+    let n = (train.len() / length) as f64 + q as f64;
+    let n_rows = (rows.len() / length).max(1) as f64;
+    rows.chunks_exact(length)
+        .map(|r| {
+            r.iter()
+                .enumerate()
+                .map(|(i, &v)| (counts[i * q + usize::from(v)] / n).ln())
+                .sum::<f64>()
+        })
+        .sum::<f64>()
+        / n_rows
+}
+
+#[derive(Serialize)]
+struct EpochLine {
+    epoch: usize,
+    steps: u64,
+    seconds: f64,
+    monitor_seconds: f64,
+    mean_grad_norm: f64,
+    independent_site_log_likelihood_test: f64,
+    exact_log_likelihood_train: Option<f64>,
+    exact_log_likelihood_test: Option<f64>,
+    ais_log_likelihood_test: Option<f64>,
+    ais_log_likelihood_test_lower: Option<f64>,
+    ais_log_likelihood_test_upper: Option<f64>,
+}
+
+fn checkpoint_path(out: &Path) -> PathBuf {
+    let mut p = out.as_os_str().to_owned();
+    p.push(".ckpt");
+    PathBuf::from(p)
+}
+
+/// `ebm train --model potts-rbm`.
+pub fn train(a: &TrainArgs) -> Result<()> {
+    let data = load(&a.data, a.common.seed)?;
+    let seed = Seed(a.common.seed);
+    let (nv, q) = (data.length, data.q);
+    let init = PottsRbm::random(nv, a.n_hidden, q, 0.01, seed)?;
+    let mut rbm =
+        PottsRbm::independent_sites(&data.train, nv, a.n_hidden, q, 1.0, Some(init.weights()))?;
+    let n_rows = data.train.len() / nv;
+    let steps_per_epoch = n_rows.div_ceil(a.batch_size.max(1)) as u64;
+    let learning = Learning::new(
+        Optimizer::Sgd {
+            learning_rate: match a.lr_decay_epochs {
+                Some(e) => LearningRate::InverseTime {
+                    initial: a.learning_rate,
+                    scale: e * steps_per_epoch as f64,
+                },
+                None => LearningRate::Constant(a.learning_rate),
+            },
+            momentum: Momentum::hinton(5 * steps_per_epoch),
+            weight_decay: a.weight_decay,
+        },
+        seed,
+    );
+    let sampler = Gibbs::block();
+    match a.trainer {
+        TrainerName::Cd => {
+            let t = Cd { k: a.k, sampler: sampler.clone(), learning };
+            let state = t.init(&rbm)?;
+            train_loop(a, &data, &mut rbm, &t, &sampler, state, steps_per_epoch)
+        }
+        TrainerName::Pcd => {
+            let t = Pcd { n_chains: a.n_chains, k: a.k, sampler: sampler.clone(), learning };
+            let state = t.init(&rbm)?;
+            train_loop(a, &data, &mut rbm, &t, &sampler, state, steps_per_epoch)
+        }
+    }
+}
+
+fn train_loop<T>(
+    a: &TrainArgs,
+    data: &Sequences,
+    rbm: &mut PottsRbm,
+    trainer: &T,
+    sampler: &Gibbs,
+    mut state: TrainState<SiteChain<u8>>,
+    steps_per_epoch: u64,
+) -> Result<()>
+where
+    T: Trainer<PottsRbm, State = TrainState<SiteChain<u8>>, Report = StepReport>,
+{
+    let ckpt = checkpoint_path(&a.out);
+    if a.resume {
+        state = Checkpoint::<u8>::load(&ckpt)?.restore(rbm, sampler)?;
+    }
+    let (nv, nh, q) = (data.length, a.n_hidden, data.q);
+    let independent = independent_site_log_likelihood(&data.train, &data.test, nv, q);
+    let first_epoch = (state.step / steps_per_epoch) as usize;
+    let bar = crate::progress::bar(
+        (a.epochs.saturating_sub(first_epoch) as u64) * steps_per_epoch,
+        "training",
+        a.common.quiet,
+    );
+    if !a.common.json {
+        println!(
+            "training a categorical RBM {nv}×{q} → {nh} on {} with {:?}, k = {}, {} epochs from epoch {first_epoch}; independent-site test LL {independent:.4}",
+            data.name, a.trainer, a.k, a.epochs
+        );
+    }
+    for epoch in first_epoch..a.epochs {
+        let t0 = std::time::Instant::now();
+        let mut batches =
+            Batches::new(&data.train, nv, a.batch_size, Seed(a.common.seed), epoch as u64)?;
+        let (mut norm_sum, mut n) = (0.0, 0);
+        while let Some(batch) = batches.next_batch() {
+            let r = trainer.step(rbm, &mut state, batch)?;
+            norm_sum += r.grad_norm;
+            n += 1;
+            bar.inc(1);
+        }
+        let seconds = t0.elapsed().as_secs_f64();
+        let tm = std::time::Instant::now();
+        let last = epoch + 1 == a.epochs;
+        let exact = (nh <= EXACT_EVERY_EPOCH || (last && nh <= EXACT_MAX))
+            .then(|| rbm.exact_log_z(Beta::ONE))
+            .transpose()?;
+        let ll = |rows: &[u8], z: f64| rbm.mean_log_marginal(rows, None, Beta::ONE).map(|m| m - z);
+        let ais = if last {
+            let base = rbm.base_fields(&data.train, 1.0)?;
+            let est = rbm.ais_log_z(
+                Some(&base),
+                Beta::ONE,
+                &Schedule::Linear(2000),
+                64,
+                Seed(a.common.seed),
+            )?;
+            Some(rbm.ais_log_likelihood(&data.test, None, &est, Beta::ONE)?)
+        } else {
+            None
+        };
+        let line = EpochLine {
+            epoch: epoch + 1,
+            steps: state.step,
+            seconds,
+            monitor_seconds: 0.0,
+            mean_grad_norm: norm_sum / n.max(1) as f64,
+            independent_site_log_likelihood_test: independent,
+            exact_log_likelihood_train: exact.map(|z| ll(&data.train, z)).transpose()?,
+            exact_log_likelihood_test: exact.map(|z| ll(&data.test, z)).transpose()?,
+            ais_log_likelihood_test: ais.map(|e| e.mean),
+            ais_log_likelihood_test_lower: ais.map(|e| e.lower),
+            ais_log_likelihood_test_upper: ais.map(|e| e.upper),
+        };
+        let line = EpochLine { monitor_seconds: tm.elapsed().as_secs_f64(), ..line };
+        Checkpoint::capture(rbm, &state).save(&ckpt)?;
+        save_model(rbm, a, epoch + 1)?;
+        if a.common.json {
+            bar.suspend(|| print_json(&line))?;
+        } else {
+            let f = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.4}"));
+            bar.suspend(|| {
+                println!(
+                    "epoch {:>3}  {:>6.2} s (+{:.2} s monitors)  exact LL train {} test {}  AIS test {}  (independent sites {:.4})",
+                    line.epoch, line.seconds, line.monitor_seconds, f(line.exact_log_likelihood_train),
+                    f(line.exact_log_likelihood_test), f(line.ais_log_likelihood_test), independent
+                )
+            });
+        }
+    }
+    bar.finish_and_clear();
+    if let Some(dir) = &a.png_dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Io { path: dir.display().to_string(), message: e.to_string() })?;
+        // one tile per hidden unit: q rows (categories) × n_v columns (positions)
+        let w = rbm.weights();
+        let tiles: Vec<Vec<f64>> = (0..nh.min(100))
+            .map(|j| {
+                (0..q)
+                    .flat_map(|k| (0..nv).map(move |i| (i, k)))
+                    .map(|(i, k)| w[(i * q + k) * nh + j])
+                    .collect()
+            })
+            .collect();
+        picture::tiles(&dir.join("filters.png"), &tiles, q, nv, 4, false)?;
+        if !a.common.json {
+            println!(
+                "filters (one tile per hidden unit: categories × positions) written to {}",
+                dir.display()
+            );
+        }
+    }
+    if !a.common.json {
+        println!("model written to {} (checkpoint {})", a.out.display(), ckpt.display());
+    }
+    Ok(())
+}
+
+fn save_model(rbm: &PottsRbm, a: &TrainArgs, epochs_done: usize) -> Result<()> {
+    let mut meta = BTreeMap::new();
+    meta.insert("trainer".into(), format!("{:?}", a.trainer).to_lowercase());
+    meta.insert("k".into(), a.k.to_string());
+    meta.insert("epochs".into(), epochs_done.to_string());
+    meta.insert("batch_size".into(), a.batch_size.to_string());
+    meta.insert("learning_rate".into(), a.learning_rate.to_string());
+    meta.insert("weight_decay".into(), a.weight_decay.to_string());
+    if let Some(e) = a.lr_decay_epochs {
+        meta.insert("lr_decay_epochs".into(), e.to_string());
+    }
+    meta.insert("data".into(), a.data.clone());
+    meta.insert("seed".into(), a.common.seed.to_string());
+    meta.insert("n_params".into(), rbm.n_params().to_string());
+    SavedModel::PottsRbm(rbm.clone()).save(&a.out, &meta)
+}
+
+#[derive(Serialize)]
+struct EvalOut {
+    model: String,
+    data: String,
+    split: String,
+    log_z: f64,
+    log_z_std_err: f64,
+    log_z_lower: f64,
+    log_z_upper: f64,
+    mean_log_likelihood: f64,
+    mean_log_likelihood_lower: f64,
+    mean_log_likelihood_upper: f64,
+    n_examples: usize,
+    exact_log_z: Option<f64>,
+    exact_mean_log_likelihood: Option<f64>,
+    independent_site_log_likelihood: f64,
+    ais_betas: usize,
+    ais_runs: usize,
+    ais_seconds: f64,
+    seconds: f64,
+}
+
+/// `ebm eval` on a categorical RBM.
+pub fn eval(
+    model: &Path,
+    rbm: &PottsRbm,
+    data: &str,
+    split: &str,
+    ais_betas: usize,
+    ais_runs: usize,
+    common: &Common,
+) -> Result<()> {
+    let t0 = std::time::Instant::now();
+    let ds = load(data, common.seed)?;
+    ebm_core::check_len("sequence length (n_visible)", rbm.n_visible_units(), ds.length)?;
+    let rows: &[u8] = match split {
+        "train" => &ds.train,
+        "test" => &ds.test,
+        other => {
+            return Err(Error::InvalidSequence {
+                what: "split",
+                reason: format!("`{other}` (train or test)"),
+            });
+        }
+    };
+    let base = rbm.base_fields(&ds.train, 1.0)?;
+    let ta = std::time::Instant::now();
+    let est = rbm.ais_log_z(
+        Some(&base),
+        Beta::ONE,
+        &Schedule::Linear(ais_betas.max(1)),
+        ais_runs,
+        Seed(common.seed),
+    )?;
+    let ais_seconds = ta.elapsed().as_secs_f64();
+    let ll = rbm.ais_log_likelihood(rows, None, &est, Beta::ONE)?;
+    let exact_log_z =
+        (rbm.n_hidden() <= EXACT_MAX).then(|| rbm.exact_log_z(Beta::ONE)).transpose()?;
+    let out = EvalOut {
+        model: model.display().to_string(),
+        data: ds.name.clone(),
+        split: split.into(),
+        log_z: est.log_z,
+        log_z_std_err: est.std_err,
+        log_z_lower: est.lower,
+        log_z_upper: est.upper,
+        mean_log_likelihood: ll.mean,
+        mean_log_likelihood_lower: ll.lower,
+        mean_log_likelihood_upper: ll.upper,
+        n_examples: rows.len() / ds.length,
+        exact_log_z,
+        exact_mean_log_likelihood: exact_log_z.map(|z| ll.mean + est.log_z - z),
+        independent_site_log_likelihood: independent_site_log_likelihood(
+            &ds.train, rows, ds.length, ds.q,
+        ),
+        ais_betas,
+        ais_runs,
+        ais_seconds,
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    if common.json {
+        return print_json(&out);
+    }
+    println!(
+        "{} on {} ({} split, {} sequences), AIS with {} β × {} runs, {:.2} s ({:.2} s of AIS)",
+        out.model,
+        out.data,
+        out.split,
+        out.n_examples,
+        ais_betas,
+        ais_runs,
+        out.seconds,
+        out.ais_seconds
+    );
+    println!(
+        "  ln Z                 {:>12.4} ± {:.4}   interval [{:.4}, {:.4}]",
+        out.log_z, out.log_z_std_err, out.log_z_lower, out.log_z_upper
+    );
+    println!(
+        "  mean log-likelihood  {:>12.4}            interval [{:.4}, {:.4}]  (independent sites {:.4})",
+        out.mean_log_likelihood,
+        out.mean_log_likelihood_lower,
+        out.mean_log_likelihood_upper,
+        out.independent_site_log_likelihood
+    );
+    if let (Some(z), Some(l)) = (out.exact_log_z, out.exact_mean_log_likelihood) {
+        println!("  exact ln Z {z:.4}, exact mean log-likelihood {l:.4}");
+    }
+    Ok(())
+}
