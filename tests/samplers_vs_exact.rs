@@ -191,6 +191,22 @@ fn every_sampler_matches_exact_on_a_dense_bit_model() {
 }
 
 #[test]
+fn every_sampler_matches_exact_on_potts_tori_where_block_scans_run_the_kernel() {
+    // even periodic sides, uniform J and h: `Gibbs::block()` and
+    // `Metropolis::block()` run the Potts checkerboard kernel (1D, 2D, 3D)
+    for (name, m) in [
+        ("potts3-2x4", Potts::lattice(3, &[2, 4], Boundary::Periodic, 0.4, 0.3).unwrap()),
+        ("potts4-ring6", Potts::lattice(4, &[6], Boundary::Periodic, -0.8, 0.2).unwrap()),
+        ("potts3-2x2x2", Potts::lattice(3, &[2, 2, 2], Boundary::Periodic, 0.3, -0.2).unwrap()),
+    ] {
+        let x0 = vec![0u8; ebm_core::EnergyModel::n_units(&m)];
+        assert!(Gibbs::block().start(&m, &x0).unwrap().runs_model_kernel(), "{name}");
+        assert!(Metropolis::block().start(&m, &x0).unwrap().runs_model_kernel(), "{name}");
+        check_all_samplers(name, &m);
+    }
+}
+
+#[test]
 fn every_sampler_matches_exact_on_a_q3_potts_ring_with_a_field() {
     // an odd ring: greedy colouring (three blocks)
     let m = Potts::lattice(3, &[5], Boundary::Periodic, 1.0, 0.4).unwrap();

@@ -7,11 +7,15 @@
 //! model at half the coupling: with s = ±1, δ(s_a, s_b) = (1 + s_a s_b)/2, so
 //! `Z_Potts(β; J) = e^{β J N_b / 2} Z_Ising(β; J/2)` on the same graph.
 
+mod kernel;
+
+pub use kernel::MAX_TABLE;
+
 use crate::graph::{Adjacency, check_edges};
 use crate::lattice::{Boundary, Lattice};
 use ebm_core::{
-    Blocks, CategoricalModel, Categories, EnergyModel, Error, FiniteSpace, LogLinear, Result,
-    check_finite, check_len,
+    Blocks, CategoricalModel, Categories, EnergyModel, Error, FiniteSpace, KernelState, LocalRule,
+    LogLinear, Result, check_finite, check_len,
 };
 
 /// The Potts model on a lattice or graph, with per-edge couplings and
@@ -288,6 +292,23 @@ impl CategoricalModel for Potts {
 
     fn blocks(&self) -> Blocks {
         self.blocks.clone()
+    }
+
+    /// The checkerboard kernel (table-driven, parallel over stripes) for a
+    /// uniform periodic lattice with even sides and a small transition
+    /// table; `None` otherwise. See the `kernel` module docs (its file).
+    fn block_kernel(&self, _rule: LocalRule, x: &[u8]) -> Option<Box<dyn KernelState<u8>>> {
+        kernel::start(self, x).map(|k| Box::new(k) as Box<dyn KernelState<u8>>)
+    }
+
+    fn block_kernel_sweep(
+        &self,
+        rule: LocalRule,
+        state: &mut dyn KernelState<u8>,
+        beta: ebm_core::Beta,
+        key: [u32; 8],
+    ) -> Option<u64> {
+        kernel::sweep(self, rule, state, beta, key)
     }
 }
 

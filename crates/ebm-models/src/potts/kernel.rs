@@ -1,0 +1,396 @@
+//! The checkerboard kernel of a uniform periodic Potts lattice: what
+//! `Gibbs::block()` and `Metropolis::block()` run on such a model, through
+//! [`CategoricalModel::block_kernel`](ebm_core::CategoricalModel::block_kernel).
+//!
+//! It applies to a [`Potts`] model on a periodic chain, square or cubic
+//! lattice with every side even (bipartite), uniform q, coupling J and
+//! fields h, when its transition table is small (`(2d + 1)^{q−1}` neighbour
+//! compositions, times q old values for Metropolis, at most
+//! [`MAX_TABLE`] entries); any other Potts model runs the generic block
+//! sweep. J and h are read from the model given to each sweep; a model that
+//! stops fitting falls back to the generic sweep.
+//!
+//! **Layout.** As the Ising kernel: one `u8` array per colour, row by row
+//! along the last axis; the 2d neighbours of `X_c[r][k]` are `X_{1−c}` at
+//! `[r][k]`, `[r][k ∓ 1]` and `[r'][k]`.
+//!
+//! **The update.** A site's conditional depends on its neighbours only
+//! through the counts `n_k` of neighbours in each value k (Σ n_k = 2d), so a
+//! table indexed by the composition `(n_0, …, n_{q−2})` (and, for
+//! Metropolis, the old value) holds the cumulative transition probabilities
+//! as 32-bit thresholds `T_m = ⌊P(new ≤ m)·2³²⌋`, computed once per sweep from
+//! β, J and h; the new value is the number of thresholds a fresh 32-bit
+//! uniform reaches. Heat bath: `P(k) ∝ e^{β(J n_k + h_k)}`; Metropolis:
+//! another value proposed uniformly and accepted with `min(1, e^{−βΔ})`, the
+//! two folded into one draw. Probabilities are thus quantised to multiples
+//! of 2⁻³², as in the Ising kernel. No `exp` in the loop.
+//!
+//! **Randomness.** Each sweep gets a 256-bit key from the sampler; colour c
+//! of stripe s draws from the ChaCha8 stream `(key, 2^32·c + s)`, one word
+//! per site in row order. Stripes (a number independent of the thread count)
+//! run in parallel, so a chain's trajectory is bit-identical for any number
+//! of threads.
+
+use super::Potts;
+use crate::lattice::Boundary;
+use ebm_core::{Beta, ChainRng, KernelState, LocalRule, RngPosition};
+use rayon::prelude::*;
+use std::any::Any;
+use std::sync::OnceLock;
+
+/// The largest transition table the kernel builds (entries of q − 1 words).
+pub const MAX_TABLE: usize = 1 << 14;
+
+/// Stripes per colour.
+const STRIPES: usize = 8;
+
+/// Lattices below this size sweep their stripes on the calling thread.
+const PARALLEL_MIN_SITES: usize = 1 << 14;
+
+/// The kernel state: values in the sublattice layout and the geometry.
+#[derive(Debug, Clone)]
+pub(crate) struct PottsSublattices {
+    values: [Vec<u8>; 2],
+    dims: Vec<usize>,
+    q: usize,
+    row_len: usize,
+    half: usize,
+    row_parity: Vec<u8>,
+    row_nbrs: Vec<[u32; 4]>,
+    n_row_nbrs: usize,
+    stripe_rows: Vec<usize>,
+    view: OnceLock<Vec<u8>>,
+}
+
+impl PottsSublattices {
+    fn n_rows(&self) -> usize {
+        self.row_parity.len()
+    }
+    #[inline]
+    fn site(&self, c: usize, r: usize, k: usize) -> usize {
+        r * self.row_len + 2 * k + (c ^ usize::from(self.row_parity[r]))
+    }
+    fn to_sites(&self) -> Vec<u8> {
+        let mut out = vec![0u8; self.n_rows() * self.row_len];
+        for r in 0..self.n_rows() {
+            for c in 0..2 {
+                for (k, &v) in self.values[c][r * self.half..(r + 1) * self.half].iter().enumerate()
+                {
+                    out[self.site(c, r, k)] = v;
+                }
+            }
+        }
+        out
+    }
+}
+
+impl KernelState<u8> for PottsSublattices {
+    fn state(&self) -> &[u8] {
+        self.view.get_or_init(|| self.to_sites())
+    }
+    fn clone_box(&self) -> Box<dyn KernelState<u8>> {
+        Box::new(self.clone())
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+/// What the kernel needs of a model: lattice sides, q, J, h.
+fn fits(model: &Potts) -> Option<(&[usize], usize, f64, &[f64])> {
+    let lattice = model.lattice_shape()?;
+    let dims = lattice.dims();
+    let ok = lattice.boundary() == Boundary::Periodic && dims.iter().all(|&l| l % 2 == 0);
+    let (q, j, h) = model.uniform()?;
+    let compositions = (2 * dims.len() + 1).checked_pow(q as u32 - 1)?;
+    (ok && compositions.checked_mul(q)? <= MAX_TABLE).then_some((dims, q, j, h))
+}
+
+/// The kernel state at `x0`, if the kernel applies to `model`.
+pub(crate) fn start(model: &Potts, x0: &[u8]) -> Option<PottsSublattices> {
+    let (dims, q, _, _) = fits(model)?;
+    let d = dims.len();
+    let row_len = dims[d - 1];
+    let half = row_len / 2;
+    let n_rows = x0.len() / row_len;
+    let (n_a, n_b) = match d {
+        1 => (1, 1),
+        2 => (dims[0], 1),
+        _ => (dims[0], dims[1]),
+    };
+    let mut row_parity = Vec::with_capacity(n_rows);
+    let mut row_nbrs = Vec::with_capacity(n_rows);
+    for r in 0..n_rows {
+        let (a, b) = (r / n_b, r % n_b);
+        row_parity.push(((a + b) % 2) as u8);
+        let idx = |a: usize, b: usize| (a * n_b + b) as u32;
+        row_nbrs.push([
+            idx((a + n_a - 1) % n_a, b),
+            idx((a + 1) % n_a, b),
+            idx(a, (b + n_b - 1) % n_b),
+            idx(a, (b + 1) % n_b),
+        ]);
+    }
+    let n_stripes = STRIPES.min(n_rows);
+    let mut k = PottsSublattices {
+        values: [vec![0; n_rows * half], vec![0; n_rows * half]],
+        dims: dims.to_vec(),
+        q,
+        row_len,
+        half,
+        row_parity,
+        row_nbrs,
+        n_row_nbrs: 2 * (d - 1),
+        stripe_rows: (0..=n_stripes).map(|s| s * n_rows / n_stripes).collect(),
+        view: OnceLock::new(),
+    };
+    for c in 0..2 {
+        for r in 0..n_rows {
+            for i in 0..half {
+                let s = k.site(c, r, i);
+                k.values[c][r * half + i] = x0[s];
+            }
+        }
+    }
+    Some(k)
+}
+
+/// Cumulative thresholds per (composition[, old value]).
+struct Table {
+    /// `q − 1` thresholds per entry.
+    th: Vec<u32>,
+    q: usize,
+    degree: usize,
+    metropolis: bool,
+}
+
+/// `⌊p · 2³²⌋`, saturating (`p ≥ 1` means "always").
+fn threshold(p: f64) -> u32 {
+    if p >= 1.0 { u32::MAX } else { (p * 4_294_967_296.0) as u32 }
+}
+
+impl Table {
+    fn new(rule: LocalRule, beta: f64, q: usize, j: f64, h: &[f64], degree: usize) -> Table {
+        let base = degree + 1;
+        let n_comp = base.pow(q as u32 - 1);
+        let metropolis = rule == LocalRule::Metropolis;
+        let olds = if metropolis { q } else { 1 };
+        let mut th = Vec::with_capacity(n_comp * olds * (q - 1));
+        let mut counts = vec![0usize; q];
+        let mut p = vec![0.0; q];
+        for c in 0..n_comp {
+            let mut rest = c;
+            let mut used = 0;
+            for n in counts.iter_mut().take(q - 1) {
+                *n = rest % base;
+                rest /= base;
+                used += *n;
+            }
+            // compositions with Σ n_k > 2d never occur; fill them anyway
+            counts[q - 1] = degree.saturating_sub(used);
+            // local energies E_k = −J n_k − h_k
+            let e: Vec<f64> = (0..q).map(|k| -j * counts[k] as f64 - h[k]).collect();
+            for old in 0..olds {
+                if metropolis {
+                    for (k, pk) in p.iter_mut().enumerate() {
+                        *pk = if k == old {
+                            0.0
+                        } else {
+                            let d = e[k] - e[old];
+                            (if d <= 0.0 { 1.0 } else { (-beta * d).exp() }) / (q - 1) as f64
+                        };
+                    }
+                    p[old] = 1.0 - p.iter().sum::<f64>();
+                } else {
+                    let m = e.iter().copied().fold(f64::INFINITY, f64::min);
+                    let total: f64 = e.iter().map(|&x| (-beta * (x - m)).exp()).sum();
+                    for (pk, &x) in p.iter_mut().zip(&e) {
+                        *pk = (-beta * (x - m)).exp() / total;
+                    }
+                }
+                let mut acc = 0.0;
+                for &pk in &p[..q - 1] {
+                    acc += pk;
+                    th.push(threshold(acc));
+                }
+            }
+        }
+        Table { th, q, degree, metropolis }
+    }
+}
+
+/// One stripe's rows of colour c: each site's new value from its
+/// neighbours' composition and one word of the stripe's stream. The common
+/// shapes (q = 2, 3, 4 in 1–3 dimensions, heat bath or Metropolis) run a row
+/// loop specialised at compile time, which the compiler unrolls and
+/// vectorises; others the same loop with run-time sizes.
+#[allow(clippy::too_many_arguments)]
+fn run_stripe(
+    k: &PottsSublattices,
+    table: &Table,
+    key: &[u8; 32],
+    stream: u64,
+    c: usize,
+    r0: usize,
+    rows: &mut [u8],
+    y: &[u8],
+) -> u64 {
+    let half = k.half;
+    let mut rng = ChainRng::from_position(RngPosition { key: *key, stream, word_pos: 0 });
+    let mut words = vec![0u32; half];
+    let mut side = vec![0u8; half];
+    let mut changed = 0u64;
+    for (rr, x) in rows.chunks_exact_mut(half).enumerate() {
+        let r = r0 + rr;
+        rng.fill_u32(&mut words);
+        let yr = &y[r * half..(r + 1) * half];
+        // the side neighbour other than [k]: [k − 1] (offset 0) or [k + 1]
+        if c ^ usize::from(k.row_parity[r]) == 0 {
+            side[0] = yr[half - 1];
+            side[1..].copy_from_slice(&yr[..half - 1]);
+        } else {
+            side[..half - 1].copy_from_slice(&yr[1..]);
+            side[half - 1] = yr[0];
+        }
+        let nb = |m: usize| {
+            let rn = k.row_nbrs[r][m] as usize;
+            &y[rn * half..(rn + 1) * half]
+        };
+        let empty: &[u8] = &[];
+        let (n0, n1, n2, n3) = match k.n_row_nbrs {
+            0 => (empty, empty, empty, empty),
+            2 => (nb(0), nb(1), empty, empty),
+            _ => (nb(0), nb(1), nb(2), nb(3)),
+        };
+        let row = Row { x, yr, side: &side, n: [n0, n1, n2, n3], words: &words };
+        changed += match (table.q, k.n_row_nbrs, table.metropolis) {
+            (2, 2, false) => row.update::<2, 2, false>(table),
+            (3, 2, false) => row.update::<3, 2, false>(table),
+            (4, 2, false) => row.update::<4, 2, false>(table),
+            (2, 2, true) => row.update::<2, 2, true>(table),
+            (3, 2, true) => row.update::<3, 2, true>(table),
+            (4, 2, true) => row.update::<4, 2, true>(table),
+            (3, 4, false) => row.update::<3, 4, false>(table),
+            (3, 4, true) => row.update::<3, 4, true>(table),
+            _ => row.update_dyn(table, k.n_row_nbrs),
+        };
+    }
+    changed
+}
+
+/// A row of colour c and its neighbours in the other colour.
+struct Row<'a> {
+    x: &'a mut [u8],
+    yr: &'a [u8],
+    side: &'a [u8],
+    n: [&'a [u8]; 4],
+    words: &'a [u32],
+}
+
+impl Row<'_> {
+    /// The row with q = `Q`, `NR` neighbouring rows, Metropolis or heat bath.
+    #[inline(always)]
+    fn update<const Q: usize, const NR: usize, const METRO: bool>(self, table: &Table) -> u64 {
+        let base = NR + 3; // 2d + 1 with 2d = NR + 2
+        let th = table.th.as_slice();
+        let mut changed = 0u64;
+        for i in 0..self.x.len() {
+            let mut idx = 0usize;
+            let mut scale = 1usize;
+            for v in 0..Q - 1 {
+                let v = v as u8;
+                let mut n = usize::from(self.yr[i] == v) + usize::from(self.side[i] == v);
+                for m in 0..NR {
+                    n += usize::from(self.n[m][i] == v);
+                }
+                idx += n * scale;
+                scale *= base;
+            }
+            let old = self.x[i];
+            let entry = if METRO { idx * Q + usize::from(old) } else { idx };
+            let u = self.words[i];
+            let mut new = 0u8;
+            for m in 0..Q - 1 {
+                new += u8::from(u >= th[entry * (Q - 1) + m]);
+            }
+            changed += u64::from(new != old);
+            self.x[i] = new;
+        }
+        changed
+    }
+
+    /// The same with run-time sizes.
+    fn update_dyn(self, table: &Table, nr: usize) -> u64 {
+        let (q, base) = (table.q, table.degree + 1);
+        let mut changed = 0u64;
+        for i in 0..self.x.len() {
+            let mut idx = 0usize;
+            let mut scale = 1usize;
+            for v in 0..q - 1 {
+                let v = v as u8;
+                let mut n = usize::from(self.yr[i] == v) + usize::from(self.side[i] == v);
+                for m in 0..nr {
+                    n += usize::from(self.n[m][i] == v);
+                }
+                idx += n * scale;
+                scale *= base;
+            }
+            let old = self.x[i];
+            let entry = if table.metropolis { idx * q + usize::from(old) } else { idx };
+            let th = &table.th[entry * (q - 1)..(entry + 1) * (q - 1)];
+            let u = self.words[i];
+            let new = th.iter().map(|&t| u8::from(u >= t)).sum::<u8>();
+            changed += u64::from(new != old);
+            self.x[i] = new;
+        }
+        changed
+    }
+}
+
+/// One sweep, or `None` when the kernel does not apply to `model` or
+/// `state` is another lattice's.
+pub(crate) fn sweep(
+    model: &Potts,
+    rule: LocalRule,
+    state: &mut dyn KernelState<u8>,
+    beta: Beta,
+    key: [u32; 8],
+) -> Option<u64> {
+    let (dims, q, j, h) = fits(model)?;
+    let k = state.as_any_mut().downcast_mut::<PottsSublattices>()?;
+    if k.dims != dims || k.q != q {
+        return None;
+    }
+    let table = Table::new(rule, beta.value(), q, j, h, 2 * dims.len());
+    let mut seed = [0u8; 32];
+    for (w, ch) in key.iter().zip(seed.chunks_exact_mut(4)) {
+        ch.copy_from_slice(&w.to_le_bytes());
+    }
+    let parallel = k.n_rows() * k.row_len >= PARALLEL_MIN_SITES && rayon::current_num_threads() > 1;
+    let mut changed = 0u64;
+    for c in 0..2 {
+        let mut x = std::mem::take(&mut k.values[c]);
+        let kk = &*k;
+        let y = &kk.values[1 - c];
+        let mut items = Vec::with_capacity(kk.stripe_rows.len() - 1);
+        let mut rest: &mut [u8] = &mut x;
+        for s in 0..kk.stripe_rows.len() - 1 {
+            let (r0, r1) = (kk.stripe_rows[s], kk.stripe_rows[s + 1]);
+            let (mine, tail) = rest.split_at_mut((r1 - r0) * kk.half);
+            rest = tail;
+            items.push((s, r0, mine));
+        }
+        let run = |(s, r0, rows): &mut (usize, usize, &mut [u8])| {
+            run_stripe(kk, &table, &seed, (c as u64) << 32 | *s as u64, c, *r0, rows, y)
+        };
+        changed += if parallel {
+            let per_task = items.len().div_ceil(rayon::current_num_threads());
+            items.par_iter_mut().with_min_len(per_task).map(run).sum::<u64>()
+        } else {
+            items.iter_mut().map(run).sum::<u64>()
+        };
+        k.values[c] = x;
+    }
+    k.view = OnceLock::new();
+    Some(changed)
+}
