@@ -24,6 +24,7 @@
 pub mod boltzmann;
 mod graph;
 pub mod ising;
+mod keystream;
 pub mod lattice;
 mod linalg;
 pub mod potts;

@@ -58,7 +58,6 @@
 //! the only `unsafe` here, measured: the portable loop's threshold lookup
 //! became a gather, and the portable keystream spilled its state.
 //! See `benches/ising.rs`.
-mod keystream;
 mod rows;
 
 use super::{Boundary, Ising};
@@ -140,9 +139,6 @@ impl KernelState for Sublattices {
         self
     }
 }
-
-/// Random words per generated group: 16 ChaCha blocks of 16 words.
-const GROUP: usize = 256;
 
 /// Per-stripe scratch: a pool of random words, a row of side neighbours,
 /// table indices and thresholds.
@@ -276,9 +272,9 @@ pub(crate) fn sweep(
 
 #[cfg(test)]
 mod tests {
-    use super::keystream::WideChaCha8;
     use super::rows::*;
     use super::*;
+    use crate::keystream::{GROUP, WideChaCha8};
     use ebm_core::{ChainRng, EnergyModel, RngPosition, rand_core::Rng};
 
     #[test]

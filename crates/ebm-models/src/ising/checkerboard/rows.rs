@@ -2,8 +2,9 @@
 //! instruction-set choice, stripes, and the portable, AVX2 and AVX-512 row
 //! updates (same decisions, same bits).
 
-use super::keystream::WideChaCha8;
-use super::{GROUP, Scratch};
+use super::Scratch;
+pub(super) use crate::keystream::{AVX2, AVX512, GENERIC, Isa};
+use crate::keystream::{GROUP, WideChaCha8};
 use ebm_core::{Beta, LocalRule};
 
 /// Shared, read-only geometry of a chain.
@@ -42,39 +43,6 @@ pub(super) fn threshold(p: f64) -> u32 {
         u32::MAX
     } else {
         ((p * 4_294_967_296.0) as u64).min(u64::from(u32::MAX - 1)) as u32
-    }
-}
-
-/// Kernel levels (`LEVEL` const parameters): portable loops, AVX2, AVX-512.
-pub(super) const GENERIC: u8 = 0;
-pub(super) const AVX2: u8 = 1;
-pub(super) const AVX512: u8 = 2;
-
-/// The instruction set the kernels were compiled for, detected at run time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Isa {
-    Generic,
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-}
-
-impl Isa {
-    pub(super) fn detect() -> Isa {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("avx512bw")
-                && std::arch::is_x86_feature_detected!("avx512vl")
-            {
-                return Isa::Avx512;
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                return Isa::Avx2;
-            }
-        }
-        Isa::Generic
     }
 }
 

@@ -1,25 +1,62 @@
-//! The ChaCha8 keystream of the checkerboard kernel, sixteen blocks at a
-//! time (portable, and AVX-512 with the blocks in the lanes of `zmm`
-//! registers): exactly the words of `ChaCha8Rng` in a fixed permutation.
+//! The ChaCha8 keystream of the lattice kernels (Ising and Potts
+//! checkerboards), sixteen blocks at a time (portable, and AVX-512 with the
+//! blocks in the lanes of `zmm` registers): exactly the words of
+//! `ChaCha8Rng` in a fixed permutation. Also the instruction-set levels the
+//! kernels are compiled for, detected at run time ([`Isa`]).
 
-use super::GROUP;
-use super::rows::AVX512;
+/// Random words per generated group: 16 ChaCha blocks of 16 words.
+pub(crate) const GROUP: usize = 256;
+
+/// Kernel levels (`LEVEL` const parameters): portable loops, AVX2, AVX-512.
+pub(crate) const GENERIC: u8 = 0;
+/// AVX2 (+ FMA, BMI).
+pub(crate) const AVX2: u8 = 1;
+/// AVX-512 F, BW, VL.
+pub(crate) const AVX512: u8 = 2;
+
+/// The instruction set the kernels were compiled for, detected at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Isa {
+    Generic,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Isa {
+    pub(crate) fn detect() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512bw")
+                && std::arch::is_x86_feature_detected!("avx512vl")
+            {
+                return Isa::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Isa::Avx2;
+            }
+        }
+        Isa::Generic
+    }
+}
 
 /// "expand 32-byte k".
-pub(super) const CHACHA_CONSTANTS: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
+pub(crate) const CHACHA_CONSTANTS: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
 
 /// ChaCha8 keystream of `(key, stream)`, sixteen blocks per call.
-pub(super) struct WideChaCha8 {
-    pub(super) key: [u32; 8],
-    pub(super) stream: u64,
-    pub(super) block: u64,
+pub(crate) struct WideChaCha8 {
+    pub(crate) key: [u32; 8],
+    pub(crate) stream: u64,
+    pub(crate) block: u64,
 }
 
 impl WideChaCha8 {
     /// Writes blocks `block..block + 16` as `out[16·w + b]` = word w of block
     /// `block + b`, and advances by 16 blocks.
     #[inline(always)]
-    pub(super) fn fill<const LEVEL: u8>(&mut self, out: &mut [u32; GROUP]) {
+    pub(crate) fn fill<const LEVEL: u8>(&mut self, out: &mut [u32; GROUP]) {
         #[cfg(target_arch = "x86_64")]
         if LEVEL >= AVX512 {
             // SAFETY: LEVEL = AVX512 only inside functions compiled with
@@ -110,7 +147,7 @@ impl WideChaCha8 {
     /// AVX-512 F must be available.
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
-    pub(super) unsafe fn fill_avx512(&self, out: &mut [u32; GROUP]) {
+    pub(crate) unsafe fn fill_avx512(&self, out: &mut [u32; GROUP]) {
         use std::arch::x86_64::*;
         // SAFETY: the caller guarantees AVX-512 F; the 16 stores cover
         // `out[16·w..16·w + 16]` for w < 16, inside `out` (256 words).
