@@ -7,6 +7,9 @@
 //! L = 256 for comparison. Chains start cold (all +1) and are warmed up before timing,
 //! like the peers in `../shared/peers/ising_numba.py`.
 //!
+//! The q = 3 Potts model at its critical point (β_c = ln(1 + √3)) runs the
+//! same way through its own checkerboard kernel, for the ratio to Ising.
+//!
 //! Run: `cargo bench -p ebm-models --bench ising`
 //! (`EBM_BENCH_SIZES=64,256` restricts the sizes.)
 
@@ -75,5 +78,40 @@ fn checkerboard(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, checkerboard);
+fn potts(c: &mut Criterion) {
+    let beta = Beta::new((1.0 + 3f64.sqrt()).ln()).unwrap();
+    let pools = [(1, pool(1)), (2, pool(2))];
+    for l in sizes() {
+        let m =
+            ebm_models::potts::Potts::lattice(3, &[l, l], Boundary::Periodic, 1.0, 0.0).unwrap();
+        let mut g = c.benchmark_group(format!("potts3_2d_L{l}_Tc"));
+        g.throughput(Throughput::Elements((l * l) as u64));
+        if l >= 1024 {
+            g.sample_size(30).measurement_time(Duration::from_secs(6));
+        }
+        for (name, sampler) in [
+            ("gibbs", AnySampler::Gibbs(Gibbs::block())),
+            ("metropolis", AnySampler::Metropolis(Metropolis::block())),
+        ] {
+            for (threads, pool) in &pools {
+                let mut chain = sampler.start(&m, &vec![0u8; l * l]).unwrap();
+                let mut rng = Seed(7).stream(Purpose::SAMPLING, 0);
+                let warmup = (20_000_000 / (l * l)).max(20);
+                pool.install(|| {
+                    for _ in 0..warmup {
+                        sampler.sweep(&m, &mut chain, beta, &mut rng);
+                    }
+                });
+                g.bench_function(format!("block_{name}_t{threads}"), |b| {
+                    pool.install(|| {
+                        b.iter(|| sampler.sweep(black_box(&m), &mut chain, beta, &mut rng))
+                    })
+                });
+            }
+        }
+        g.finish();
+    }
+}
+
+criterion_group!(benches, checkerboard, potts);
 criterion_main!(benches);

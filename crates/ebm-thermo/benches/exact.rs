@@ -1,5 +1,7 @@
 //! Exact enumeration throughput: states per second on a periodic 2D Ising
-//! lattice with an O(degree) flip delta, one thread and all threads.
+//! lattice with an O(degree) flip delta, and on q-state Potts lattices (the
+//! mixed-radix Gray code with O(q + degree) local energies), one thread and
+//! two.
 //!
 //! Run: `cargo bench -p ebm-thermo --bench exact`
 
@@ -67,6 +69,23 @@ fn bench(c: &mut Criterion) {
                 b.iter(|| {
                     pool.install(|| {
                         ebm_thermo::exact(black_box(&model), Beta::new(0.44).unwrap()).unwrap()
+                    })
+                })
+            });
+        }
+    }
+    // q-state: 3^14 ≈ 4.8 M and 4^11 ≈ 4.2 M states
+    for (q, dims) in [(3usize, vec![2usize, 7]), (4, vec![11])] {
+        let model = ebm_models::potts::Potts::lattice(q, &dims, true, 1.0, 0.1).unwrap();
+        let n: usize = dims.iter().product();
+        g.throughput(Throughput::Elements((q as u64).pow(n as u32)));
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let shape: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
+            g.bench_function(format!("potts{q}_{}_threads_{threads}", shape.join("x")), |b| {
+                b.iter(|| {
+                    pool.install(|| {
+                        ebm_thermo::exact(black_box(&model), Beta::new(0.9).unwrap()).unwrap()
                     })
                 })
             });
