@@ -301,3 +301,42 @@ fn ti_on_a_q3_potts_lattice_matches_exact_within_its_error() {
     let u = est.nodes.last().unwrap().mean_energy;
     assert!((u.mean - t.mean_energy).abs() < 4.0 * u.std_err, "{u:?} vs {}", t.mean_energy);
 }
+
+#[test]
+fn ti_on_a_nonuniform_grid_from_a_known_start_matches_exact() {
+    // from β = 0.5 (ln Z known exactly) to β = 1.5 on a grid denser near the
+    // q = 3 transition (β_c ≈ 1.005 in infinite volume), odd node count
+    let m = Potts::lattice(3, &[3, 3], Boundary::Periodic, 1.0, 0.1).unwrap();
+    let start = exact(&m, Beta::new(0.5).unwrap()).unwrap().log_z;
+    let want = exact(&m, Beta::new(1.5).unwrap()).unwrap().log_z;
+    let grid: Vec<f64> = (0..=32)
+        .map(|k| {
+            let t = k as f64 / 32.0;
+            0.5 + (t + 0.15 * (std::f64::consts::PI * t).sin()) * 1.0
+        })
+        .collect();
+    let ti = Ti { intervals: 4, n_chains: 4, burn_in: 200, n_sweeps: 3000 };
+    let est = ti.log_z_on_grid(&m, &Gibbs::block(), &grid, start, Seed(8)).unwrap();
+    eprintln!(
+        "grid TI: {:.4} ± {:.4} ± {:.4} (coarse {:.4}), exact {want:.4}",
+        est.log_z, est.std_err, est.quadrature_error, est.coarse_log_z
+    );
+    assert!((est.log_z - want).abs() < 4.0 * est.total_error(), "{} vs {want}", est.log_z);
+    assert_eq!(est.nodes.len(), 33);
+    // from β = 0 with ln Z₀ = N ln q it is the ordinary integral
+    let zero: Vec<f64> = (0..=16).map(|k| 1.2 * k as f64 / 16.0).collect();
+    let z0 = 9.0 * 3f64.ln();
+    let est0 = ti.log_z_on_grid(&m, &Metropolis::random_scan(), &zero, z0, Seed(9)).unwrap();
+    let want0 = exact(&m, Beta::new(1.2).unwrap()).unwrap().log_z;
+    assert!((est0.log_z - want0).abs() < 4.0 * est0.total_error(), "{} vs {want0}", est0.log_z);
+    // bad grids are typed errors
+    for bad in [vec![0.5], vec![0.5, 0.4], vec![-0.1, 0.5], vec![0.2, f64::NAN]] {
+        assert!(
+            matches!(
+                ti.log_z_on_grid(&m, &Gibbs::block(), &bad, start, Seed(1)),
+                Err(Error::InvalidSequence { .. })
+            ),
+            "{bad:?}"
+        );
+    }
+}

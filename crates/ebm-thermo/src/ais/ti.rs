@@ -2,7 +2,9 @@
 
 use super::*;
 
-/// Thermodynamic integration: `ln Z(β) = N ln 2 − ∫₀^β U(β') dβ'`.
+/// Thermodynamic integration: `ln Z(β) = ln Z₀ − ∫₀^β U(β') dβ'` (ln Z₀ =
+/// Σ ln q_i; N ln 2 for binary units), or from any known ln Z(β_0) over any
+/// grid ([`Ti::log_z_on_grid`]).
 ///
 /// U is estimated at the `2m + 1` equally spaced nodes `β_i = i β / (2m)` of
 /// Simpson's rule (`intervals = 2m`, a multiple of 4): at β_0 = 0 from
@@ -12,7 +14,7 @@ use super::*;
 /// standard error from [`crate::estimate`]. Then
 ///
 /// ```text
-/// ln Ẑ = N ln 2 − S_h,        S_h = (h/3) Σ_i c_i U_i,   c = 1, 4, 2, 4, …, 4, 1
+/// ln Ẑ = ln Z₀ − S_h,        S_h = (h/3) Σ_i c_i U_i,   c = 1, 4, 2, 4, …, 4, 1
 /// std_err = √(Σ_i (h c_i / 3)² se_i²)        (independent nodes)
 /// quadrature_error = |S_h − S_{2h}| / 15     (Richardson, grid halving)
 /// ```
@@ -96,46 +98,10 @@ impl Ti {
         }
         at_least("n_chains", self.n_chains, 1)?;
         at_least("n_sweeps", self.n_sweeps, 1)?;
-        let n_nodes = self.intervals + 1;
         let h = beta.value() / self.intervals as f64;
-        let (n, space) = (model.n_units(), model.space());
-        let traces: Vec<Vec<f64>> = (0..n_nodes * self.n_chains)
-            .into_par_iter()
-            .map(|job| {
-                let (node, c) = (job / self.n_chains, job % self.n_chains);
-                let mut rng = seed.derive(node as u64).stream(Purpose::SAMPLING, c as u64);
-                let mut x = rng.random_state(space, n);
-                let draw = |x: &mut [UnitOf<M>], rng: &mut ebm_core::ChainRng| {
-                    rng.fill_random_state(space, x)
-                };
-                let mut trace = Vec::with_capacity(self.n_sweeps);
-                if node == 0 {
-                    for _ in 0..self.n_sweeps {
-                        draw(&mut x, &mut rng);
-                        trace.push(model.energy(&x));
-                    }
-                    return Ok(trace);
-                }
-                let b = Beta::new(h * node as f64)?;
-                let mut chain = sampler.start(model, &x)?;
-                for _ in 0..self.burn_in {
-                    sampler.sweep(model, &mut chain, b, &mut rng);
-                }
-                for _ in 0..self.n_sweeps {
-                    sampler.sweep(model, &mut chain, b, &mut rng);
-                    trace.push(model.energy(chain.state()));
-                }
-                Ok(trace)
-            })
-            .collect::<Result<_>>()?;
-        let nodes: Vec<TiNode> = traces
-            .chunks(self.n_chains)
-            .enumerate()
-            .map(|(i, ch)| {
-                let refs: Vec<&[f64]> = ch.iter().map(|t| t.as_slice()).collect();
-                TiNode { beta: h * i as f64, mean_energy: estimate(&refs) }
-            })
-            .collect();
+        let grid: Vec<f64> = (0..=self.intervals).map(|i| h * i as f64).collect();
+        let traces = self.node_traces(model, sampler, &grid, seed)?;
+        let nodes = self.nodes(&grid, &traces);
         let simpson = |step: usize| -> (f64, f64) {
             let hh = h * step as f64;
             let m = self.intervals / step;
@@ -165,5 +131,136 @@ impl Ti {
             coarse_log_z: z0 - coarse,
             nodes,
         })
+    }
+
+    /// ln Z at the last node of an increasing grid `betas` (any spacing, at
+    /// least two nodes, β_0 ≥ 0), starting from a known `log_z_start` =
+    /// ln Z(β_0): `ln Z(β_m) = ln Z(β_0) − ∫ U dβ` by the trapezoid rule on
+    /// the grid, the statistical error propagated from the nodes, the
+    /// quadrature error estimated as `|T_h − T_{2h}| / 3` (the trapezoid rule
+    /// on every other node; needs an odd number of nodes ≥ 3 for it,
+    /// otherwise 0 is reported and the grid should be refined by the
+    /// caller). A node at β = 0 uses exact uniform states, as in
+    /// [`Ti::log_z`]; `log_z_start` is then `ln Z₀ = Σ ln q_i`
+    /// (`FiniteSpace::ln_size`). Fields of the result: `coarse_log_z` is
+    /// the every-other-node estimate.
+    ///
+    /// Errors: a grid that is not increasing, has a negative or non-finite
+    /// node or fewer than two nodes ([`Error::InvalidSequence`]), zero
+    /// chains or sweeps, sampler start errors.
+    pub fn log_z_on_grid<M, S>(
+        &self,
+        model: &M,
+        sampler: &S,
+        betas: &[f64],
+        log_z_start: f64,
+        seed: Seed,
+    ) -> Result<TiEstimate>
+    where
+        M: EnergyModel<Space: FiniteSpace> + ?Sized,
+        S: Sampler<M>,
+    {
+        let bad = |reason: String| Error::InvalidSequence { what: "TI grid", reason };
+        if betas.len() < 2 {
+            return Err(bad(format!("needs at least 2 nodes, got {}", betas.len())));
+        }
+        if let Some(k) = betas.iter().position(|b| !(b.is_finite() && *b >= 0.0)) {
+            return Err(bad(format!("node {k} = {} is not finite and ≥ 0", betas[k])));
+        }
+        if let Some(k) = betas.windows(2).position(|w| w[1] <= w[0]) {
+            return Err(bad(format!("not strictly increasing at node {}", k + 1)));
+        }
+        if !log_z_start.is_finite() {
+            return Err(Error::NonFinite { what: "TI starting ln Z", index: 0 });
+        }
+        at_least("n_chains", self.n_chains, 1)?;
+        at_least("n_sweeps", self.n_sweeps, 1)?;
+        let traces = self.node_traces(model, sampler, betas, seed)?;
+        let nodes = self.nodes(betas, &traces);
+        let trapezoid = |step: usize| -> (f64, f64) {
+            let (mut s, mut var) = (0.0, 0.0);
+            let idx: Vec<usize> = (0..nodes.len()).step_by(step).collect();
+            for w in idx.windows(2) {
+                let (a, b) = (&nodes[w[0]], &nodes[w[1]]);
+                let d = (b.beta - a.beta) / 2.0;
+                s += d * (a.mean_energy.mean + b.mean_energy.mean);
+            }
+            // the weight of node k is half the widths of its neighbouring intervals
+            for (k, n) in nodes.iter().enumerate().step_by(step) {
+                let left = if k >= step { n.beta - nodes[k - step].beta } else { 0.0 };
+                let right =
+                    if k + step < nodes.len() { nodes[k + step].beta - n.beta } else { 0.0 };
+                let w = (left + right) / 2.0;
+                var += w * w * n.mean_energy.std_err * n.mean_energy.std_err;
+            }
+            (s, var)
+        };
+        let (fine, var) = trapezoid(1);
+        let coarse_ok = nodes.len() >= 3 && nodes.len() % 2 == 1;
+        let coarse = if coarse_ok { trapezoid(2).0 } else { fine };
+        Ok(TiEstimate {
+            log_z: log_z_start - fine,
+            std_err: var.sqrt(),
+            quadrature_error: (fine - coarse).abs() / 3.0,
+            coarse_log_z: log_z_start - coarse,
+            nodes,
+        })
+    }
+
+    /// The energy traces of every node of `grid`, `n_chains` per node, node
+    /// after node.
+    fn node_traces<M, S>(
+        &self,
+        model: &M,
+        sampler: &S,
+        grid: &[f64],
+        seed: Seed,
+    ) -> Result<Vec<Vec<f64>>>
+    where
+        M: EnergyModel<Space: FiniteSpace> + ?Sized,
+        S: Sampler<M>,
+    {
+        let (n, space) = (model.n_units(), model.space());
+        (0..grid.len() * self.n_chains)
+            .into_par_iter()
+            .map(|job| {
+                let (node, c) = (job / self.n_chains, job % self.n_chains);
+                let mut rng = seed.derive(node as u64).stream(Purpose::SAMPLING, c as u64);
+                let mut x = rng.random_state(space, n);
+                let draw = |x: &mut [UnitOf<M>], rng: &mut ebm_core::ChainRng| {
+                    rng.fill_random_state(space, x)
+                };
+                let mut trace = Vec::with_capacity(self.n_sweeps);
+                if grid[node] == 0.0 {
+                    for _ in 0..self.n_sweeps {
+                        draw(&mut x, &mut rng);
+                        trace.push(model.energy(&x));
+                    }
+                    return Ok(trace);
+                }
+                let b = Beta::new(grid[node])?;
+                let mut chain = sampler.start(model, &x)?;
+                for _ in 0..self.burn_in {
+                    sampler.sweep(model, &mut chain, b, &mut rng);
+                }
+                for _ in 0..self.n_sweeps {
+                    sampler.sweep(model, &mut chain, b, &mut rng);
+                    trace.push(model.energy(chain.state()));
+                }
+                Ok(trace)
+            })
+            .collect()
+    }
+
+    /// One [`TiNode`] per grid node from its chains' traces.
+    fn nodes(&self, grid: &[f64], traces: &[Vec<f64>]) -> Vec<TiNode> {
+        traces
+            .chunks(self.n_chains)
+            .zip(grid)
+            .map(|(ch, &beta)| {
+                let refs: Vec<&[f64]> = ch.iter().map(|t| t.as_slice()).collect();
+                TiNode { beta, mean_energy: estimate(&refs) }
+            })
+            .collect()
     }
 }
