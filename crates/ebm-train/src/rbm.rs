@@ -289,9 +289,9 @@ pub(crate) struct Kernel<'a> {
 impl Kernel<'_> {
     /// [`Kernel::step`] for a caller generic over the unit type (the
     /// trainers: the model was recognised as an [`Rbm`], so its units are
-    /// `i8` bits): the batch is copied into the scratch space first (no
-    /// allocation after the first step; bits outside {0, 1} are rejected by
-    /// `step`).
+    /// `i8` bits): an `i8` batch is used in place; any other unit type (not
+    /// reachable from the trainers) is converted into the scratch space
+    /// first (bits outside {0, 1} are rejected by `step`).
     pub(crate) fn step_units<U: ebm_core::UnitValue>(
         &self,
         model: &mut Rbm,
@@ -300,6 +300,13 @@ impl Kernel<'_> {
         batch: &[U],
         persistent: Option<Persistent<'_>>,
     ) -> Result<(StepReport, f64)> {
+        if std::any::TypeId::of::<U>() == std::any::TypeId::of::<i8>() {
+            // SAFETY: U is i8 (the same type, checked above), so `batch` is a
+            // valid `[i8]` of the same length.
+            let bits =
+                unsafe { std::slice::from_raw_parts(batch.as_ptr().cast::<i8>(), batch.len()) };
+            return self.step(model, optimizer, s, bits, persistent);
+        }
         let mut bits = std::mem::take(&mut s.batch);
         bits.clear();
         bits.extend(batch.iter().map(|u| u.to_f64() as i8));
