@@ -150,7 +150,7 @@ pub trait Sampler<M: EnergyModel + ?Sized>: Sync {
     /// What holds: a chain's result never depends on which other chains share
     /// its batch (so runs are bit-identical for any thread count); and it is
     /// bit-identical to [`Sampler::sweep`] whenever the model's batched block
-    /// deltas ([`BinaryModel::block_deltas_batch`]) equal its single-state
+    /// deltas ([`crate::BinaryModel::block_deltas_batch`]) equal its single-state
     /// ones row by row, which the defaults guarantee. A model that batches in
     /// lower precision (the RBM: f32 fields, within a documented bound) gives
     /// the same kernel up to that rounding: a chain may take a different
