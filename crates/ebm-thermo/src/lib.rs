@@ -1,7 +1,8 @@
 //! # ebm-thermo: the thermodynamics of any model
 //!
-//! Exact statistical mechanics by enumeration for every [`BinaryModel`] small
-//! enough ([`exact()`], [`exact_distribution`], [`exact_moments`]): ln Z, free
+//! Exact statistical mechanics by enumeration for every finite model — binary
+//! or categorical, [`FiniteModel`] — small enough ([`exact()`],
+//! [`exact_distribution`]; [`exact_moments`] for binary units): ln Z, free
 //! energy F = −T ln Z, mean energy U, entropy S = β(U − F), heat capacity
 //! C = β² Var(E), the exact distribution and the moments ⟨x_i⟩, ⟨x_i x_j⟩.
 //! These are the oracle every sampler, trainer and estimator of ebm is tested
@@ -16,7 +17,7 @@
 //!
 //! Depends on `ebm-core` and `rayon` only.
 //!
-//! [`BinaryModel`]: ebm_core::BinaryModel
+//! [`FiniteModel`]: ebm_core::FiniteModel
 #![deny(missing_docs)]
 
 pub mod ais;
@@ -35,6 +36,7 @@ pub use likelihood::{
 };
 
 pub use exact::{
-    ExactDistribution, MAX_DISTRIBUTION_UNITS, MAX_EXACT_UNITS, Moments, Thermo, exact,
+    ExactDistribution, MAX_DISTRIBUTION_STATES, MAX_DISTRIBUTION_UNITS, MAX_EXACT_STATES,
+    MAX_EXACT_UNITS, Moments, Thermo, exact,
     exact_distribution, exact_log_z, exact_moments,
 };

@@ -2,7 +2,7 @@
 //!
 //! Trainers move a log-linear model's equilibrium toward data along
 //! `∂ ln p(v)/∂θ = β(⟨φ⟩_data − ⟨φ⟩_model)`, generic over every `LogLinear`
-//! model and every `Sampler`:
+//! model (binary or categorical units) and every `Sampler`:
 //!
 //! - [`Cd`] (CD-k): negative chains start at the batch and run k sweeps.
 //! - [`Pcd`]: persistent chains survive across steps; with a
@@ -15,7 +15,8 @@
 //! RBM's hidden means), otherwise sampled with the visible units clamped (a BM
 //! with hidden units). [`optim`] holds SGD with momentum and weight decay,
 //! Adam and schedules; [`batch`] seeded mini-batches; [`checkpoint`] atomic,
-//! bit-exact resumable checkpoints. The user's own loop drives training.
+//! bit-exact resumable checkpoints of whole chains (tempering replicas
+//! included), for any unit type. The user's own loop drives training.
 //!
 //! Depends on `ebm-core`, `ebm-models` (the RBM trainer), `ebm-samplers`, `ebm-thermo`, `ebm-data` (its atomic
 //! file writer) and `rayon`.
