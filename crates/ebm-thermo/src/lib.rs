@@ -37,6 +37,5 @@ pub use likelihood::{
 
 pub use exact::{
     ExactDistribution, MAX_DISTRIBUTION_STATES, MAX_DISTRIBUTION_UNITS, MAX_EXACT_STATES,
-    MAX_EXACT_UNITS, Moments, Thermo, exact,
-    exact_distribution, exact_log_z, exact_moments,
+    MAX_EXACT_UNITS, Moments, Thermo, exact, exact_distribution, exact_log_z, exact_moments,
 };
