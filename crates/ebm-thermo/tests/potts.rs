@@ -340,3 +340,69 @@ fn ti_on_a_nonuniform_grid_from_a_known_start_matches_exact() {
         );
     }
 }
+
+#[test]
+fn ais_from_a_fitted_base_covers_exact_with_far_fewer_steps() {
+    use ebm_core::{Domain, EnergyModel, FiniteSpace, Purpose, uniform};
+    use ebm_testkit::statistics::draw_code;
+    use ebm_thermo::ais::IndependentSites;
+    // a q = 3 Potts lattice with strong fields, and a binary spin glass: the
+    // independent-site base fitted to exact samples is close to the target,
+    // so 40 steps give a tighter estimate than 40 steps from uniform
+    let potts = Potts::lattice(3, &[3, 3], Boundary::Periodic, 0.4, 1.2).unwrap();
+    let glass = ebm_models::ising::Ising::spin_glass_gaussian(&[3, 4], true, 0.4, Seed(3))
+        .unwrap()
+        .with_fields(&[0.8; 12])
+        .unwrap();
+    let b = Beta::ONE;
+    fn samples<M: ebm_core::FiniteModel>(m: &M, rows: usize) -> Vec<ebm_core::UnitOf<M>> {
+        let p = exact_distribution(m, Beta::ONE).unwrap().probs;
+        let mut rng = Seed(5).stream(Purpose::DATA, 0);
+        let mut x = vec![ebm_core::UnitOf::<M>::default(); m.n_units()];
+        let mut out = Vec::new();
+        for _ in 0..rows {
+            m.space().state_of_code(draw_code(&p, uniform(&mut rng)), &mut x);
+            out.extend_from_slice(&x);
+        }
+        out
+    }
+    let ais = Ais::new(Schedule::Linear(40), 64).unwrap();
+    // Potts
+    let base =
+        IndependentSites::fit(potts.space().clone(), 9, &samples(&potts, 2000), 1.0).unwrap();
+    let want = exact(&potts, b).unwrap().log_z;
+    let fitted = ais.log_z_from(&potts, &base, &Gibbs::block(), b, Seed(1)).unwrap();
+    let uniform_start = ais.log_z(&potts, &Gibbs::block(), b, Seed(1)).unwrap();
+    eprintln!(
+        "Potts: base {:.4} ± {:.4}, uniform {:.4} ± {:.4}, exact {want:.4}",
+        fitted.log_z, fitted.std_err, uniform_start.log_z, uniform_start.std_err
+    );
+    assert!(fitted.contains(want), "{fitted:?} vs {want}");
+    assert!(fitted.std_err < uniform_start.std_err, "{fitted:?} vs {uniform_start:?}");
+    // binary spin glass, Metropolis
+    let base = IndependentSites::fit(Domain::Spin, 12, &samples(&glass, 2000), 1.0).unwrap();
+    let want = exact(&glass, b).unwrap().log_z;
+    let fitted = ais.log_z_from(&glass, &base, &Metropolis::random_scan(), b, Seed(2)).unwrap();
+    assert!(fitted.contains(want), "{fitted:?} vs {want}");
+    // the base alone: ln Z₀ and exact draws are right (β = 0.7)
+    let b7 = Beta::new(0.7).unwrap();
+    assert!(
+        (ebm_thermo::ais::Base::base_log_z(&base, b7) - exact(&base, b7).unwrap().log_z).abs()
+            < 1e-12
+    );
+    // coverage over 20 seeds of a q = 3 model at β = 1.3 with its fitted base
+    let m = Potts::lattice(3, &[3, 3], Boundary::Periodic, 0.8, 0.5).unwrap();
+    let b13 = Beta::new(1.3).unwrap();
+    let base = IndependentSites::fit(m.space().clone(), 9, &samples(&m, 500), 1.0).unwrap();
+    let want = exact(&m, b13).unwrap().log_z;
+    let inside = (0..20u64)
+        .filter(|&s| {
+            Ais::new(Schedule::Linear(200), 32)
+                .unwrap()
+                .log_z_from(&m, &base, &Gibbs::sequential(), b13, Seed(100 + s))
+                .unwrap()
+                .contains(want)
+        })
+        .count();
+    assert!(inside >= 19, "{inside}/20");
+}

@@ -14,6 +14,11 @@
 //! they are bit-identical for any number of threads. [`LogZEstimate`] turns
 //! the log-weights into `ln Z` and an interval, all in log space.
 //!
+//! **A base of its own.** [`Ais::log_z_from`] anneals along
+//! `E_t = (1 − t) E₀ + t E` from an exactly solvable base ([`Base`]; e.g.
+//! [`IndependentSites`] fitted to data), which needs far fewer steps when the
+//! base is close to the target.
+//!
 //! **The sandwich.** By Jensen, `E[ln Ẑ] ≤ ln Z`: forward AIS is a stochastic
 //! lower bound. Running the same path backwards from exact (or long-MCMC)
 //! samples of the target, [`Ais::reverse_log_z`] estimates `Z_0 / Z_K`
@@ -21,11 +26,13 @@
 //! Salakhutdinov 2015). [`Ais::sandwich`] reports both.
 
 mod estimate;
+mod path;
 mod runs;
 mod schedule;
 mod ti;
 
 pub use estimate::{Estimated, LogLikelihoodEstimate, LogZEstimate, Sandwich};
+pub use path::{Base, IndependentSites, Interpolated};
 pub use runs::{Ais, path_betas};
 pub use schedule::Schedule;
 pub use ti::{Ti, TiEstimate, TiNode};
