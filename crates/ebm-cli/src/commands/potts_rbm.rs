@@ -13,13 +13,10 @@ use ebm_data::msa::{Alignment, Alphabet, ReadOptions};
 use ebm_models::potts_rbm::PottsRbm;
 use ebm_samplers::{Gibbs, SiteChain};
 use ebm_thermo::ais::Schedule;
-use ebm_train::{
-    Batches, Cd, Checkpoint, Learning, LearningRate, Momentum, Optimizer, Pcd, StepReport,
-    TrainState,
-};
+use ebm_train::{Batches, Cd, Checkpoint, Pcd, StepReport, TrainState};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The fraction of sequences held out for testing (seeded split).
 pub const TEST_FRACTION: f64 = 0.2;
@@ -102,12 +99,6 @@ struct EpochLine {
     ais_log_likelihood_test_upper: Option<f64>,
 }
 
-fn checkpoint_path(out: &Path) -> PathBuf {
-    let mut p = out.as_os_str().to_owned();
-    p.push(".ckpt");
-    PathBuf::from(p)
-}
-
 /// `ebm train --model potts-rbm`.
 pub fn train(a: &TrainArgs) -> Result<()> {
     let data = load(&a.data, a.common.seed)?;
@@ -118,20 +109,7 @@ pub fn train(a: &TrainArgs) -> Result<()> {
         PottsRbm::independent_sites(&data.train, nv, a.n_hidden, q, 1.0, Some(init.weights()))?;
     let n_rows = data.train.len() / nv;
     let steps_per_epoch = n_rows.div_ceil(a.batch_size.max(1)) as u64;
-    let learning = Learning::new(
-        Optimizer::Sgd {
-            learning_rate: match a.lr_decay_epochs {
-                Some(e) => LearningRate::InverseTime {
-                    initial: a.learning_rate,
-                    scale: e * steps_per_epoch as f64,
-                },
-                None => LearningRate::Constant(a.learning_rate),
-            },
-            momentum: Momentum::hinton(5 * steps_per_epoch),
-            weight_decay: a.weight_decay,
-        },
-        seed,
-    );
+    let learning = super::train::learning(a, steps_per_epoch);
     let sampler = Gibbs::block();
     match a.trainer {
         TrainerName::Cd => {
@@ -159,7 +137,7 @@ fn train_loop<T>(
 where
     T: Trainer<PottsRbm, State = TrainState<SiteChain<u8>>, Report = StepReport>,
 {
-    let ckpt = checkpoint_path(&a.out);
+    let ckpt = super::train::checkpoint_path(&a.out);
     if a.resume {
         state = Checkpoint::<u8>::load(&ckpt)?.restore(rbm, sampler)?;
     }

@@ -56,7 +56,28 @@ struct EpochLine {
     monitors: Monitors,
 }
 
-fn checkpoint_path(out: &Path) -> PathBuf {
+/// SGD with Hinton's momentum ramp (0.5 → 0.9 over five epochs), the flags'
+/// learning rate (constant, or inverse-time decay over `--lr-decay-epochs`)
+/// and weight decay, seeded by `--seed`: the optimizer of both RBM kinds.
+pub fn learning(a: &TrainArgs, steps_per_epoch: u64) -> Learning {
+    Learning::new(
+        Optimizer::Sgd {
+            learning_rate: match a.lr_decay_epochs {
+                Some(e) => LearningRate::InverseTime {
+                    initial: a.learning_rate,
+                    scale: e * steps_per_epoch as f64,
+                },
+                None => LearningRate::Constant(a.learning_rate),
+            },
+            momentum: Momentum::hinton(5 * steps_per_epoch),
+            weight_decay: a.weight_decay,
+        },
+        Seed(a.common.seed),
+    )
+}
+
+/// The checkpoint beside a model file: `FILE.ckpt`.
+pub fn checkpoint_path(out: &Path) -> PathBuf {
     let mut p = out.as_os_str().to_owned();
     p.push(".ckpt");
     PathBuf::from(p)
@@ -78,20 +99,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
     let mut rbm = Rbm::init(data.width, a.n_hidden, Some(&data.train), seed)?;
     let n_rows = data.train.len() / data.width;
     let steps_per_epoch = n_rows.div_ceil(a.batch_size.max(1)) as u64;
-    let learning = Learning::new(
-        Optimizer::Sgd {
-            learning_rate: match a.lr_decay_epochs {
-                Some(e) => LearningRate::InverseTime {
-                    initial: a.learning_rate,
-                    scale: e * steps_per_epoch as f64,
-                },
-                None => LearningRate::Constant(a.learning_rate),
-            },
-            momentum: Momentum::hinton(5 * steps_per_epoch),
-            weight_decay: a.weight_decay,
-        },
-        seed,
-    );
+    let learning = learning(a, steps_per_epoch);
     let sampler = Gibbs::block();
     match a.trainer {
         TrainerName::Cd => {
