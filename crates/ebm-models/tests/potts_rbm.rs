@@ -38,8 +38,10 @@ fn conforms_on_random_states() {
 }
 
 #[test]
-fn exact_ln_z_over_the_hidden_layer_equals_full_enumeration() {
-    for (nv, nh, q, seed) in [(4, 3, 3, 4), (3, 5, 4, 5), (5, 2, 2, 6), (2, 13, 3, 7)] {
+fn exact_ln_z_over_the_smaller_layer_equals_full_enumeration() {
+    // the last two sum the visible layer (q^{n_v} < 2^{n_h})
+    for (nv, nh, q, seed) in [(4, 3, 3, 4), (3, 5, 4, 5), (5, 2, 2, 6), (2, 13, 3, 7), (3, 7, 2, 8)]
+    {
         let m = model(nv, nh, q, seed);
         for beta in [0.3, 1.0, 2.5] {
             let b = Beta::new(beta).unwrap();
@@ -172,7 +174,10 @@ fn bad_input_gets_typed_errors() {
         Err(Error::NonFinite { .. })
     ));
     let m = PottsRbm::random(3, 25, 3, 0.1, Seed(2)).unwrap();
-    assert!(matches!(m.exact_log_z(Beta::ONE), Err(Error::TooManyUnits { .. })));
+    // 27 visible states: summed over the visible layer despite 25 hidden units
+    assert!(m.exact_log_z(Beta::ONE).is_ok());
+    let big = PottsRbm::random(30, 25, 21, 0.1, Seed(2)).unwrap();
+    assert!(matches!(big.exact_log_z(Beta::ONE), Err(Error::TooManyUnits { .. })));
     assert!(matches!(m.log_marginal(&[0, 1], Beta::ONE), Err(Error::ShapeMismatch { .. })));
     assert!(matches!(m.log_marginal(&[0, 1, 3], Beta::ONE), Err(Error::InvalidUnitValue { .. })));
 }

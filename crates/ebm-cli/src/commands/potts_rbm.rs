@@ -229,7 +229,7 @@ where
                     .collect()
             })
             .collect();
-        picture::tiles(&dir.join("filters.png"), &tiles, q, nv, 4, false)?;
+        picture::tiles(&dir.join("filters.png"), &tiles, q, nv, 10, false)?;
         if !a.common.json {
             println!(
                 "filters (one tile per hidden unit: categories × positions) written to {}",

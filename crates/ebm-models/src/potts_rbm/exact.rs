@@ -1,4 +1,5 @@
-//! Exact ln Z of the categorical RBM by summing the hidden layer: for each
+//! Exact ln Z of the categorical RBM by summing the smaller layer. Over the
+//! hidden layer (the usual case for sequence data): for each
 //! of the 2^{n_h} hidden states (Gray-code order, the visible fields updated
 //! by one weight column per step), the visible sites are independent
 //! softmaxes, `ln Σ_v e^{−βE(v,h)} = β c·h + Σ_i ln Σ_k e^{β F_ik(h)}` with
@@ -55,10 +56,17 @@ impl Lse {
 }
 
 impl PottsRbm {
-    /// Exact ln Z(β), summing the 2^{n_h} hidden states (at most
-    /// [`MAX_EXACT_HIDDEN`] hidden units, else [`Error::TooManyUnits`]).
+    /// Exact ln Z(β), summing the smaller layer: the 2^{n_h} hidden states
+    /// (at most [`MAX_EXACT_HIDDEN`] hidden units, else
+    /// [`Error::TooManyUnits`]), or the q^{n_v} visible states when there
+    /// are fewer of them.
     pub fn exact_log_z(&self, beta: Beta) -> Result<f64> {
         let (nv, nh, q) = (self.nv, self.nh, self.q);
+        // sum over the smaller layer: the q^{n_v} visible states when fewer
+        let visible_states = (q as u64).checked_pow(nv as u32);
+        if visible_states.is_some_and(|s| s < (1u64 << nh.min(63)) && s <= 1 << MAX_EXACT_HIDDEN) {
+            return self.exact_log_z_over_visible(beta);
+        }
         if nh > MAX_EXACT_HIDDEN {
             return Err(Error::TooManyUnits { n_units: nh, max: MAX_EXACT_HIDDEN });
         }
@@ -120,6 +128,41 @@ impl PottsRbm {
             })
             .collect();
         let lz = parts.into_iter().fold(Lse::EMPTY, Lse::merge).value();
+        if lz.is_finite() {
+            Ok(lz)
+        } else {
+            Err(Error::NonFinite { what: "ln Z of the categorical RBM", index: 0 })
+        }
+    }
+
+    /// ln Z(β) by summing the q^{n_v} visible states (each with the hidden
+    /// layer in closed form, [`PottsRbm::log_marginal`]), in chunks reduced
+    /// in order (bit-identical for any thread count).
+    fn exact_log_z_over_visible(&self, beta: Beta) -> Result<f64> {
+        let (nv, q) = (self.nv, self.q);
+        let total = (q as u64).pow(nv as u32);
+        let len = total.min(1 << TASK_BITS);
+        let parts: Vec<Result<Lse>> = (0..total.div_ceil(len))
+            .into_par_iter()
+            .map(|t| {
+                let mut acc = Lse::EMPTY;
+                let mut v = vec![0u8; nv];
+                for code in t * len..(t * len + len).min(total) {
+                    let mut c = code;
+                    for x in v.iter_mut() {
+                        *x = (c % q as u64) as u8;
+                        c /= q as u64;
+                    }
+                    acc.push(self.log_marginal(&v, beta)?);
+                }
+                Ok(acc)
+            })
+            .collect();
+        let mut acc = Lse::EMPTY;
+        for p in parts {
+            acc = acc.merge(p?);
+        }
+        let lz = acc.value();
         if lz.is_finite() {
             Ok(lz)
         } else {
