@@ -31,3 +31,4 @@ pub mod potts;
 pub mod potts_rbm;
 pub mod rbm;
 pub mod rbm_ais;
+mod sublattice;

@@ -39,6 +39,7 @@
 use super::Potts;
 use crate::keystream::{AVX2, AVX512, GENERIC, GROUP, Isa, WideChaCha8};
 use crate::lattice::Boundary;
+use crate::sublattice::Layout;
 use ebm_core::{Beta, KernelState, LocalRule};
 use rayon::prelude::*;
 use std::any::Any;
@@ -57,42 +58,14 @@ const PARALLEL_MIN_SITES: usize = 1 << 14;
 #[derive(Debug, Clone)]
 pub(crate) struct PottsSublattices {
     values: [Vec<u8>; 2],
-    dims: Vec<usize>,
+    layout: Layout,
     q: usize,
-    row_len: usize,
-    half: usize,
-    row_parity: Vec<u8>,
-    row_nbrs: Vec<[u32; 4]>,
-    n_row_nbrs: usize,
-    stripe_rows: Vec<usize>,
     view: OnceLock<Vec<u8>>,
-}
-
-impl PottsSublattices {
-    fn n_rows(&self) -> usize {
-        self.row_parity.len()
-    }
-    #[inline]
-    fn site(&self, c: usize, r: usize, k: usize) -> usize {
-        r * self.row_len + 2 * k + (c ^ usize::from(self.row_parity[r]))
-    }
-    fn to_sites(&self) -> Vec<u8> {
-        let mut out = vec![0u8; self.n_rows() * self.row_len];
-        for r in 0..self.n_rows() {
-            for c in 0..2 {
-                for (k, &v) in self.values[c][r * self.half..(r + 1) * self.half].iter().enumerate()
-                {
-                    out[self.site(c, r, k)] = v;
-                }
-            }
-        }
-        out
-    }
 }
 
 impl KernelState<u8> for PottsSublattices {
     fn state(&self) -> &[u8] {
-        self.view.get_or_init(|| self.to_sites())
+        self.view.get_or_init(|| self.layout.join(&self.values))
     }
     fn clone_box(&self) -> Box<dyn KernelState<u8>> {
         Box::new(self.clone())
@@ -115,49 +88,8 @@ fn fits(model: &Potts) -> Option<(&[usize], usize, f64, &[f64])> {
 /// The kernel state at `x0`, if the kernel applies to `model`.
 pub(crate) fn start(model: &Potts, x0: &[u8]) -> Option<PottsSublattices> {
     let (dims, q, _, _) = fits(model)?;
-    let d = dims.len();
-    let row_len = dims[d - 1];
-    let half = row_len / 2;
-    let n_rows = x0.len() / row_len;
-    let (n_a, n_b) = match d {
-        1 => (1, 1),
-        2 => (dims[0], 1),
-        _ => (dims[0], dims[1]),
-    };
-    let mut row_parity = Vec::with_capacity(n_rows);
-    let mut row_nbrs = Vec::with_capacity(n_rows);
-    for r in 0..n_rows {
-        let (a, b) = (r / n_b, r % n_b);
-        row_parity.push(((a + b) % 2) as u8);
-        let idx = |a: usize, b: usize| (a * n_b + b) as u32;
-        row_nbrs.push([
-            idx((a + n_a - 1) % n_a, b),
-            idx((a + 1) % n_a, b),
-            idx(a, (b + n_b - 1) % n_b),
-            idx(a, (b + 1) % n_b),
-        ]);
-    }
-    let n_stripes = STRIPES.min(n_rows);
-    let mut k = PottsSublattices {
-        values: [vec![0; n_rows * half], vec![0; n_rows * half]],
-        dims: dims.to_vec(),
-        q,
-        row_len,
-        half,
-        row_parity,
-        row_nbrs,
-        n_row_nbrs: 2 * (d - 1),
-        stripe_rows: (0..=n_stripes).map(|s| s * n_rows / n_stripes).collect(),
-        view: OnceLock::new(),
-    };
-    for c in 0..2 {
-        for r in 0..n_rows {
-            for i in 0..half {
-                let s = k.site(c, r, i);
-                k.values[c][r * half + i] = x0[s];
-            }
-        }
-    }
+    let layout = Layout::new(dims, STRIPES);
+    let k = PottsSublattices { values: layout.split(x0), layout, q, view: OnceLock::new() };
     Some(k)
 }
 
@@ -329,7 +261,7 @@ fn stripe<const LEVEL: u8>(
     rows: &mut [u8],
     y: &[u8],
 ) -> u64 {
-    let half = k.half;
+    let half = k.layout.half;
     let mut rng = Words {
         keystream: WideChaCha8 { key: *key, stream, block: 0 },
         group: [0; GROUP],
@@ -343,7 +275,7 @@ fn stripe<const LEVEL: u8>(
         rng.fill::<LEVEL>(&mut words);
         let yr = &y[r * half..(r + 1) * half];
         // the side neighbour other than [k]: [k − 1] (offset 0) or [k + 1]
-        if c ^ usize::from(k.row_parity[r]) == 0 {
+        if c ^ usize::from(k.layout.row_parity[r]) == 0 {
             side[0] = yr[half - 1];
             side[1..].copy_from_slice(&yr[..half - 1]);
         } else {
@@ -351,11 +283,11 @@ fn stripe<const LEVEL: u8>(
             side[half - 1] = yr[0];
         }
         let nb = |m: usize| {
-            let rn = k.row_nbrs[r][m] as usize;
+            let rn = k.layout.row_nbrs[r][m] as usize;
             &y[rn * half..(rn + 1) * half]
         };
         let empty: &[u8] = &[];
-        let (n0, n1, n2, n3) = match k.n_row_nbrs {
+        let (n0, n1, n2, n3) = match k.layout.n_row_nbrs {
             0 => (empty, empty, empty, empty),
             2 => (nb(0), nb(1), empty, empty),
             _ => (nb(0), nb(1), nb(2), nb(3)),
@@ -365,7 +297,7 @@ fn stripe<const LEVEL: u8>(
         if LEVEL >= AVX512 && !table.metropolis && table.q <= 4 && table.small.is_some() {
             // SAFETY: LEVEL = AVX512 only inside `stripe_avx512`, compiled
             // with AVX-512 F/BW/VL and called after run-time detection.
-            let (done, n) = unsafe { row.heat_bath_avx512(table, k.n_row_nbrs) };
+            let (done, n) = unsafe { row.heat_bath_avx512(table, k.layout.n_row_nbrs) };
             changed += n;
             row.x = &mut row.x[done..];
             row.yr = &row.yr[done..];
@@ -377,7 +309,7 @@ fn stripe<const LEVEL: u8>(
                 }
             }
         }
-        changed += match (table.q, k.n_row_nbrs, table.metropolis) {
+        changed += match (table.q, k.layout.n_row_nbrs, table.metropolis) {
             (2, 2, false) => row.update::<2, 2, false>(table),
             (3, 2, false) => row.update::<3, 2, false>(table),
             (4, 2, false) => row.update::<4, 2, false>(table),
@@ -386,7 +318,7 @@ fn stripe<const LEVEL: u8>(
             (4, 2, true) => row.update::<4, 2, true>(table),
             (3, 4, false) => row.update::<3, 4, false>(table),
             (3, 4, true) => row.update::<3, 4, true>(table),
-            _ => row.update_dyn(table, k.n_row_nbrs),
+            _ => row.update_dyn(table, k.layout.n_row_nbrs),
         };
     }
     changed
@@ -553,22 +485,23 @@ pub(crate) fn sweep(
 ) -> Option<u64> {
     let (dims, q, j, h) = fits(model)?;
     let k = state.as_any_mut().downcast_mut::<PottsSublattices>()?;
-    if k.dims != dims || k.q != q {
+    if k.layout.dims != dims || k.q != q {
         return None;
     }
     let table = Table::new(rule, beta.value(), q, j, h, 2 * dims.len());
     let isa = Isa::detect();
-    let parallel = k.n_rows() * k.row_len >= PARALLEL_MIN_SITES && rayon::current_num_threads() > 1;
+    let parallel = k.layout.n_rows() * k.layout.row_len >= PARALLEL_MIN_SITES
+        && rayon::current_num_threads() > 1;
     let mut changed = 0u64;
     for c in 0..2 {
         let mut x = std::mem::take(&mut k.values[c]);
         let kk = &*k;
         let y = &kk.values[1 - c];
-        let mut items = Vec::with_capacity(kk.stripe_rows.len() - 1);
+        let mut items = Vec::with_capacity(kk.layout.stripe_rows.len() - 1);
         let mut rest: &mut [u8] = &mut x;
-        for s in 0..kk.stripe_rows.len() - 1 {
-            let (r0, r1) = (kk.stripe_rows[s], kk.stripe_rows[s + 1]);
-            let (mine, tail) = rest.split_at_mut((r1 - r0) * kk.half);
+        for s in 0..kk.layout.stripe_rows.len() - 1 {
+            let (r0, r1) = (kk.layout.stripe_rows[s], kk.layout.stripe_rows[s + 1]);
+            let (mine, tail) = rest.split_at_mut((r1 - r0) * kk.layout.half);
             rest = tail;
             items.push((s, r0, mine));
         }
@@ -613,9 +546,9 @@ mod tests {
                 let (dims, q, j, h) = fits(m).unwrap();
                 let table = Table::new(rule, 0.9, q, j, h, 2 * dims.len());
                 let key = [1, 2, 3, 4, 5, 6, 7, 8];
-                let rows = k.stripe_rows[1] - k.stripe_rows[0];
+                let rows = k.layout.stripe_rows[1] - k.layout.stripe_rows[0];
                 let run = |level: Isa| {
-                    let mut x = k.values[0][..rows * k.half].to_vec();
+                    let mut x = k.values[0][..rows * k.layout.half].to_vec();
                     let n = run_stripe(level, &k, &table, &key, 5, 0, 0, &mut x, &k.values[1]);
                     (x, n)
                 };

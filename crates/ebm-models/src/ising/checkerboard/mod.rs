@@ -61,6 +61,7 @@
 mod rows;
 
 use super::{Boundary, Ising};
+use crate::sublattice::Layout;
 use ebm_core::{Beta, KernelState, LocalRule};
 use rayon::prelude::*;
 use rows::{Geometry, Isa, Thresholds, run_stripe};
@@ -81,54 +82,19 @@ const PARALLEL_MIN_SITES: usize = 1 << 14;
 pub(crate) struct Sublattices {
     /// `spins[c]`: the spins of colour c, `rows × half` values, row by row.
     spins: [Vec<i8>; 2],
-    /// The lattice's sides (the model must have the same to run the kernel).
-    dims: Vec<usize>,
-    /// Sites per row (the last side M) and per row and colour (M / 2).
-    row_len: usize,
-    half: usize,
-    /// Parity of each row's coordinates other than the last.
-    row_parity: Vec<u8>,
-    /// Neighbouring rows of each row (2 in 2D, 4 in 3D, none in 1D).
-    row_nbrs: Vec<[u32; 4]>,
-    n_row_nbrs: usize,
+    /// The sublattice geometry (the model must have the same sides).
+    layout: Layout,
     /// The degree 2d.
     degree: usize,
-    /// Stripe boundaries (row indices), `n_stripes + 1` of them.
-    stripe_rows: Vec<usize>,
     /// One scratch pool per stripe.
     scratch: Vec<Scratch>,
     /// The ±1 configuration in site order, rebuilt on demand.
     view: OnceLock<Vec<i8>>,
 }
 
-impl Sublattices {
-    fn n_rows(&self) -> usize {
-        self.row_parity.len()
-    }
-
-    /// Site index of `X_c[r][k]`.
-    #[inline]
-    fn site(&self, c: usize, r: usize, k: usize) -> usize {
-        r * self.row_len + 2 * k + (c ^ usize::from(self.row_parity[r]))
-    }
-
-    fn to_sites(&self) -> Vec<i8> {
-        let mut out = vec![0i8; self.n_rows() * self.row_len];
-        for r in 0..self.n_rows() {
-            for c in 0..2 {
-                let row = &self.spins[c][r * self.half..(r + 1) * self.half];
-                for (k, &s) in row.iter().enumerate() {
-                    out[self.site(c, r, k)] = s;
-                }
-            }
-        }
-        out
-    }
-}
-
 impl KernelState for Sublattices {
     fn state(&self) -> &[i8] {
-        self.view.get_or_init(|| self.to_sites())
+        self.view.get_or_init(|| self.layout.join(&self.spins))
     }
 
     fn clone_box(&self) -> Box<dyn KernelState> {
@@ -164,52 +130,14 @@ fn kernel_dims(model: &Ising) -> Option<(&[usize], f64, f64)> {
 /// applies to the model.
 pub(crate) fn start(model: &Ising, x0: &[i8]) -> Option<Sublattices> {
     let (dims, _, _) = kernel_dims(model)?;
-    let d = dims.len();
-    let row_len = dims[d - 1];
-    let half = row_len / 2;
-    let n_rows = x0.len() / row_len;
-    // coordinates of a row: (a) in 2D, (a, b) in 3D, () in 1D
-    let (n_a, n_b) = match d {
-        1 => (1, 1),
-        2 => (dims[0], 1),
-        _ => (dims[0], dims[1]),
-    };
-    let mut row_parity = Vec::with_capacity(n_rows);
-    let mut row_nbrs = Vec::with_capacity(n_rows);
-    for r in 0..n_rows {
-        let (a, b) = (r / n_b, r % n_b);
-        row_parity.push(((a + b) % 2) as u8);
-        let up_a = (a + n_a - 1) % n_a;
-        let dn_a = (a + 1) % n_a;
-        let up_b = (b + n_b - 1) % n_b;
-        let dn_b = (b + 1) % n_b;
-        // n_rows ≤ MAX_SITES = u32::MAX
-        let idx = |a: usize, b: usize| (a * n_b + b) as u32;
-        row_nbrs.push([idx(up_a, b), idx(dn_a, b), idx(a, up_b), idx(a, dn_b)]);
-    }
-    let n_stripes = STRIPES.min(n_rows);
-    let stripe_rows = (0..=n_stripes).map(|s| s * n_rows / n_stripes).collect();
-    let mut chain = Sublattices {
-        spins: [vec![0; n_rows * half], vec![0; n_rows * half]],
-        dims: dims.to_vec(),
-        row_len,
-        half,
-        row_parity,
-        row_nbrs,
-        n_row_nbrs: 2 * (d - 1),
-        degree: 2 * d,
-        stripe_rows,
-        scratch: vec![Scratch::default(); n_stripes],
+    let layout = Layout::new(dims, STRIPES);
+    let chain = Sublattices {
+        spins: layout.split(x0),
+        degree: 2 * dims.len(),
+        scratch: vec![Scratch::default(); layout.n_stripes()],
+        layout,
         view: OnceLock::new(),
     };
-    for c in 0..2 {
-        for r in 0..n_rows {
-            for k in 0..half {
-                let i = chain.site(c, r, k);
-                chain.spins[c][r * half + k] = x0[i];
-            }
-        }
-    }
     Some(chain)
 }
 
@@ -225,18 +153,18 @@ pub(crate) fn sweep(
 ) -> Option<u64> {
     let (dims, j, h) = kernel_dims(model)?;
     let chain = state.as_any_mut().downcast_mut::<Sublattices>()?;
-    if chain.dims != dims {
+    if chain.layout.dims != dims {
         return None;
     }
     let table = Thresholds::new(rule, beta, (j, h), chain.degree);
     let isa = Isa::detect();
-    let n_sites = chain.n_rows() * chain.row_len;
+    let n_sites = chain.layout.n_rows() * chain.layout.row_len;
     let parallel = n_sites >= PARALLEL_MIN_SITES && rayon::current_num_threads() > 1;
     let geo = Geometry {
-        half: chain.half,
-        row_parity: &chain.row_parity,
-        row_nbrs: &chain.row_nbrs,
-        n_row_nbrs: chain.n_row_nbrs,
+        half: chain.layout.half,
+        row_parity: &chain.layout.row_parity,
+        row_nbrs: &chain.layout.row_nbrs,
+        n_row_nbrs: chain.layout.n_row_nbrs,
     };
     let mut flips = 0u64;
     for c in 0..2 {
@@ -246,7 +174,7 @@ pub(crate) fn sweep(
         let mut items = Vec::with_capacity(chain.scratch.len());
         let mut rest: &mut [i8] = x;
         for (s, scratch) in chain.scratch.iter_mut().enumerate() {
-            let (r0, r1) = (chain.stripe_rows[s], chain.stripe_rows[s + 1]);
+            let (r0, r1) = (chain.layout.stripe_rows[s], chain.layout.stripe_rows[s + 1]);
             let (mine, tail) = rest.split_at_mut((r1 - r0) * geo.half);
             rest = tail;
             items.push((s, r0, mine, scratch));
@@ -349,10 +277,10 @@ mod tests {
                 let table =
                     Thresholds::new(rule, Beta::new(0.44).unwrap(), couplings, chain.degree);
                 let geo = Geometry {
-                    half: chain.half,
-                    row_parity: &chain.row_parity,
-                    row_nbrs: &chain.row_nbrs,
-                    n_row_nbrs: chain.n_row_nbrs,
+                    half: chain.layout.half,
+                    row_parity: &chain.layout.row_parity,
+                    row_nbrs: &chain.layout.row_nbrs,
+                    n_row_nbrs: chain.layout.n_row_nbrs,
                 };
                 let key = [11, 22, 33, 44, 55, 66, 77, 88];
                 let results: Vec<(Vec<i8>, u64)> = isas

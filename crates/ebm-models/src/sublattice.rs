@@ -1,0 +1,113 @@
+//! The sublattice layout of a periodic lattice with even sides, shared by the
+//! checkerboard kernels (Ising and Potts).
+//!
+//! One array per colour, row by row along the last axis: `X_c[r][k]` is site
+//! `2k + (c ⊕ p_r)` of row r, with `p_r` the parity of the row's other
+//! coordinates. The 2d neighbours of `X_c[r][k]` are then `X_{1−c}` at
+//! `[r][k]`, `[r][k ∓ 1]` and `[r'][k]` for the neighbouring rows r′, so a
+//! row of one colour updates with contiguous loops. The rows are split into
+//! a fixed number of stripes (independent of the thread count), the
+//! parallel work units of a sweep.
+
+/// The geometry of the layout.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Layout {
+    /// The lattice's sides.
+    pub(crate) dims: Vec<usize>,
+    /// Sites per row (the last side).
+    pub(crate) row_len: usize,
+    /// Sites per row and colour.
+    pub(crate) half: usize,
+    /// Parity of each row's coordinates other than the last.
+    pub(crate) row_parity: Vec<u8>,
+    /// Neighbouring rows of each row (2 in 2D, 4 in 3D, none in 1D).
+    pub(crate) row_nbrs: Vec<[u32; 4]>,
+    /// How many of `row_nbrs` are used: 2(d − 1).
+    pub(crate) n_row_nbrs: usize,
+    /// Stripe boundaries (row indices), `n_stripes + 1` of them.
+    pub(crate) stripe_rows: Vec<usize>,
+}
+
+impl Layout {
+    /// The layout of a periodic lattice with sides `dims` (every side even,
+    /// checked by the caller) in at most `stripes` stripes.
+    pub(crate) fn new(dims: &[usize], stripes: usize) -> Layout {
+        let d = dims.len();
+        let row_len = dims[d - 1];
+        let n_rows: usize = dims[..d - 1].iter().product();
+        // coordinates of a row: (a) in 2D, (a, b) in 3D, () in 1D
+        let (n_a, n_b) = match d {
+            1 => (1, 1),
+            2 => (dims[0], 1),
+            _ => (dims[0], dims[1]),
+        };
+        let mut row_parity = Vec::with_capacity(n_rows);
+        let mut row_nbrs = Vec::with_capacity(n_rows);
+        for r in 0..n_rows {
+            let (a, b) = (r / n_b, r % n_b);
+            row_parity.push(((a + b) % 2) as u8);
+            // n_rows ≤ MAX_SITES = u32::MAX
+            let idx = |a: usize, b: usize| (a * n_b + b) as u32;
+            row_nbrs.push([
+                idx((a + n_a - 1) % n_a, b),
+                idx((a + 1) % n_a, b),
+                idx(a, (b + n_b - 1) % n_b),
+                idx(a, (b + 1) % n_b),
+            ]);
+        }
+        let n_stripes = stripes.min(n_rows);
+        Layout {
+            dims: dims.to_vec(),
+            row_len,
+            half: row_len / 2,
+            row_parity,
+            row_nbrs,
+            n_row_nbrs: 2 * (d - 1),
+            stripe_rows: (0..=n_stripes).map(|s| s * n_rows / n_stripes).collect(),
+        }
+    }
+
+    /// Number of rows.
+    pub(crate) fn n_rows(&self) -> usize {
+        self.row_parity.len()
+    }
+
+    /// Number of stripes.
+    pub(crate) fn n_stripes(&self) -> usize {
+        self.stripe_rows.len() - 1
+    }
+
+    /// Site index of `X_c[r][k]`.
+    #[inline]
+    pub(crate) fn site(&self, c: usize, r: usize, k: usize) -> usize {
+        r * self.row_len + 2 * k + (c ^ usize::from(self.row_parity[r]))
+    }
+
+    /// A configuration in site order, split into the two colours' arrays.
+    pub(crate) fn split<T: Copy + Default>(&self, x: &[T]) -> [Vec<T>; 2] {
+        let (n_rows, half) = (self.n_rows(), self.half);
+        let mut out = [vec![T::default(); n_rows * half], vec![T::default(); n_rows * half]];
+        for (c, o) in out.iter_mut().enumerate() {
+            for r in 0..n_rows {
+                for k in 0..half {
+                    o[r * half + k] = x[self.site(c, r, k)];
+                }
+            }
+        }
+        out
+    }
+
+    /// The two colours' arrays joined back into site order.
+    pub(crate) fn join<T: Copy + Default>(&self, values: &[Vec<T>; 2]) -> Vec<T> {
+        let (n_rows, half) = (self.n_rows(), self.half);
+        let mut out = vec![T::default(); n_rows * self.row_len];
+        for r in 0..n_rows {
+            for (c, v) in values.iter().enumerate() {
+                for (k, &s) in v[r * half..(r + 1) * half].iter().enumerate() {
+                    out[self.site(c, r, k)] = s;
+                }
+            }
+        }
+        out
+    }
+}
