@@ -100,8 +100,9 @@ struct Table {
     q: usize,
     degree: usize,
     metropolis: bool,
-    /// Heat bath with at most 32 compositions: threshold m of composition
-    /// c at `small[m][c]`, for in-register lookups.
+    /// At most 32 compositions: threshold m of composition c (and, for
+    /// Metropolis, old value o) at `small[o·(q − 1) + m][c]`, for in-register
+    /// lookups.
     small: Option<Vec<[u32; 32]>>,
 }
 
@@ -156,9 +157,14 @@ impl Table {
                 }
             }
         }
-        let small = (!metropolis && n_comp <= 32).then(|| {
-            (0..q - 1)
-                .map(|m| std::array::from_fn(|c| if c < n_comp { th[c * (q - 1) + m] } else { 0 }))
+        let small = (n_comp <= 32).then(|| {
+            (0..olds * (q - 1))
+                .map(|om| {
+                    let (o, m) = (om / (q - 1), om % (q - 1));
+                    std::array::from_fn(|c| {
+                        if c < n_comp { th[(c * olds + o) * (q - 1) + m] } else { 0 }
+                    })
+                })
                 .collect()
         });
         Table { th, q, degree, metropolis, small }
@@ -294,10 +300,10 @@ fn stripe<const LEVEL: u8>(
         };
         let mut row = Row { x, yr, side: &side, n: [n0, n1, n2, n3], words: &words };
         #[cfg(target_arch = "x86_64")]
-        if LEVEL >= AVX512 && !table.metropolis && table.q <= 4 && table.small.is_some() {
+        if LEVEL >= AVX512 && table.q <= 4 && table.small.is_some() {
             // SAFETY: LEVEL = AVX512 only inside `stripe_avx512`, compiled
             // with AVX-512 F/BW/VL and called after run-time detection.
-            let (done, n) = unsafe { row.heat_bath_avx512(table, k.layout.n_row_nbrs) };
+            let (done, n) = unsafe { row.update_avx512(table, k.layout.n_row_nbrs) };
             changed += n;
             row.x = &mut row.x[done..];
             row.yr = &row.yr[done..];
@@ -365,16 +371,17 @@ impl Row<'_> {
         changed
     }
 
-    /// Heat bath for sites `0..64·⌊h/64⌋` in AVX-512 registers: neighbour
-    /// counts per value in 64 byte lanes, the composition index in bytes,
-    /// thresholds by in-register lookups (`vpermi2d`, tables of ≤ 32 words),
-    /// one compare per threshold. Returns the sites done and the changes.
+    /// Sites `0..64·⌊h/64⌋` in AVX-512 registers: neighbour counts per value
+    /// in 64 byte lanes, the composition index in bytes, thresholds by
+    /// in-register lookups (`vpermi2d`, tables of ≤ 32 words; for Metropolis
+    /// one table per old value, blended by the old value), one compare per
+    /// threshold. Returns the sites done and the changes.
     ///
     /// # Safety
     /// AVX-512 F/BW/VL must be available.
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
-    unsafe fn heat_bath_avx512(&mut self, table: &Table, nr: usize) -> (usize, u64) {
+    unsafe fn update_avx512(&mut self, table: &Table, nr: usize) -> (usize, u64) {
         use std::arch::x86_64::*;
         let Some(small) = &table.small else { return (0, 0) };
         let (h, q, base) = (self.x.len(), table.q, (table.degree + 1) as i8);
@@ -429,15 +436,32 @@ impl Row<'_> {
                     _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32::<3>(idx)),
                 ];
                 let u = [words(0), words(1), words(2), words(3)];
-                for (lo, hi) in &tabs {
+                let old = ld(self.x.as_ptr());
+                let olds = [
+                    _mm512_cvtepu8_epi32(_mm512_castsi512_si128(old)),
+                    _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32::<1>(old)),
+                    _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32::<2>(old)),
+                    _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32::<3>(old)),
+                ];
+                let n_old = if table.metropolis { q } else { 1 };
+                for m in 0..q - 1 {
                     let mut mask = 0u64;
                     for g in 0..4 {
-                        let t = _mm512_permutex2var_epi32(*lo, parts[g], *hi);
+                        let (lo, hi) = tabs[m];
+                        let mut t = _mm512_permutex2var_epi32(lo, parts[g], hi);
+                        for o in 1..n_old {
+                            let (lo, hi) = tabs[o * (q - 1) + m];
+                            let sel = _mm512_cmpeq_epi32_mask(olds[g], _mm512_set1_epi32(o as i32));
+                            t = _mm512_mask_blend_epi32(
+                                sel,
+                                t,
+                                _mm512_permutex2var_epi32(lo, parts[g], hi),
+                            );
+                        }
                         mask |= u64::from(_mm512_cmpge_epu32_mask(u[g], t)) << (16 * g);
                     }
                     new = _mm512_mask_add_epi8(new, mask, new, one);
                 }
-                let old = ld(self.x.as_ptr());
                 changed += u64::from(_mm512_cmpneq_epi8_mask(new, old).count_ones());
                 _mm512_storeu_si512(self.x.as_mut_ptr().add(k).cast(), new);
                 k += 64;
