@@ -437,13 +437,17 @@ impl Row<'_> {
                 ];
                 let u = [words(0), words(1), words(2), words(3)];
                 let old = ld(self.x.as_ptr());
-                let olds = [
-                    _mm512_cvtepu8_epi32(_mm512_castsi512_si128(old)),
-                    _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32::<1>(old)),
-                    _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32::<2>(old)),
-                    _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32::<3>(old)),
-                ];
                 let n_old = if table.metropolis { q } else { 1 };
+                let olds = if n_old > 1 {
+                    [
+                        _mm512_cvtepu8_epi32(_mm512_castsi512_si128(old)),
+                        _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32::<1>(old)),
+                        _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32::<2>(old)),
+                        _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32::<3>(old)),
+                    ]
+                } else {
+                    [_mm512_setzero_si512(); 4]
+                };
                 for m in 0..q - 1 {
                     let mut mask = 0u64;
                     for g in 0..4 {
