@@ -14,13 +14,14 @@
 //!   and seeded train/test splits.
 //! - [`npy`]: 2-D NumPy `.npy` arrays (`u8`, `i8`, `f32`, `f64`) for exchange
 //!   with Python.
-//! - [`persist`]: RBMs, Boltzmann machines and Ising models as standard
+//! - [`persist`]: RBMs, categorical RBMs, Boltzmann machines and Ising models as standard
 //!   safetensors files with metadata ([`persist::SavedModel`]).
 //! - [`write_atomic`]: the workspace's one atomic file writer (temporary file,
 //!   fsync, rename), also used by `ebm-train`'s checkpoints.
 //!
-//! Data rows are flat `Vec<i8>` of 0/1 values, row after row, the layout every
-//! trainer and sampler of the workspace takes.
+//! Data rows are flat `Vec<i8>` of 0/1 values (or `Vec<u8>` of categories for
+//! alignments), row after row, the layout every trainer and sampler of the
+//! workspace takes.
 //!
 //! Depends on `ebm-core`, `ebm-models` (for the model files), `flate2` (gzip)
 //! and `safetensors`; never on samplers or trainers.
