@@ -289,10 +289,13 @@ fn all_stats<M: FiniteModel + ?Sized>(model: &M, n: usize, states: u64, beta: f6
     parts.into_iter().fold(Stats::EMPTY, |acc, s| acc.merge(s, beta))
 }
 
-/// Exact thermodynamics of `model` at `beta` by enumerating all 2^n states.
+/// Exact thermodynamics of `model` at `beta` by enumerating all Π q_i states
+/// (2^n for binary units), binary or categorical.
 ///
-/// Errors with [`Error::TooManyUnits`] above [`MAX_EXACT_UNITS`], and with
-/// [`Error::NonFinite`] if some state's energy is not finite.
+/// Errors with [`Error::TooManyUnits`] above [`MAX_EXACT_UNITS`] binary
+/// units, [`Error::TooManyStates`] above [`MAX_EXACT_STATES`] states of a
+/// categorical model, and [`Error::NonFinite`] if some state's energy is not
+/// finite.
 ///
 /// ```
 /// use ebm_core::{Beta, BinaryModel, Domain, EnergyModel};
