@@ -203,6 +203,12 @@ pub struct TrainArgs {
     /// Learning rate.
     #[arg(long, default_value_t = 0.05)]
     pub learning_rate: f64,
+    /// potts-rbm: reweight sequences by similarity, weight 1/#neighbours at
+    /// this identity (0.8 is the usual choice), computed within each split:
+    /// every epoch trains on a weighted resample of the training set, and
+    /// the log-likelihoods reported are weighted means.
+    #[arg(long)]
+    pub reweight: Option<f64>,
     /// Decay the learning rate as η / (1 + epoch / E) with this E (in
     /// epochs); constant when absent.
     #[arg(long)]

@@ -330,3 +330,81 @@ fn potts_specs_run_exact_sample_and_logz_with_every_sampler() {
         assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1, "{bad:?}");
     }
 }
+
+#[test]
+fn potts_rbm_trains_on_an_alignment_and_eval_reads_it() {
+    // a small synthetic alignment: 60 sequences of 6 residues, two families
+    let dir = temp_dir("potts-rbm");
+    let fasta = dir.join("toy.fasta");
+    let mut text = String::new();
+    for s in 0..60u32 {
+        let base = if s % 2 == 0 { "ACDEFG" } else { "WYWY-K" };
+        let mut seq: Vec<char> = base.chars().collect();
+        seq[(s as usize * 7) % 6] = ['A', 'C', '-'][(s % 3) as usize];
+        text.push_str(&format!(">>S{s}\n{}\n", seq.iter().collect::<String>()));
+    }
+    std::fs::write(&fasta, text).unwrap();
+    let data = format!("msa:{}", fasta.display());
+    let out = dir.join("toy.safetensors");
+    let o = out.to_str().unwrap();
+    let lines = ebm(&[
+        "train",
+        "--model",
+        "potts-rbm",
+        "--data",
+        &data,
+        "--n-hidden",
+        "4",
+        "--epochs",
+        "3",
+        "--batch-size",
+        "10",
+        "--n-chains",
+        "20",
+        "--reweight",
+        "0.8",
+        "--out",
+        o,
+        "--json",
+    ]);
+    assert!(lines.status.success(), "{}", String::from_utf8_lossy(&lines.stderr));
+    let text = String::from_utf8(lines.stdout).unwrap();
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(text.lines().count(), 3, "{text}");
+    let (exact, ais) =
+        (field(&last, "exact_log_likelihood_test"), field(&last, "ais_log_likelihood_test"));
+    assert!(
+        field(&last, "ais_log_likelihood_test_lower") <= exact + 1e-9
+            && exact <= field(&last, "ais_log_likelihood_test_upper") + 1e-9,
+        "{last}"
+    );
+    assert!((exact - ais).abs() < 0.5, "{last}");
+    assert_eq!(last["reweight"].as_f64(), Some(0.8));
+    // eval: AIS beside the exact value (4 hidden units), same split
+    let e = json(&[
+        "eval",
+        "--model",
+        o,
+        "--data",
+        &data,
+        "--ais-betas",
+        "500",
+        "--ais-runs",
+        "32",
+        "--json",
+    ]);
+    let x = field(&e, "exact_mean_log_likelihood");
+    assert!(
+        field(&e, "mean_log_likelihood_lower") <= x && x <= field(&e, "mean_log_likelihood_upper"),
+        "{e}"
+    );
+    assert!(field(&e, "independent_site_log_likelihood").is_finite());
+    // bad input: a missing file, --reweight on a binary RBM
+    let missing =
+        ebm(&["train", "--model", "potts-rbm", "--data", "msa:/nonexistent.fasta", "--out", o]);
+    assert!(!missing.status.success());
+    assert_eq!(String::from_utf8_lossy(&missing.stderr).lines().count(), 1);
+    let wrong = ebm(&["train", "--data", "bars-and-stripes:3", "--reweight", "0.8", "--out", o]);
+    assert!(!wrong.status.success());
+    std::fs::remove_dir_all(&dir).ok();
+}

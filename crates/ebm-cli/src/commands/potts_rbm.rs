@@ -38,11 +38,37 @@ pub struct Sequences {
     pub length: usize,
     /// Categories per position.
     pub q: usize,
+    /// Similarity weights of the training and test rows, if asked for.
+    pub weights: Option<(Vec<f64>, Vec<f64>)>,
 }
 
-/// Loads `msa:FILE` (protein alphabet, 20 amino acids + gap) and splits it
-/// 80/20 with `seed`.
-pub fn load(spec: &str, seed: u64) -> Result<Sequences> {
+impl Sequences {
+    /// The training rows of epoch `epoch`: the training set itself, or with
+    /// weights a resample of as many rows drawn with replacement ∝ weight
+    /// (from `seed`'s SHUFFLE stream 2^62 + epoch).
+    fn epoch_rows(&self, seed: u64, epoch: u64) -> Vec<u8> {
+        let Some((w, _)) = &self.weights else { return self.train.clone() };
+        let mut cdf = Vec::with_capacity(w.len());
+        let mut acc = 0.0;
+        for &x in w {
+            acc += x;
+            cdf.push(acc);
+        }
+        let mut rng = Seed(seed).stream(ebm_core::Purpose::SHUFFLE, (1 << 62) + epoch);
+        let n = self.length;
+        let mut out = Vec::with_capacity(self.train.len());
+        for _ in 0..w.len() {
+            let u = ebm_core::uniform(&mut rng) * acc;
+            let r = cdf.partition_point(|&c| c <= u).min(w.len() - 1);
+            out.extend_from_slice(&self.train[r * n..(r + 1) * n]);
+        }
+        out
+    }
+}
+
+/// Loads `msa:FILE` (protein alphabet, 20 amino acids + gap), splits it
+/// 80/20 with `seed`, and weighs each split by similarity at `reweight`.
+pub fn load(spec: &str, seed: u64, reweight: Option<f64>) -> Result<Sequences> {
     let Some(path) = spec.strip_prefix("msa:") else {
         return Err(Error::InvalidSequence {
             what: "data spec",
@@ -53,7 +79,12 @@ pub fn load(spec: &str, seed: u64) -> Result<Sequences> {
     };
     let msa = Alignment::load(Path::new(path), &Alphabet::protein(), &ReadOptions::default())?;
     let (train, test) = msa.split(TEST_FRACTION, Seed(seed))?;
+    let weights = match reweight {
+        Some(t) => Some((train.weights(t)?, test.weights(t)?)),
+        None => None,
+    };
     Ok(Sequences {
+        weights,
         name: format!("{} ({} × {})", path, msa.n_sequences(), msa.length()),
         train: train.data().to_vec(),
         test: test.data().to_vec(),
@@ -62,26 +93,36 @@ pub fn load(spec: &str, seed: u64) -> Result<Sequences> {
     })
 }
 
-/// The independent-site model's exact mean log-likelihood of `rows`, fitted
-/// to `train` (frequencies with a pseudocount of 1 per category).
-pub fn independent_site_log_likelihood(train: &[u8], rows: &[u8], length: usize, q: usize) -> f64 {
+/// The independent-site model's exact mean log-likelihood of `rows`
+/// (weighted by `row_weights` if given), fitted to `train` (frequencies,
+/// weighted by `train_weights` if given, with a pseudocount of 1 per
+/// category).
+pub fn independent_site_log_likelihood(
+    train: &[u8],
+    rows: &[u8],
+    length: usize,
+    q: usize,
+    train_weights: Option<&[f64]>,
+    row_weights: Option<&[f64]>,
+) -> f64 {
     let mut counts = vec![1.0; length * q];
-    for r in train.chunks_exact(length) {
+    let mut n = q as f64;
+    for (k, r) in train.chunks_exact(length).enumerate() {
+        let w = train_weights.map_or(1.0, |w| w[k]);
+        n += w;
         for (i, &v) in r.iter().enumerate() {
-            counts[i * q + usize::from(v)] += 1.0;
+            counts[i * q + usize::from(v)] += w;
         }
     }
-    let n = (train.len() / length) as f64 + q as f64;
-    let n_rows = (rows.len() / length).max(1) as f64;
-    rows.chunks_exact(length)
-        .map(|r| {
-            r.iter()
-                .enumerate()
-                .map(|(i, &v)| (counts[i * q + usize::from(v)] / n).ln())
-                .sum::<f64>()
-        })
-        .sum::<f64>()
-        / n_rows
+    let (mut total, mut wsum) = (0.0, 0.0);
+    for (k, r) in rows.chunks_exact(length).enumerate() {
+        let w = row_weights.map_or(1.0, |w| w[k]);
+        let lp: f64 =
+            r.iter().enumerate().map(|(i, &v)| (counts[i * q + usize::from(v)] / n).ln()).sum();
+        total += w * lp;
+        wsum += w;
+    }
+    total / wsum.max(f64::MIN_POSITIVE)
 }
 
 #[derive(Serialize)]
@@ -92,6 +133,9 @@ struct EpochLine {
     monitor_seconds: f64,
     mean_grad_norm: f64,
     independent_site_log_likelihood_test: f64,
+    /// The identity of the similarity weights, when the log-likelihoods are
+    /// weighted means.
+    reweight: Option<f64>,
     exact_log_likelihood_train: Option<f64>,
     exact_log_likelihood_test: Option<f64>,
     ais_log_likelihood_test: Option<f64>,
@@ -101,7 +145,7 @@ struct EpochLine {
 
 /// `ebm train --model potts-rbm`.
 pub fn train(a: &TrainArgs) -> Result<()> {
-    let data = load(&a.data, a.common.seed)?;
+    let data = load(&a.data, a.common.seed, a.reweight)?;
     let seed = Seed(a.common.seed);
     let (nv, q) = (data.length, data.q);
     let init = PottsRbm::random(nv, a.n_hidden, q, 0.01, seed)?;
@@ -142,7 +186,12 @@ where
         state = Checkpoint::<u8>::load(&ckpt)?.restore(rbm, sampler)?;
     }
     let (nv, nh, q) = (data.length, a.n_hidden, data.q);
-    let independent = independent_site_log_likelihood(&data.train, &data.test, nv, q);
+    let (w_train, w_test) = match &data.weights {
+        Some((a, b)) => (Some(a.as_slice()), Some(b.as_slice())),
+        None => (None, None),
+    };
+    let independent =
+        independent_site_log_likelihood(&data.train, &data.test, nv, q, w_train, w_test);
     let first_epoch = (state.step / steps_per_epoch) as usize;
     let bar = crate::progress::bar(
         (a.epochs.saturating_sub(first_epoch) as u64) * steps_per_epoch,
@@ -157,8 +206,8 @@ where
     }
     for epoch in first_epoch..a.epochs {
         let t0 = std::time::Instant::now();
-        let mut batches =
-            Batches::new(&data.train, nv, a.batch_size, Seed(a.common.seed), epoch as u64)?;
+        let rows = data.epoch_rows(a.common.seed, epoch as u64);
+        let mut batches = Batches::new(&rows, nv, a.batch_size, Seed(a.common.seed), epoch as u64)?;
         let (mut norm_sum, mut n) = (0.0, 0);
         while let Some(batch) = batches.next_batch() {
             let r = trainer.step(rbm, &mut state, batch)?;
@@ -172,7 +221,9 @@ where
         let exact = (nh <= EXACT_EVERY_EPOCH || (last && nh <= EXACT_MAX))
             .then(|| rbm.exact_log_z(Beta::ONE))
             .transpose()?;
-        let ll = |rows: &[u8], z: f64| rbm.mean_log_marginal(rows, None, Beta::ONE).map(|m| m - z);
+        let ll = |rows: &[u8], w: Option<&[f64]>, z: f64| {
+            rbm.mean_log_marginal(rows, w, Beta::ONE).map(|m| m - z)
+        };
         let ais = if last {
             let base = rbm.base_fields(&data.train, 1.0)?;
             let est = rbm.ais_log_z(
@@ -182,7 +233,7 @@ where
                 64,
                 Seed(a.common.seed),
             )?;
-            Some(rbm.ais_log_likelihood(&data.test, None, &est, Beta::ONE)?)
+            Some(rbm.ais_log_likelihood(&data.test, w_test, &est, Beta::ONE)?)
         } else {
             None
         };
@@ -193,8 +244,9 @@ where
             monitor_seconds: 0.0,
             mean_grad_norm: norm_sum / n.max(1) as f64,
             independent_site_log_likelihood_test: independent,
-            exact_log_likelihood_train: exact.map(|z| ll(&data.train, z)).transpose()?,
-            exact_log_likelihood_test: exact.map(|z| ll(&data.test, z)).transpose()?,
+            exact_log_likelihood_train: exact.map(|z| ll(&data.train, w_train, z)).transpose()?,
+            exact_log_likelihood_test: exact.map(|z| ll(&data.test, w_test, z)).transpose()?,
+            reweight: a.reweight,
             ais_log_likelihood_test: ais.map(|e| e.mean),
             ais_log_likelihood_test_lower: ais.map(|e| e.lower),
             ais_log_likelihood_test_upper: ais.map(|e| e.upper),
@@ -293,7 +345,7 @@ pub fn eval(
     common: &Common,
 ) -> Result<()> {
     let t0 = std::time::Instant::now();
-    let ds = load(data, common.seed)?;
+    let ds = load(data, common.seed, None)?;
     ebm_core::check_len("sequence length (n_visible)", rbm.n_visible_units(), ds.length)?;
     let rows: &[u8] = match split {
         "train" => &ds.train,
@@ -333,7 +385,7 @@ pub fn eval(
         exact_log_z,
         exact_mean_log_likelihood: exact_log_z.map(|z| ll.mean + est.log_z - z),
         independent_site_log_likelihood: independent_site_log_likelihood(
-            &ds.train, rows, ds.length, ds.q,
+            &ds.train, rows, ds.length, ds.q, None, None,
         ),
         ais_betas,
         ais_runs,

@@ -94,6 +94,12 @@ pub fn run(a: &TrainArgs) -> Result<()> {
             ),
         });
     }
+    if a.reweight.is_some() {
+        return Err(Error::InvalidSequence {
+            what: "--reweight",
+            reason: "reweighting by similarity applies to --model potts-rbm".into(),
+        });
+    }
     let data = data::load(&a.data, a.common.seed)?;
     let seed = Seed(a.common.seed);
     let mut rbm = Rbm::init(data.width, a.n_hidden, Some(&data.train), seed)?;
