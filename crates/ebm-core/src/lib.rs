@@ -2,8 +2,9 @@
 //!
 //! This crate holds the traits and small value types of the workspace and
 //! nothing else: [`EnergyModel`] over a [`StateSpace`], the model families
-//! [`BinaryModel`] (±1 or 0/1 units, a [`Domain`]) and [`CategoricalModel`]
-//! (q_i values per unit, [`Categories`]), [`LogLinear`], [`Sampler`],
+//! [`BinaryModel`] (±1 or 0/1 units, a [`Domain`]), [`CategoricalModel`]
+//! (q_i values per unit, [`Categories`]) and [`GradientModel`] (real units,
+//! [`Reals`], with an energy gradient), [`LogLinear`], [`Sampler`],
 //! [`Chain`], [`Trainer`]; the validated inverse temperature [`Beta`]; owned
 //! binary states ([`Spins`], [`Bits`]); [`Blocks`] of independent units; seeds
 //! and per-chain ChaCha streams ([`Seed`], [`ChainRng`]); and the one
@@ -38,6 +39,7 @@ mod blocks;
 mod categorical;
 mod error;
 mod finite;
+mod gradient;
 pub mod kernel;
 mod model;
 mod rng;
@@ -51,11 +53,14 @@ pub use blocks::Blocks;
 pub use categorical::CategoricalModel;
 pub use error::{Error, Result, check_finite, check_len, check_rows};
 pub use finite::{Enumerable, FiniteModel};
+pub use gradient::GradientModel;
 pub use kernel::{KernelState, LocalRule};
 pub use model::{EnergyModel, LogLinear, UnitOf};
-pub use rng::{ChainRng, Purpose, RngPosition, Seed, uniform};
+pub use rng::{ChainRng, Purpose, RngPosition, Seed, standard_normal, uniform};
 pub use sampler::{Chain, ChainRecord, Sampler, Trainer};
-pub use space::{Categories, FiniteSpace, MAX_CATEGORIES, StateSpace, UnitValue, validate_rows};
+pub use space::{
+    Categories, FiniteSpace, MAX_CATEGORIES, Reals, StateSpace, UnitValue, validate_rows,
+};
 pub use state::{Bits, Domain, Spins};
 
 /// Re-export of `rand_core`, so implementers name the same `Rng` trait.

@@ -191,6 +191,15 @@ pub fn uniform<R: rand_core::Rng + ?Sized>(rng: &mut R) -> f64 {
     (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
+/// A standard normal draw by Box–Muller from two words of `rng`
+/// (`√(−2 ln u₁) cos 2πu₂` with `u₁ ∈ (0, 1]`): exact in distribution,
+/// two words per draw, reproducible.
+pub fn standard_normal<R: rand_core::Rng + ?Sized>(rng: &mut R) -> f64 {
+    let u1 = 1.0 - uniform(rng);
+    let u2 = uniform(rng);
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

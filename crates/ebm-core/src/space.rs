@@ -7,6 +7,7 @@
 //! |---|---|---|---|
 //! | [`Domain`] | `i8` | ±1 spins or 0/1 bits | [`crate::BinaryModel`] |
 //! | [`Categories`] | `u8` | `0..q_i`, q_i per unit (mixed alphabets) | [`crate::CategoricalModel`] |
+//! | [`Reals`] | `f64` | every finite value | [`crate::GradientModel`] |
 //!
 //! Everything generic (chains, tempering, annealing, the chain runner,
 //! AIS/TI, trainers, checkpoints, diagnostics) is written against
@@ -222,6 +223,32 @@ impl FiniteSpace for Domain {
     }
     fn code_of_state(&self, x: &[i8]) -> u64 {
         self.encode(x)
+    }
+}
+
+/// Real-valued units (`f64`): every finite value is a state. The reference
+/// draw is the standard normal (a proper density on ℝⁿ; there is no uniform
+/// one), so chains started "at random" start there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Reals;
+
+impl StateSpace for Reals {
+    type Unit = f64;
+
+    fn validate(&self, x: &[f64]) -> Result<()> {
+        match x.iter().position(|v| !v.is_finite()) {
+            Some(index) => Err(Error::InvalidUnitValue { index, value: x[index] }),
+            None => Ok(()),
+        }
+    }
+
+    fn fixed_value(&self, _i: usize) -> f64 {
+        0.0
+    }
+
+    /// Independent standard normals ([`crate::standard_normal`]).
+    fn draw(&self, rng: &mut ChainRng, out: &mut [f64]) {
+        out.iter_mut().for_each(|v| *v = crate::rng::standard_normal(rng));
     }
 }
 

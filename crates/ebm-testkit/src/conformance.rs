@@ -301,3 +301,41 @@ pub fn check_categorical_blocks<M: CategoricalModel + ?Sized>(
     }
     Ok(())
 }
+
+/// Checks `energy_and_gradient` of a real-valued model at `x`: the energy
+/// equals `energy(x)`, and every gradient component equals the central
+/// finite difference with step `h` (relative tolerance `tol`, scaled by the
+/// gradient's size and by h² curvature terms the difference cannot resolve).
+pub fn check_gradient<M: ebm_core::GradientModel + ?Sized>(
+    model: &M,
+    x: &[f64],
+    h: f64,
+    tol: f64,
+) -> Result<(), Violation> {
+    const CHECK: &str = "gradient";
+    let n = model.n_units();
+    if x.len() != n {
+        return fail(CHECK, format!("state has {} units, model {n}", x.len()));
+    }
+    let mut g = vec![0.0; n];
+    let e = model.energy_and_gradient(x, &mut g);
+    if !close(e, model.energy(x), 1e-12) {
+        return fail(
+            CHECK,
+            format!("energy_and_gradient gives E = {e}, energy {}", model.energy(x)),
+        );
+    }
+    let mut y = x.to_vec();
+    for i in 0..n {
+        y[i] = x[i] + h;
+        let up = model.energy(&y);
+        y[i] = x[i] - h;
+        let down = model.energy(&y);
+        y[i] = x[i];
+        let fd = (up - down) / (2.0 * h);
+        if !close(fd, g[i], tol) {
+            return fail(CHECK, format!("∂E/∂x_{i}: gradient {} vs finite difference {fd}", g[i]));
+        }
+    }
+    Ok(())
+}

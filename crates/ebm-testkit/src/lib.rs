@@ -10,9 +10,12 @@
 //! - [`statistics`]: a total-variation test of sampler histograms against exact
 //!   distributions, with a bound derived from the chains themselves.
 //! - [`toy`]: tiny reference models implemented with nothing but `energy`
-//!   (binary [`toy::Dense`], categorical [`toy::DenseCategorical`]).
+//!   (binary [`toy::Dense`], categorical [`toy::DenseCategorical`]), and the
+//!   multivariate Gaussian [`toy::Gaussian`], the closed-form oracle for
+//!   real-valued samplers.
 //!
-//! Depends on `ebm-core` and `proptest` only (no models, so every model crate
+//! Depends on `ebm-core`, `proptest`, `rayon` and `nalgebra` (the Gaussian's Cholesky
+//! factor) only (no models, so every model crate
 //! can use it in its own tests).
 #![deny(missing_docs)]
 
@@ -23,5 +26,5 @@ pub mod toy;
 
 pub use conformance::{
     Violation, check_blocks, check_categorical_blocks, check_data_statistics, check_flip_deltas,
-    check_local_energies, check_log_linear,
+    check_gradient, check_local_energies, check_log_linear,
 };

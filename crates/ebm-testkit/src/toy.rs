@@ -214,3 +214,103 @@ impl EnergyModel for DenseCategorical {
 }
 
 impl ebm_core::CategoricalModel for DenseCategorical {}
+
+/// A multivariate Gaussian as an energy model over real units, the exact
+/// oracle for continuous samplers: `E(x) = ½ (x − μ)ᵀ A (x − μ)` with a
+/// symmetric positive-definite precision A, so at β
+///
+/// ```text
+/// ln Z(β) = (n/2) ln(2π/β) − ½ ln det A,   ⟨x⟩ = μ,   Cov(x) = A⁻¹ / β
+/// ```
+///
+/// (through a Cholesky factor of A).
+///
+/// ```
+/// use ebm_testkit::toy::Gaussian;
+/// let g = Gaussian::new(vec![1.0, -1.0], vec![2.0, 0.5, 0.5, 1.0])?;
+/// let cov = g.covariance(1.0);
+/// assert!((cov[0] - 1.0 / 1.75).abs() < 1e-12); // (A⁻¹)₀₀ = 1 / (2 − 0.25)
+/// # Ok::<(), ebm_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gaussian {
+    mean: Vec<f64>,
+    precision: Vec<f64>,
+    log_det: f64,
+    inverse: Vec<f64>,
+}
+
+impl Gaussian {
+    /// The Gaussian with mean `mean` (n values) and precision `precision`
+    /// (n × n, row-major, symmetric positive definite).
+    pub fn new(mean: Vec<f64>, precision: Vec<f64>) -> Result<Self> {
+        let n = mean.len();
+        check_len("precision (n × n)", n * n, precision.len())?;
+        check_finite("mean", &mean)?;
+        check_finite("precision", &precision)?;
+        let a = nalgebra::DMatrix::from_row_slice(n, n, &precision);
+        if (0..n).any(|i| (0..i).any(|j| a[(i, j)] != a[(j, i)])) {
+            return Err(Error::InvalidParameter {
+                name: "precision asymmetry",
+                value: 1.0,
+                expected: "a symmetric matrix",
+            });
+        }
+        let chol = nalgebra::Cholesky::new(a).ok_or(Error::InvalidParameter {
+            name: "precision",
+            value: 0.0,
+            expected: "positive definite",
+        })?;
+        let log_det = 2.0 * chol.l().diagonal().iter().map(|d| d.ln()).sum::<f64>();
+        let inv = chol.inverse();
+        let inverse =
+            (0..n).flat_map(|i| (0..n).map(move |j| (i, j))).map(|(i, j)| inv[(i, j)]).collect();
+        Ok(Gaussian { mean, precision, log_det, inverse })
+    }
+
+    /// The mean μ.
+    pub fn mean(&self) -> &[f64] {
+        &self.mean
+    }
+
+    /// `ln Z(β) = (n/2) ln(2π/β) − ½ ln det A`.
+    pub fn log_z(&self, beta: f64) -> f64 {
+        let n = self.mean.len() as f64;
+        0.5 * n * (std::f64::consts::TAU / beta).ln() - 0.5 * self.log_det
+    }
+
+    /// `Cov(x) = A⁻¹ / β`, row-major.
+    pub fn covariance(&self, beta: f64) -> Vec<f64> {
+        self.inverse.iter().map(|c| c / beta).collect()
+    }
+}
+
+impl EnergyModel for Gaussian {
+    type Space = ebm_core::Reals;
+    fn n_units(&self) -> usize {
+        self.mean.len()
+    }
+    fn space(&self) -> &ebm_core::Reals {
+        &ebm_core::Reals
+    }
+    fn energy(&self, x: &[f64]) -> f64 {
+        let n = self.mean.len();
+        let d: Vec<f64> = x.iter().zip(&self.mean).map(|(a, m)| a - m).collect();
+        0.5 * (0..n)
+            .map(|i| d[i] * (0..n).map(|j| self.precision[i * n + j] * d[j]).sum::<f64>())
+            .sum::<f64>()
+    }
+}
+
+impl ebm_core::GradientModel for Gaussian {
+    fn energy_and_gradient(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        let n = self.mean.len();
+        let mut e = 0.0;
+        for i in 0..n {
+            let g: f64 = (0..n).map(|j| self.precision[i * n + j] * (x[j] - self.mean[j])).sum();
+            grad[i] = g;
+            e += 0.5 * (x[i] - self.mean[i]) * g;
+        }
+        e
+    }
+}
