@@ -14,7 +14,8 @@
 
 use super::*;
 use ebm_core::{
-    BinaryModel, Blocks, CategoricalModel, Categories, ChainRng, Domain, StateSpace, check_finite,
+    BinaryModel, Blocks, CategoricalModel, Categories, ChainRng, Domain, GradientModel, Reals,
+    StateSpace, check_finite,
 };
 
 /// The start of an annealing path: an energy with exact draws and a known
@@ -200,6 +201,101 @@ impl<M: CategoricalModel + ?Sized, B: CategoricalModel + Base<Categories>> Categ
     }
     fn blocks(&self) -> Blocks {
         self.target.blocks()
+    }
+}
+
+impl<M: GradientModel + ?Sized, B: GradientModel + Base<Reals>> GradientModel
+    for Interpolated<'_, M, B>
+{
+    fn energy_and_gradient(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        let mut g0 = vec![0.0; grad.len()];
+        let e0 = self.base.energy_and_gradient(x, &mut g0);
+        let e1 = self.target.energy_and_gradient(x, grad);
+        for (g, &a) in grad.iter_mut().zip(&g0) {
+            *g = (1.0 - self.t) * a + self.t * *g;
+        }
+        (1.0 - self.t) * e0 + self.t * e1
+    }
+}
+
+/// Independent Gaussian units: `E₀(x) = Σ_i (x_i − m_i)² / (2 s_i²)`, the
+/// proper base of AIS on ℝⁿ (`ln Z₀(β) = Σ_i ½ ln(2π s_i² / β)`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiagonalGaussian {
+    mean: Vec<f64>,
+    std: Vec<f64>,
+}
+
+impl DiagonalGaussian {
+    /// Means and standard deviations (finite; deviations > 0).
+    pub fn new(mean: Vec<f64>, std: Vec<f64>) -> Result<Self> {
+        ebm_core::check_len("standard deviations", mean.len(), std.len())?;
+        check_finite("mean", &mean)?;
+        if let Some(&s) = std.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
+            return Err(Error::InvalidParameter {
+                name: "standard deviation",
+                value: s,
+                expected: "finite and > 0",
+            });
+        }
+        Ok(DiagonalGaussian { mean, std })
+    }
+
+    /// The moment fit of rows `data` (n values each): their means and
+    /// standard deviations (floored at `min_std`).
+    pub fn fit(data: &[f64], n: usize, min_std: f64) -> Result<Self> {
+        let rows = ebm_core::check_rows("data (rows of n values)", data.len(), n)? as f64;
+        check_finite("data", data)?;
+        let mut mean = vec![0.0; n];
+        data.chunks_exact(n).for_each(|r| mean.iter_mut().zip(r).for_each(|(m, x)| *m += x / rows));
+        let mut var = vec![0.0; n];
+        for r in data.chunks_exact(n) {
+            for ((v, x), m) in var.iter_mut().zip(r).zip(&mean) {
+                *v += (x - m) * (x - m) / rows;
+            }
+        }
+        DiagonalGaussian::new(mean, var.iter().map(|v| v.sqrt().max(min_std)).collect())
+    }
+}
+
+impl EnergyModel for DiagonalGaussian {
+    type Space = Reals;
+    fn n_units(&self) -> usize {
+        self.mean.len()
+    }
+    fn space(&self) -> &Reals {
+        &Reals
+    }
+    fn energy(&self, x: &[f64]) -> f64 {
+        x.iter()
+            .zip(&self.mean)
+            .zip(&self.std)
+            .map(|((x, m), s)| (x - m) * (x - m) / (2.0 * s * s))
+            .sum()
+    }
+}
+
+impl GradientModel for DiagonalGaussian {
+    fn energy_and_gradient(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        for (((g, x), m), s) in grad.iter_mut().zip(x).zip(&self.mean).zip(&self.std) {
+            *g = (x - m) / (s * s);
+        }
+        self.energy(x)
+    }
+}
+
+impl Base<Reals> for DiagonalGaussian {
+    fn base_energy(&self, x: &[f64]) -> f64 {
+        self.energy(x)
+    }
+    fn base_log_z(&self, beta: Beta) -> f64 {
+        self.std.iter().map(|s| 0.5 * (std::f64::consts::TAU * s * s / beta.value()).ln()).sum()
+    }
+    fn base_draw(&self, beta: Beta, rng: &mut ChainRng, out: &mut [f64]) {
+        let scale = 1.0 / beta.value().sqrt();
+        for ((o, m), s) in out.iter_mut().zip(&self.mean).zip(&self.std) {
+            *o = m + s * scale * ebm_core::standard_normal(rng);
+        }
     }
 }
 
