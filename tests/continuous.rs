@@ -85,6 +85,29 @@ fn mala_samples_correlated_anisotropic_gaussians_exactly() {
 }
 
 #[test]
+fn hmc_samples_correlated_anisotropic_gaussians_exactly() {
+    use ebm_samplers::Hmc;
+    for n in [2, 10] {
+        let g = gaussian(n);
+        // a mass matrix matched to the scales, and the identity
+        let mass: Vec<f64> = (0..n).map(|i| 1.0 + 8.0 * i as f64 / (n.max(2) - 1) as f64).collect();
+        for hmc in [Hmc::new(0.15, 8).unwrap(), Hmc::new(0.3, 6).unwrap().with_mass(mass).unwrap()]
+        {
+            for beta in [0.5, 1.0, 3.0] {
+                let bad = check_moments(&g, &hmc, beta, beta);
+                assert_eq!(bad, 0, "n = {n}, β = {beta}, {hmc:?}: {bad} moments off");
+            }
+        }
+    }
+    // the negative control: mis-tempered HMC fails
+    assert!(check_moments(&gaussian(2), &Hmc::new(0.15, 8).unwrap(), 1.0, 0.8) > 0);
+    assert!(Hmc::new(0.1, 0).is_err() && Hmc::new(-1.0, 3).is_err());
+    assert!(Hmc::new(0.1, 3).unwrap().with_mass(vec![1.0, 0.0]).is_err());
+    let wrong_len = Hmc::new(0.1, 3).unwrap().with_mass(vec![1.0; 3]).unwrap();
+    assert!(wrong_len.start(&gaussian(2), &[0.0, 0.0]).is_err());
+}
+
+#[test]
 fn a_mis_tempered_mala_fails_the_same_test() {
     let g = gaussian(2);
     let mala = Mala::new(0.3).unwrap().with_steps(2).unwrap();

@@ -8,7 +8,8 @@
 //!   unit flips with probability σ(−β Δ_i)), in sequential, random-scan or
 //!   block order (the model's `blocks()`).
 //! - [`Metropolis`]: single-unit moves accepted with min(1, e^{−β Δ}).
-//! - [`Mala`]: Metropolis-adjusted Langevin for real-valued units (a
+//! - [`Mala`] and [`Hmc`]: Metropolis-adjusted Langevin and Hamiltonian Monte
+//!   Carlo (leapfrog, diagonal mass) for real-valued units (a
 //!   `GradientModel`), exact for every step size.
 //! - [`ParallelTempering`]: replicas on a ladder of inverse temperatures around
 //!   any inner sampler, with replica-exchange moves, swap rates, round trips
@@ -29,6 +30,7 @@ mod any;
 pub mod chains;
 mod clamp;
 mod gibbs;
+mod hmc;
 mod mala;
 mod metropolis;
 pub mod site;
@@ -39,6 +41,7 @@ pub use any::{AnyChain, AnySampler};
 pub use chains::{ChainsConfig, Init, Recording, Run, Running, Traces, advance, start_chains};
 pub use clamp::{Clamp, WithClamp};
 pub use gibbs::Gibbs;
+pub use hmc::Hmc;
 pub use mala::{GradientChain, Mala};
 pub use metropolis::Metropolis;
 pub use site::{Moves, Scan, SiteChain, SiteMoves};

@@ -70,16 +70,37 @@ impl Mala {
     }
 }
 
-/// A MALA chain: the state, scratch for the proposal and its gradient, and
-/// the move counters. Equality compares states and counters.
+/// The chain of a gradient sampler (MALA, HMC): the state, scratch for the
+/// proposal, its gradient and momenta, and the move counters. Equality
+/// compares states and counters.
 #[derive(Debug, Clone)]
 pub struct GradientChain {
-    x: Vec<f64>,
-    grad: Vec<f64>,
-    y: Vec<f64>,
-    grad_y: Vec<f64>,
-    proposed: u64,
-    accepted: u64,
+    pub(crate) x: Vec<f64>,
+    pub(crate) grad: Vec<f64>,
+    pub(crate) y: Vec<f64>,
+    pub(crate) grad_y: Vec<f64>,
+    /// Momenta (HMC).
+    pub(crate) p: Vec<f64>,
+    pub(crate) proposed: u64,
+    pub(crate) accepted: u64,
+}
+
+impl GradientChain {
+    /// A validated chain at `x0` for `model` (length, finite values).
+    pub(crate) fn new<M: GradientModel + ?Sized>(model: &M, x0: &[f64]) -> Result<Self> {
+        let n = model.n_units();
+        ebm_core::check_len("state", n, x0.len())?;
+        ebm_core::StateSpace::validate(model.space(), x0)?;
+        Ok(GradientChain {
+            x: x0.to_vec(),
+            grad: vec![0.0; n],
+            y: vec![0.0; n],
+            grad_y: vec![0.0; n],
+            p: vec![0.0; n],
+            proposed: 0,
+            accepted: 0,
+        })
+    }
 }
 
 impl PartialEq for GradientChain {
@@ -106,17 +127,7 @@ impl<M: GradientModel + ?Sized> Sampler<M> for Mala {
     type Chain = GradientChain;
 
     fn start(&self, model: &M, x0: &[f64]) -> Result<GradientChain> {
-        let n = model.n_units();
-        ebm_core::check_len("state", n, x0.len())?;
-        ebm_core::StateSpace::validate(model.space(), x0)?;
-        Ok(GradientChain {
-            x: x0.to_vec(),
-            grad: vec![0.0; n],
-            y: vec![0.0; n],
-            grad_y: vec![0.0; n],
-            proposed: 0,
-            accepted: 0,
-        })
+        GradientChain::new(model, x0)
     }
 
     fn sweep<R: rand::Rng + ?Sized>(
