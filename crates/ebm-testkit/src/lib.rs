@@ -9,6 +9,7 @@
 //! - [`strategies`]: proptest strategies for small states and models.
 //! - [`statistics`]: a total-variation test of sampler histograms against exact
 //!   distributions, with a bound derived from the chains themselves.
+//! - [`quadrature`]: exact 1-D moments and ln Z of continuous densities.
 //! - [`toy`]: tiny reference models implemented with nothing but `energy`
 //!   (binary [`toy::Dense`], categorical [`toy::DenseCategorical`]), and the
 //!   multivariate Gaussian [`toy::Gaussian`], the closed-form oracle for
@@ -20,6 +21,7 @@
 #![deny(missing_docs)]
 
 pub mod conformance;
+pub mod quadrature;
 pub mod statistics;
 pub mod strategies;
 pub mod toy;
