@@ -108,6 +108,38 @@ fn hmc_samples_correlated_anisotropic_gaussians_exactly() {
 }
 
 #[test]
+fn mala_adapts_its_step_during_warm_up_only_and_stays_exact() {
+    // a step 10× too large (acceptance ≈ 0) adapted during the first 400
+    // sweeps (the runner's 500 warm-up sweeps cover them) toward 0.574
+    let g = gaussian(10);
+    let mala = Mala::new(3.0).unwrap().adapt_during(400, 0.574).unwrap();
+    assert_eq!(check_moments(&g, &mala, 1.0, 1.0), 0);
+    let mut rng = Seed(12).stream(Purpose::SAMPLING, 0);
+    let mut c = mala.start(&g, g.mean()).unwrap();
+    for _ in 0..400 {
+        mala.sweep(&g, &mut c, Beta::ONE, &mut rng);
+    }
+    let frozen = c.step_factor();
+    c.reset_counters();
+    for _ in 0..4000 {
+        mala.sweep(&g, &mut c, Beta::ONE, &mut rng);
+    }
+    assert_eq!(c.step_factor(), frozen, "the step moved after the adaptation");
+    let rate = c.acceptance_rate().unwrap();
+    assert!(frozen < 0.5 && (0.4..0.75).contains(&rate), "factor {frozen}, acceptance {rate}");
+    // a warm-up shorter than the adaptation is rejected by the runner
+    let short = Run::new(&g, &mala, Beta::ONE)
+        .warmup(100)
+        .sweeps(10)
+        .record(1, |_: &Gaussian, x: &[f64], o: &mut [f64]| o[0] = x[0]);
+    assert!(short.is_err());
+    // the adapted step is part of the chain's record
+    let b = mala.restore(&g, &c.record()).unwrap();
+    assert_eq!(b.step_factor(), frozen);
+    assert!(Mala::new(0.1).unwrap().adapt_during(10, 1.0).is_err());
+}
+
+#[test]
 fn a_mis_tempered_mala_fails_the_same_test() {
     let g = gaussian(2);
     let mala = Mala::new(0.3).unwrap().with_steps(2).unwrap();

@@ -69,6 +69,13 @@ impl<M: GradientModel + ?Sized> Sampler<M> for Hmc {
         GradientChain::new(model, x0)
     }
 
+    fn restore(&self, model: &M, record: &ebm_core::ChainRecord<f64>) -> Result<GradientChain> {
+        if !self.mass.is_empty() {
+            ebm_core::check_len("HMC mass (one per unit)", model.n_units(), self.mass.len())?;
+        }
+        GradientChain::restore(model, record)
+    }
+
     fn sweep<R: rand::Rng + ?Sized>(
         &self,
         model: &M,
@@ -108,5 +115,6 @@ impl<M: GradientModel + ?Sized> Sampler<M> for Hmc {
             std::mem::swap(&mut c.grad, &mut c.grad_y);
             c.accepted += 1;
         }
+        c.sweeps += 1;
     }
 }

@@ -1,6 +1,8 @@
 //! The Metropolis-adjusted Langevin algorithm for real-valued units.
 
-use ebm_core::{Beta, Chain, Error, GradientModel, Result, Sampler, standard_normal, uniform};
+use ebm_core::{
+    Beta, Chain, ChainRecord, Error, GradientModel, Result, Sampler, standard_normal, uniform,
+};
 
 /// MALA: from x, propose `x' = x − (ε²/2) β ∇E(x) + ε ξ` (ξ standard normal)
 /// and accept with the Metropolis–Hastings ratio of `p_β ∝ e^{−βE}`,
@@ -36,6 +38,9 @@ use ebm_core::{Beta, Chain, Error, GradientModel, Result, Sampler, standard_norm
 pub struct Mala {
     step: f64,
     steps: usize,
+    /// Sweeps of step-size adaptation (0: none) and the acceptance aimed at.
+    adapt: u64,
+    target: f64,
 }
 
 impl Mala {
@@ -48,7 +53,7 @@ impl Mala {
                 expected: "finite and > 0",
             });
         }
-        Ok(Mala { step, steps: 1 })
+        Ok(Mala { step, steps: 1, adapt: 0, target: 0.574 })
     }
 
     /// The same with `steps` (≥ 1) proposals per sweep.
@@ -64,7 +69,27 @@ impl Mala {
         Ok(self)
     }
 
-    /// The step size ε.
+    /// The same with its step size adapted during each chain's first
+    /// `sweeps` sweeps (which must be warm-up: [`Sampler::min_warmup`]) so
+    /// that the mean acceptance probability approaches `target` (in (0, 1);
+    /// 0.574 is optimal for MALA in high dimension), by a Robbins–Monro
+    /// update of log ε after every proposal; after them the step is frozen,
+    /// so production sweeps run one fixed, exact kernel. The adapted step
+    /// lives in the chain and in its record.
+    pub fn adapt_during(mut self, sweeps: u64, target: f64) -> Result<Self> {
+        if !(target > 0.0 && target < 1.0) {
+            return Err(Error::InvalidParameter {
+                name: "MALA target acceptance",
+                value: target,
+                expected: "in (0, 1)",
+            });
+        }
+        self.adapt = sweeps;
+        self.target = target;
+        Ok(self)
+    }
+
+    /// The initial step size ε.
     pub fn step(&self) -> f64 {
         self.step
     }
@@ -83,6 +108,9 @@ pub struct GradientChain {
     pub(crate) p: Vec<f64>,
     pub(crate) proposed: u64,
     pub(crate) accepted: u64,
+    /// Sweeps run, and ln of the adapted step's factor (MALA).
+    pub(crate) sweeps: u64,
+    pub(crate) log_scale: f64,
 }
 
 impl GradientChain {
@@ -99,7 +127,41 @@ impl GradientChain {
             p: vec![0.0; n],
             proposed: 0,
             accepted: 0,
+            sweeps: 0,
+            log_scale: 0.0,
         })
+    }
+
+    /// The factor the adapted step size carries, `e^{log_scale}` (1 without
+    /// adaptation).
+    pub fn step_factor(&self) -> f64 {
+        self.log_scale.exp()
+    }
+
+    /// A chain from its record ([`Chain::record`]): the state, the counters,
+    /// the sweep count and the adapted step (a record of the state only
+    /// restarts them).
+    pub(crate) fn restore<M: GradientModel + ?Sized>(
+        model: &M,
+        r: &ChainRecord<f64>,
+    ) -> Result<Self> {
+        let mut c = GradientChain::new(model, &r.units)?;
+        match (r.counts.as_slice(), r.reals.as_slice()) {
+            ([], []) => {}
+            (&[proposed, accepted, sweeps], &[log_scale])
+                if accepted <= proposed && log_scale.is_finite() =>
+            {
+                (c.proposed, c.accepted, c.sweeps, c.log_scale) =
+                    (proposed, accepted, sweeps, log_scale);
+            }
+            _ => {
+                return Err(Error::InvalidSequence {
+                    what: "gradient chain record",
+                    reason: "expected [proposed, accepted, sweeps] and [ln step factor]".into(),
+                });
+            }
+        }
+        Ok(c)
     }
 }
 
@@ -121,6 +183,15 @@ impl Chain for GradientChain {
         self.proposed = 0;
         self.accepted = 0;
     }
+
+    /// The state, the counters, the sweep count and the adapted step.
+    fn record(&self) -> ChainRecord<f64> {
+        ChainRecord {
+            units: self.x.clone(),
+            counts: vec![self.proposed, self.accepted, self.sweeps],
+            reals: vec![self.log_scale],
+        }
+    }
 }
 
 impl<M: GradientModel + ?Sized> Sampler<M> for Mala {
@@ -130,6 +201,15 @@ impl<M: GradientModel + ?Sized> Sampler<M> for Mala {
         GradientChain::new(model, x0)
     }
 
+    fn restore(&self, model: &M, record: &ChainRecord<f64>) -> Result<GradientChain> {
+        GradientChain::restore(model, record)
+    }
+
+    /// The adaptation sweeps: they must be warm-up.
+    fn min_warmup(&self) -> usize {
+        usize::try_from(self.adapt).unwrap_or(usize::MAX)
+    }
+
     fn sweep<R: rand::Rng + ?Sized>(
         &self,
         model: &M,
@@ -137,10 +217,12 @@ impl<M: GradientModel + ?Sized> Sampler<M> for Mala {
         beta: Beta,
         rng: &mut R,
     ) {
-        let (b, eps) = (beta.value(), self.step);
-        let half = 0.5 * eps * eps;
+        let adapting = c.sweeps < self.adapt;
+        let b = beta.value();
         let mut e = model.energy_and_gradient(&c.x, &mut c.grad);
         for _ in 0..self.steps {
+            let eps = self.step * c.log_scale.exp();
+            let half = 0.5 * eps * eps;
             // y = x − (ε²/2) β ∇E(x) + ε ξ; log q(y | x) = −|ξ|²/2 + const
             let mut fwd = 0.0;
             for ((y, &x), &g) in c.y.iter_mut().zip(&c.x).zip(&c.grad) {
@@ -156,6 +238,12 @@ impl<M: GradientModel + ?Sized> Sampler<M> for Mala {
                 rev += z * z;
             }
             let log_a = -b * (e_y - e) - 0.5 * rev + 0.5 * fwd;
+            if adapting {
+                // Robbins–Monro on ln ε toward the target acceptance
+                let a = if e_y.is_finite() { log_a.min(0.0).exp() } else { 0.0 };
+                let gain = 1.0 / ((c.proposed + 10) as f64).powf(0.6);
+                c.log_scale = (c.log_scale + gain * (a - self.target)).clamp(-30.0, 30.0);
+            }
             c.proposed += 1;
             if e_y.is_finite() && (log_a >= 0.0 || uniform(rng) < log_a.exp()) {
                 std::mem::swap(&mut c.x, &mut c.y);
@@ -164,5 +252,6 @@ impl<M: GradientModel + ?Sized> Sampler<M> for Mala {
                 c.accepted += 1;
             }
         }
+        c.sweeps += 1;
     }
 }
