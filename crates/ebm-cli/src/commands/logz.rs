@@ -136,27 +136,69 @@ pub fn run_logz(
     Ok(())
 }
 
+/// What `ebm eval` reports, for both RBM kinds.
 #[derive(Serialize)]
-struct EvalOut {
-    model: String,
-    data: String,
-    split: String,
-    log_z: f64,
-    log_z_std_err: f64,
-    log_z_lower: f64,
-    log_z_upper: f64,
-    mean_log_likelihood: f64,
-    mean_log_likelihood_lower: f64,
-    mean_log_likelihood_upper: f64,
-    n_examples: usize,
-    exact_log_z: Option<f64>,
-    exact_mean_log_likelihood: Option<f64>,
-    ais_betas: usize,
-    ais_runs: usize,
+pub(super) struct EvalOut {
+    pub(super) model: String,
+    pub(super) data: String,
+    pub(super) split: String,
+    pub(super) log_z: f64,
+    pub(super) log_z_std_err: f64,
+    pub(super) log_z_lower: f64,
+    pub(super) log_z_upper: f64,
+    pub(super) mean_log_likelihood: f64,
+    pub(super) mean_log_likelihood_lower: f64,
+    pub(super) mean_log_likelihood_upper: f64,
+    pub(super) n_examples: usize,
+    pub(super) exact_log_z: Option<f64>,
+    pub(super) exact_mean_log_likelihood: Option<f64>,
+    /// The independent-site model's exact mean log-likelihood (categorical
+    /// RBMs only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) independent_site_log_likelihood: Option<f64>,
+    pub(super) ais_betas: usize,
+    pub(super) ais_runs: usize,
     /// Wall time of the AIS runs alone.
-    ais_seconds: f64,
+    pub(super) ais_seconds: f64,
     /// Wall time of the evaluation (AIS, marginal likelihoods, exact ln Z).
-    seconds: f64,
+    pub(super) seconds: f64,
+}
+
+impl EvalOut {
+    /// Prints the report: one JSON line, or the human-readable form.
+    pub(super) fn report(&self, json: bool) -> Result<()> {
+        if json {
+            return print_json(self);
+        }
+        println!(
+            "{} on {} ({} split, {} examples), AIS with {} β × {} runs, {:.2} s ({:.2} s of AIS)",
+            self.model,
+            self.data,
+            self.split,
+            self.n_examples,
+            self.ais_betas,
+            self.ais_runs,
+            self.seconds,
+            self.ais_seconds
+        );
+        println!(
+            "  ln Z                 {:>12.4} ± {:.4}   interval [{:.4}, {:.4}]",
+            self.log_z, self.log_z_std_err, self.log_z_lower, self.log_z_upper
+        );
+        println!(
+            "  mean log-likelihood  {:>12.4}            interval [{:.4}, {:.4}]",
+            self.mean_log_likelihood,
+            self.mean_log_likelihood_lower,
+            self.mean_log_likelihood_upper
+        );
+        if let Some(l) = self.independent_site_log_likelihood {
+            println!("  independent sites    {l:>12.4}            (exact)");
+        }
+        if let (Some(z), Some(l)) = (self.exact_log_z, self.exact_mean_log_likelihood) {
+            println!("  exact: ln Z {z:.4}, mean log-likelihood {l:.4}");
+        }
+        Ok(())
+    }
 }
 
 pub fn run_eval(
@@ -211,35 +253,11 @@ pub fn run_eval(
         n_examples: rows.len() / ds.width,
         exact_log_z,
         exact_mean_log_likelihood: exact_log_z.map(|z| ll.mean + est.log_z - z),
+        independent_site_log_likelihood: None,
         ais_betas,
         ais_runs,
         ais_seconds,
         seconds: t0.elapsed().as_secs_f64(),
     };
-    if common.json {
-        return print_json(&out);
-    }
-    println!(
-        "{} on {} ({} split, {} examples), AIS with {} β × {} runs, {:.2} s ({:.2} s of AIS)",
-        out.model,
-        out.data,
-        out.split,
-        out.n_examples,
-        ais_betas,
-        ais_runs,
-        out.seconds,
-        out.ais_seconds
-    );
-    println!(
-        "  ln Z                 {:>12.4} ± {:.4}   interval [{:.4}, {:.4}]",
-        out.log_z, out.log_z_std_err, out.log_z_lower, out.log_z_upper
-    );
-    println!(
-        "  mean log-likelihood  {:>12.4}            interval [{:.4}, {:.4}]",
-        out.mean_log_likelihood, out.mean_log_likelihood_lower, out.mean_log_likelihood_upper
-    );
-    if let (Some(z), Some(l)) = (out.exact_log_z, out.exact_mean_log_likelihood) {
-        println!("  exact: ln Z {z:.4}, mean log-likelihood {l:.4}");
-    }
-    Ok(())
+    out.report(common.json)
 }

@@ -312,28 +312,6 @@ fn save_model(rbm: &PottsRbm, a: &TrainArgs, epochs_done: usize) -> Result<()> {
     SavedModel::PottsRbm(rbm.clone()).save(&a.out, &meta)
 }
 
-#[derive(Serialize)]
-struct EvalOut {
-    model: String,
-    data: String,
-    split: String,
-    log_z: f64,
-    log_z_std_err: f64,
-    log_z_lower: f64,
-    log_z_upper: f64,
-    mean_log_likelihood: f64,
-    mean_log_likelihood_lower: f64,
-    mean_log_likelihood_upper: f64,
-    n_examples: usize,
-    exact_log_z: Option<f64>,
-    exact_mean_log_likelihood: Option<f64>,
-    independent_site_log_likelihood: f64,
-    ais_betas: usize,
-    ais_runs: usize,
-    ais_seconds: f64,
-    seconds: f64,
-}
-
 /// `ebm eval` on a categorical RBM.
 pub fn eval(
     model: &Path,
@@ -370,7 +348,7 @@ pub fn eval(
     let ll = rbm.ais_log_likelihood(rows, None, &est, Beta::ONE)?;
     let exact_log_z =
         (rbm.n_hidden() <= EXACT_MAX).then(|| rbm.exact_log_z(Beta::ONE)).transpose()?;
-    let out = EvalOut {
+    let out = super::logz::EvalOut {
         model: model.display().to_string(),
         data: ds.name.clone(),
         split: split.into(),
@@ -384,41 +362,13 @@ pub fn eval(
         n_examples: rows.len() / ds.length,
         exact_log_z,
         exact_mean_log_likelihood: exact_log_z.map(|z| ll.mean + est.log_z - z),
-        independent_site_log_likelihood: independent_site_log_likelihood(
+        independent_site_log_likelihood: Some(independent_site_log_likelihood(
             &ds.train, rows, ds.length, ds.q, None, None,
-        ),
+        )),
         ais_betas,
         ais_runs,
         ais_seconds,
         seconds: t0.elapsed().as_secs_f64(),
     };
-    if common.json {
-        return print_json(&out);
-    }
-    println!(
-        "{} on {} ({} split, {} sequences), AIS with {} β × {} runs, {:.2} s ({:.2} s of AIS)",
-        out.model,
-        out.data,
-        out.split,
-        out.n_examples,
-        ais_betas,
-        ais_runs,
-        out.seconds,
-        out.ais_seconds
-    );
-    println!(
-        "  ln Z                 {:>12.4} ± {:.4}   interval [{:.4}, {:.4}]",
-        out.log_z, out.log_z_std_err, out.log_z_lower, out.log_z_upper
-    );
-    println!(
-        "  mean log-likelihood  {:>12.4}            interval [{:.4}, {:.4}]  (independent sites {:.4})",
-        out.mean_log_likelihood,
-        out.mean_log_likelihood_lower,
-        out.mean_log_likelihood_upper,
-        out.independent_site_log_likelihood
-    );
-    if let (Some(z), Some(l)) = (out.exact_log_z, out.exact_mean_log_likelihood) {
-        println!("  exact ln Z {z:.4}, exact mean log-likelihood {l:.4}");
-    }
-    Ok(())
+    out.report(common.json)
 }
