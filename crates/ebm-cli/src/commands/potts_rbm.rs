@@ -12,7 +12,7 @@ use ebm_data::SavedModel;
 use ebm_data::msa::{Alignment, Alphabet, ReadOptions};
 use ebm_models::potts_rbm::PottsRbm;
 use ebm_samplers::{Gibbs, SiteChain};
-use ebm_thermo::ais::Schedule;
+use ebm_thermo::ais::{IndependentSites, Schedule};
 use ebm_train::{Batches, Cd, Checkpoint, Pcd, StepReport, TrainState};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -96,7 +96,7 @@ pub fn load(spec: &str, seed: u64, reweight: Option<f64>) -> Result<Sequences> {
 /// The independent-site model's exact mean log-likelihood of `rows`
 /// (weighted by `row_weights` if given), fitted to `train` (frequencies,
 /// weighted by `train_weights` if given, with a pseudocount of 1 per
-/// category).
+/// category): [`IndependentSites`].
 pub fn independent_site_log_likelihood(
     train: &[u8],
     rows: &[u8],
@@ -104,25 +104,10 @@ pub fn independent_site_log_likelihood(
     q: usize,
     train_weights: Option<&[f64]>,
     row_weights: Option<&[f64]>,
-) -> f64 {
-    let mut counts = vec![1.0; length * q];
-    let mut n = q as f64;
-    for (k, r) in train.chunks_exact(length).enumerate() {
-        let w = train_weights.map_or(1.0, |w| w[k]);
-        n += w;
-        for (i, &v) in r.iter().enumerate() {
-            counts[i * q + usize::from(v)] += w;
-        }
-    }
-    let (mut total, mut wsum) = (0.0, 0.0);
-    for (k, r) in rows.chunks_exact(length).enumerate() {
-        let w = row_weights.map_or(1.0, |w| w[k]);
-        let lp: f64 =
-            r.iter().enumerate().map(|(i, &v)| (counts[i * q + usize::from(v)] / n).ln()).sum();
-        total += w * lp;
-        wsum += w;
-    }
-    total / wsum.max(f64::MIN_POSITIVE)
+) -> Result<f64> {
+    let space = ebm_core::Categories::uniform(q, length)?;
+    IndependentSites::fit_weighted(space, length, train, train_weights, 1.0)?
+        .mean_log_likelihood(rows, row_weights)
 }
 
 #[derive(Serialize)]
@@ -191,7 +176,7 @@ where
         None => (None, None),
     };
     let independent =
-        independent_site_log_likelihood(&data.train, &data.test, nv, q, w_train, w_test);
+        independent_site_log_likelihood(&data.train, &data.test, nv, q, w_train, w_test)?;
     let first_epoch = (state.step / steps_per_epoch) as usize;
     let bar = crate::progress::bar(
         (a.epochs.saturating_sub(first_epoch) as u64) * steps_per_epoch,
@@ -364,7 +349,7 @@ pub fn eval(
         exact_mean_log_likelihood: exact_log_z.map(|z| ll.mean + est.log_z - z),
         independent_site_log_likelihood: Some(independent_site_log_likelihood(
             &ds.train, rows, ds.length, ds.q, None, None,
-        )),
+        )?),
         ais_betas,
         ais_runs,
         ais_seconds,

@@ -15,8 +15,11 @@
 
 use super::PottsRbm;
 use crate::linalg::{sigmoid, softplus};
+use ebm_core::Categories;
 use ebm_core::{Beta, Purpose, Result, Seed, check_len, uniform};
-use ebm_thermo::ais::{LogLikelihoodEstimate, LogZEstimate, Schedule, path_betas};
+use ebm_thermo::ais::{
+    IndependentSites, LogLikelihoodEstimate, LogZEstimate, Schedule, path_betas,
+};
 use rayon::prelude::*;
 
 /// Draws index k with probability ∝ exp(a_k) from one uniform.
@@ -43,16 +46,8 @@ impl PottsRbm {
     /// of visible rows `data` (the independent-site model), for
     /// [`PottsRbm::ais_log_z`].
     pub fn base_fields(&self, data: &[u8], pseudocount: f64) -> Result<Vec<f64>> {
-        let (nv, q) = (self.nv, self.q);
-        ebm_core::check_rows("data (rows of n_visible values)", data.len(), nv)?;
-        ebm_core::validate_rows(&self.space, data, nv)?;
-        let mut counts = vec![pseudocount; nv * q];
-        for row in data.chunks_exact(nv) {
-            for (i, &v) in row.iter().enumerate() {
-                counts[i * q + usize::from(v)] += 1.0;
-            }
-        }
-        Ok(counts.iter().map(|&c| c.max(f64::MIN_POSITIVE).ln()).collect())
+        let space = Categories::uniform(self.q, self.nv)?;
+        Ok(IndependentSites::fit(space, self.nv, data, pseudocount)?.fields().to_vec())
     }
 
     /// ln Z(β) by AIS from the independent-site base with fields `base`

@@ -127,10 +127,11 @@ impl PottsRbm {
         PottsRbm::new(n_visible, n_hidden, q, &w, &vec![0.0; n_visible * q], &vec![0.0; n_hidden])
     }
 
-    /// Zero weights and biases, fields set to the log frequencies of the
-    /// categories in `data` (rows of n_v values) with a pseudocount of
-    /// `pseudocount` per category: the independent-site model, the usual
-    /// starting point of training.
+    /// Zero weights (or `weights`) and biases, fields set to the log
+    /// frequencies of the categories in `data` (rows of n_v values) with a
+    /// pseudocount of `pseudocount` (> 0) per category
+    /// ([`ebm_thermo::ais::IndependentSites::fit`]): the independent-site
+    /// model, the usual starting point of training.
     pub fn independent_sites(
         data: &[u8],
         n_visible: usize,
@@ -139,20 +140,11 @@ impl PottsRbm {
         pseudocount: f64,
         weights: Option<&[f64]>,
     ) -> Result<Self> {
-        let rows = ebm_core::check_rows("data (rows of n_visible values)", data.len(), n_visible)?;
-        let mut counts = vec![pseudocount; n_visible * q];
-        for row in data.chunks_exact(n_visible) {
-            for (i, &v) in row.iter().enumerate() {
-                if usize::from(v) >= q {
-                    return Err(Error::InvalidUnitValue { index: i, value: f64::from(v) });
-                }
-                counts[i * q + usize::from(v)] += 1.0;
-            }
-        }
-        let _ = rows;
-        let g: Vec<f64> = counts.iter().map(|&c| c.max(f64::MIN_POSITIVE).ln()).collect();
+        let space = Categories::uniform(q, n_visible)?;
+        let fit = ebm_thermo::ais::IndependentSites::fit(space, n_visible, data, pseudocount)?;
+        let g = fit.fields();
         let zeros = vec![0.0; n_visible * q * n_hidden];
-        PottsRbm::new(n_visible, n_hidden, q, weights.unwrap_or(&zeros), &g, &vec![0.0; n_hidden])
+        PottsRbm::new(n_visible, n_hidden, q, weights.unwrap_or(&zeros), g, &vec![0.0; n_hidden])
     }
 
     /// Number of visible units n_v.

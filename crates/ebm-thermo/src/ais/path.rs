@@ -58,8 +58,24 @@ impl<S: FiniteSpace + Clone> IndependentSites<S> {
     /// states): `f_i(k) = ln(count of k at i + pseudocount)`, so that
     /// `p₀` at β = 1 is the data's per-unit frequencies (smoothed).
     pub fn fit(space: S, n: usize, data: &[S::Unit], pseudocount: f64) -> Result<Self> {
-        ebm_core::check_rows("data (rows of n units)", data.len(), n)?;
+        IndependentSites::fit_weighted(space, n, data, None, pseudocount)
+    }
+
+    /// [`IndependentSites::fit`] with row `r` counted `weights[r]` times
+    /// (similarity weights of sequence data), all rows once if `None`.
+    pub fn fit_weighted(
+        space: S,
+        n: usize,
+        data: &[S::Unit],
+        weights: Option<&[f64]>,
+        pseudocount: f64,
+    ) -> Result<Self> {
+        let rows = ebm_core::check_rows("data (rows of n units)", data.len(), n)?;
         ebm_core::validate_rows(&space, data, n)?;
+        if let Some(w) = weights {
+            ebm_core::check_len("row weights", rows, w.len())?;
+            check_finite("row weights", w)?;
+        }
         if !(pseudocount.is_finite() && pseudocount > 0.0) {
             return Err(Error::InvalidParameter {
                 name: "pseudocount",
@@ -70,12 +86,36 @@ impl<S: FiniteSpace + Clone> IndependentSites<S> {
         let total: usize = (0..n).map(|i| space.n_values(i)).sum();
         let mut counts = vec![pseudocount; total];
         let base = IndependentSites::new(space.clone(), n, vec![0.0; total])?;
-        for row in data.chunks_exact(n) {
+        for (r, row) in data.chunks_exact(n).enumerate() {
+            let w = weights.map_or(1.0, |w| w[r]);
             for (i, &u) in row.iter().enumerate() {
-                counts[base.offset[i] + space.index(i, u)] += 1.0;
+                counts[base.offset[i] + space.index(i, u)] += w;
             }
         }
         IndependentSites::new(space, n, counts.iter().map(|c| c.ln()).collect())
+    }
+
+    /// The fields, unit-major (`Σ q_i` values).
+    pub fn fields(&self) -> &[f64] {
+        &self.fields
+    }
+
+    /// The exact mean log-likelihood at β = 1 of rows `data` (weighted by
+    /// `weights` if given): `mean_r [−E₀(x_r)] − ln Z₀(1)`.
+    pub fn mean_log_likelihood(&self, data: &[S::Unit], weights: Option<&[f64]>) -> Result<f64> {
+        let n = self.n_units();
+        let rows = ebm_core::check_rows("data (rows of n units)", data.len(), n)?;
+        ebm_core::validate_rows(&self.space, data, n)?;
+        if let Some(w) = weights {
+            ebm_core::check_len("row weights", rows, w.len())?;
+        }
+        let (mut total, mut wsum) = (0.0, 0.0);
+        for (r, row) in data.chunks_exact(n).enumerate() {
+            let w = weights.map_or(1.0, |w| w[r]);
+            total -= w * self.energy(row);
+            wsum += w;
+        }
+        Ok(total / wsum - self.base_log_z(Beta::ONE))
     }
 
     #[inline]
