@@ -60,7 +60,16 @@ pub(crate) struct PottsSublattices {
     values: [Vec<u8>; 2],
     layout: Layout,
     q: usize,
+    /// One scratch pool per stripe (random words, side neighbours).
+    scratch: Vec<Scratch>,
     view: OnceLock<Vec<u8>>,
+}
+
+/// A stripe's buffers, kept across sweeps.
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    words: Vec<u32>,
+    side: Vec<u8>,
 }
 
 impl KernelState<u8> for PottsSublattices {
@@ -89,7 +98,13 @@ fn fits(model: &Potts) -> Option<(&[usize], usize, f64, &[f64])> {
 pub(crate) fn start(model: &Potts, x0: &[u8]) -> Option<PottsSublattices> {
     let (dims, q, _, _) = fits(model)?;
     let layout = Layout::new(dims, STRIPES);
-    let k = PottsSublattices { values: layout.split(x0), layout, q, view: OnceLock::new() };
+    let k = PottsSublattices {
+        values: layout.split(x0),
+        scratch: vec![Scratch::default(); layout.n_stripes()],
+        layout,
+        q,
+        view: OnceLock::new(),
+    };
     Some(k)
 }
 
@@ -187,15 +202,16 @@ fn run_stripe(
     r0: usize,
     rows: &mut [u8],
     y: &[u8],
+    scratch: &mut Scratch,
 ) -> u64 {
     match isa {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `Isa::detect` found avx512f, avx512bw and avx512vl on this CPU.
-        Isa::Avx512 => unsafe { stripe_avx512(k, table, key, stream, c, r0, rows, y) },
+        Isa::Avx512 => unsafe { stripe_avx512(k, table, key, stream, c, r0, rows, y, scratch) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `Isa::detect` found avx2 on this CPU.
-        Isa::Avx2 => unsafe { stripe_avx2(k, table, key, stream, c, r0, rows, y) },
-        Isa::Generic => stripe::<GENERIC>(k, table, key, stream, c, r0, rows, y),
+        Isa::Avx2 => unsafe { stripe_avx2(k, table, key, stream, c, r0, rows, y, scratch) },
+        Isa::Generic => stripe::<GENERIC>(k, table, key, stream, c, r0, rows, y, scratch),
     }
 }
 
@@ -211,8 +227,9 @@ unsafe fn stripe_avx512(
     r0: usize,
     rows: &mut [u8],
     y: &[u8],
+    scratch: &mut Scratch,
 ) -> u64 {
-    stripe::<AVX512>(k, table, key, stream, c, r0, rows, y)
+    stripe::<AVX512>(k, table, key, stream, c, r0, rows, y, scratch)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -227,8 +244,9 @@ unsafe fn stripe_avx2(
     r0: usize,
     rows: &mut [u8],
     y: &[u8],
+    scratch: &mut Scratch,
 ) -> u64 {
-    stripe::<AVX2>(k, table, key, stream, c, r0, rows, y)
+    stripe::<AVX2>(k, table, key, stream, c, r0, rows, y, scratch)
 }
 
 /// The words of a stripe's keystream, handed out in order.
@@ -266,6 +284,7 @@ fn stripe<const LEVEL: u8>(
     r0: usize,
     rows: &mut [u8],
     y: &[u8],
+    scratch: &mut Scratch,
 ) -> u64 {
     let half = k.layout.half;
     let mut rng = Words {
@@ -273,12 +292,13 @@ fn stripe<const LEVEL: u8>(
         group: [0; GROUP],
         used: GROUP,
     };
-    let mut words = vec![0u32; half];
-    let mut side = vec![0u8; half];
+    let Scratch { words, side } = scratch;
+    words.resize(half, 0);
+    side.resize(half, 0);
     let mut changed = 0u64;
     for (rr, x) in rows.chunks_exact_mut(half).enumerate() {
         let r = r0 + rr;
-        rng.fill::<LEVEL>(&mut words);
+        rng.fill::<LEVEL>(words);
         let yr = &y[r * half..(r + 1) * half];
         // the side neighbour other than [k]: [k − 1] (offset 0) or [k + 1]
         if c ^ usize::from(k.layout.row_parity[r]) == 0 {
@@ -298,7 +318,7 @@ fn stripe<const LEVEL: u8>(
             2 => (nb(0), nb(1), empty, empty),
             _ => (nb(0), nb(1), nb(2), nb(3)),
         };
-        let mut row = Row { x, yr, side: &side, n: [n0, n1, n2, n3], words: &words };
+        let mut row = Row { x, yr, side, n: [n0, n1, n2, n3], words };
         #[cfg(target_arch = "x86_64")]
         if LEVEL >= AVX512 && table.q <= 4 && table.small.is_some() {
             // SAFETY: LEVEL = AVX512 only inside `stripe_avx512`, compiled
@@ -521,20 +541,22 @@ pub(crate) fn sweep(
     let parallel = k.layout.n_rows() * k.layout.row_len >= PARALLEL_MIN_SITES
         && rayon::current_num_threads() > 1;
     let mut changed = 0u64;
+    let mut scratch = std::mem::take(&mut k.scratch);
     for c in 0..2 {
         let mut x = std::mem::take(&mut k.values[c]);
         let kk = &*k;
         let y = &kk.values[1 - c];
         let mut items = Vec::with_capacity(kk.layout.stripe_rows.len() - 1);
         let mut rest: &mut [u8] = &mut x;
-        for s in 0..kk.layout.stripe_rows.len() - 1 {
+        for (s, pool) in scratch.iter_mut().enumerate() {
             let (r0, r1) = (kk.layout.stripe_rows[s], kk.layout.stripe_rows[s + 1]);
             let (mine, tail) = rest.split_at_mut((r1 - r0) * kk.layout.half);
             rest = tail;
-            items.push((s, r0, mine));
+            items.push((s, r0, mine, pool));
         }
-        let run = |(s, r0, rows): &mut (usize, usize, &mut [u8])| {
-            run_stripe(isa, kk, &table, &key, (c as u64) << 32 | *s as u64, c, *r0, rows, y)
+        let run = |(s, r0, rows, pool): &mut (usize, usize, &mut [u8], &mut Scratch)| {
+            let stream = (c as u64) << 32 | *s as u64;
+            run_stripe(isa, kk, &table, &key, stream, c, *r0, rows, y, pool)
         };
         changed += if parallel {
             let per_task = items.len().div_ceil(rayon::current_num_threads());
@@ -544,6 +566,7 @@ pub(crate) fn sweep(
         };
         k.values[c] = x;
     }
+    k.scratch = scratch;
     k.view = OnceLock::new();
     Some(changed)
 }
@@ -577,7 +600,19 @@ mod tests {
                 let rows = k.layout.stripe_rows[1] - k.layout.stripe_rows[0];
                 let run = |level: Isa| {
                     let mut x = k.values[0][..rows * k.layout.half].to_vec();
-                    let n = run_stripe(level, &k, &table, &key, 5, 0, 0, &mut x, &k.values[1]);
+                    let mut pool = Scratch::default();
+                    let n = run_stripe(
+                        level,
+                        &k,
+                        &table,
+                        &key,
+                        5,
+                        0,
+                        0,
+                        &mut x,
+                        &k.values[1],
+                        &mut pool,
+                    );
                     (x, n)
                 };
                 let portable = run(Isa::Generic);

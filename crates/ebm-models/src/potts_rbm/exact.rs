@@ -142,26 +142,23 @@ impl PottsRbm {
         let (nv, q) = (self.nv, self.q);
         let total = (q as u64).pow(nv as u32);
         let len = total.min(1 << TASK_BITS);
-        let parts: Vec<Result<Lse>> = (0..total.div_ceil(len))
+        let parts: Vec<Lse> = (0..total.div_ceil(len))
             .into_par_iter()
             .map(|t| {
                 let mut acc = Lse::EMPTY;
-                let mut v = vec![0u8; nv];
+                let (mut v, mut input) = (vec![0u8; nv], vec![0.0; self.nh]);
                 for code in t * len..(t * len + len).min(total) {
                     let mut c = code;
                     for x in v.iter_mut() {
                         *x = (c % q as u64) as u8;
                         c /= q as u64;
                     }
-                    acc.push(self.log_marginal(&v, beta)?);
+                    acc.push(self.log_marginal_in(&v, beta.value(), &mut input));
                 }
-                Ok(acc)
+                acc
             })
             .collect();
-        let mut acc = Lse::EMPTY;
-        for p in parts {
-            acc = acc.merge(p?);
-        }
+        let acc = parts.into_iter().fold(Lse::EMPTY, Lse::merge);
         let lz = acc.value();
         if lz.is_finite() {
             Ok(lz)

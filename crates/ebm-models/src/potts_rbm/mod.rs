@@ -194,13 +194,17 @@ impl PottsRbm {
     pub fn log_marginal(&self, v: &[u8], beta: Beta) -> Result<f64> {
         check_len("visible row", self.nv, v.len())?;
         ebm_core::StateSpace::validate(&self.space, v)?;
-        let b = beta.value();
-        let mut input = vec![0.0; self.nh];
-        self.hidden_input(v, &mut input);
+        Ok(self.log_marginal_in(v, beta.value(), &mut vec![0.0; self.nh]))
+    }
+
+    /// [`PottsRbm::log_marginal`] of a valid row, the hidden inputs in
+    /// `input` (n_h values; no allocation).
+    pub(crate) fn log_marginal_in(&self, v: &[u8], b: f64, input: &mut [f64]) -> f64 {
+        self.hidden_input(v, input);
         let g = self.fields();
         let fields: f64 =
             v.iter().enumerate().map(|(i, &vi)| g[i * self.q + usize::from(vi)]).sum();
-        Ok(b * fields + input.iter().map(|&x| softplus(b * x)).sum::<f64>())
+        b * fields + input.iter().map(|&x| softplus(b * x)).sum::<f64>()
     }
 
     /// Mean of [`PottsRbm::log_marginal`] over the rows of `data`, each with
@@ -213,16 +217,43 @@ impl PottsRbm {
         beta: Beta,
     ) -> Result<f64> {
         let rows = ebm_core::check_rows("data (rows of n_visible values)", data.len(), self.nv)?;
+        ebm_core::validate_rows(&self.space, data, self.nv)?;
         if let Some(w) = weights {
             check_len("row weights", rows, w.len())?;
         }
         let (mut total, mut wsum) = (0.0, 0.0);
+        let mut input = vec![0.0; self.nh];
         for (r, v) in data.chunks_exact(self.nv).enumerate() {
             let w = weights.map_or(1.0, |w| w[r]);
-            total += w * self.log_marginal(v, beta)?;
+            total += w * self.log_marginal_in(v, beta.value(), &mut input);
             wsum += w;
         }
         Ok(total / wsum)
+    }
+
+    /// `out += weight · E[φ | v]`, the hidden means in `p` (n_h values).
+    fn add_data_statistics_in(
+        &self,
+        v: &[u8],
+        beta: Beta,
+        weight: f64,
+        out: &mut [f64],
+        p: &mut [f64],
+    ) {
+        let (q, nh, nv) = (self.q, self.nh, self.nv);
+        self.hidden_input(v, p);
+        p.iter_mut().for_each(|x| *x = sigmoid(beta.value() * *x));
+        let (ow, rest) = out.split_at_mut(nv * q * nh);
+        let (og, oc) = rest.split_at_mut(nv * q);
+        for (i, &vi) in v.iter().enumerate() {
+            let r = i * q + usize::from(vi);
+            og[r] += weight;
+            ow[r * nh..(r + 1) * nh]
+                .iter_mut()
+                .zip(p.iter())
+                .for_each(|(o, &pj)| *o += weight * pj);
+        }
+        oc.iter_mut().zip(p.iter()).for_each(|(o, &pj)| *o += weight * pj);
     }
 
     /// Moves the parameters into the zero-sum gauge (the same distribution).
@@ -404,18 +435,23 @@ impl LogLinear for PottsRbm {
 
     /// `E[φ | v]`: h replaced by `p(h = 1 | v) = σ(β I(v))`.
     fn add_data_statistics(&self, v: &[u8], beta: Beta, weight: f64, out: &mut [f64]) -> bool {
-        let (q, nh, nv) = (self.q, self.nh, self.nv);
-        let mut p = vec![0.0; nh];
-        self.hidden_input(v, &mut p);
-        p.iter_mut().for_each(|x| *x = sigmoid(beta.value() * *x));
-        let (ow, rest) = out.split_at_mut(nv * q * nh);
-        let (og, oc) = rest.split_at_mut(nv * q);
-        for (i, &vi) in v.iter().enumerate() {
-            let r = i * q + usize::from(vi);
-            og[r] += weight;
-            ow[r * nh..(r + 1) * nh].iter_mut().zip(&p).for_each(|(o, &pj)| *o += weight * pj);
+        self.add_data_statistics_in(v, beta, weight, out, &mut vec![0.0; self.nh]);
+        true
+    }
+
+    /// Every row with one buffer of hidden means (the positive phase of
+    /// every training step).
+    fn add_data_statistics_batch(
+        &self,
+        vs: &[u8],
+        beta: Beta,
+        weight: f64,
+        out: &mut [f64],
+    ) -> bool {
+        let mut p = vec![0.0; self.nh];
+        for v in vs.chunks_exact(self.nv) {
+            self.add_data_statistics_in(v, beta, weight, out, &mut p);
         }
-        oc.iter_mut().zip(&p).for_each(|(o, &pj)| *o += weight * pj);
         true
     }
 }

@@ -15,10 +15,12 @@ use rand::RngExt;
 /// uniformly, then (uphill only) one uniform for the acceptance
 /// `min(1, e^{−βΔ})`.
 #[inline]
+/// The heat bath overwrites `e` with the unnormalised weights (one `exp`
+/// per value).
 pub(crate) fn next_value<R: rand::Rng + ?Sized>(
     rule: LocalRule,
     beta: f64,
-    e: &[f64],
+    e: &mut [f64],
     old: u8,
     rng: &mut R,
 ) -> u8 {
@@ -26,10 +28,11 @@ pub(crate) fn next_value<R: rand::Rng + ?Sized>(
     match rule {
         LocalRule::HeatBath => {
             let min = e.iter().copied().fold(f64::INFINITY, f64::min);
-            let total: f64 = e.iter().map(|&ek| (-beta * (ek - min)).exp()).sum();
+            e.iter_mut().for_each(|ek| *ek = (-beta * (*ek - min)).exp());
+            let total: f64 = e.iter().sum();
             let mut u = uniform(rng) * total;
-            for (k, &ek) in e.iter().enumerate().take(q - 1) {
-                u -= (-beta * (ek - min)).exp();
+            for (k, &wk) in e.iter().enumerate().take(q - 1) {
+                u -= wk;
                 if u < 0.0 {
                     return k as u8;
                 }
@@ -71,7 +74,7 @@ impl<M: CategoricalModel + ?Sized> SiteMoves<M> for Categories {
         let mut update = |x: &mut [u8], e: &mut [f64], i: usize, rng: &mut R| {
             let q = space.n_values(i);
             model.local_energies(x, i, &mut e[..q]);
-            let new = next_value(rule, b, &e[..q], x[i], rng);
+            let new = next_value(rule, b, &mut e[..q], x[i], rng);
             proposed += 1;
             if new != x[i] {
                 x[i] = new;
@@ -152,7 +155,7 @@ impl<M: CategoricalModel + ?Sized> SiteMoves<M> for Categories {
                 for (k, &i) in block.iter().enumerate() {
                     if is_free(clamp, i) {
                         let q = space.n_values(i);
-                        let e = &out[(r * len + k) * w..][..q];
+                        let e = &mut out[(r * len + k) * w..][..q];
                         let new = next_value(rule, b, e, x[i], rng);
                         cnt.0 += 1;
                         if new != x[i] {

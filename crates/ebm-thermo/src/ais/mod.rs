@@ -32,7 +32,7 @@ mod schedule;
 mod ti;
 
 pub use estimate::{Estimated, LogLikelihoodEstimate, LogZEstimate, Sandwich};
-pub use path::{Base, DiagonalGaussian, IndependentSites, Interpolated};
+pub use path::{Base, DiagonalGaussian, GradientBase, IndependentSites, Interpolated};
 pub use runs::{Ais, path_betas};
 pub use schedule::Schedule;
 pub use ti::{Ti, TiEstimate, TiNode};

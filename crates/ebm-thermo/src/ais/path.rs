@@ -232,8 +232,17 @@ impl<M: CategoricalModel + ?Sized, B: CategoricalModel + Base<Categories>> Categ
 {
     fn local_energies(&self, x: &[u8], i: usize, out: &mut [f64]) {
         let q = self.target.space().n_values(i);
-        let mut b = [0.0; ebm_core::MAX_CATEGORIES];
-        self.base.local_energies(x, i, &mut b[..q]);
+        // the base's energies: on the stack for the usual alphabets (no
+        // zeroing of a 256-entry array per unit update)
+        let mut small = [0.0; 32];
+        let mut large = Vec::new();
+        let b: &mut [f64] = if q <= small.len() {
+            &mut small[..q]
+        } else {
+            large.resize(q, 0.0);
+            &mut large
+        };
+        self.base.local_energies(x, i, b);
         self.target.local_energies(x, i, &mut out[..q]);
         for (o, &e0) in out[..q].iter_mut().zip(&b[..q]) {
             *o = (1.0 - self.t) * e0 + self.t * *o;
@@ -244,17 +253,20 @@ impl<M: CategoricalModel + ?Sized, B: CategoricalModel + Base<Categories>> Categ
     }
 }
 
-impl<M: GradientModel + ?Sized, B: GradientModel + Base<Reals>> GradientModel
-    for Interpolated<'_, M, B>
-{
+/// A [`Base`] on ℝⁿ whose gradient can be added into another's: what the
+/// path's gradient needs without a second buffer.
+pub trait GradientBase: Base<Reals> {
+    /// `grad += weight · ∇E₀(x)`.
+    fn add_base_gradient(&self, x: &[f64], weight: f64, grad: &mut [f64]);
+}
+
+impl<M: GradientModel + ?Sized, B: GradientBase + Sync> GradientModel for Interpolated<'_, M, B> {
+    /// `t ∇E + (1 − t) ∇E₀`, accumulated in `grad` (no allocation).
     fn energy_and_gradient(&self, x: &[f64], grad: &mut [f64]) -> f64 {
-        let mut g0 = vec![0.0; grad.len()];
-        let e0 = self.base.energy_and_gradient(x, &mut g0);
         let e1 = self.target.energy_and_gradient(x, grad);
-        for (g, &a) in grad.iter_mut().zip(&g0) {
-            *g = (1.0 - self.t) * a + self.t * *g;
-        }
-        (1.0 - self.t) * e0 + self.t * e1
+        grad.iter_mut().for_each(|g| *g *= self.t);
+        self.base.add_base_gradient(x, 1.0 - self.t, grad);
+        (1.0 - self.t) * self.base.base_energy(x) + self.t * e1
     }
 }
 
@@ -321,6 +333,14 @@ impl GradientModel for DiagonalGaussian {
             *g = (x - m) / (s * s);
         }
         self.energy(x)
+    }
+}
+
+impl GradientBase for DiagonalGaussian {
+    fn add_base_gradient(&self, x: &[f64], weight: f64, grad: &mut [f64]) {
+        for (((g, x), m), s) in grad.iter_mut().zip(x).zip(&self.mean).zip(&self.std) {
+            *g += weight * ((x - m) / (s * s));
+        }
     }
 }
 
