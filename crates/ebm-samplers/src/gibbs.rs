@@ -1,8 +1,8 @@
 //! Heat-bath (Gibbs) sampling.
 
 use crate::clamp::Clamp;
-use crate::site::{Moves, Scan, SiteChain, SiteMoves};
-use ebm_core::{Beta, ChainRecord, EnergyModel, LocalRule, Result, Sampler, UnitOf};
+use crate::site::{Moves, Scan, SiteMoves};
+use ebm_core::LocalRule;
 
 /// Heat-bath sampling: unit i is set from its exact conditional distribution
 /// given the rest: a binary unit flips with probability σ(−β Δ_i), a
@@ -72,43 +72,4 @@ impl Gibbs {
     }
 }
 
-impl<M: EnergyModel + ?Sized> Sampler<M> for Gibbs
-where
-    M::Space: SiteMoves<M>,
-{
-    type Chain = SiteChain<UnitOf<M>>;
-
-    fn block_rule(&self) -> Option<LocalRule> {
-        (self.scan == Scan::Block && self.clamp.is_none()).then_some(LocalRule::HeatBath)
-    }
-
-    fn start(&self, model: &M, x0: &[UnitOf<M>]) -> Result<Self::Chain> {
-        M::Space::start(model, x0, self.moves())
-    }
-
-    fn restore(&self, model: &M, record: &ChainRecord<UnitOf<M>>) -> Result<Self::Chain> {
-        crate::site::restore_site(model, self, record)
-    }
-
-    fn sweep<R: rand::Rng + ?Sized>(
-        &self,
-        model: &M,
-        c: &mut Self::Chain,
-        beta: Beta,
-        rng: &mut R,
-    ) {
-        M::Space::sweep(model, c, self.moves(), beta, rng)
-    }
-
-    /// A block scan of a binary model batches the model's work (one
-    /// `block_deltas_batch` per block for all chains; see [`SiteMoves`]).
-    fn sweep_batch<R: rand::Rng>(
-        &self,
-        model: &M,
-        chains: &mut [Self::Chain],
-        beta: Beta,
-        rngs: &mut [R],
-    ) {
-        M::Space::sweep_batch(model, chains, self.moves(), beta, rngs)
-    }
-}
+crate::site::impl_site_sampler!(Gibbs);

@@ -1,8 +1,8 @@
 //! Single-flip Metropolis sampling.
 
 use crate::clamp::Clamp;
-use crate::site::{Moves, Scan, SiteChain, SiteMoves};
-use ebm_core::{Beta, ChainRecord, EnergyModel, LocalRule, Result, Sampler, UnitOf};
+use crate::site::{Moves, Scan, SiteMoves};
+use ebm_core::LocalRule;
 
 /// Metropolis: propose flipping unit i, accept with min(1, e^{−β Δ_i}); for a
 /// categorical unit, propose one of its other values uniformly and accept
@@ -58,41 +58,4 @@ impl Metropolis {
     }
 }
 
-impl<M: EnergyModel + ?Sized> Sampler<M> for Metropolis
-where
-    M::Space: SiteMoves<M>,
-{
-    type Chain = SiteChain<UnitOf<M>>;
-
-    fn block_rule(&self) -> Option<LocalRule> {
-        (self.scan == Scan::Block && self.clamp.is_none()).then_some(LocalRule::Metropolis)
-    }
-
-    fn start(&self, model: &M, x0: &[UnitOf<M>]) -> Result<Self::Chain> {
-        M::Space::start(model, x0, self.moves())
-    }
-
-    fn restore(&self, model: &M, record: &ChainRecord<UnitOf<M>>) -> Result<Self::Chain> {
-        crate::site::restore_site(model, self, record)
-    }
-
-    fn sweep<R: rand::Rng + ?Sized>(
-        &self,
-        model: &M,
-        c: &mut Self::Chain,
-        beta: Beta,
-        rng: &mut R,
-    ) {
-        M::Space::sweep(model, c, self.moves(), beta, rng)
-    }
-
-    fn sweep_batch<R: rand::Rng>(
-        &self,
-        model: &M,
-        chains: &mut [Self::Chain],
-        beta: Beta,
-        rngs: &mut [R],
-    ) {
-        M::Space::sweep_batch(model, chains, self.moves(), beta, rngs)
-    }
-}
+crate::site::impl_site_sampler!(Metropolis);

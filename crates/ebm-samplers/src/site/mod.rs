@@ -78,6 +78,66 @@ pub trait SiteMoves<M: EnergyModel<Space = Self> + ?Sized>: StateSpace + Sized {
     }
 }
 
+/// The `Sampler` impl of a single-site sampler type (`Gibbs`, `Metropolis`):
+/// everything comes from its `moves()` (rule, scan, clamp) and the model's
+/// [`SiteMoves`]; a block sweep with nothing clamped is a plain block sweep
+/// under the type's rule (`block_rule`).
+macro_rules! impl_site_sampler {
+    ($t:ty) => {
+        impl<M: ebm_core::EnergyModel + ?Sized> ebm_core::Sampler<M> for $t
+        where
+            M::Space: $crate::site::SiteMoves<M>,
+        {
+            type Chain = $crate::site::SiteChain<ebm_core::UnitOf<M>>;
+
+            fn block_rule(&self) -> Option<ebm_core::LocalRule> {
+                let m = self.moves();
+                (m.scan == $crate::site::Scan::Block && m.clamp.is_none()).then_some(m.rule)
+            }
+
+            fn start(
+                &self,
+                model: &M,
+                x0: &[ebm_core::UnitOf<M>],
+            ) -> ebm_core::Result<Self::Chain> {
+                M::Space::start(model, x0, self.moves())
+            }
+
+            fn restore(
+                &self,
+                model: &M,
+                record: &ebm_core::ChainRecord<ebm_core::UnitOf<M>>,
+            ) -> ebm_core::Result<Self::Chain> {
+                $crate::site::restore_site(model, self, record)
+            }
+
+            fn sweep<R: rand::Rng + ?Sized>(
+                &self,
+                model: &M,
+                c: &mut Self::Chain,
+                beta: ebm_core::Beta,
+                rng: &mut R,
+            ) {
+                M::Space::sweep(model, c, self.moves(), beta, rng)
+            }
+
+            /// A block scan batches the model's work over the chains (one
+            /// `block_deltas_batch` or `block_energies_batch` per block; see
+            /// [`SiteMoves`]).
+            fn sweep_batch<R: rand::Rng>(
+                &self,
+                model: &M,
+                chains: &mut [Self::Chain],
+                beta: ebm_core::Beta,
+                rngs: &mut [R],
+            ) {
+                M::Space::sweep_batch(model, chains, self.moves(), beta, rngs)
+            }
+        }
+    };
+}
+pub(crate) use impl_site_sampler;
+
 /// The chain of a single-site sampler: the configuration, a scratch buffer
 /// (block deltas or local energies), move counters, and, when the model runs
 /// block sweeps with a kernel of its own (`block_kernel`), that kernel's
