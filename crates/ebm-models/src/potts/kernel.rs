@@ -413,15 +413,15 @@ impl Row<'_> {
         // the random words have h entries); unaligned loads and stores.
         unsafe {
             let one = _mm512_set1_epi8(1);
-            let tabs: Vec<(__m512i, __m512i)> = small
-                .iter()
-                .map(|t| {
-                    (
-                        _mm512_loadu_si512(t.as_ptr().cast()),
-                        _mm512_loadu_si512(t[16..].as_ptr().cast()),
-                    )
-                })
-                .collect();
+            // at most q·(q − 1) = 12 tables (q ≤ 4), in registers, no
+            // allocation per row
+            let mut tabs = [(_mm512_setzero_si512(), _mm512_setzero_si512()); 12];
+            for (r, t) in tabs.iter_mut().zip(small) {
+                *r = (
+                    _mm512_loadu_si512(t.as_ptr().cast()),
+                    _mm512_loadu_si512(t[16..].as_ptr().cast()),
+                );
+            }
             while k + 64 <= h {
                 let ld = |p: *const u8| _mm512_loadu_si512(p.add(k).cast());
                 let nbv: [__m512i; 6] = [
