@@ -109,40 +109,21 @@ impl<M: BinaryModel + ?Sized> SiteMoves<M> for Domain {
             return;
         }
         let (b, d, n) = (beta.value(), model.domain(), model.n_units());
-        // borrow the first chain's blocks for the sweep (no copy), put them back after
-        let blocks = chains[0].blocks.take().unwrap_or_else(|| model.blocks());
-        let rows = chains.len().min(rngs.len());
-        let mut xs: Vec<i8> = Vec::with_capacity(rows * n);
-        chains[..rows].iter().for_each(|c| xs.extend_from_slice(&c.x));
-        let mut out = vec![0.0; rows * blocks.max_block_len()];
-        let mut counts = vec![(0u64, 0u64); rows];
-        for block in blocks.iter() {
-            // a block with no free unit draws nothing in `sweep` either: skip
-            // its deltas (no wasted GEMM in a clamped positive phase)
-            if clamp.is_some() && block.iter().all(|&i| !is_free(clamp, i)) {
-                continue;
-            }
-            let w = block.len();
-            model.block_deltas_batch(&xs, block, &mut out[..rows * w]);
-            for (r, ((x, rng), cnt)) in
-                xs.chunks_exact_mut(n).zip(rngs.iter_mut()).zip(counts.iter_mut()).enumerate()
-            {
-                for (k, &i) in block.iter().enumerate() {
-                    if is_free(clamp, i) {
-                        cnt.0 += 1;
-                        if flips(rule, b, out[r * w + k], rng) {
-                            x[i] = d.flip(x[i]);
-                            cnt.1 += 1;
-                        }
-                    }
+        super::batched_block_sweep(
+            chains,
+            rngs,
+            || model.blocks(),
+            n,
+            1,
+            clamp,
+            |xs, block, out| model.block_deltas_batch(xs, block, out),
+            |x, i, delta, rng| {
+                let f = flips(rule, b, delta[0], rng);
+                if f {
+                    x[i] = d.flip(x[i]);
                 }
-            }
-        }
-        for ((c, x), (p, a)) in chains.iter_mut().zip(xs.chunks_exact(n)).zip(counts) {
-            c.x.copy_from_slice(x);
-            c.proposed += p;
-            c.accepted += a;
-        }
-        chains[0].blocks = Some(blocks);
+                f
+            },
+        );
     }
 }

@@ -136,41 +136,20 @@ impl<M: CategoricalModel + ?Sized> SiteMoves<M> for Categories {
             return;
         }
         let (b, n, space) = (beta.value(), model.n_units(), model.space());
-        let w = space.max_values();
-        let blocks = chains[0].blocks.take().unwrap_or_else(|| model.blocks());
-        let rows = chains.len().min(rngs.len());
-        let mut xs: Vec<u8> = Vec::with_capacity(rows * n);
-        chains[..rows].iter().for_each(|c| xs.extend_from_slice(&c.x));
-        let mut out = vec![0.0; rows * blocks.max_block_len() * w];
-        let mut counts = vec![(0u64, 0u64); rows];
-        for block in blocks.iter() {
-            if clamp.is_some() && block.iter().all(|&i| !is_free(clamp, i)) {
-                continue;
-            }
-            let len = block.len();
-            model.block_energies_batch(&xs, block, &mut out[..rows * len * w]);
-            for (r, ((x, rng), cnt)) in
-                xs.chunks_exact_mut(n).zip(rngs.iter_mut()).zip(counts.iter_mut()).enumerate()
-            {
-                for (k, &i) in block.iter().enumerate() {
-                    if is_free(clamp, i) {
-                        let q = space.n_values(i);
-                        let e = &mut out[(r * len + k) * w..][..q];
-                        let new = next_value(rule, b, e, x[i], rng);
-                        cnt.0 += 1;
-                        if new != x[i] {
-                            x[i] = new;
-                            cnt.1 += 1;
-                        }
-                    }
-                }
-            }
-        }
-        for ((c, x), (p, a)) in chains.iter_mut().zip(xs.chunks_exact(n)).zip(counts) {
-            c.x.copy_from_slice(x);
-            c.proposed += p;
-            c.accepted += a;
-        }
-        chains[0].blocks = Some(blocks);
+        super::batched_block_sweep(
+            chains,
+            rngs,
+            || model.blocks(),
+            n,
+            space.max_values(),
+            clamp,
+            |xs, block, out| model.block_energies_batch(xs, block, out),
+            |x, i, e, rng| {
+                let new = next_value(rule, b, &mut e[..space.n_values(i)], x[i], rng);
+                let changed = new != x[i];
+                x[i] = new;
+                changed
+            },
+        );
     }
 }

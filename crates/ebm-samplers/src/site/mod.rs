@@ -138,6 +138,59 @@ macro_rules! impl_site_sampler {
 }
 pub(crate) use impl_site_sampler;
 
+/// The batched block sweep both families share: the chains' states as rows,
+/// then per block one `batch(xs, block, out)` call for all rows (unit b of
+/// row r gets `out[(r·len + b)·width..][..width]`), then each row's free units
+/// updated in block order by `update(x, i, its out slice, rng)` (true if the
+/// unit changed), drawing from the row's own stream as `sweep` does. Blocks
+/// whose units are all clamped are skipped (they draw nothing in `sweep`
+/// either). The blocks are borrowed from the first chain and put back.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn batched_block_sweep<U: ebm_core::UnitValue, R: rand::Rng>(
+    chains: &mut [SiteChain<U>],
+    rngs: &mut [R],
+    blocks: impl FnOnce() -> Blocks,
+    n: usize,
+    width: usize,
+    clamp: &Option<Clamp>,
+    mut batch: impl FnMut(&[U], &[usize], &mut [f64]),
+    mut update: impl FnMut(&mut [U], usize, &mut [f64], &mut R) -> bool,
+) {
+    use crate::clamp::is_free;
+    let blocks = chains[0].blocks.take().unwrap_or_else(blocks);
+    let rows = chains.len().min(rngs.len());
+    let mut xs: Vec<U> = Vec::with_capacity(rows * n);
+    chains[..rows].iter().for_each(|c| xs.extend_from_slice(&c.x));
+    let mut out = vec![0.0; rows * blocks.max_block_len() * width];
+    let mut counts = vec![(0u64, 0u64); rows];
+    for block in blocks.iter() {
+        if clamp.is_some() && block.iter().all(|&i| !is_free(clamp, i)) {
+            continue;
+        }
+        let len = block.len();
+        batch(&xs, block, &mut out[..rows * len * width]);
+        for (r, ((x, rng), cnt)) in
+            xs.chunks_exact_mut(n).zip(rngs.iter_mut()).zip(counts.iter_mut()).enumerate()
+        {
+            for (k, &i) in block.iter().enumerate() {
+                if is_free(clamp, i) {
+                    cnt.0 += 1;
+                    let o = &mut out[(r * len + k) * width..][..width];
+                    if update(x, i, o, rng) {
+                        cnt.1 += 1;
+                    }
+                }
+            }
+        }
+    }
+    for ((c, x), (p, a)) in chains.iter_mut().zip(xs.chunks_exact(n)).zip(counts) {
+        c.x.copy_from_slice(x);
+        c.proposed += p;
+        c.accepted += a;
+    }
+    chains[0].blocks = Some(blocks);
+}
+
 /// The chain of a single-site sampler: the configuration, a scratch buffer
 /// (block deltas or local energies), move counters, and, when the model runs
 /// block sweeps with a kernel of its own (`block_kernel`), that kernel's
