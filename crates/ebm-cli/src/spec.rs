@@ -2,7 +2,7 @@
 //! `potts:Q:16x16` (q-state Potts on the same lattices), or a saved model file
 //! (`.safetensors`, written by `ebm train`).
 
-use ebm_core::{BinaryModel, EnergyModel, Error, Result, UnitOf};
+use ebm_core::{EnergyModel, Error, Result, UnitOf};
 use ebm_data::SavedModel;
 use ebm_models::boltzmann::BoltzmannMachine;
 use ebm_models::ising::{Boundary, Ising};
@@ -80,7 +80,6 @@ macro_rules! binary_observed {
                 x.iter().map(|&v| usize::from(v == 1)).collect()
             }
             fn is_binary(&self) -> bool {
-                let _ = self.domain();
                 true
             }
         }

@@ -43,11 +43,12 @@ pub struct Sequences {
 }
 
 impl Sequences {
-    /// The training rows of epoch `epoch`: the training set itself, or with
+    /// The training rows of epoch `epoch`: the training set itself (not
+    /// copied), or with
     /// weights a resample of as many rows drawn with replacement ∝ weight
     /// (from `seed`'s SHUFFLE stream 2^62 + epoch).
-    fn epoch_rows(&self, seed: u64, epoch: u64) -> Vec<u8> {
-        let Some((w, _)) = &self.weights else { return self.train.clone() };
+    fn epoch_rows(&self, seed: u64, epoch: u64) -> std::borrow::Cow<'_, [u8]> {
+        let Some((w, _)) = &self.weights else { return std::borrow::Cow::Borrowed(&self.train) };
         let mut cdf = Vec::with_capacity(w.len());
         let mut acc = 0.0;
         for &x in w {
@@ -62,7 +63,7 @@ impl Sequences {
             let r = cdf.partition_point(|&c| c <= u).min(w.len() - 1);
             out.extend_from_slice(&self.train[r * n..(r + 1) * n]);
         }
-        out
+        std::borrow::Cow::Owned(out)
     }
 }
 
