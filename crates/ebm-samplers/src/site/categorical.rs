@@ -95,9 +95,6 @@ impl<M: CategoricalModel + ?Sized> SiteMoves<M> for Categories {
                     return;
                 }
                 let blocks = c.take_blocks(|| model.blocks());
-                if c.scratch.len() < space.max_values() {
-                    c.scratch.resize(space.max_values(), 0.0);
-                }
                 // the units of a block are independent: updating them in turn
                 // is updating them all from the same configuration
                 for block in blocks.iter() {
