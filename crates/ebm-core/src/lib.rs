@@ -3,8 +3,9 @@
 //! This crate holds the traits and small value types of the workspace and
 //! nothing else: [`EnergyModel`] over a [`StateSpace`], the model families
 //! [`BinaryModel`] (±1 or 0/1 units, a [`Domain`]), [`CategoricalModel`]
-//! (q_i values per unit, [`Categories`]) and [`GradientModel`] (real units,
-//! [`Reals`], with an energy gradient), [`LogLinear`], [`Sampler`],
+//! (q_i values per unit, [`Categories`]), [`GradientModel`] (real units,
+//! [`Reals`], with an energy gradient) and [`HybridModel`] (real and binary
+//! units, [`Hybrid`], with closed-form conditionals), [`LogLinear`], [`Sampler`],
 //! [`Chain`], [`Trainer`]; the validated inverse temperature [`Beta`]; owned
 //! binary states ([`Spins`], [`Bits`]); [`Blocks`] of independent units; seeds
 //! and per-chain ChaCha streams ([`Seed`], [`ChainRng`]); and the one
@@ -40,6 +41,7 @@ mod categorical;
 mod error;
 mod finite;
 mod gradient;
+mod hybrid;
 pub mod kernel;
 mod model;
 mod rng;
@@ -54,6 +56,7 @@ pub use categorical::CategoricalModel;
 pub use error::{Error, Result, check_finite, check_len, check_rows};
 pub use finite::{Enumerable, FiniteModel};
 pub use gradient::GradientModel;
+pub use hybrid::{Hybrid, HybridModel};
 pub use kernel::{KernelState, LocalRule};
 pub use model::{EnergyModel, LogLinear, UnitOf};
 pub use rng::{ChainRng, Purpose, RngPosition, Seed, standard_normal, uniform};

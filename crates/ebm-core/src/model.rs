@@ -64,9 +64,13 @@ pub trait EnergyModel: Sync {
     fn energy(&self, x: &[UnitOf<Self>]) -> f64;
 }
 
-/// A model whose energy is linear in its parameters: `E_θ(x) = −⟨θ, φ(x)⟩`.
+/// A model whose energy is linear in its parameters: `E_θ(x) = −⟨θ, φ(x)⟩`
+/// — or, more generally, differentiable in them, with the statistics
+/// `φ_θ(x) = −∂E_θ(x)/∂θ` taken at the current θ
+/// ([`LogLinear::is_linear`] is then `false`: the Gaussian–Bernoulli RBM's
+/// log-variances).
 ///
-/// The log-likelihood gradient is then `∂ ln p(v)/∂θ = β(⟨φ⟩_data − ⟨φ⟩_model)`;
+/// The log-likelihood gradient is in both cases `∂ ln p(v)/∂θ = β(⟨φ⟩_data − ⟨φ⟩_model)`;
 /// trainers and optimizers see only the flat parameter vector θ and the
 /// sufficient statistics φ. For latent-variable models the data term is
 /// `E[φ(v, h) | v]`: models with a closed form (the RBM) provide it through
@@ -127,6 +131,14 @@ pub trait LogLinear: EnergyModel {
     /// Replaces θ. Errors on a wrong length or a non-finite value, leaving the
     /// model unchanged.
     fn set_params(&mut self, theta: &[f64]) -> Result<()>;
+
+    /// Whether `E_θ(x) = −⟨θ, φ(x)⟩` exactly (the default); `false` for a
+    /// model whose statistics are the energy's parameter gradient at the
+    /// current θ (`φ_θ = −∂E_θ/∂θ`), which the conformance checks then
+    /// verify by finite differences instead.
+    fn is_linear(&self) -> bool {
+        true
+    }
 
     /// `out += weight · φ(x)` for a full configuration `x`.
     fn add_statistics(&self, x: &[UnitOf<Self>], weight: f64, out: &mut [f64]);

@@ -8,6 +8,7 @@
 //! | [`Domain`] | `i8` | ±1 spins or 0/1 bits | [`crate::BinaryModel`] |
 //! | [`Categories`] | `u8` | `0..q_i`, q_i per unit (mixed alphabets) | [`crate::CategoricalModel`] |
 //! | [`Reals`] | `f64` | every finite value | [`crate::GradientModel`] |
+//! | [`crate::Hybrid`] | `f64` | real units, then 0/1 bits | [`crate::HybridModel`] |
 //!
 //! Everything generic (chains, tempering, annealing, the chain runner,
 //! AIS/TI, trainers, checkpoints, diagnostics) is written against

@@ -13,6 +13,10 @@
 //!   visible and hidden units).
 //! - [`rbm`]: the Bernoulli–Bernoulli restricted Boltzmann machine, with batched
 //!   GEMM conditionals and exact ln Z by summing the smaller layer.
+//! - [`gbrbm`]: the Gaussian–Bernoulli RBM (real visible units with learned
+//!   variances, binary hidden units; `HybridModel`), with GEMM conditionals
+//!   and exact ln Z over the hidden layer (the visibles integrate in closed
+//!   form).
 //!
 //! Each implements `EnergyModel`, its family trait (`BinaryModel`: fast flip
 //! deltas, valid blocks; `CategoricalModel` for Potts: local energies) and
@@ -22,6 +26,7 @@
 #![deny(missing_docs)]
 
 pub mod boltzmann;
+pub mod gbrbm;
 mod graph;
 pub mod ising;
 mod keystream;

@@ -127,7 +127,8 @@ pub fn check_blocks<M: BinaryModel + ?Sized>(
     Ok(())
 }
 
-/// Checks the log-linear contract on state `x`: `E(x) = −⟨θ, φ(x)⟩`, batch
+/// Checks the log-linear contract on state `x`: `E(x) = −⟨θ, φ(x)⟩` (or, for
+/// a model that is not linear in θ, `φ = −∂E/∂θ` by finite differences), batch
 /// statistics equal the sum of single ones, and `set_params` rejects a wrong
 /// length and non-finite values without changing the model, and accepts its
 /// own parameters.
@@ -146,11 +147,35 @@ pub fn check_log_linear<M: LogLinear + ?Sized>(
     }
     let mut phi = vec![0.0; theta.len()];
     model.add_statistics(x, 1.0, &mut phi);
-    let dot: f64 = theta.iter().zip(&phi).map(|(t, p)| t * p).sum();
-    let scale: f64 = theta.iter().zip(&phi).map(|(t, p)| (t * p).abs()).sum();
-    let e = model.energy(x);
-    if (e + dot).abs() > tol * scale.max(1.0) {
-        return fail(CHECK, format!("E(x) = {e} but −⟨θ, φ(x)⟩ = {}", -dot));
+    if model.is_linear() {
+        let dot: f64 = theta.iter().zip(&phi).map(|(t, p)| t * p).sum();
+        let scale: f64 = theta.iter().zip(&phi).map(|(t, p)| (t * p).abs()).sum();
+        let e = model.energy(x);
+        if (e + dot).abs() > tol * scale.max(1.0) {
+            return fail(CHECK, format!("E(x) = {e} but −⟨θ, φ(x)⟩ = {}", -dot));
+        }
+    } else {
+        // φ_θ(x) = −∂E_θ(x)/∂θ, by central differences (error O(h²))
+        let h = 1e-5;
+        for k in 0..theta.len() {
+            let mut e = [0.0; 2];
+            for (s, sign) in [(0, 1.0), (1, -1.0)] {
+                let mut t = theta.clone();
+                t[k] += sign * h * (1.0 + theta[k].abs());
+                if let Err(err) = model.set_params(&t) {
+                    return fail(CHECK, format!("set_params near θ rejected: {err}"));
+                }
+                e[s] = model.energy(x);
+            }
+            let fd = -(e[0] - e[1]) / (2.0 * h * (1.0 + theta[k].abs()));
+            if (phi[k] - fd).abs() > tol.max(1e-6) * (1.0 + fd.abs()) {
+                let _ = model.set_params(&theta);
+                return fail(CHECK, format!("φ[{k}] = {} but −∂E/∂θ_{k} = {fd}", phi[k]));
+            }
+        }
+        if let Err(err) = model.set_params(&theta) {
+            return fail(CHECK, format!("set_params rejected the model's own parameters: {err}"));
+        }
     }
     let mut two = vec![0.0; theta.len()];
     let mut xs = x.to_vec();

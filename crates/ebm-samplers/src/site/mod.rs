@@ -6,13 +6,16 @@
 //! [`Domain`](ebm_core::Domain) for binary models (`binary.rs`: flip deltas,
 //! GEMM block deltas, model kernels) and by
 //! [`Categories`](ebm_core::Categories) for categorical ones
-//! (`categorical.rs`: local energies, softmax heat bath, uniform proposals).
+//! (`categorical.rs`: local energies, softmax heat bath, uniform proposals),
+//! and by [`Hybrid`](ebm_core::Hybrid) for real-and-binary models
+//! (`hybrid.rs`: Gaussian and Bernoulli conditionals, heat bath only).
 //! Dispatching on the space type, not on the model trait, is what lets one
 //! `impl Sampler<M> for Gibbs` cover both families (Rust does not let two
 //! blanket impls differ only in a bound).
 
 mod binary;
 mod categorical;
+mod hybrid;
 
 use crate::clamp::{Clamp, check_clamp};
 use ebm_core::{

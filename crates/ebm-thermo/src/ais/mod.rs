@@ -17,7 +17,9 @@
 //! **A base of its own.** [`Ais::log_z_from`] anneals along
 //! `E_t = (1 − t) E₀ + t E` from an exactly solvable base ([`Base`]; e.g.
 //! [`IndependentSites`] fitted to data), which needs far fewer steps when the
-//! base is close to the target.
+//! base is close to the target. On ℝⁿ the base is [`DiagonalGaussian`]; on
+//! a hybrid space (real and binary units: the Gaussian–Bernoulli RBM)
+//! [`GaussianBits`], whose path keeps closed-form conditionals (`hybrid.rs`).
 //!
 //! **The sandwich.** By Jensen, `E[ln Ẑ] ≤ ln Z`: forward AIS is a stochastic
 //! lower bound. Running the same path backwards from exact (or long-MCMC)
@@ -26,12 +28,14 @@
 //! Salakhutdinov 2015). [`Ais::sandwich`] reports both.
 
 mod estimate;
+mod hybrid;
 mod path;
 mod runs;
 mod schedule;
 mod ti;
 
 pub use estimate::{Estimated, LogLikelihoodEstimate, LogZEstimate, Sandwich};
+pub use hybrid::GaussianBits;
 pub use path::{Base, DiagonalGaussian, GradientBase, IndependentSites, Interpolated};
 pub use runs::{Ais, path_betas};
 pub use schedule::Schedule;
