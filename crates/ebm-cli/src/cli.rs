@@ -174,15 +174,17 @@ pub enum Command {
 /// `ebm train` arguments.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Model kind: `rbm` (binary data) or `potts-rbm` (a categorical RBM on
-    /// `--data msa:FILE`, an aligned FASTA file; 80/20 seeded split).
+    /// Model kind: `rbm` (binary data), `potts-rbm` (a categorical RBM on
+    /// `--data msa:FILE`, an aligned FASTA file; 80/20 seeded split) or
+    /// `gbrbm` (a Gaussian–Bernoulli RBM on `--data mnist-real:DIR` or
+    /// `fashion-real:DIR`: intensities standardised per pixel).
     #[arg(long, default_value = "rbm")]
     pub model: String,
     /// Hidden units.
     #[arg(long, default_value_t = 64)]
     pub n_hidden: usize,
-    /// Data: `mnist:DIR`, `bars-and-stripes:N`, `default`, or (potts-rbm)
-    /// `msa:FILE`.
+    /// Data: `mnist:DIR`, `bars-and-stripes:N`, `default`, (potts-rbm)
+    /// `msa:FILE`, or (gbrbm) `mnist-real:DIR`, `fashion-real:DIR`.
     #[arg(long, default_value = "default")]
     pub data: String,
     /// Trainer.
@@ -200,9 +202,16 @@ pub struct TrainArgs {
     /// Mini-batch size.
     #[arg(long, default_value_t = 100)]
     pub batch_size: usize,
-    /// Learning rate.
-    #[arg(long, default_value_t = 0.05)]
-    pub learning_rate: f64,
+    /// Learning rate (default 0.05; gbrbm 0.001).
+    #[arg(long)]
+    pub learning_rate: Option<f64>,
+    /// Constant momentum (default: Hinton's 0.5 → 0.9 over five epochs;
+    /// gbrbm 0).
+    #[arg(long)]
+    pub momentum: Option<f64>,
+    /// Clip each step's gradient to this Euclidean norm.
+    #[arg(long)]
+    pub clip_norm: Option<f64>,
     /// potts-rbm: reweight sequences by similarity, weight 1/#neighbours at
     /// this identity (0.8 is the usual choice), computed within each split:
     /// every epoch trains on a weighted resample of the training set, and
@@ -213,9 +222,9 @@ pub struct TrainArgs {
     /// epochs); constant when absent.
     #[arg(long)]
     pub lr_decay_epochs: Option<f64>,
-    /// Weight cost on the couplings.
-    #[arg(long, default_value_t = 2e-4)]
-    pub weight_decay: f64,
+    /// Weight cost on the couplings (default 2e-4; gbrbm 0).
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
     /// Output model file (a checkpoint is written next to it as FILE.ckpt).
     #[arg(long)]
     pub out: PathBuf,
@@ -227,4 +236,16 @@ pub struct TrainArgs {
     pub png_dir: Option<PathBuf>,
     #[command(flatten)]
     pub common: Common,
+}
+
+impl TrainArgs {
+    /// The learning rate: the flag, or the model's default (0.001 for a
+    /// Gaussian–Bernoulli RBM, whose real units need small steps; 0.05 else).
+    pub fn lr(&self) -> f64 {
+        self.learning_rate.unwrap_or(if self.model == "gbrbm" { 1e-3 } else { 0.05 })
+    }
+    /// The weight cost: the flag, or 0 (gbrbm) / 2e-4.
+    pub fn wd(&self) -> f64 {
+        self.weight_decay.unwrap_or(if self.model == "gbrbm" { 0.0 } else { 2e-4 })
+    }
 }

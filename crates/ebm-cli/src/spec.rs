@@ -115,12 +115,26 @@ impl Observed for Potts {
 
 /// Loads a saved model file.
 pub fn load_file(path: &Path) -> Result<Model> {
-    let (saved, _) = SavedModel::load(path)?;
+    from_saved(path, SavedModel::load(path)?.0)
+}
+
+/// The command-line model of a loaded model file (`path` for messages).
+/// A Gaussian–Bernoulli RBM has real units: only `ebm eval` takes it.
+pub fn from_saved(path: &Path, saved: SavedModel) -> Result<Model> {
     Ok(match saved {
         SavedModel::Rbm(m) => Model::Rbm(m),
         SavedModel::Boltzmann(m) => Model::Boltzmann(m),
         SavedModel::Ising(m) => Model::Ising(m),
         SavedModel::PottsRbm(m) => Model::PottsRbm(m),
+        SavedModel::GaussianRbm(_) => {
+            return Err(Error::InvalidSequence {
+                what: "model file",
+                reason: format!(
+                    "{} is a Gaussian–Bernoulli RBM (real units): `ebm eval` evaluates it; exact, sample and logz take finite models",
+                    path.display()
+                ),
+            });
+        }
     })
 }
 

@@ -14,6 +14,8 @@
 //!   and seeded train/test splits.
 //! - [`npy`]: 2-D NumPy `.npy` arrays (`u8`, `i8`, `f32`, `f64`) for exchange
 //!   with Python.
+//! - [`standardize`]: real-valued rows for Gaussian units (intensities,
+//!   per-feature standardisation fitted on the training split).
 //! - [`persist`]: RBMs, categorical RBMs, Boltzmann machines and Ising models as standard
 //!   safetensors files with metadata ([`persist::SavedModel`]).
 //! - [`write_atomic`]: the workspace's one atomic file writer (temporary file,
@@ -34,6 +36,7 @@ pub mod idx;
 pub mod msa;
 pub mod npy;
 pub mod persist;
+pub mod standardize;
 
 pub use atomic::write_atomic;
 pub use generate::{Labelled, bars_and_stripes, demo_digits};

@@ -8,6 +8,7 @@
 //! |---|---|---|
 //! | `"rbm"` | `W` (n_visible × n_hidden), `b` (n_visible), `c` (n_hidden) | `ebm.n_hidden` |
 //! | `"boltzmann"` | `W` (n × n, symmetric, zero diagonal), `b` (n) | |
+//! | `"gbrbm"` | `W` (n_visible × n_hidden), `b` (n_visible), `c` (n_hidden), `log_var` (n_visible, ln σ_i²) | `ebm.n_hidden`, `ebm.visible_units` = `"gaussian"`, `ebm.hidden_units` = `"bernoulli"` |
 //! | `"ising"` | `edges` (n_edges × 2, `I64` site indices), `J` (n_edges), `h` (n) | `ebm.n_edges`; on a lattice `ebm.lattice_dims` (e.g. `"16,16"`) and `ebm.boundary` (`"periodic"` or `"open"`) |
 //!
 //! Common metadata keys: `ebm.format` (`"1"`), `ebm.kind`, `ebm.domain`
@@ -44,6 +45,7 @@
 use crate::atomic::{io_error, write_atomic};
 use ebm_core::{BinaryModel, Domain, EnergyModel, Error, LogLinear, Result};
 use ebm_models::boltzmann::BoltzmannMachine;
+use ebm_models::gbrbm::GaussianRbm;
 use ebm_models::ising::{Boundary, Ising};
 use ebm_models::potts_rbm::PottsRbm;
 use ebm_models::rbm::Rbm;
@@ -70,6 +72,15 @@ pub enum SavedModel {
     /// A categorical-visible RBM (`"potts_rbm"`): tensors `W` (n_v × q ×
     /// n_h), `g` (n_v × q), `c` (n_h), metadata `n_categories`.
     PottsRbm(PottsRbm),
+    /// A Gaussian–Bernoulli RBM (`"gbrbm"`): tensors `W`, `b`, `c`,
+    /// `log_var`; the unit types in `visible_units` / `hidden_units`.
+    GaussianRbm(GaussianRbm),
+}
+
+impl From<GaussianRbm> for SavedModel {
+    fn from(m: GaussianRbm) -> Self {
+        SavedModel::GaussianRbm(m)
+    }
 }
 
 impl From<PottsRbm> for SavedModel {
@@ -108,14 +119,15 @@ fn f64_bytes(v: &[f64]) -> Vec<u8> {
 }
 
 impl SavedModel {
-    /// The kind stored in the file: `"rbm"`, `"boltzmann"`, `"ising"` or
-    /// `"potts_rbm"`.
+    /// The kind stored in the file: `"rbm"`, `"boltzmann"`, `"ising"`,
+    /// `"potts_rbm"` or `"gbrbm"`.
     pub fn kind(&self) -> &'static str {
         match self {
             SavedModel::Rbm(_) => "rbm",
             SavedModel::Boltzmann(_) => "boltzmann",
             SavedModel::Ising(_) => "ising",
             SavedModel::PottsRbm(_) => "potts_rbm",
+            SavedModel::GaussianRbm(_) => "gbrbm",
         }
     }
 
@@ -193,6 +205,18 @@ impl SavedModel {
                 tensors.push(("g", vec![nv, q], "F64", f64_bytes(m.fields())));
                 tensors.push(("c", vec![nh], "F64", f64_bytes(m.hidden_bias())));
             }
+            SavedModel::GaussianRbm(m) => {
+                let (nv, nh) = (m.n_visible(), m.n_hidden());
+                put("n_units", (nv + nh).to_string());
+                put("n_visible", nv.to_string());
+                put("n_hidden", nh.to_string());
+                put("visible_units", "gaussian".into());
+                put("hidden_units", "bernoulli".into());
+                tensors.push(("W", vec![nv, nh], "F64", f64_bytes(m.weights())));
+                tensors.push(("b", vec![nv], "F64", f64_bytes(m.visible_bias())));
+                tensors.push(("c", vec![nh], "F64", f64_bytes(m.hidden_bias())));
+                tensors.push(("log_var", vec![nv], "F64", f64_bytes(m.log_variances())));
+            }
         }
         Ok(serialize(&info, &tensors))
     }
@@ -208,9 +232,10 @@ impl SavedModel {
             "boltzmann" => file.boltzmann()?,
             "ising" => file.ising()?,
             "potts_rbm" => file.potts_rbm()?,
+            "gbrbm" => file.gbrbm()?,
             other => {
                 return Err(file.header_err(format!(
-                    "unknown model kind '{other}' (rbm, boltzmann, ising and potts_rbm are known)"
+                    "unknown model kind '{other}' (rbm, boltzmann, ising, potts_rbm and gbrbm are known)"
                 )));
             }
         };
@@ -458,6 +483,25 @@ impl<'a> File<'a> {
         let g = self.f64s("g", &[nv, q])?;
         let c = self.f64s("c", &[nh])?;
         PottsRbm::new(nv, nh, q, &w, &g, &c).map(SavedModel::PottsRbm).map_err(|e| self.invalid(e))
+    }
+
+    fn gbrbm(&self) -> Result<SavedModel> {
+        self.expect_tensors(&["W", "b", "c", "log_var"])?;
+        for (key, want) in [("visible_units", "gaussian"), ("hidden_units", "bernoulli")] {
+            let got = self.meta_str(key)?;
+            if got != want {
+                return Err(self.header_err(format!("'{key}' = '{got}' (a gbrbm has '{want}')")));
+            }
+        }
+        let (nv, nh) = (self.meta_usize("n_visible")?, self.meta_usize("n_hidden")?);
+        if self.meta_usize("n_units")? != nv.saturating_add(nh) {
+            return Err(self.header_err("n_units ≠ n_visible + n_hidden".into()));
+        }
+        let mut theta = self.f64s("W", &[nv, nh])?;
+        theta.extend(self.f64s("b", &[nv])?);
+        theta.extend(self.f64s("c", &[nh])?);
+        theta.extend(self.f64s("log_var", &[nv])?);
+        GaussianRbm::new(nv, nh, theta).map(SavedModel::GaussianRbm).map_err(|e| self.invalid(e))
     }
 
     fn boltzmann(&self) -> Result<SavedModel> {

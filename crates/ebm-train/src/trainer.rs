@@ -37,6 +37,13 @@ impl Learning {
     pub fn new(optimizer: Optimizer, seed: Seed) -> Self {
         Learning { optimizer, beta: Beta::ONE, seed, clip_norm: None, positive_sweeps: 10 }
     }
+
+    /// The same with each step's gradient clipped to Euclidean norm
+    /// `max_norm` (`None`: no clipping).
+    pub fn with_clip_norm(mut self, max_norm: Option<f64>) -> Self {
+        self.clip_norm = max_norm;
+        self
+    }
 }
 
 /// Reused buffers of a model's training kernel (block Gibbs on an RBM): not

@@ -209,7 +209,11 @@ pub fn run_eval(
     ais_runs: usize,
     common: &Common,
 ) -> Result<()> {
-    let rbm = match spec::load_file(model)? {
+    let saved = ebm_data::SavedModel::load(model)?.0;
+    if let ebm_data::SavedModel::GaussianRbm(m) = &saved {
+        return super::gbrbm::eval(model, m, data, split, ais_betas, ais_runs, common);
+    }
+    let rbm = match spec::from_saved(model, saved)? {
         Model::Rbm(rbm) => rbm,
         Model::PottsRbm(m) => {
             return super::potts_rbm::eval(model, &m, data, split, ais_betas, ais_runs, common);

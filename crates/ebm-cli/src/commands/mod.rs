@@ -2,6 +2,7 @@
 
 mod demo;
 mod exact;
+mod gbrbm;
 mod logz;
 mod potts_rbm;
 mod sample;
@@ -37,6 +38,7 @@ pub fn run(cli: Cli) -> Result<()> {
             common,
         }),
         Command::Train(args) if args.model == "potts-rbm" => potts_rbm::train(&args),
+        Command::Train(args) if args.model == "gbrbm" => gbrbm::train(&args),
         Command::Train(args) => train::run(&args),
         Command::Logz { model, beta, method, n_betas, n_runs, common } => {
             logz::run_logz(&model, beta, method, n_betas, n_runs, &common)

@@ -287,8 +287,8 @@ fn save_model(rbm: &PottsRbm, a: &TrainArgs, epochs_done: usize) -> Result<()> {
     meta.insert("k".into(), a.k.to_string());
     meta.insert("epochs".into(), epochs_done.to_string());
     meta.insert("batch_size".into(), a.batch_size.to_string());
-    meta.insert("learning_rate".into(), a.learning_rate.to_string());
-    meta.insert("weight_decay".into(), a.weight_decay.to_string());
+    meta.insert("learning_rate".into(), a.lr().to_string());
+    meta.insert("weight_decay".into(), a.wd().to_string());
     if let Some(e) = a.lr_decay_epochs {
         meta.insert("lr_decay_epochs".into(), e.to_string());
     }

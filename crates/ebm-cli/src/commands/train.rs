@@ -56,24 +56,28 @@ struct EpochLine {
     monitors: Monitors,
 }
 
-/// SGD with Hinton's momentum ramp (0.5 → 0.9 over five epochs), the flags'
+/// SGD with Hinton's momentum ramp (0.5 → 0.9 over five epochs) or the
+/// flag's constant momentum, gradient clipping if asked for, the flags'
 /// learning rate (constant, or inverse-time decay over `--lr-decay-epochs`)
 /// and weight decay, seeded by `--seed`: the optimizer of both RBM kinds.
 pub fn learning(a: &TrainArgs, steps_per_epoch: u64) -> Learning {
     Learning::new(
         Optimizer::Sgd {
             learning_rate: match a.lr_decay_epochs {
-                Some(e) => LearningRate::InverseTime {
-                    initial: a.learning_rate,
-                    scale: e * steps_per_epoch as f64,
-                },
-                None => LearningRate::Constant(a.learning_rate),
+                Some(e) => {
+                    LearningRate::InverseTime { initial: a.lr(), scale: e * steps_per_epoch as f64 }
+                }
+                None => LearningRate::Constant(a.lr()),
             },
-            momentum: Momentum::hinton(5 * steps_per_epoch),
-            weight_decay: a.weight_decay,
+            momentum: match a.momentum {
+                Some(mu) => Momentum::constant(mu),
+                None => Momentum::hinton(5 * steps_per_epoch),
+            },
+            weight_decay: a.wd(),
         },
         Seed(a.common.seed),
     )
+    .with_clip_norm(a.clip_norm)
 }
 
 /// The checkpoint beside a model file: `FILE.ckpt`.
@@ -279,8 +283,8 @@ fn save_model(rbm: &Rbm, a: &TrainArgs, epochs_done: usize) -> Result<()> {
     meta.insert("k".into(), a.k.to_string());
     meta.insert("epochs".into(), epochs_done.to_string());
     meta.insert("batch_size".into(), a.batch_size.to_string());
-    meta.insert("learning_rate".into(), a.learning_rate.to_string());
-    meta.insert("weight_decay".into(), a.weight_decay.to_string());
+    meta.insert("learning_rate".into(), a.lr().to_string());
+    meta.insert("weight_decay".into(), a.wd().to_string());
     if let Some(e) = a.lr_decay_epochs {
         meta.insert("lr_decay_epochs".into(), e.to_string());
     }

@@ -258,8 +258,8 @@ impl GaussianRbm {
     }
 
     /// `out += w · Σ_r φ(v_r, h_r)` with `h` given as rows of values in [0, 1]
-    /// (bits, or probabilities for the Rao–Blackwellised data term): three
-    /// GEMMs (the W statistics, the drives W h for φ_z, and the caller's).
+    /// (bits, or probabilities for the Rao–Blackwellised data term): one
+    /// GEMM, `G = Vᵀ H`, serves both φ_W and φ_z's coupling term.
     fn add_statistics_rows(
         &self,
         (vs, v_stride): (&[f64], usize),
@@ -273,29 +273,31 @@ impl GaussianRbm {
         SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
             s.clear();
-            s.resize(2 * rows * nv, 0.0);
-            let (scaled_v, drive) = s.split_at_mut(rows * nv);
-            for r in 0..rows {
-                let v = &vs[r * v_stride..][..nv];
-                for ((o, &vi), &iv) in scaled_v[r * nv..][..nv].iter_mut().zip(v).zip(&self.inv_var)
-                {
-                    *o = vi * iv;
-                }
-            }
-            // φ_W: out_W += w (V / σ²)ᵀ H
-            let vt = View::row_major(&*scaled_v, rows, nv).t();
+            s.resize(nw, 0.0);
+            // G = Vᵀ H; φ_W = G_ij / σ_i², and Σ_r v_ri (W h_r)_i = Σ_j W_ij G_ij
+            // gives φ_z's coupling term without a second GEMM
+            let vt = View::strided(vs, rows, nv, v_stride, 1).t();
             let h = View::strided(hs, rows, nh, h_stride, 1);
-            dgemm(w, vt, h, 1.0, &mut out[..nw], nh, 1);
-            self.visible_drives(hs, h_stride, rows, drive, 1);
+            dgemm(1.0, vt, h, 0.0, &mut s, nh, 1);
             let (b, c_off, z_off) = (nw, nw + nv, nw + nv + nh);
-            let bias = self.visible_bias().to_vec();
+            let weights = self.weights();
+            for i in 0..nv {
+                let (g, wr) = (&s[i * nh..][..nh], &weights[i * nh..][..nh]);
+                let scale = w * self.inv_var[i];
+                let mut coupling = 0.0;
+                for ((o, &gij), &wij) in out[i * nh..][..nh].iter_mut().zip(g).zip(wr) {
+                    *o += scale * gij;
+                    coupling += wij * gij;
+                }
+                out[z_off + i] -= scale * coupling;
+            }
+            let bias = self.visible_bias();
             for r in 0..rows {
                 let v = &vs[r * v_stride..][..nv];
-                let d = &drive[r * nv..][..nv];
                 for i in 0..nv {
                     let (dv, iv) = (v[i] - bias[i], self.inv_var[i]);
                     out[b + i] += w * dv * iv;
-                    out[z_off + i] += w * iv * (0.5 * dv * dv - v[i] * d[i]);
+                    out[z_off + i] += w * iv * 0.5 * dv * dv;
                 }
                 let hr = &hs[r * h_stride..][..nh];
                 out[c_off..c_off + nh].iter_mut().zip(hr).for_each(|(o, &hj)| *o += w * hj);
