@@ -9,27 +9,31 @@
 use ebm_core::rand_core::Rng;
 use ebm_core::uniform;
 
-/// A read-only strided matrix (f32 unless said): element (r, c) is
-/// `data[r * rs + c * cs]`.
+/// A read-only strided f32 matrix: element (r, c) is `data[r * rs + c * cs]`.
 #[derive(Clone, Copy)]
-pub(crate) struct View<'a, T = f32> {
-    data: &'a [T],
+pub(crate) struct View<'a> {
+    data: &'a [f32],
     rows: usize,
     cols: usize,
     rs: usize,
     cs: usize,
 }
 
-impl<'a, T> View<'a, T> {
+impl<'a> View<'a> {
     /// A contiguous row-major `rows × cols` matrix.
-    pub(crate) fn row_major(data: &'a [T], rows: usize, cols: usize) -> Self {
+    pub(crate) fn row_major(data: &'a [f32], rows: usize, cols: usize) -> Self {
         View { data, rows, cols, rs: cols, cs: 1 }
     }
 
     /// A `rows × cols` matrix whose element (r, c) is `data[r * rs + c * cs]`
     /// (checked by [`sgemm`]).
-    pub(crate) fn strided(data: &'a [T], rows: usize, cols: usize, rs: usize, cs: usize) -> Self {
+    pub(crate) fn strided(data: &'a [f32], rows: usize, cols: usize, rs: usize, cs: usize) -> Self {
         View { data, rows, cols, rs, cs }
+    }
+
+    /// Number of columns.
+    pub(crate) fn cols(&self) -> usize {
+        self.cols
     }
 
     /// The transpose (no copy: strides swap).
@@ -85,56 +89,6 @@ pub(crate) fn sgemm(alpha: f32, a: View<'_>, b: View<'_>, beta: f32, c: &mut [f3
             c.as_mut_ptr(),
             n as isize,
             1,
-        );
-    }
-}
-
-/// `C ← alpha · A B + beta · C` in f64, with C an `A.rows × B.cols` matrix
-/// stored at `c[r * rsc + j * csc]` (so C may interleave with other values:
-/// `csc = 2` writes every other element). When `beta == 0` the old contents
-/// of C are not read. The shape assertions guard the `unsafe` call.
-pub(crate) fn dgemm(
-    alpha: f64,
-    a: View<'_, f64>,
-    b: View<'_, f64>,
-    beta: f64,
-    c: &mut [f64],
-    rsc: usize,
-    csc: usize,
-) {
-    let (m, k, n) = (a.rows, a.cols, b.cols);
-    let cv = View { data: &*c, rows: m, cols: n, rs: rsc, cs: csc };
-    assert!(b.rows == k && a.fits() && b.fits() && cv.fits(), "dgemm: bad shapes");
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        for r in 0..m {
-            for j in 0..n {
-                let x = &mut c[r * rsc + j * csc];
-                *x = if beta == 0.0 { 0.0 } else { beta * *x };
-            }
-        }
-        return;
-    }
-    // SAFETY: `fits` checked that every element of A, B and C addresses an
-    // element of its slice; C is borrowed mutably, so it cannot alias A or B.
-    unsafe {
-        matrixmultiply::dgemm(
-            m,
-            k,
-            n,
-            alpha,
-            a.data.as_ptr(),
-            a.rs as isize,
-            a.cs as isize,
-            b.data.as_ptr(),
-            b.rs as isize,
-            b.cs as isize,
-            beta,
-            c.as_mut_ptr(),
-            rsc as isize,
-            csc as isize,
         );
     }
 }

@@ -21,9 +21,11 @@
 //! φ_z = ((v_i − b_i)² / 2 − v_i Σ_j W_ij h_j) / σ_i²
 //! ```
 //!
-//! Everything is f64. The batched paths (conditionals, statistics) are f64
-//! GEMMs; a single state's conditionals run the same GEMM on one row, so
-//! block Gibbs on one chain and on a batch give the same bits.
+//! **Precision.** Parameters, energies, free energies and ln Z are f64. The
+//! layer conditionals and the statistics are f32 GEMMs on f32 mirrors of W
+//! and W/σ² (refreshed by `set_params`), accurate to ≈1e−6 relative; a
+//! single state's conditionals run the same GEMM on one row, so block Gibbs
+//! on one chain and on a batch give the same bits.
 //!
 //! ```
 //! use ebm_core::{Beta, EnergyModel, Seed};
@@ -40,7 +42,7 @@ mod exact;
 
 pub use exact::MAX_EXACT_HIDDEN;
 
-use crate::linalg::{self, View, dgemm, sigmoid, softplus};
+use crate::linalg::{self, View, sgemm, sigmoid, softplus};
 use ebm_core::{
     Beta, Blocks, EnergyModel, Error, Hybrid, HybridModel, LogLinear, Purpose, Result, Seed,
     check_finite, check_len, check_rows,
@@ -52,8 +54,42 @@ use std::cell::RefCell;
 pub const MAX_LOG_VARIANCE: f64 = 30.0;
 
 thread_local! {
-    /// Scratch for the batched statistics (no allocation per call once warm).
-    static SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+    /// f32 scratch of the batched GEMMs: the left operand, the right
+    /// operand (statistics), the product (no allocation per call once warm).
+    static SCRATCH: RefCell<[Vec<f32>; 3]> = const { RefCell::new([Vec::new(), Vec::new(), Vec::new()]) };
+}
+
+/// `rows` rows of `cols` f64 values (`x[r * stride + k]`) as a contiguous f32
+/// row-major matrix in `buf`.
+fn to_f32(x: &[f64], rows: usize, cols: usize, stride: usize, buf: &mut Vec<f32>) {
+    buf.clear();
+    for r in 0..rows {
+        buf.extend(x[r * stride..][..cols].iter().map(|&v| v as f32));
+    }
+}
+
+/// `C = A B` with A the `rows × cols` f64 matrix `a[r * stride + k]` (taken
+/// to f32) and B an f32 matrix, written as f64 to `out[r * rsc + j * csc]`.
+fn gemm_rows(
+    (a, rows, cols, stride): (&[f64], usize, usize, usize),
+    b: View<'_>,
+    out: &mut [f64],
+    rsc: usize,
+    csc: usize,
+) {
+    let n = b.cols();
+    SCRATCH.with(|s| {
+        let [a32, _, c32] = &mut *s.borrow_mut();
+        to_f32(a, rows, cols, stride, a32);
+        c32.clear();
+        c32.resize(rows * n, 0.0);
+        sgemm(1.0, View::row_major(a32, rows, cols), b, 0.0, c32);
+        for r in 0..rows {
+            for (j, &c) in c32[r * n..][..n].iter().enumerate() {
+                out[r * rsc + j * csc] = f64::from(c);
+            }
+        }
+    });
 }
 
 /// A Gaussian–Bernoulli RBM (see the [module docs](self)).
@@ -67,6 +103,9 @@ pub struct GaussianRbm {
     inv_var: Vec<f64>,
     /// W_ij / σ_i², row-major `n_visible × n_hidden` (the h | v weights).
     scaled: Vec<f64>,
+    /// f32 mirrors of W and of `scaled` for the batched GEMMs.
+    w32: Vec<f32>,
+    scaled32: Vec<f32>,
 }
 
 impl std::fmt::Debug for GaussianRbm {
@@ -104,6 +143,8 @@ impl GaussianRbm {
             space: Hybrid::new(n_visible, n_hidden),
             inv_var: vec![0.0; n_visible],
             scaled: vec![0.0; nw],
+            w32: vec![0.0; nw],
+            scaled32: vec![0.0; nw],
         };
         check_len("GB-RBM parameters", nw + 2 * n_visible + n_hidden, theta.len())?;
         m.theta = vec![0.0; theta.len()];
@@ -205,9 +246,7 @@ impl GaussianRbm {
     pub fn visible_means_batch(&self, hs: &[f64], out: &mut [f64]) -> Result<()> {
         let rows = check_rows("hidden rows", hs.len(), self.nh)?;
         check_len("visible means", rows * self.nv, out.len())?;
-        let h = View::strided(hs, rows, self.nh, self.nh, 1);
-        let wt = View::row_major(self.weights(), self.nv, self.nh).t();
-        dgemm(1.0, h, wt, 0.0, out, self.nv, 1);
+        self.visible_drives(hs, self.nh, rows, out, 1);
         let b = self.visible_bias();
         for row in out.chunks_exact_mut(self.nv) {
             row.iter_mut().zip(b).for_each(|(o, &bi)| *o += bi);
@@ -221,8 +260,11 @@ impl GaussianRbm {
         check_len("visible units", self.nv, v.len())?;
         check_finite("visible units", v)?;
         let b = beta.value();
+        // in f64 (not the f32 GEMM of the batched paths): F enters ln p(v)
         let mut pre = vec![0.0; self.nh];
-        self.hidden_preactivations(v, self.nv, 1, &mut pre, 1);
+        for (&vi, row) in v.iter().zip(self.scaled.chunks_exact(self.nh)) {
+            pre.iter_mut().zip(row).for_each(|(p, &w)| *p += vi * w);
+        }
         let quad: f64 = v
             .iter()
             .zip(self.visible_bias())
@@ -244,17 +286,15 @@ impl GaussianRbm {
         out: &mut [f64],
         csc: usize,
     ) {
-        let v = View::strided(xs, rows, self.nv, stride, 1);
-        let w = View::row_major(&self.scaled, self.nv, self.nh);
-        dgemm(1.0, v, w, 0.0, out, self.nh * csc, csc);
+        let w = View::row_major(&self.scaled32, self.nv, self.nh);
+        gemm_rows((xs, rows, self.nv, stride), w, out, self.nh * csc, csc);
     }
 
     /// `(W h)_i` for `rows` rows of hidden values (`hs[r * stride + j]`)
     /// into `out[r * nv * csc + i * csc]`.
     fn visible_drives(&self, hs: &[f64], stride: usize, rows: usize, out: &mut [f64], csc: usize) {
-        let h = View::strided(hs, rows, self.nh, stride, 1);
-        let wt = View::row_major(self.weights(), self.nv, self.nh).t();
-        dgemm(1.0, h, wt, 0.0, out, self.nv * csc, csc);
+        let wt = View::row_major(&self.w32, self.nv, self.nh).t();
+        gemm_rows((hs, rows, self.nh, stride), wt, out, self.nv * csc, csc);
     }
 
     /// `out += w · Σ_r φ(v_r, h_r)` with `h` given as rows of values in [0, 1]
@@ -271,21 +311,23 @@ impl GaussianRbm {
         let (nv, nh) = (self.nv, self.nh);
         let nw = nv * nh;
         SCRATCH.with(|s| {
-            let mut s = s.borrow_mut();
-            s.clear();
-            s.resize(nw, 0.0);
+            let [v32, h32, g] = &mut *s.borrow_mut();
             // G = Vᵀ H; φ_W = G_ij / σ_i², and Σ_r v_ri (W h_r)_i = Σ_j W_ij G_ij
             // gives φ_z's coupling term without a second GEMM
-            let vt = View::strided(vs, rows, nv, v_stride, 1).t();
-            let h = View::strided(hs, rows, nh, h_stride, 1);
-            dgemm(1.0, vt, h, 0.0, &mut s, nh, 1);
+            to_f32(vs, rows, nv, v_stride, v32);
+            to_f32(hs, rows, nh, h_stride, h32);
+            g.clear();
+            g.resize(nw, 0.0);
+            let vt = View::row_major(v32, rows, nv).t();
+            sgemm(1.0, vt, View::row_major(h32, rows, nh), 0.0, g);
             let (b, c_off, z_off) = (nw, nw + nv, nw + nv + nh);
             let weights = self.weights();
             for i in 0..nv {
-                let (g, wr) = (&s[i * nh..][..nh], &weights[i * nh..][..nh]);
+                let (gr, wr) = (&g[i * nh..][..nh], &weights[i * nh..][..nh]);
                 let scale = w * self.inv_var[i];
                 let mut coupling = 0.0;
-                for ((o, &gij), &wij) in out[i * nh..][..nh].iter_mut().zip(g).zip(wr) {
+                for ((o, &gij), &wij) in out[i * nh..][..nh].iter_mut().zip(gr).zip(wr) {
+                    let gij = f64::from(gij);
                     *o += scale * gij;
                     coupling += wij * gij;
                 }
@@ -444,6 +486,8 @@ impl LogLinear for GaussianRbm {
             let iv = self.inv_var[i];
             row.iter_mut().zip(&theta[i * nh..][..nh]).for_each(|(s, &w)| *s = w * iv);
         }
+        self.w32.iter_mut().zip(&theta[..self.nv * nh]).for_each(|(a, &w)| *a = w as f32);
+        self.scaled32.iter_mut().zip(&self.scaled).for_each(|(a, &w)| *a = w as f32);
         Ok(())
     }
 
