@@ -57,6 +57,8 @@ thread_local! {
     /// f32 scratch of the batched GEMMs: the left operand, the right
     /// operand (statistics), the product (no allocation per call once warm).
     static SCRATCH: RefCell<[Vec<f32>; 3]> = const { RefCell::new([Vec::new(), Vec::new(), Vec::new()]) };
+    /// The energy's W h (f64).
+    static DRIVE: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
 /// `rows` rows of `cols` f64 values (`x[r * stride + k]`) as a contiguous f32
@@ -103,6 +105,8 @@ pub struct GaussianRbm {
     inv_var: Vec<f64>,
     /// W_ij / σ_i², row-major `n_visible × n_hidden` (the h | v weights).
     scaled: Vec<f64>,
+    /// Wᵀ (`n_hidden × n_visible`), for the energy's W h over active units.
+    wt: Vec<f64>,
     /// f32 mirrors of W and of `scaled` for the batched GEMMs.
     w32: Vec<f32>,
     scaled32: Vec<f32>,
@@ -143,6 +147,7 @@ impl GaussianRbm {
             space: Hybrid::new(n_visible, n_hidden),
             inv_var: vec![0.0; n_visible],
             scaled: vec![0.0; nw],
+            wt: vec![0.0; nw],
             w32: vec![0.0; nw],
             scaled32: vec![0.0; nw],
         };
@@ -371,17 +376,27 @@ impl EnergyModel for GaussianRbm {
     fn space(&self) -> &Hybrid {
         &self.space
     }
+    /// O(n_v · #active hidden units): `W h` as a sum of the active columns.
     fn energy(&self, x: &[f64]) -> f64 {
         let (v, h) = x.split_at(self.nv);
-        let w = self.weights();
-        let mut e = 0.0;
-        for (i, ((&vi, &bi), &iv)) in
-            v.iter().zip(self.visible_bias()).zip(&self.inv_var).enumerate()
-        {
-            let row = &w[i * self.nh..][..self.nh];
-            let drive: f64 = row.iter().zip(h).map(|(wij, hj)| wij * hj).sum();
-            e += iv * (0.5 * (vi - bi) * (vi - bi) - vi * drive);
-        }
+        let e = DRIVE.with(|d| {
+            let mut drive = d.borrow_mut();
+            drive.clear();
+            drive.resize(self.nv, 0.0);
+            for (j, &hj) in h.iter().enumerate() {
+                if hj != 0.0 {
+                    let col = &self.wt[j * self.nv..][..self.nv];
+                    drive.iter_mut().zip(col).for_each(|(d, &w)| *d += hj * w);
+                }
+            }
+            let mut e = 0.0;
+            for (((&vi, &bi), &iv), &d) in
+                v.iter().zip(self.visible_bias()).zip(&self.inv_var).zip(drive.iter())
+            {
+                e += iv * (0.5 * (vi - bi) * (vi - bi) - vi * d);
+            }
+            e
+        });
         e - self.hidden_bias().iter().zip(h).map(|(c, hj)| c * hj).sum::<f64>()
     }
 }
@@ -487,6 +502,11 @@ impl LogLinear for GaussianRbm {
             row.iter_mut().zip(&theta[i * nh..][..nh]).for_each(|(s, &w)| *s = w * iv);
         }
         self.w32.iter_mut().zip(&theta[..self.nv * nh]).for_each(|(a, &w)| *a = w as f32);
+        for (i, row) in theta[..self.nv * nh].chunks_exact(nh).enumerate() {
+            for (j, &w) in row.iter().enumerate() {
+                self.wt[j * self.nv + i] = w;
+            }
+        }
         self.scaled32.iter_mut().zip(&self.scaled).for_each(|(a, &w)| *a = w as f32);
         Ok(())
     }

@@ -36,7 +36,7 @@ mod ti;
 
 pub use estimate::{Estimated, LogLikelihoodEstimate, LogZEstimate, Sandwich};
 pub use hybrid::GaussianBits;
-pub use path::{Base, DiagonalGaussian, GradientBase, IndependentSites, Interpolated};
+pub use path::{AIS_BATCH, Base, DiagonalGaussian, GradientBase, IndependentSites, Interpolated};
 pub use runs::{Ais, path_betas};
 pub use schedule::Schedule;
 pub use ti::{Ti, TiEstimate, TiNode};
