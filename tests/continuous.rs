@@ -546,3 +546,31 @@ fn hmc_adapts_its_step_during_warm_up_only_and_resumes_bit_for_bit() {
     assert_eq!(x.record(), y.record(), "resume differs from the uninterrupted run");
     assert_eq!(x.step_factor().to_bits(), y.step_factor().to_bits());
 }
+
+#[test]
+fn ti_from_a_gaussian_base_matches_the_cholesky_ln_z() {
+    use ebm_thermo::ais::{DiagonalGaussian, Ti};
+    // the path E_t = (1 − t) E₀ + t E from the diagonal Gaussian with the
+    // target's means and marginal variances; d ln Z_t/dt = −β⟨E − E₀⟩_t by
+    // Simpson over 16 intervals of t, MALA at each node
+    let g = gaussian(10);
+    let sd: Vec<f64> = (0..10).map(|i| g.covariance(1.0)[i * 10 + i].sqrt()).collect();
+    let base = DiagonalGaussian::new(g.mean().to_vec(), sd).unwrap();
+    let mala = Mala::new(0.25).unwrap().with_steps(2).unwrap();
+    let ti = Ti { intervals: 16, n_chains: 4, burn_in: 200, n_sweeps: 2000 };
+    for (beta, seed) in [(1.0, 1u64), (2.5, 2), (0.5, 3)] {
+        let t = ti.log_z_from(&g, &base, &mala, Beta::new(beta).unwrap(), Seed(seed)).unwrap();
+        let est = t.to_log_z_estimate(ti.n_chains);
+        let want = g.log_z(beta);
+        eprintln!(
+            "TI from a Gaussian base, β = {beta}: {:.4} ± {:.4} (quadrature {:.1e}), Cholesky {want:.4}",
+            t.log_z, t.std_err, t.quadrature_error
+        );
+        assert!(est.contains(want), "β = {beta}: {t:?} vs {want}");
+        assert!(est.std_err < 0.05, "{est:?}");
+        // the wrong answer is excluded: ln Z at 1.05 β
+        assert!(!est.contains(g.log_z(1.05 * beta)), "β = {beta}: {est:?}");
+    }
+    let bad = Ti { intervals: 6, ..ti };
+    assert!(bad.log_z_from(&g, &base, &mala, Beta::ONE, Seed(1)).is_err());
+}

@@ -162,3 +162,31 @@ fn xy_chains_resume_bit_for_bit_and_the_window_freezes() {
             < 1e-12
     );
 }
+
+#[test]
+fn ais_and_ti_from_the_uniform_torus_match_the_bessel_log_z() {
+    use ebm_testkit::bessel::xy_ring_log_z;
+    use ebm_thermo::ais::{Ais, Schedule, Ti};
+    // β = 0 is the uniform distribution on the torus, ln Z₀ = N ln 2π
+    let m = Xy::chain(N, Boundary::Periodic, 1.0, 0.0).unwrap();
+    let hb = XyMoves::heat_bath();
+    let ais = Ais::new(Schedule::Linear(1000), 64).unwrap();
+    let ti = Ti { intervals: 16, n_chains: 4, burn_in: 100, n_sweeps: 1000 };
+    for (beta, seed) in [(0.5, 1u64), (1.0, 2), (2.0, 3)] {
+        let want = xy_ring_log_z(N, beta);
+        let b = Beta::new(beta).unwrap();
+        let a = ais.log_z(&m, &hb, b, Seed(seed)).unwrap();
+        let t = ti.log_z(&m, &hb, b, Seed(seed)).unwrap();
+        let te = t.to_log_z_estimate(ti.n_chains);
+        eprintln!(
+            "XY chain β = {beta}: exact {want:.4}, AIS {:.4} [{:.4}, {:.4}], TI {:.4} ± {:.4} (quadrature {:.1e})",
+            a.log_z, a.lower, a.upper, t.log_z, t.std_err, t.quadrature_error
+        );
+        assert!(a.contains(want), "AIS at β = {beta}: {a:?} vs {want}");
+        assert!(te.contains(want), "TI at β = {beta}: {t:?} vs {want}");
+        // the wrong answer is excluded: ln Z at 1.02 β
+        let wrong = xy_ring_log_z(N, 1.02 * beta);
+        assert!(!a.contains(wrong) && !te.contains(wrong), "β = {beta}: {wrong} not excluded");
+        assert!(a.upper - a.lower < 0.2 && te.std_err < 0.05, "{a:?} {te:?}");
+    }
+}

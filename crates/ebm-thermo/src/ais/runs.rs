@@ -75,7 +75,7 @@ impl Ais {
         seed: Seed,
     ) -> Result<Vec<f64>>
     where
-        M: EnergyModel<Space: FiniteSpace> + ?Sized,
+        M: EnergyModel<Space: UniformSpace> + ?Sized,
         S: Sampler<M>,
     {
         let path = path_betas(&self.schedule, beta, false)?;
@@ -101,7 +101,7 @@ impl Ais {
         seed: Seed,
     ) -> Result<LogZEstimate>
     where
-        M: EnergyModel<Space: FiniteSpace> + ?Sized,
+        M: EnergyModel<Space: UniformSpace> + ?Sized,
         S: Sampler<M>,
     {
         let lw = self.log_weights(model, sampler, beta, seed)?;
@@ -127,7 +127,7 @@ impl Ais {
         seed: Seed,
     ) -> Result<LogZEstimate>
     where
-        M: EnergyModel<Space: FiniteSpace> + ?Sized,
+        M: EnergyModel<Space: UniformSpace> + ?Sized,
         S: Sampler<M>,
     {
         let n = model.n_units();
@@ -161,7 +161,7 @@ impl Ais {
         seed: Seed,
     ) -> Result<Sandwich>
     where
-        M: EnergyModel<Space: FiniteSpace> + ?Sized,
+        M: EnergyModel<Space: UniformSpace> + ?Sized,
         S: Sampler<M>,
     {
         Ok(Sandwich {
@@ -192,7 +192,7 @@ fn run_path<M, S, R>(
     rng: &mut R,
 ) -> Result<f64>
 where
-    M: EnergyModel<Space: FiniteSpace> + ?Sized,
+    M: EnergyModel<Space: UniformSpace> + ?Sized,
     S: Sampler<M>,
     R: Rng,
 {
