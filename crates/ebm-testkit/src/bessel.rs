@@ -21,7 +21,13 @@
 //! ```
 //!
 //! both summed in log space over |k| until the terms fall below e^{−60} of
-//! the first ([`xy_ring_log_z`], [`xy_ring_mean_energy`]).
+//! the first ([`xy_ring_log_z`], [`xy_ring_mean_energy`]). A twist δ on
+//! every bond (`cos(θ_i − θ_{i+1} − δ)`) multiplies term k by `e^{−ikNδ}`,
+//! so the helicity modulus `Υ = (1/N) ∂²F/∂δ²` is
+//!
+//! ```text
+//! Υ = (N/β) Σ_k k² I_k^N / Σ_k I_k^N                      ([`xy_ring_helicity`])
+//! ```
 
 /// `ln I_k(x)` for `x > 0` (and `ln I_0(0) = 0`, `ln I_k(0) = −∞` for
 /// k ≥ 1); NaN for a negative or non-finite x.
@@ -132,6 +138,32 @@ pub fn xy_ring_mean_energy(n: usize, j: f64, beta: f64) -> f64 {
     -j * n as f64 * num / den
 }
 
+/// The helicity modulus of the periodic XY chain of `n ≥ 2` angles,
+/// coupling `j ≥ 0`, at `beta`, h = 0: `(N/β) Σ_k k² I_k^N / Σ_k I_k^N` at
+/// x = βJ (what `(1/N)[⟨Σ J cos(θ_i − θ_{i+1})⟩ − β⟨(Σ J sin(θ_i −
+/// θ_{i+1}))²⟩]` estimates). NaN for J < 0 or β ≤ 0.
+///
+/// ```
+/// // N = 8, βJ = 2 (reference value from 30-digit arithmetic)
+/// let u = ebm_testkit::bessel::xy_ring_helicity(8, 1.0, 2.0);
+/// assert!((u - 0.406_110_684_124_152_39).abs() < 1e-12);
+/// ```
+pub fn xy_ring_helicity(n: usize, j: f64, beta: f64) -> f64 {
+    let x = beta * j;
+    if !(x.is_finite() && x >= 0.0 && beta > 0.0) {
+        return f64::NAN;
+    }
+    let t = ring_terms(n, x);
+    let m = t[0].0;
+    let (mut num, mut den) = (0.0, 0.0);
+    for (k, &(w, _)) in t.iter().enumerate() {
+        let e = mult(k) * (w - m).exp();
+        num += e * (k * k) as f64;
+        den += e;
+    }
+    n as f64 / beta * num / den
+}
+
 /// k = 0 once, every k ≥ 1 for ±k.
 fn mult(k: usize) -> f64 {
     if k == 0 { 1.0 } else { 2.0 }
@@ -200,6 +232,16 @@ mod tests {
             let h = 1e-5;
             let fd = -(xy_ring_log_z(32, x + h) - xy_ring_log_z(32, x - h)) / (2.0 * h);
             assert!((fd - 32.0 * u).abs() < 1e-7, "{x}: {fd}");
+        }
+        // the helicity modulus (mpmath, 30 digits)
+        for (n, x, want) in [
+            (8, 1.0, 0.025_147_068_221_074_461),
+            (8, 2.0, 0.406_110_684_124_152_39),
+            (32, 4.0, 0.143_554_767_162_726_26),
+            (32, 8.0, 0.765_240_491_248_414_75),
+        ] {
+            let got = xy_ring_helicity(n, 1.0, x);
+            assert!(((got - want) / want).abs() < 1e-12, "N = {n}, x = {x}: {got}");
         }
         // β = 0: Z = (2π)^N
         assert!((xy_ring_log_z(5, 0.0) - 5.0 * std::f64::consts::TAU.ln()).abs() < 1e-14);
