@@ -262,24 +262,61 @@ impl ContinuousSpace for Reals {
 }
 
 /// A space of real-valued units that gradient samplers (MALA, HMC, ULA) move
-/// in: they propose in the covering space ℝⁿ and call
-/// [`ContinuousSpace::wrap`] to map the proposal to the canonical
-/// representative the model sees.
+/// in, with the map from the covering space back into it:
 ///
-/// Contract: `wrap` maps every point to a valid state, is the identity on
-/// valid states, and commutes with the model's energy: a
-/// [`crate::GradientModel`] over the space must satisfy
-/// `E(wrap(x)) = E(x)` and `∇E(wrap(x)) = ∇E(x)` for every `x ∈ ℝⁿ` (for
-/// [`Angles`]: E is 2π-periodic in every coordinate).
+/// ```text
+/// wrap: ℝⁿ → X,   wrap ∘ wrap = wrap,   E(wrap(x)) = E(x),   ∇E(wrap(x)) = ∇E(x)
+/// ```
+///
+/// Samplers propose in ℝⁿ and call [`ContinuousSpace::wrap`] to map the
+/// proposal to the canonical representative the model sees.
+///
+/// Contract: `wrap` maps every finite point to a valid state and is the
+/// identity on valid states, and a [`crate::GradientModel`] over the space
+/// has an energy invariant under it (for [`Angles`]: 2π-periodic in every
+/// coordinate), which is what makes the samplers exact on the quotient.
+///
+/// A user's own space, circles of circumference `c` (a [`UniformSpace`]
+/// too, so AIS and TI can start from its uniform distribution):
 ///
 /// ```
-/// use ebm_core::{Angles, ContinuousSpace, Reals, StateSpace};
-/// let mut x = [7.0, -0.5];
-/// Reals.wrap(&mut x);
-/// assert_eq!(x, [7.0, -0.5]);
-/// Angles.wrap(&mut x);
-/// assert!((x[0] - (7.0 - std::f64::consts::TAU)).abs() < 1e-15);
-/// assert!(Angles.validate(&x).is_ok());
+/// use ebm_core::{ChainRng, ContinuousSpace, Error, Result, StateSpace, UniformSpace, uniform};
+///
+/// #[derive(Debug)]
+/// struct Circles { c: f64 }
+/// impl StateSpace for Circles {
+///     type Unit = f64;
+///     fn validate(&self, x: &[f64]) -> Result<()> {
+///         match x.iter().position(|v| !(0.0..self.c).contains(v)) {
+///             Some(index) => Err(Error::InvalidUnitValue { index, value: x[index] }),
+///             None => Ok(()),
+///         }
+///     }
+///     fn fixed_value(&self, _i: usize) -> f64 { 0.0 }
+///     fn draw(&self, rng: &mut ChainRng, out: &mut [f64]) {
+///         out.iter_mut().for_each(|v| *v = (self.c * uniform(rng)) % self.c);
+///     }
+/// }
+/// impl ContinuousSpace for Circles {
+///     fn wrap(&self, x: &mut [f64]) {
+///         x.iter_mut().for_each(|v| *v = v.rem_euclid(self.c) % self.c);
+///     }
+/// }
+/// impl UniformSpace for Circles {
+///     fn ln_volume(&self, n: usize) -> f64 { n as f64 * self.c.ln() }
+/// }
+///
+/// let s = Circles { c: 3.0 };
+/// let mut x = [7.5, -0.5];
+/// s.wrap(&mut x);
+/// assert_eq!(x, [1.5, 2.5]);
+/// assert!(s.validate(&x).is_ok());
+/// // the library's spaces: ℝⁿ (identity) and the 2π torus
+/// let mut y = [7.0, -0.5];
+/// ebm_core::Reals.wrap(&mut y);
+/// assert_eq!(y, [7.0, -0.5]);
+/// ebm_core::Angles.wrap(&mut y);
+/// assert!(ebm_core::Angles.validate(&y).is_ok());
 /// ```
 pub trait ContinuousSpace: StateSpace<Unit = f64> {
     /// Maps every coordinate of `x` to its canonical value (in place).
@@ -288,8 +325,23 @@ pub trait ContinuousSpace: StateSpace<Unit = f64> {
 
 /// A space whose reference draw ([`StateSpace::draw`]) is the uniform
 /// distribution of a finite total measure (counting measure for a finite
-/// space, Lebesgue measure for the torus): then `Z(β = 0) = Π_i |X_i|`, the
-/// known start of AIS and thermodynamic integration from β = 0.
+/// space, Lebesgue measure for the torus):
+///
+/// ```text
+/// Z(β = 0) = ∫_X dx = Π_i |X_i|,     ln_volume(n) = Σ_{i<n} ln |X_i|
+/// ```
+///
+/// the known start of AIS and thermodynamic integration from β = 0
+/// (`ebm_thermo::ais`). Every [`FiniteSpace`] is one (`ln_volume` is
+/// [`FiniteSpace::ln_size`]); implement it for a compact continuous space of
+/// your own as the example of [`ContinuousSpace`] does.
+///
+/// ```
+/// use ebm_core::{Angles, Categories, UniformSpace};
+/// assert!((Angles.ln_volume(2) - 2.0 * std::f64::consts::TAU.ln()).abs() < 1e-15);
+/// assert!((Categories::uniform(3, 2)?.ln_volume(2) - 9f64.ln()).abs() < 1e-15);
+/// # Ok::<(), ebm_core::Error>(())
+/// ```
 pub trait UniformSpace: StateSpace {
     /// `ln Π_{i<n} |X_i|`: `Σ ln q_i` for a finite space, `n ln 2π` for
     /// [`Angles`].

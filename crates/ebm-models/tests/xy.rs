@@ -232,3 +232,38 @@ fn the_helicity_modulus_estimator_matches_the_twisted_chain() {
         assert!(((naive.mean - want) / naive.std_err).abs() > 5.0);
     }
 }
+
+#[test]
+fn xy_runs_ais_and_ti_are_bit_identical_for_one_and_three_threads() {
+    use ebm_thermo::ais::{Ais, Schedule, Ti};
+    let m = Xy::chain(12, Boundary::Periodic, 1.0, 0.3).unwrap();
+    let hb = XyMoves::heat_bath().with_overrelaxation(1);
+    let hmc = Hmc::new(0.3, 5).unwrap();
+    let b = Beta::new(1.5).unwrap();
+    let go = || {
+        let (t1, _) = Run::new(&m, &hb, b)
+            .chains(5)
+            .warmup(10)
+            .sweeps(50)
+            .seed(Seed(4))
+            .init(Init::Uniform)
+            .record(1, |m: &Xy, x: &[f64], o: &mut [f64]| o[0] = m.energy(x))
+            .unwrap();
+        let (t2, _) = Run::new(&m, &hmc, b)
+            .chains(5)
+            .warmup(10)
+            .sweeps(50)
+            .seed(Seed(4))
+            .init(Init::Uniform)
+            .record(1, |m: &Xy, x: &[f64], o: &mut [f64]| o[0] = m.energy(x))
+            .unwrap();
+        let a = Ais::new(Schedule::Linear(50), 7).unwrap().log_z(&m, &hb, b, Seed(5)).unwrap();
+        let ti = Ti { intervals: 4, n_chains: 3, burn_in: 5, n_sweeps: 20 };
+        let t = ti.log_z(&m, &hb, b, Seed(6)).unwrap();
+        (t1.chains(0), t2.chains(0), a.log_z.to_bits(), t.log_z.to_bits())
+    };
+    let pool = |k| rayon::ThreadPoolBuilder::new().num_threads(k).build().unwrap();
+    let one = pool(1).install(go);
+    let three = pool(3).install(go);
+    assert_eq!(one, three);
+}

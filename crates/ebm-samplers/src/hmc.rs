@@ -273,7 +273,7 @@ impl<M: GradientModel + ?Sized> Sampler<M> for Hmc {
         let k1 = self.kinetic(&c.p, &mut c.w);
         let log_a = -(b * (e - e0) + (k1 - k0));
         if adapting {
-            adapt_step(c, e.is_finite(), log_a, self.target);
+            adapt_step(c, c.sweeps, e.is_finite(), log_a, self.target);
         }
         c.proposed += 1;
         if e.is_finite() && (log_a >= 0.0 || uniform(rng) < log_a.exp()) {

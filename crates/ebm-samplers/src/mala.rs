@@ -256,7 +256,7 @@ impl<M: GradientModel + ?Sized> Sampler<M> for Mala {
             }
             let log_a = -b * (e_y - e) - 0.5 * rev + 0.5 * fwd;
             if adapting {
-                adapt_step(c, e_y.is_finite(), log_a, self.target);
+                adapt_step(c, c.proposed, e_y.is_finite(), log_a, self.target);
             }
             c.proposed += 1;
             if e_y.is_finite() && (log_a >= 0.0 || uniform(rng) < log_a.exp()) {
@@ -273,10 +273,11 @@ impl<M: GradientModel + ?Sized> Sampler<M> for Mala {
 /// One Robbins–Monro update of the chain's ln step factor toward the target
 /// acceptance probability `target`, from the log acceptance ratio of the
 /// proposal just made (`finite`: whether its energy was finite), with gain
-/// `(proposals + 10)^{−0.6}`; clamped to ±30. Used by MALA and HMC during
-/// warm-up only.
-pub(crate) fn adapt_step(c: &mut GradientChain, finite: bool, log_a: f64, target: f64) {
+/// `(k + 10)^{−0.6}` at the k-th update (MALA: proposals so far; HMC:
+/// sweeps, which no counter reset touches); clamped to ±30. Used by MALA
+/// and HMC during warm-up only.
+pub(crate) fn adapt_step(c: &mut GradientChain, k: u64, finite: bool, log_a: f64, target: f64) {
     let a = if finite { log_a.min(0.0).exp() } else { 0.0 };
-    let gain = 1.0 / ((c.proposed + 10) as f64).powf(0.6);
+    let gain = 1.0 / ((k + 10) as f64).powf(0.6);
     c.log_scale = (c.log_scale + gain * (a - target)).clamp(-30.0, 30.0);
 }

@@ -215,6 +215,10 @@ mod tests {
                 assert!((de - want).abs() < 1e-12, "{dims:?} site {i}: {de} vs {want}");
             }
         }
+        // at the edge of the torus (the finite differences wrap)
+        let m = Xy::chain(5, Boundary::Periodic, 1.0, 0.5).unwrap();
+        let edge = [0.0, std::f64::consts::TAU - 1e-7, 1.0, 3.0, 5.0];
+        ebm_testkit::check_gradient(&m, &edge, 1e-5, 1e-6).unwrap();
         assert!(Xy::chain(4, Boundary::Periodic, f64::NAN, 0.0).is_err());
         assert!(Xy::chain(4, Boundary::Periodic, 1.0, f64::INFINITY).is_err());
     }
