@@ -140,6 +140,20 @@ impl Xy {
         (self.j * c + self.h, self.j * s)
     }
 
+    /// [`Xy::local_field`] from the cached `(cos θ_j, sin θ_j)` of every
+    /// site (what [`XyMoves`] keeps): no trigonometry, the same sums in the
+    /// same order, so the same bits.
+    #[inline]
+    pub(crate) fn local_field_cached(&self, cs: &[(f64, f64)], i: usize) -> (f64, f64) {
+        let (mut c, mut s) = (0.0, 0.0);
+        for &k in &self.nbr[self.start[i] as usize..self.start[i + 1] as usize] {
+            let (ck, sk) = cs[k as usize];
+            c += ck;
+            s += sk;
+        }
+        (self.j * c + self.h, self.j * s)
+    }
+
     /// Whether bond `b` lies along axis 0.
     pub(crate) fn is_along_x(&self, b: usize) -> bool {
         self.along_x[b]
@@ -166,13 +180,18 @@ impl EnergyModel for Xy {
 }
 
 impl GradientModel for Xy {
-    /// One pass over the bonds and one over the sites; no allocation.
+    /// One pass over the bonds and (if h ≠ 0) one over the sites; no
+    /// allocation.
     fn energy_and_gradient(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
         let mut e = 0.0;
-        for (g, &t) in grad.iter_mut().zip(theta) {
-            let (s, c) = t.sin_cos();
-            *g = self.h * s;
-            e -= self.h * c;
+        if self.h == 0.0 {
+            grad.fill(0.0);
+        } else {
+            for (g, &t) in grad.iter_mut().zip(theta) {
+                let (s, c) = t.sin_cos();
+                *g = self.h * s;
+                e -= self.h * c;
+            }
         }
         for &[a, b] in &self.bonds {
             let (a, b) = (a as usize, b as usize);

@@ -113,10 +113,13 @@ impl XyMoves {
 }
 
 /// The chain of [`XyMoves`]: the angles, the Metropolis counters, the sweep
-/// count and the adapted window factor.
+/// count and the adapted window factor (and a cache of `(cos θ_i, sin θ_i)`,
+/// rebuilt from the angles on restore, so local fields cost no
+/// trigonometry).
 #[derive(Debug, Clone, PartialEq)]
 pub struct XyChain {
     theta: Vec<f64>,
+    cs: Vec<(f64, f64)>,
     proposed: u64,
     accepted: u64,
     sweeps: u64,
@@ -159,7 +162,14 @@ impl Sampler<Xy> for XyMoves {
     fn start(&self, model: &Xy, x0: &[f64]) -> Result<XyChain> {
         ebm_core::check_len("state", model.n_units(), x0.len())?;
         Angles.validate(x0)?;
-        Ok(XyChain { theta: x0.to_vec(), proposed: 0, accepted: 0, sweeps: 0, log_scale: 0.0 })
+        Ok(XyChain {
+            theta: x0.to_vec(),
+            cs: x0.iter().map(|t| (t.cos(), t.sin())).collect(),
+            proposed: 0,
+            accepted: 0,
+            sweeps: 0,
+            log_scale: 0.0,
+        })
     }
 
     fn restore(&self, model: &Xy, r: &ChainRecord<f64>) -> Result<XyChain> {
@@ -194,10 +204,10 @@ impl Sampler<Xy> for XyMoves {
                 let delta = (width * c.log_scale.exp()).min(std::f64::consts::PI);
                 let mut sum_a = 0.0;
                 for i in 0..n {
-                    let (hx, hy) = model.local_field(&c.theta, i);
+                    let (hx, hy) = model.local_field_cached(&c.cs, i);
                     let t = c.theta[i];
                     let t1 = Angles::reduce(t + delta * (2.0 * uniform(rng) - 1.0));
-                    let (s0, c0) = t.sin_cos();
+                    let (c0, s0) = c.cs[i];
                     let (s1, c1) = t1.sin_cos();
                     let de = -(hx * (c1 - c0) + hy * (s1 - s0));
                     let log_a = -b * de;
@@ -205,6 +215,7 @@ impl Sampler<Xy> for XyMoves {
                     c.proposed += 1;
                     if log_a >= 0.0 || uniform(rng) < log_a.exp() {
                         c.theta[i] = t1;
+                        c.cs[i] = (c1, s1);
                         c.accepted += 1;
                     }
                 }
@@ -217,16 +228,20 @@ impl Sampler<Xy> for XyMoves {
             }
             Rule::HeatBath => {
                 for i in 0..n {
-                    let (hx, hy) = model.local_field(&c.theta, i);
-                    c.theta[i] = von_mises(rng, hy.atan2(hx), b * hx.hypot(hy));
+                    let (hx, hy) = model.local_field_cached(&c.cs, i);
+                    let t = von_mises(rng, hy.atan2(hx), b * hx.hypot(hy));
+                    c.theta[i] = t;
+                    c.cs[i] = (t.cos(), t.sin());
                 }
             }
         }
         for _ in 0..self.overrelax {
             for i in 0..n {
-                let (hx, hy) = model.local_field(&c.theta, i);
+                let (hx, hy) = model.local_field_cached(&c.cs, i);
                 if hx != 0.0 || hy != 0.0 {
-                    c.theta[i] = Angles::reduce(2.0 * hy.atan2(hx) - c.theta[i]);
+                    let t = Angles::reduce(2.0 * hy.atan2(hx) - c.theta[i]);
+                    c.theta[i] = t;
+                    c.cs[i] = (t.cos(), t.sin());
                 }
             }
         }
