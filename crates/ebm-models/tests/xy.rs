@@ -267,3 +267,57 @@ fn xy_runs_ais_and_ti_are_bit_identical_for_one_and_three_threads() {
     let three = pool(3).install(go);
     assert_eq!(one, three);
 }
+
+#[test]
+fn gradient_samplers_wrap_exactly_across_the_seam_of_the_torus() {
+    // one spin in a field, E = −h cos θ: von Mises with κ = βh, its mass
+    // centred on θ = 0, the seam of [0, 2π) that every move crosses;
+    // ⟨cos θ⟩ = I₁(κ)/I₀(κ), ⟨sin θ⟩ = 0, P(θ < π) = ½
+    use ebm_samplers::Ula;
+    let m = Xy::chain(1, Boundary::Open, 1.0, 3.0).unwrap();
+    let kappa = 3.0;
+    let want = [bessel_i(1, kappa) / bessel_i(0, kappa), 0.0, 0.5];
+    let z = |s: &dyn Fn() -> ebm_samplers::Traces| {
+        let traces = s();
+        let mut out = [0.0; 3];
+        for (k, o) in out.iter_mut().enumerate() {
+            let chains = traces.chains(k);
+            let refs: Vec<&[f64]> = chains.iter().map(|c| c.as_slice()).collect();
+            let e = estimate(&refs);
+            *o = (e.mean - want[k]) / e.std_err;
+        }
+        out
+    };
+    let obs = |_: &Xy, x: &[f64], out: &mut [f64]| {
+        out[0] = x[0].cos();
+        out[1] = x[0].sin();
+        out[2] = f64::from(u8::from(x[0] < std::f64::consts::PI));
+    };
+    macro_rules! traces {
+        ($s:expr) => {
+            Run::new(&m, &$s, Beta::ONE)
+                .chains(8)
+                .warmup(500)
+                .sweeps(10_000)
+                .seed(Seed(31))
+                .init(Init::Uniform)
+                .record(3, obs)
+                .unwrap()
+                .0
+        };
+    }
+    let zh = z(&|| traces!(Hmc::new(0.4, 6).unwrap()));
+    let zm = z(&|| traces!(Mala::new(0.8).unwrap()));
+    let zb = z(&|| traces!(XyMoves::heat_bath()));
+    let zu = z(&|| traces!(Ula::new(0.05).unwrap().with_steps(10).unwrap()));
+    eprintln!(
+        "one spin, κ = 3: z HMC {zh:.2?}, MALA {zm:.2?}, heat bath {zb:.2?}, ULA (ε = 0.05) {zu:.2?}"
+    );
+    for zs in [zh, zm, zb, zu] {
+        assert!(zs.iter().all(|z| z.abs() < 5.0), "{zs:?}");
+    }
+    // ULA at a large step is visibly biased (O(ε²))
+    let zu_big = z(&|| traces!(Ula::new(0.9).unwrap()));
+    eprintln!("ULA ε = 0.9: z {zu_big:.1?}");
+    assert!(zu_big[0].abs() > 5.0, "{zu_big:?}");
+}

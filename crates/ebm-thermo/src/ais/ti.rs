@@ -47,7 +47,9 @@ pub struct TiNode {
 /// The result of [`Ti::log_z`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct TiEstimate {
-    /// `ln Z₀ − S_h` (ln Z₀ = Σ ln q_i; N ln 2 for binary units).
+    /// `ln Z₀ − S_h` (ln Z₀ = Σ ln q_i; N ln 2 for binary units, N ln 2π for
+    /// angles); for [`Ti::log_z_from`], `ln Z₀(β) − β S_h` with the base's
+    /// `ln Z₀(β)`.
     pub log_z: f64,
     /// Statistical standard error propagated from the nodes.
     pub std_err: f64,
