@@ -1,14 +1,20 @@
 //! The gradient family: models over real-valued units with an energy
-//! gradient, what Langevin-type samplers (MALA, HMC) need.
+//! gradient, what Langevin-type samplers (MALA, HMC, ULA) need.
 
 use crate::model::EnergyModel;
-use crate::space::Reals;
+use crate::space::ContinuousSpace;
 
-/// A model over `x ∈ ℝⁿ` ([`Reals`]) with the gradient of its energy.
+/// A model over real-valued units (a [`ContinuousSpace`]: ℝⁿ as
+/// [`crate::Reals`], the torus as [`crate::Angles`]) with the gradient of its
+/// energy: `energy_and_gradient(x, g)` returns `E(x)` and sets
+/// `g_i = ∂E/∂x_i`.
 ///
 /// Contract: `energy_and_gradient(x, grad)` returns `E(x)` and writes
 /// `∂E/∂x_i` to `grad[i]`, consistent with [`EnergyModel::energy`];
-/// `exp(−βE)` must be integrable for the β sampled at.
+/// `exp(−βE)` must be integrable for the β sampled at. On a space whose
+/// [`ContinuousSpace::wrap`] is not the identity, E (and so ∇E) must be
+/// invariant under it (periodic in every angle), so that samplers moving in
+/// the covering space ℝⁿ are exact on the space.
 ///
 /// ```
 /// use ebm_core::{EnergyModel, GradientModel, Reals};
@@ -31,7 +37,7 @@ use crate::space::Reals;
 /// assert_eq!(DoubleWell.energy_and_gradient(&[2.0], &mut g), 9.0);
 /// assert_eq!(g, [24.0]);
 /// ```
-pub trait GradientModel: EnergyModel<Space = Reals> {
+pub trait GradientModel: EnergyModel<Space: ContinuousSpace> {
     /// `E(x)`, with `∇E(x)` written to `grad` (length `n_units()`).
     fn energy_and_gradient(&self, x: &[f64], grad: &mut [f64]) -> f64;
 }

@@ -4,8 +4,9 @@
 //! nothing else: [`EnergyModel`] over a [`StateSpace`], the model families
 //! [`BinaryModel`] (±1 or 0/1 units, a [`Domain`]), [`CategoricalModel`]
 //! (q_i values per unit, [`Categories`]), [`GradientModel`] (real units,
-//! [`Reals`], with an energy gradient) and [`HybridModel`] (real and binary
-//! units, [`Hybrid`], with closed-form conditionals), [`LogLinear`], [`Sampler`],
+//! [`Reals`], or angles, [`Angles`], with an energy gradient) and
+//! [`HybridModel`] (real and binary units, [`Hybrid`], with closed-form
+//! conditionals), [`LogLinear`], [`Sampler`],
 //! [`Chain`], [`Trainer`]; the validated inverse temperature [`Beta`]; owned
 //! binary states ([`Spins`], [`Bits`]); [`Blocks`] of independent units; seeds
 //! and per-chain ChaCha streams ([`Seed`], [`ChainRng`]); and the one
@@ -62,7 +63,8 @@ pub use model::{EnergyModel, LogLinear, UnitOf};
 pub use rng::{ChainRng, Purpose, RngPosition, Seed, standard_normal, uniform};
 pub use sampler::{Chain, ChainRecord, Sampler, Trainer};
 pub use space::{
-    Categories, FiniteSpace, MAX_CATEGORIES, Reals, StateSpace, UnitValue, validate_rows,
+    Angles, Categories, ContinuousSpace, FiniteSpace, MAX_CATEGORIES, Reals, StateSpace,
+    UniformSpace, UnitValue, validate_rows,
 };
 pub use state::{Bits, Domain, Spins};
 

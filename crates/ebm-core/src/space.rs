@@ -8,14 +8,17 @@
 //! | [`Domain`] | `i8` | ±1 spins or 0/1 bits | [`crate::BinaryModel`] |
 //! | [`Categories`] | `u8` | `0..q_i`, q_i per unit (mixed alphabets) | [`crate::CategoricalModel`] |
 //! | [`Reals`] | `f64` | every finite value | [`crate::GradientModel`] |
+//! | [`Angles`] | `f64` | angles in `[0, 2π)` (the torus) | [`crate::GradientModel`] |
 //! | [`crate::Hybrid`] | `f64` | real units, then 0/1 bits | [`crate::HybridModel`] |
 //!
 //! Everything generic (chains, tempering, annealing, the chain runner,
 //! AIS/TI, trainers, checkpoints, diagnostics) is written against
 //! [`StateSpace`]; exact enumeration, exact distributions and the uniform
-//! base of AIS/TI against [`FiniteSpace`]. A continuous space (`f64` units)
-//! implements [`StateSpace`] only: its reference draw is a proper density,
-//! not a uniform one.
+//! base of AIS/TI against [`UniformSpace`] (every [`FiniteSpace`], and the
+//! torus [`Angles`]: a space whose reference draw is uniform with a known
+//! total measure). A continuous space (`f64` units) is a [`ContinuousSpace`]:
+//! gradient samplers move in ℝⁿ and map each proposal back into the space
+//! with [`ContinuousSpace::wrap`].
 
 use crate::error::{Error, Result};
 use crate::rng::ChainRng;
@@ -253,6 +256,157 @@ impl StateSpace for Reals {
     }
 }
 
+impl ContinuousSpace for Reals {
+    /// The identity: every finite point of ℝⁿ is a state.
+    #[inline]
+    fn wrap(&self, _x: &mut [f64]) {}
+}
+
+/// A space of real-valued units that gradient samplers (MALA, HMC, ULA) move
+/// in, with the map from the covering space back into it:
+///
+/// ```text
+/// wrap: ℝⁿ → X,   wrap ∘ wrap = wrap,   E(wrap(x)) = E(x),   ∇E(wrap(x)) = ∇E(x)
+/// ```
+///
+/// Samplers propose in ℝⁿ and call [`ContinuousSpace::wrap`] to map the
+/// proposal to the canonical representative the model sees.
+///
+/// Contract: `wrap` maps every finite point to a valid state and is the
+/// identity on valid states, and a [`crate::GradientModel`] over the space
+/// has an energy invariant under it (for [`Angles`]: 2π-periodic in every
+/// coordinate), which is what makes the samplers exact on the quotient.
+///
+/// A user's own space, circles of circumference `c` (a [`UniformSpace`]
+/// too, so AIS and TI can start from its uniform distribution):
+///
+/// ```
+/// use ebm_core::{ChainRng, ContinuousSpace, Error, Result, StateSpace, UniformSpace, uniform};
+///
+/// #[derive(Debug)]
+/// struct Circles { c: f64 }
+/// impl StateSpace for Circles {
+///     type Unit = f64;
+///     fn validate(&self, x: &[f64]) -> Result<()> {
+///         match x.iter().position(|v| !(0.0..self.c).contains(v)) {
+///             Some(index) => Err(Error::InvalidUnitValue { index, value: x[index] }),
+///             None => Ok(()),
+///         }
+///     }
+///     fn fixed_value(&self, _i: usize) -> f64 { 0.0 }
+///     fn draw(&self, rng: &mut ChainRng, out: &mut [f64]) {
+///         out.iter_mut().for_each(|v| *v = (self.c * uniform(rng)) % self.c);
+///     }
+/// }
+/// impl ContinuousSpace for Circles {
+///     fn wrap(&self, x: &mut [f64]) {
+///         x.iter_mut().for_each(|v| *v = v.rem_euclid(self.c) % self.c);
+///     }
+/// }
+/// impl UniformSpace for Circles {
+///     fn ln_volume(&self, n: usize) -> f64 { n as f64 * self.c.ln() }
+/// }
+///
+/// let s = Circles { c: 3.0 };
+/// let mut x = [7.5, -0.5];
+/// s.wrap(&mut x);
+/// assert_eq!(x, [1.5, 2.5]);
+/// assert!(s.validate(&x).is_ok());
+/// // the library's spaces: ℝⁿ (identity) and the 2π torus
+/// let mut y = [7.0, -0.5];
+/// ebm_core::Reals.wrap(&mut y);
+/// assert_eq!(y, [7.0, -0.5]);
+/// ebm_core::Angles.wrap(&mut y);
+/// assert!(ebm_core::Angles.validate(&y).is_ok());
+/// ```
+pub trait ContinuousSpace: StateSpace<Unit = f64> {
+    /// Maps every coordinate of `x` to its canonical value (in place).
+    fn wrap(&self, x: &mut [f64]);
+}
+
+/// A space whose reference draw ([`StateSpace::draw`]) is the uniform
+/// distribution of a finite total measure (counting measure for a finite
+/// space, Lebesgue measure for the torus):
+///
+/// ```text
+/// Z(β = 0) = ∫_X dx = Π_i |X_i|,     ln_volume(n) = Σ_{i<n} ln |X_i|
+/// ```
+///
+/// the known start of AIS and thermodynamic integration from β = 0
+/// (`ebm_thermo::ais`). Every [`FiniteSpace`] is one (`ln_volume` is
+/// [`FiniteSpace::ln_size`]); implement it for a compact continuous space of
+/// your own as the example of [`ContinuousSpace`] does.
+///
+/// ```
+/// use ebm_core::{Angles, Categories, UniformSpace};
+/// assert!((Angles.ln_volume(2) - 2.0 * std::f64::consts::TAU.ln()).abs() < 1e-15);
+/// assert!((Categories::uniform(3, 2)?.ln_volume(2) - 9f64.ln()).abs() < 1e-15);
+/// # Ok::<(), ebm_core::Error>(())
+/// ```
+pub trait UniformSpace: StateSpace {
+    /// `ln Π_{i<n} |X_i|`: `Σ ln q_i` for a finite space, `n ln 2π` for
+    /// [`Angles`].
+    fn ln_volume(&self, n: usize) -> f64;
+}
+
+impl<S: FiniteSpace> UniformSpace for S {
+    fn ln_volume(&self, n: usize) -> f64 {
+        self.ln_size(n)
+    }
+}
+
+/// Angular units (`f64` in `[0, 2π)`): the n-torus, e.g. the spins of the XY
+/// model. The reference draw is uniform on `[0, 2π)` per unit, and
+/// `ln Z₀ = n ln 2π` ([`UniformSpace::ln_volume`]). [`ContinuousSpace::wrap`]
+/// reduces modulo 2π.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Angles;
+
+impl Angles {
+    /// `θ mod 2π` in `[0, 2π)` (for finite θ).
+    #[inline]
+    pub fn reduce(theta: f64) -> f64 {
+        let r = theta.rem_euclid(std::f64::consts::TAU);
+        // rem_euclid of a tiny negative value rounds up to 2π itself
+        if r >= std::f64::consts::TAU { 0.0 } else { r }
+    }
+}
+
+impl StateSpace for Angles {
+    type Unit = f64;
+
+    fn validate(&self, x: &[f64]) -> Result<()> {
+        match x.iter().position(|v| !(v.is_finite() && (0.0..std::f64::consts::TAU).contains(v))) {
+            Some(index) => Err(Error::InvalidUnitValue { index, value: x[index] }),
+            None => Ok(()),
+        }
+    }
+
+    fn fixed_value(&self, _i: usize) -> f64 {
+        0.0
+    }
+
+    /// Independent uniforms on `[0, 2π)`: `2π u` with u of 53 bits
+    /// ([`crate::uniform`]), one word per unit.
+    fn draw(&self, rng: &mut ChainRng, out: &mut [f64]) {
+        out.iter_mut()
+            .for_each(|v| *v = Angles::reduce(std::f64::consts::TAU * crate::rng::uniform(rng)));
+    }
+}
+
+impl UniformSpace for Angles {
+    fn ln_volume(&self, n: usize) -> f64 {
+        n as f64 * std::f64::consts::TAU.ln()
+    }
+}
+
+impl ContinuousSpace for Angles {
+    #[inline]
+    fn wrap(&self, x: &mut [f64]) {
+        x.iter_mut().for_each(|v| *v = Angles::reduce(*v));
+    }
+}
+
 /// The largest number of values a categorical unit may take (values are `u8`).
 pub const MAX_CATEGORIES: usize = 256;
 
@@ -421,6 +575,41 @@ mod tests {
         Domain::Spin.state_of_code(0b10110, &mut b);
         assert_eq!(b, [-1, 1, 1, -1, 1]);
         assert_eq!(FiniteSpace::code_of_state(&Domain::Spin, &b), 0b10110);
+    }
+
+    #[test]
+    fn angles_validate_wrap_and_draw_uniformly() {
+        use std::f64::consts::TAU;
+        assert!(Angles.validate(&[0.0, 1.0, TAU - 1e-12]).is_ok());
+        assert_eq!(
+            Angles.validate(&[0.0, TAU]),
+            Err(Error::InvalidUnitValue { index: 1, value: TAU })
+        );
+        assert!(Angles.validate(&[-1e-300]).is_err());
+        assert!(
+            Angles.validate(&[f64::NAN]).is_err() && Angles.validate(&[f64::INFINITY]).is_err()
+        );
+        let mut x = [-1e-18, TAU, 3.0 * TAU + 0.25, -0.25];
+        Angles.wrap(&mut x);
+        assert!(Angles.validate(&x).is_ok(), "{x:?}");
+        assert_eq!(x[0], 0.0);
+        assert_eq!(x[1], 0.0);
+        assert!((x[2] - 0.25).abs() < 1e-14 && (x[3] - (TAU - 0.25)).abs() < 1e-15);
+        assert!((Angles.ln_volume(3) - 3.0 * TAU.ln()).abs() < 1e-15);
+        assert!((Domain::Spin.ln_volume(3) - 3.0 * std::f64::consts::LN_2).abs() < 1e-15);
+        // uniform: the mean of cos θ and of θ/2π over 40 000 draws, 5 sd
+        let mut rng = Seed(2).stream(Purpose::INIT, 0);
+        let mut y = [0.0; 4];
+        let (mut c, mut u, n) = (0.0, 0.0, 10_000);
+        for _ in 0..n {
+            Angles.draw(&mut rng, &mut y);
+            Angles.validate(&y).unwrap();
+            c += y.iter().map(|t| t.cos()).sum::<f64>();
+            u += y.iter().map(|t| t / TAU).sum::<f64>();
+        }
+        let m = 4.0 * n as f64;
+        assert!((c / m).abs() < 5.0 * (0.5 / m).sqrt(), "{}", c / m);
+        assert!((u / m - 0.5).abs() < 5.0 * (1.0 / 12.0 / m).sqrt(), "{}", u / m);
     }
 
     #[test]

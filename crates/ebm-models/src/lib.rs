@@ -6,6 +6,9 @@
 //!   (ferro- and antiferromagnetic couplings, fields per site and value,
 //!   mixed alphabets).
 //! - [`lattice`]: the hypercubic lattices both are built on.
+//! - [`xy`]: the XY model (planar spins, angles on the torus) on the same
+//!   lattices: a `GradientModel` for HMC/MALA/ULA, its own Metropolis,
+//!   von Mises heat bath and overrelaxation moves, the helicity modulus.
 //! - [`potts_rbm`]: the categorical-visible (Potts) RBM for sequence data,
 //!   with GEMM block energies, exact ln Z over the hidden layer and a
 //!   zero-sum gauge.
@@ -37,3 +40,4 @@ pub mod potts_rbm;
 pub mod rbm;
 pub mod rbm_ais;
 mod sublattice;
+pub mod xy;

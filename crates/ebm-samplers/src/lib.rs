@@ -10,7 +10,9 @@
 //! - [`Metropolis`]: single-unit moves accepted with min(1, e^{−β Δ}).
 //! - [`Mala`] and [`Hmc`]: Metropolis-adjusted Langevin and Hamiltonian Monte
 //!   Carlo (leapfrog, diagonal mass) for real-valued units (a
-//!   `GradientModel`), exact for every step size.
+//!   `GradientModel` on ℝⁿ or the torus), exact for every step size.
+//! - [`Ula`]: unadjusted Langevin (no accept test; stationary bias O(ε²),
+//!   documented in closed form for Gaussians).
 //! - [`ParallelTempering`]: replicas on a ladder of inverse temperatures around
 //!   any inner sampler, with replica-exchange moves, swap rates, round trips
 //!   and optional ladder adaptation during warm-up.
@@ -35,6 +37,7 @@ mod mala;
 mod metropolis;
 pub mod site;
 mod tempering;
+mod ula;
 
 pub use anneal::{Anneal, Schedule};
 pub use any::{AnyChain, AnySampler};
@@ -46,3 +49,4 @@ pub use mala::{GradientChain, Mala};
 pub use metropolis::Metropolis;
 pub use site::{Moves, Scan, SiteChain, SiteMoves};
 pub use tempering::{Ladder, ParallelTempering, TemperingChain};
+pub use ula::Ula;

@@ -1,7 +1,8 @@
 //! The Metropolis-adjusted Langevin algorithm for real-valued units.
 
 use ebm_core::{
-    Beta, Chain, ChainRecord, Error, GradientModel, Result, Sampler, standard_normal, uniform,
+    Beta, Chain, ChainRecord, ContinuousSpace, Error, GradientModel, Result, Sampler,
+    standard_normal, uniform,
 };
 
 /// MALA: from x, propose `x' = x − (ε²/2) β ∇E(x) + ε ξ` (ξ standard normal)
@@ -12,6 +13,14 @@ use ebm_core::{
 /// One sweep is `steps` proposals, each moving every unit. The energy and
 /// gradient at the current state are recomputed from the model given at the
 /// start of each sweep (the model may change between sweeps).
+///
+/// On a space with a non-trivial [`ContinuousSpace::wrap`] (the torus of
+/// [`ebm_core::Angles`]) the proposal is made in the covering space ℝⁿ and
+/// wrapped; the reverse density is that of the unwrapped point. This is
+/// exact on the torus: the lifted kernel K(x, y) on ℝⁿ satisfies detailed
+/// balance for the periodic density e^{−βE}, and it commutes with the
+/// translations by 2π (E and ∇E are periodic), so its projection
+/// `Σ_k K(x, y + 2πk)` satisfies detailed balance on the torus.
 ///
 /// ```
 /// use ebm_core::{Beta, Chain, EnergyModel, GradientModel, Purpose, Reals, Sampler, Seed};
@@ -106,6 +115,8 @@ pub struct GradientChain {
     pub(crate) grad_y: Vec<f64>,
     /// Momenta (HMC).
     pub(crate) p: Vec<f64>,
+    /// Scratch: the wrapped proposal (MALA), `M⁻¹ p` (HMC, dense mass).
+    pub(crate) w: Vec<f64>,
     pub(crate) proposed: u64,
     pub(crate) accepted: u64,
     /// Sweeps run, and ln of the adapted step's factor (MALA).
@@ -125,6 +136,7 @@ impl GradientChain {
             y: vec![0.0; n],
             grad_y: vec![0.0; n],
             p: vec![0.0; n],
+            w: vec![0.0; n],
             proposed: 0,
             accepted: 0,
             sweeps: 0,
@@ -219,6 +231,7 @@ impl<M: GradientModel + ?Sized> Sampler<M> for Mala {
     ) {
         let adapting = c.sweeps < self.adapt;
         let b = beta.value();
+        let space = model.space();
         let mut e = model.energy_and_gradient(&c.x, &mut c.grad);
         for _ in 0..self.steps {
             let eps = self.step * c.log_scale.exp();
@@ -230,7 +243,11 @@ impl<M: GradientModel + ?Sized> Sampler<M> for Mala {
                 *y = x - half * b * g + eps * xi;
                 fwd += xi * xi;
             }
-            let e_y = model.energy_and_gradient(&c.y, &mut c.grad_y);
+            // the model sees the wrapped proposal (a copy: the reverse
+            // density below needs the unwrapped one)
+            c.w.copy_from_slice(&c.y);
+            space.wrap(&mut c.w);
+            let e_y = model.energy_and_gradient(&c.w, &mut c.grad_y);
             // log q(x | y): the reverse move's standardised noise
             let mut rev = 0.0;
             for ((&x, &y), &g) in c.x.iter().zip(&c.y).zip(&c.grad_y) {
@@ -239,14 +256,11 @@ impl<M: GradientModel + ?Sized> Sampler<M> for Mala {
             }
             let log_a = -b * (e_y - e) - 0.5 * rev + 0.5 * fwd;
             if adapting {
-                // Robbins–Monro on ln ε toward the target acceptance
-                let a = if e_y.is_finite() { log_a.min(0.0).exp() } else { 0.0 };
-                let gain = 1.0 / ((c.proposed + 10) as f64).powf(0.6);
-                c.log_scale = (c.log_scale + gain * (a - self.target)).clamp(-30.0, 30.0);
+                adapt_step(c, c.proposed, e_y.is_finite(), log_a, self.target);
             }
             c.proposed += 1;
             if e_y.is_finite() && (log_a >= 0.0 || uniform(rng) < log_a.exp()) {
-                std::mem::swap(&mut c.x, &mut c.y);
+                std::mem::swap(&mut c.x, &mut c.w);
                 std::mem::swap(&mut c.grad, &mut c.grad_y);
                 e = e_y;
                 c.accepted += 1;
@@ -254,4 +268,16 @@ impl<M: GradientModel + ?Sized> Sampler<M> for Mala {
         }
         c.sweeps += 1;
     }
+}
+
+/// One Robbins–Monro update of the chain's ln step factor toward the target
+/// acceptance probability `target`, from the log acceptance ratio of the
+/// proposal just made (`finite`: whether its energy was finite), with gain
+/// `(k + 10)^{−0.6}` at the k-th update (MALA: proposals so far; HMC:
+/// sweeps, which no counter reset touches); clamped to ±30. Used by MALA
+/// and HMC during warm-up only.
+pub(crate) fn adapt_step(c: &mut GradientChain, k: u64, finite: bool, log_a: f64, target: f64) {
+    let a = if finite { log_a.min(0.0).exp() } else { 0.0 };
+    let gain = 1.0 / ((k + 10) as f64).powf(0.6);
+    c.log_scale = (c.log_scale + gain * (a - target)).clamp(-30.0, 30.0);
 }

@@ -331,6 +331,8 @@ pub fn check_categorical_blocks<M: CategoricalModel + ?Sized>(
 /// equals `energy(x)`, and every gradient component equals the central
 /// finite difference with step `h` (relative tolerance `tol`, scaled by the
 /// gradient's size and by h² curvature terms the difference cannot resolve).
+/// The perturbed points `x ± h e_i` are wrapped into the model's space
+/// (`ContinuousSpace::wrap`), so the check works at the edge of the torus.
 pub fn check_gradient<M: ebm_core::GradientModel + ?Sized>(
     model: &M,
     x: &[f64],
@@ -351,10 +353,14 @@ pub fn check_gradient<M: ebm_core::GradientModel + ?Sized>(
         );
     }
     let mut y = x.to_vec();
+    let space = model.space();
     for i in 0..n {
+        // the perturbed points are wrapped into the space (the torus: mod 2π)
         y[i] = x[i] + h;
+        ebm_core::ContinuousSpace::wrap(space, &mut y);
         let up = model.energy(&y);
         y[i] = x[i] - h;
+        ebm_core::ContinuousSpace::wrap(space, &mut y);
         let down = model.energy(&y);
         y[i] = x[i];
         let fd = (up - down) / (2.0 * h);

@@ -10,6 +10,8 @@
 //! - [`statistics`]: a total-variation test of sampler histograms against exact
 //!   distributions, with a bound derived from the chains themselves.
 //! - [`quadrature`]: exact 1-D moments and ln Z of continuous densities.
+//! - [`bessel`]: modified Bessel functions `I_k` and the exact periodic XY
+//!   chain (ln Z, ⟨E⟩) they give.
 //! - [`toy`]: tiny reference models implemented with nothing but `energy`
 //!   (binary [`toy::Dense`], categorical [`toy::DenseCategorical`]), and the
 //!   multivariate Gaussian [`toy::Gaussian`], the closed-form oracle for
@@ -20,6 +22,7 @@
 //! can use it in its own tests).
 #![deny(missing_docs)]
 
+pub mod bessel;
 pub mod conformance;
 pub mod quadrature;
 pub mod statistics;

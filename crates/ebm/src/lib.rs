@@ -6,11 +6,11 @@
 //! | module | crate | holds |
 //! |---|---|---|
 //! | [`core`] | `ebm-core` | the traits, state spaces, `Beta`, states, blocks, seeds, `Error` |
-//! | [`models`] | `ebm-models` | Ising and Potts lattices and graphs, Boltzmann machines, RBMs |
-//! | [`samplers`] | `ebm-samplers` | Gibbs, Metropolis, parallel tempering, annealing, chains |
+//! | [`models`] | `ebm-models` | Ising and Potts lattices and graphs, the XY model, Boltzmann machines, RBMs (binary, categorical, Gaussian–Bernoulli) |
+//! | [`samplers`] | `ebm-samplers` | Gibbs, Metropolis, MALA, HMC, ULA, parallel tempering, annealing, chains |
 //! | [`thermo`] | `ebm-thermo` | exact enumeration, Kaufman/Onsager, AIS, TI, likelihoods, MCMC diagnostics |
 //! | [`train`] | `ebm-train` | CD-k, persistent CD, optimizers, checkpoints |
-//! | [`data`] | `ebm-data` | MNIST (IDX), binarisation, bars and stripes, `.npy`, model files |
+//! | [`data`] | `ebm-data` | MNIST (IDX), binarisation, standardisation, bars and stripes, `.npy`, model files |
 //! | [`testkit`] | `ebm-testkit` | conformance checks for your own models and samplers, the TV test |
 //!
 //! ```
@@ -52,4 +52,11 @@ pub mod prelude {
     pub use ebm_train::{
         Batches, Cd, Checkpoint, ExactAscent, Learning, LearningRate, Momentum, Optimizer, Pcd,
     };
+    // real units and angles: the gradient family, its samplers, the XY model
+    pub use ebm_core::{Angles, ContinuousSpace, GradientModel, Reals, UniformSpace};
+    pub use ebm_models::xy::{Xy, XyMoves};
+    pub use ebm_samplers::{Hmc, Mala, Ula};
+    // real and binary units together: the hybrid family, the GB-RBM
+    pub use ebm_core::{Hybrid, HybridModel};
+    pub use ebm_models::gbrbm::GaussianRbm;
 }

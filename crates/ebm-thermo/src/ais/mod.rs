@@ -5,8 +5,12 @@
 //! p_k(x) = f_k(x) / Z_k,   f_k(x) = exp(−β_k E(x)),   0 = β_0 < β_1 < … < β_K = β
 //! x_1 ~ p_0 (uniform),  x_{k+1} ~ T_k(x_k, ·)  (T_k leaves p_k invariant)
 //! ln w = Σ_{k=1}^{K} ln f_k(x_k) − ln f_{k−1}(x_k) = −Σ_k (β_k − β_{k−1}) E(x_k)
-//! E[w] = Z_K / Z_0,   Z_0 = 2^N
+//! E[w] = Z_K / Z_0,   Z_0 = 2^N  (Π q_i categorical, (2π)^N for angles)
 //! ```
+//!
+//! The start is the uniform distribution of any [`UniformSpace`]: every
+//! finite space, and the torus of [`ebm_core::Angles`] (TI from β = 0 is
+//! proper there, the torus being compact).
 //!
 //! [`Ais`] runs many independent such paths in parallel (rayon), run `r` on
 //! its own ChaCha stream `seed.stream(Purpose::AIS, r)`, with any
@@ -44,7 +48,8 @@ pub use ti::{Ti, TiEstimate, TiNode};
 use crate::diagnostics::{Estimate, estimate};
 use ebm_core::rand_core::Rng;
 use ebm_core::{
-    Beta, Chain, EnergyModel, Error, FiniteSpace, Purpose, Result, Sampler, Seed, UnitOf,
+    Beta, Chain, EnergyModel, Error, FiniteSpace, Purpose, Result, Sampler, Seed, UniformSpace,
+    UnitOf,
 };
 use rayon::prelude::*;
 
@@ -79,8 +84,9 @@ fn at_least(name: &'static str, value: usize, min: usize) -> Result<()> {
     Ok(())
 }
 
-/// `ln Z(0) = Σ_i ln q_i` (N ln 2 for binary units): the β = 0 end of every
-/// path is the uniform distribution over the model's finite space.
-fn log_z0<M: EnergyModel<Space: FiniteSpace> + ?Sized>(model: &M) -> f64 {
-    model.space().ln_size(model.n_units())
+/// `ln Z(0) = Σ_i ln |X_i|` (N ln 2 for binary units, Σ ln q_i for
+/// categorical ones, N ln 2π for angles): the β = 0 end of every path is the
+/// uniform distribution over the model's space ([`UniformSpace`]).
+fn log_z0<M: EnergyModel<Space: UniformSpace> + ?Sized>(model: &M) -> f64 {
+    model.space().ln_volume(model.n_units())
 }

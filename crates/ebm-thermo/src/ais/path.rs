@@ -14,8 +14,8 @@
 
 use super::*;
 use ebm_core::{
-    BinaryModel, Blocks, CategoricalModel, Categories, ChainRng, Domain, GradientModel, Reals,
-    StateSpace, check_finite,
+    BinaryModel, Blocks, CategoricalModel, Categories, ChainRng, ContinuousSpace, Domain,
+    GradientModel, Reals, StateSpace, check_finite,
 };
 
 /// The start of an annealing path: an energy with exact draws and a known
@@ -253,14 +253,17 @@ impl<M: CategoricalModel + ?Sized, B: CategoricalModel + Base<Categories>> Categ
     }
 }
 
-/// A [`Base`] on ℝⁿ whose gradient can be added into another's: what the
-/// path's gradient needs without a second buffer.
-pub trait GradientBase: Base<Reals> {
+/// A [`Base`] on a continuous space (ℝⁿ, the torus) whose gradient can be
+/// added into another's: what the path's gradient needs without a second
+/// buffer.
+pub trait GradientBase<S: ContinuousSpace>: Base<S> {
     /// `grad += weight · ∇E₀(x)`.
     fn add_base_gradient(&self, x: &[f64], weight: f64, grad: &mut [f64]);
 }
 
-impl<M: GradientModel + ?Sized, B: GradientBase + Sync> GradientModel for Interpolated<'_, M, B> {
+impl<M: GradientModel + ?Sized, B: GradientBase<M::Space> + Sync> GradientModel
+    for Interpolated<'_, M, B>
+{
     /// `t ∇E + (1 − t) ∇E₀`, accumulated in `grad` (no allocation).
     fn energy_and_gradient(&self, x: &[f64], grad: &mut [f64]) -> f64 {
         let e1 = self.target.energy_and_gradient(x, grad);
@@ -336,7 +339,7 @@ impl GradientModel for DiagonalGaussian {
     }
 }
 
-impl GradientBase for DiagonalGaussian {
+impl GradientBase<Reals> for DiagonalGaussian {
     fn add_base_gradient(&self, x: &[f64], weight: f64, grad: &mut [f64]) {
         for (((g, x), m), s) in grad.iter_mut().zip(x).zip(&self.mean).zip(&self.std) {
             *g += weight * ((x - m) / (s * s));

@@ -2,9 +2,10 @@
 
 use super::*;
 
-/// Annealed importance sampling for any finite model (binary or categorical)
-/// with any [`Sampler`]
-/// as the transition kernel: `ln Z(β) = N ln 2 + ln E[w]` (see the
+/// Annealed importance sampling for any model over a [`UniformSpace`]
+/// (binary, categorical, angles) with any [`Sampler`] as the transition
+/// kernel: `ln Z(β) = ln Z₀ + ln E[w]`, `ln Z₀ = N ln 2` for binary units
+/// (`Σ ln q_i` categorical, `N ln 2π` angles; see the
 /// [module docs](super)).
 ///
 /// ```
@@ -66,7 +67,7 @@ impl Ais {
     }
 
     /// The forward log-weights `ln w_r`, r = 0..R, in run order
-    /// (`E[w] = Z(β) / 2^N`).
+    /// (`E[w] = Z(β) / Z₀`, `Z₀ = 2^N` for binary units).
     pub fn log_weights<M, S>(
         &self,
         model: &M,
@@ -75,7 +76,7 @@ impl Ais {
         seed: Seed,
     ) -> Result<Vec<f64>>
     where
-        M: EnergyModel<Space: FiniteSpace> + ?Sized,
+        M: EnergyModel<Space: UniformSpace> + ?Sized,
         S: Sampler<M>,
     {
         let path = path_betas(&self.schedule, beta, false)?;
@@ -101,7 +102,7 @@ impl Ais {
         seed: Seed,
     ) -> Result<LogZEstimate>
     where
-        M: EnergyModel<Space: FiniteSpace> + ?Sized,
+        M: EnergyModel<Space: UniformSpace> + ?Sized,
         S: Sampler<M>,
     {
         let lw = self.log_weights(model, sampler, beta, seed)?;
@@ -112,7 +113,7 @@ impl Ais {
     /// r of `starts` (rows of `n_units()` values, at least R of them; only the
     /// first R are used), which should be samples of `p_β` (exact, or from a
     /// long MCMC run). The weights `w = Π_k f_{k−1}(x_k)/f_k(x_k)
-    /// = exp(Σ_k (β_k − β_{k−1}) E(x_k))` have `E[w] = 2^N / Z(β)`, so the
+    /// = exp(Σ_k (β_k − β_{k−1}) E(x_k))` have `E[w] = Z₀ / Z(β)`, so the
     /// result is a stochastic upper bound on ln Z. Streams:
     /// `seed.stream(Purpose::AIS, REVERSE_STREAM_OFFSET + r)`.
     ///
@@ -127,7 +128,7 @@ impl Ais {
         seed: Seed,
     ) -> Result<LogZEstimate>
     where
-        M: EnergyModel<Space: FiniteSpace> + ?Sized,
+        M: EnergyModel<Space: UniformSpace> + ?Sized,
         S: Sampler<M>,
     {
         let n = model.n_units();
@@ -161,7 +162,7 @@ impl Ais {
         seed: Seed,
     ) -> Result<Sandwich>
     where
-        M: EnergyModel<Space: FiniteSpace> + ?Sized,
+        M: EnergyModel<Space: UniformSpace> + ?Sized,
         S: Sampler<M>,
     {
         Ok(Sandwich {
@@ -192,7 +193,7 @@ fn run_path<M, S, R>(
     rng: &mut R,
 ) -> Result<f64>
 where
-    M: EnergyModel<Space: FiniteSpace> + ?Sized,
+    M: EnergyModel<Space: UniformSpace> + ?Sized,
     S: Sampler<M>,
     R: Rng,
 {

@@ -3,8 +3,10 @@
 use super::*;
 
 /// Thermodynamic integration: `ln Z(β) = ln Z₀ − ∫₀^β U(β') dβ'` (ln Z₀ =
-/// Σ ln q_i; N ln 2 for binary units), or from any known ln Z(β_0) over any
-/// grid ([`Ti::log_z_on_grid`]).
+/// Σ ln q_i; N ln 2 for binary units, N ln 2π for angles: any
+/// [`UniformSpace`]), or from any known ln Z(β_0) over any grid
+/// ([`Ti::log_z_on_grid`]), or along the path from a [`Base`] at fixed β
+/// ([`Ti::log_z_from`]).
 ///
 /// U is estimated at the `2m + 1` equally spaced nodes `β_i = i β / (2m)` of
 /// Simpson's rule (`intervals = 2m`, a multiple of 4): at β_0 = 0 from
@@ -45,7 +47,9 @@ pub struct TiNode {
 /// The result of [`Ti::log_z`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct TiEstimate {
-    /// `ln Z₀ − S_h` (ln Z₀ = Σ ln q_i; N ln 2 for binary units).
+    /// `ln Z₀ − S_h` (ln Z₀ = Σ ln q_i; N ln 2 for binary units, N ln 2π for
+    /// angles); for [`Ti::log_z_from`], `ln Z₀(β) − β S_h` with the base's
+    /// `ln Z₀(β)`.
     pub log_z: f64,
     /// Statistical standard error propagated from the nodes.
     pub std_err: f64,
@@ -86,43 +90,16 @@ impl Ti {
     /// sweeps ([`Error::InvalidParameter`]), and sampler start errors.
     pub fn log_z<M, S>(&self, model: &M, sampler: &S, beta: Beta, seed: Seed) -> Result<TiEstimate>
     where
-        M: EnergyModel<Space: FiniteSpace> + ?Sized,
+        M: EnergyModel<Space: UniformSpace> + ?Sized,
         S: Sampler<M>,
     {
-        if self.intervals == 0 || !self.intervals.is_multiple_of(4) {
-            return Err(Error::InvalidParameter {
-                name: "intervals",
-                value: self.intervals as f64,
-                expected: "a positive multiple of 4",
-            });
-        }
-        at_least("n_chains", self.n_chains, 1)?;
-        at_least("n_sweeps", self.n_sweeps, 1)?;
+        self.check()?;
         let h = beta.value() / self.intervals as f64;
         let grid: Vec<f64> = (0..=self.intervals).map(|i| h * i as f64).collect();
         let traces = self.node_traces(model, sampler, &grid, seed)?;
         let nodes = self.nodes(&grid, &traces);
-        let simpson = |step: usize| -> (f64, f64) {
-            let hh = h * step as f64;
-            let m = self.intervals / step;
-            let (mut s, mut var) = (0.0, 0.0);
-            for k in 0..=m {
-                let c = if k == 0 || k == m {
-                    1.0
-                } else if k % 2 == 1 {
-                    4.0
-                } else {
-                    2.0
-                };
-                let e = &nodes[k * step].mean_energy;
-                let w = hh * c / 3.0;
-                s += w * e.mean;
-                var += w * w * e.std_err * e.std_err;
-            }
-            (s, var)
-        };
-        let (fine, var) = simpson(1);
-        let (coarse, _) = simpson(2);
+        let (fine, var) = simpson(&nodes, h, self.intervals, 1);
+        let (coarse, _) = simpson(&nodes, h, self.intervals, 2);
         let z0 = log_z0(model);
         Ok(TiEstimate {
             log_z: z0 - fine,
@@ -131,6 +108,101 @@ impl Ti {
             coarse_log_z: z0 - coarse,
             nodes,
         })
+    }
+
+    /// ln Z(β) by integrating along the path `E_t = (1 − t) E₀ + t E` from a
+    /// [`Base`] (the path of [`super::Ais::log_z_from`]) at fixed β:
+    ///
+    /// ```text
+    /// d ln Z_t / dt = −β ⟨E − E₀⟩_t,    ln Z(β) = ln Z₀(β) − β ∫₀¹ ⟨E − E₀⟩_t dt
+    /// ```
+    ///
+    /// by Simpson's rule on the `intervals + 1` equally spaced nodes
+    /// `t_i = i / intervals`, with the error model of [`Ti::log_z`]
+    /// (statistical error from each node's τ_int-aware standard error,
+    /// Richardson quadrature error). At t = 0 the samples are the base's
+    /// exact draws; elsewhere `n_chains` chains of `sampler` on the
+    /// [`Interpolated`] model at β, each started from a base draw, `burn_in`
+    /// sweeps discarded, `n_sweeps` recorded. In the result, `nodes[i].beta`
+    /// holds `t_i` and `nodes[i].mean_energy` the estimate of `⟨E − E₀⟩_t`.
+    /// Chain c of node i draws from `seed.derive(i).stream(Purpose::SAMPLING,
+    /// c)`; bit-identical for any number of threads.
+    ///
+    /// This needs no uniform reference measure, so it integrates models on
+    /// ℝⁿ from a [`super::DiagonalGaussian`].
+    ///
+    /// Errors: as [`Ti::log_z`].
+    pub fn log_z_from<M, B, S>(
+        &self,
+        model: &M,
+        base: &B,
+        sampler: &S,
+        beta: Beta,
+        seed: Seed,
+    ) -> Result<TiEstimate>
+    where
+        M: EnergyModel + ?Sized,
+        B: Base<M::Space> + Sync,
+        S: for<'a> Sampler<Interpolated<'a, M, B>>,
+    {
+        self.check()?;
+        let n = model.n_units();
+        let h = 1.0 / self.intervals as f64;
+        let grid: Vec<f64> = (0..=self.intervals).map(|i| h * i as f64).collect();
+        let gap = |x: &[UnitOf<M>]| model.energy(x) - base.base_energy(x);
+        let traces: Vec<Vec<f64>> = (0..grid.len() * self.n_chains)
+            .into_par_iter()
+            .map(|job| {
+                let (node, c) = (job / self.n_chains, job % self.n_chains);
+                let mut rng = seed.derive(node as u64).stream(Purpose::SAMPLING, c as u64);
+                let mut x: Vec<UnitOf<M>> =
+                    (0..n).map(|i| ebm_core::StateSpace::fixed_value(model.space(), i)).collect();
+                base.base_draw(beta, &mut rng, &mut x);
+                let mut trace = Vec::with_capacity(self.n_sweeps);
+                if node == 0 {
+                    for _ in 0..self.n_sweeps {
+                        base.base_draw(beta, &mut rng, &mut x);
+                        trace.push(gap(&x));
+                    }
+                    return Ok(trace);
+                }
+                let at = Interpolated { target: model, base, t: grid[node] };
+                let mut chain = sampler.start(&at, &x)?;
+                for _ in 0..self.burn_in {
+                    sampler.sweep(&at, &mut chain, beta, &mut rng);
+                }
+                for _ in 0..self.n_sweeps {
+                    sampler.sweep(&at, &mut chain, beta, &mut rng);
+                    trace.push(gap(chain.state()));
+                }
+                Ok(trace)
+            })
+            .collect::<Result<_>>()?;
+        let nodes = self.nodes(&grid, &traces);
+        let b = beta.value();
+        let (fine, var) = simpson(&nodes, h, self.intervals, 1);
+        let (coarse, _) = simpson(&nodes, h, self.intervals, 2);
+        let z0 = base.base_log_z(beta);
+        Ok(TiEstimate {
+            log_z: z0 - b * fine,
+            std_err: b * var.sqrt(),
+            quadrature_error: b * (fine - coarse).abs() / 15.0,
+            coarse_log_z: z0 - b * coarse,
+            nodes,
+        })
+    }
+
+    /// The checks every integration shares.
+    fn check(&self) -> Result<()> {
+        if self.intervals == 0 || !self.intervals.is_multiple_of(4) {
+            return Err(Error::InvalidParameter {
+                name: "intervals",
+                value: self.intervals as f64,
+                expected: "a positive multiple of 4",
+            });
+        }
+        at_least("n_chains", self.n_chains, 1)?;
+        at_least("n_sweeps", self.n_sweeps, 1)
     }
 
     /// ln Z at the last node of an increasing grid `betas` (any spacing, at
@@ -157,7 +229,7 @@ impl Ti {
         seed: Seed,
     ) -> Result<TiEstimate>
     where
-        M: EnergyModel<Space: FiniteSpace> + ?Sized,
+        M: EnergyModel<Space: UniformSpace> + ?Sized,
         S: Sampler<M>,
     {
         let bad = |reason: String| Error::InvalidSequence { what: "TI grid", reason };
@@ -217,7 +289,7 @@ impl Ti {
         seed: Seed,
     ) -> Result<Vec<Vec<f64>>>
     where
-        M: EnergyModel<Space: FiniteSpace> + ?Sized,
+        M: EnergyModel<Space: UniformSpace> + ?Sized,
         S: Sampler<M>,
     {
         let (n, space) = (model.n_units(), model.space());
@@ -263,4 +335,27 @@ impl Ti {
             })
             .collect()
     }
+}
+
+/// Simpson's rule on every `step`-th node of `nodes` (spacing `h`,
+/// `intervals` in all): `(Σ_k w_k U_k, Σ_k w_k² se_k²)`, `w_k = (h step c_k)/3`,
+/// `c = 1, 4, 2, …, 4, 1`.
+fn simpson(nodes: &[TiNode], h: f64, intervals: usize, step: usize) -> (f64, f64) {
+    let hh = h * step as f64;
+    let m = intervals / step;
+    let (mut s, mut var) = (0.0, 0.0);
+    for k in 0..=m {
+        let c = if k == 0 || k == m {
+            1.0
+        } else if k % 2 == 1 {
+            4.0
+        } else {
+            2.0
+        };
+        let e = &nodes[k * step].mean_energy;
+        let w = hh * c / 3.0;
+        s += w * e.mean;
+        var += w * w * e.std_err * e.std_err;
+    }
+    (s, var)
 }
