@@ -55,8 +55,13 @@ pub enum SamplerName {
     Metropolis,
     /// Single-flip Metropolis, random scan (mixes better at tiny β).
     MetropolisRandom,
-    /// Parallel tempering over block Gibbs.
+    /// Parallel tempering over block Gibbs (XY: over the heat bath).
     Tempering,
+    /// XY: the von Mises heat bath followed by two overrelaxation sweeps.
+    Overrelaxation,
+    /// XY: Hamiltonian Monte Carlo on the torus (10 leapfrog steps, the
+    /// step adapted to acceptance 0.75 during warm-up).
+    Hmc,
 }
 
 /// ln Z estimators.

@@ -71,6 +71,38 @@ pub fn configuration(
     root.present().map_err(|e| draw_error(path, e))
 }
 
+/// A configuration of `rows × cols` angles (radians), each drawn with the
+/// hue of its angle on the colour wheel (full saturation and value), so
+/// vortices show as points where every hue meets.
+pub fn angles(path: &Path, theta: &[f64], rows: usize, cols: usize, scale: u32) -> Result<()> {
+    let (w, h) = (cols as u32 * scale, rows as u32 * scale);
+    let root = BitMapBackend::new(path, (w.max(1), h.max(1))).into_drawing_area();
+    for r in 0..rows {
+        for c in 0..cols {
+            let t = theta.get(r * cols + c).copied().unwrap_or(0.0);
+            let hue = t.rem_euclid(std::f64::consts::TAU) / std::f64::consts::TAU * 6.0;
+            let x = 1.0 - (hue % 2.0 - 1.0).abs();
+            let (rr, gg, bb) = match hue as u32 {
+                0 => (1.0, x, 0.0),
+                1 => (x, 1.0, 0.0),
+                2 => (0.0, 1.0, x),
+                3 => (0.0, x, 1.0),
+                4 => (x, 0.0, 1.0),
+                _ => (1.0, 0.0, x),
+            };
+            let byte = |v: f64| (255.0 * v).round() as u8;
+            let color = RGBColor(byte(rr), byte(gg), byte(bb));
+            let (x0, y0) = ((c as u32 * scale) as i32, (r as u32 * scale) as i32);
+            root.draw(&Rectangle::new(
+                [(x0, y0), (x0 + scale as i32, y0 + scale as i32)],
+                color.filled(),
+            ))
+            .map_err(|e| draw_error(path, e))?;
+        }
+    }
+    root.present().map_err(|e| draw_error(path, e))
+}
+
 /// Tiles (each `tile_rows × tile_cols` values, e.g. one hidden unit's weights
 /// or one sample) in a grid of `grid_cols` columns; each tile scaled to its
 /// own min..max (or to 0..1 when `unit_range`).

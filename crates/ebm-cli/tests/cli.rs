@@ -531,3 +531,58 @@ fn gbrbm_trains_on_real_images_eval_brackets_the_exact_value_and_resume_is_bit_e
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn xy_sample_agrees_with_the_bessel_chain_for_every_continuous_sampler() {
+    let exact = ebm_testkit::bessel::xy_ring_mean_energy(32, 1.0, 1.0) / 32.0;
+    for sampler in ["gibbs", "overrelaxation", "metropolis", "hmc", "tempering"] {
+        let v = json(&[
+            "sample",
+            "--model",
+            "xy:32",
+            "--beta",
+            "1",
+            "--sampler",
+            sampler,
+            "--n-chains",
+            "4",
+            "--n-sweeps",
+            "2000",
+            "--json",
+            "--quiet",
+        ]);
+        let e = &v["energy_per_unit"];
+        let z = (field(e, "mean") - exact) / field(e, "std_err");
+        assert!(z.abs() < 5.0, "{sampler}: {v} vs exact {exact}");
+        assert!(field(&v, "helicity_modulus_std_err") > 0.0, "{v}");
+    }
+    // the negative control: the exact value at another β is excluded
+    let v = json(&["sample", "--model", "xy:32", "--beta", "1.3", "--json", "--quiet"]);
+    let e = &v["energy_per_unit"];
+    assert!(((field(e, "mean") - exact) / field(e, "std_err")).abs() > 5.0, "{v}");
+    // a picture, and bad specs as one-line errors
+    let dir = temp_dir("xy");
+    let png = dir.join("xy.png");
+    let o = ebm(&[
+        "sample",
+        "--model",
+        "xy:16x16",
+        "--beta",
+        "1",
+        "--n-sweeps",
+        "50",
+        "--png",
+        png.to_str().unwrap(),
+    ]);
+    assert!(o.status.success() && std::fs::metadata(&png).unwrap().len() > 100);
+    for bad in [["xy:", "1"], ["xy:8x", "1"], ["xy:8:twisted", "1"], ["ising:8", "1"]] {
+        let mut args = vec!["sample", "--model", bad[0], "--beta", bad[1]];
+        if bad[0] == "ising:8" {
+            args.extend(["--sampler", "hmc"]);
+        }
+        let r = ebm(&args);
+        assert!(!r.status.success(), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&r.stderr).trim_end().lines().count(), 1);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -7,6 +7,7 @@ mod logz;
 mod potts_rbm;
 mod sample;
 pub mod train;
+mod xy;
 
 use crate::cli::{Cli, Command};
 use ebm_core::Result;

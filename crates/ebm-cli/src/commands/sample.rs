@@ -54,8 +54,8 @@ struct Out {
 }
 
 /// The sampler a name stands for.
-pub fn sampler(name: SamplerName, n_replicas: usize) -> Result<AnySampler> {
-    Ok(match name {
+pub fn sampler(name_of: SamplerName, n_replicas: usize) -> Result<AnySampler> {
+    Ok(match name_of {
         SamplerName::Gibbs => AnySampler::Gibbs(Gibbs::sequential()),
         SamplerName::BlockGibbs => AnySampler::Gibbs(Gibbs::block()),
         // block scan: the model's kernel (checkerboard) where it has one
@@ -65,21 +65,35 @@ pub fn sampler(name: SamplerName, n_replicas: usize) -> Result<AnySampler> {
             Gibbs::block(),
             Ladder::geometric(n_replicas, 0.3)?,
         )),
+        SamplerName::Overrelaxation | SamplerName::Hmc => {
+            return Err(ebm_core::Error::InvalidSequence {
+                what: "sampler",
+                reason: format!(
+                    "`{}` moves continuous spins (--model xy:…), not binary or categorical units",
+                    name(name_of)
+                ),
+            });
+        }
     })
 }
 
-fn name(s: SamplerName) -> &'static str {
+pub fn name(s: SamplerName) -> &'static str {
     match s {
         SamplerName::Gibbs => "gibbs",
         SamplerName::BlockGibbs => "block-gibbs",
         SamplerName::Metropolis => "metropolis",
         SamplerName::MetropolisRandom => "metropolis-random",
         SamplerName::Tempering => "tempering",
+        SamplerName::Overrelaxation => "overrelaxation",
+        SamplerName::Hmc => "hmc",
     }
 }
 
 pub fn run(o: &Options) -> Result<()> {
     let beta = Beta::new(o.beta)?;
+    if o.model.model.starts_with("xy:") {
+        return super::xy::run(o, beta);
+    }
     let parsed = spec::parse(&o.model.model, o.model.coupling, o.model.field)?;
     crate::with_model!(&parsed, model => run_on(o, &parsed, model, beta))
 }
