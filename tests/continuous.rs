@@ -95,6 +95,12 @@ fn mala_samples_correlated_anisotropic_gaussians_exactly() {
             assert_eq!(bad, 0, "n = {n}, β = {beta}: {bad} moments off by more than 5 se");
         }
     }
+    // n = 50 (101 moments), the step adapted during warm-up
+    let g = gaussian(50);
+    let mala = Mala::new(0.3).unwrap().with_steps(2).unwrap().adapt_during(400, 0.574).unwrap();
+    let bad = check_moments(&g, &mala, 1.0, 1.0);
+    assert_eq!(bad, 0, "n = 50: {bad} moments off by more than 5 se");
+    assert!(check_moments(&g, &mala, 1.0, 0.85) > 0, "mis-tempered MALA at n = 50 must fail");
 }
 
 #[test]
