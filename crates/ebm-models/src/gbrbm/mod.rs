@@ -47,7 +47,11 @@ use ebm_core::{
     Beta, Blocks, EnergyModel, Error, Hybrid, HybridModel, LogLinear, Purpose, Result, Seed,
     check_finite, check_len, check_rows,
 };
+use rayon::prelude::*;
 use std::cell::RefCell;
+
+/// Rows of the statistics GEMM `G = VᵀH` per parallel piece.
+const G_ROW_BLOCK: usize = 196;
 
 /// The bound on log-variances: `|z_i| ≤ MAX_LOG_VARIANCE` (σ_i from about
 /// 3·10⁻⁷ to 3·10⁶), so that 1/σ² and its products stay finite.
@@ -94,8 +98,9 @@ fn gemm_rows(
     });
 }
 
-/// A Gaussian–Bernoulli RBM (see the [module docs](self)).
-#[derive(Clone, PartialEq)]
+/// A Gaussian–Bernoulli RBM (see the [module docs](self)). Equality
+/// compares the shape and the parameters.
+#[derive(Clone)]
 pub struct GaussianRbm {
     nv: usize,
     nh: usize,
@@ -105,11 +110,21 @@ pub struct GaussianRbm {
     inv_var: Vec<f64>,
     /// W_ij / σ_i², row-major `n_visible × n_hidden` (the h | v weights).
     scaled: Vec<f64>,
-    /// Wᵀ (`n_hidden × n_visible`), for the energy's W h over active units.
-    wt: Vec<f64>,
+    /// Wᵀ (`n_hidden × n_visible`), for the energy's W h over active units:
+    /// built on the first energy after a parameter change (training steps
+    /// that never ask for an energy never pay for the transpose).
+    wt: std::sync::OnceLock<Vec<f64>>,
+    /// The two layers as blocks (built once).
+    blocks: Blocks,
     /// f32 mirrors of W and of `scaled` for the batched GEMMs.
     w32: Vec<f32>,
     scaled32: Vec<f32>,
+}
+
+impl PartialEq for GaussianRbm {
+    fn eq(&self, o: &Self) -> bool {
+        (self.nv, self.nh) == (o.nv, o.nh) && self.theta == o.theta
+    }
 }
 
 impl std::fmt::Debug for GaussianRbm {
@@ -147,7 +162,11 @@ impl GaussianRbm {
             space: Hybrid::new(n_visible, n_hidden),
             inv_var: vec![0.0; n_visible],
             scaled: vec![0.0; nw],
-            wt: vec![0.0; nw],
+            wt: std::sync::OnceLock::new(),
+            blocks: Blocks::new(
+                n_visible + n_hidden,
+                vec![(0..n_visible).collect(), (n_visible..n_visible + n_hidden).collect()],
+            )?,
             w32: vec![0.0; nw],
             scaled32: vec![0.0; nw],
         };
@@ -323,8 +342,15 @@ impl GaussianRbm {
             to_f32(hs, rows, nh, h_stride, h32);
             g.clear();
             g.resize(nw, 0.0);
-            let vt = View::row_major(v32, rows, nv).t();
-            sgemm(1.0, vt, View::row_major(h32, rows, nh), 0.0, g);
+            // fixed blocks of G's rows in parallel (the same bits for any
+            // thread count: each element is one k-ordered dot product)
+            let (v32, h32) = (&*v32, &*h32);
+            g.par_chunks_mut(G_ROW_BLOCK * nh).enumerate().for_each(|(blk, gb)| {
+                let r0 = blk * G_ROW_BLOCK;
+                let len = gb.len() / nh;
+                let vt = View::strided(&v32[r0..], len, rows, 1, nv);
+                sgemm(1.0, vt, View::row_major(h32, rows, nh), 0.0, gb);
+            });
             let (b, c_off, z_off) = (nw, nw + nv, nw + nv + nh);
             let weights = self.weights();
             for i in 0..nv {
@@ -379,13 +405,21 @@ impl EnergyModel for GaussianRbm {
     /// O(n_v · #active hidden units): `W h` as a sum of the active columns.
     fn energy(&self, x: &[f64]) -> f64 {
         let (v, h) = x.split_at(self.nv);
+        let wt = self.wt.get_or_init(|| {
+            let (nv, nh) = (self.nv, self.nh);
+            let mut t = vec![0.0; nv * nh];
+            for (i, row) in self.weights().chunks_exact(nh).enumerate() {
+                row.iter().enumerate().for_each(|(j, &w)| t[j * nv + i] = w);
+            }
+            t
+        });
         let e = DRIVE.with(|d| {
             let mut drive = d.borrow_mut();
             drive.clear();
             drive.resize(self.nv, 0.0);
             for (j, &hj) in h.iter().enumerate() {
                 if hj != 0.0 {
-                    let col = &self.wt[j * self.nv..][..self.nv];
+                    let col = &wt[j * self.nv..][..self.nv];
                     drive.iter_mut().zip(col).for_each(|(d, &w)| *d += hj * w);
                 }
             }
@@ -460,9 +494,7 @@ impl HybridModel for GaussianRbm {
     /// The two layers: v | h and h | v are each a product of independent
     /// conditionals.
     fn blocks(&self) -> Blocks {
-        let n = self.nv + self.nh;
-        Blocks::new(n, vec![(0..self.nv).collect(), (self.nv..n).collect()])
-            .expect("the two layers partition the units")
+        self.blocks.clone()
     }
 }
 
@@ -502,11 +534,7 @@ impl LogLinear for GaussianRbm {
             row.iter_mut().zip(&theta[i * nh..][..nh]).for_each(|(s, &w)| *s = w * iv);
         }
         self.w32.iter_mut().zip(&theta[..self.nv * nh]).for_each(|(a, &w)| *a = w as f32);
-        for (i, row) in theta[..self.nv * nh].chunks_exact(nh).enumerate() {
-            for (j, &w) in row.iter().enumerate() {
-                self.wt[j * self.nv + i] = w;
-            }
-        }
+        self.wt = std::sync::OnceLock::new();
         self.scaled32.iter_mut().zip(&self.scaled).for_each(|(a, &w)| *a = w as f32);
         Ok(())
     }
