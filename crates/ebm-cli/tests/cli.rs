@@ -586,3 +586,85 @@ fn xy_sample_agrees_with_the_bessel_chain_for_every_continuous_sampler() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn saves_refuse_devices_fifos_links_and_the_input_files() {
+    let dir = temp_dir("targets");
+    let one_line_failure = |args: &[&str], needle: &str| {
+        let r = ebm(args);
+        assert!(!r.status.success(), "{args:?} must fail");
+        let err = String::from_utf8(r.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    };
+    let train = |out: &str, data: &str| {
+        vec![
+            "train".to_string(),
+            "--data".into(),
+            data.into(),
+            "--n-hidden".into(),
+            "4".into(),
+            "--epochs".into(),
+            "1".into(),
+            "--out".into(),
+            out.into(),
+        ]
+    };
+    let run = |v: Vec<String>, needle: &str| {
+        let args: Vec<&str> = v.iter().map(String::as_str).collect();
+        one_line_failure(&args, needle);
+    };
+    // a device: /dev/null stays a character device
+    run(train("/dev/null", "bars-and-stripes:3"), "not a regular file");
+    assert!(!std::fs::metadata("/dev/null").unwrap().is_file());
+    // a FIFO and a symbolic link
+    let fifo = dir.join("fifo");
+    if std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success()) {
+        run(train(fifo.to_str().unwrap(), "bars-and-stripes:3"), "not a regular file");
+        assert!(!std::fs::symlink_metadata(&fifo).unwrap().is_file());
+    }
+    let target = dir.join("kept.safetensors");
+    std::fs::write(&target, b"precious").unwrap();
+    let link = dir.join("link.safetensors");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    run(train(link.to_str().unwrap(), "bars-and-stripes:3"), "symbolic link");
+    assert_eq!(std::fs::read(&target).unwrap(), b"precious");
+    // the input itself, by name and by a hard link, for MNIST and an alignment
+    let mnist = dir.join("mnist");
+    std::fs::create_dir_all(&mnist).unwrap();
+    write_real_images(&mnist, "train", 20);
+    write_real_images(&mnist, "t10k", 10);
+    let images = mnist.join("train-images-idx3-ubyte.gz");
+    let before = std::fs::read(&images).unwrap();
+    let data = format!("mnist:{}", mnist.display());
+    run(train(images.to_str().unwrap(), &data), "refusing to overwrite an input");
+    let hard = dir.join("alias.safetensors");
+    std::fs::hard_link(&images, &hard).unwrap();
+    run(train(hard.to_str().unwrap(), &data), "refusing to overwrite an input");
+    assert_eq!(std::fs::read(&images).unwrap(), before, "the data set is intact");
+    let fasta = dir.join("toy.fasta");
+    std::fs::write(&fasta, ">a\nACDE\n>b\nACDF\n>c\nWCDE\n>d\nACYE\n>e\nACDE\n").unwrap();
+    let mut v = train(fasta.to_str().unwrap(), &format!("msa:{}", fasta.display()));
+    v.extend(["--model".into(), "potts-rbm".into()]);
+    run(v, "refusing to overwrite an input");
+    assert!(std::fs::read_to_string(&fasta).unwrap().starts_with(">a"));
+    // a PNG path that is a directory: refused, the directory kept
+    let png_dir = dir.join("as-dir.png");
+    std::fs::create_dir_all(&png_dir).unwrap();
+    one_line_failure(
+        &[
+            "sample",
+            "--model",
+            "ising:8x8",
+            "--beta",
+            "0.4",
+            "--n-sweeps",
+            "10",
+            "--png",
+            png_dir.to_str().unwrap(),
+        ],
+        "is a directory",
+    );
+    assert!(png_dir.is_dir());
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -38,6 +38,9 @@ pub fn run(cli: Cli) -> Result<()> {
             png,
             common,
         }),
+        Command::Train(args) if train::outputs_clash(&args).is_some() => {
+            Err(train::outputs_clash(&args).expect("checked"))
+        }
         Command::Train(args) if args.model == "potts-rbm" => potts_rbm::train(&args),
         Command::Train(args) if args.model == "gbrbm" => gbrbm::train(&args),
         Command::Train(args) => train::run(&args),

@@ -80,6 +80,59 @@ pub fn learning(a: &TrainArgs, steps_per_epoch: u64) -> Learning {
     .with_clip_norm(a.clip_norm)
 }
 
+/// The files a data spec reads: `KIND:FILE`, or for a directory (MNIST,
+/// Fashion-MNIST) its four IDX files, gzipped or raw.
+fn data_inputs(spec: &str) -> Vec<PathBuf> {
+    let Some((_, arg)) = spec.split_once(':') else { return Vec::new() };
+    let p = Path::new(arg);
+    if !p.is_dir() {
+        return vec![p.to_path_buf()];
+    }
+    [ebm_data::Split::Train, ebm_data::Split::Test]
+        .into_iter()
+        .flat_map(|s| {
+            let (images, labels) = s.file_names();
+            [images, labels]
+        })
+        .flat_map(|gz| [p.join(gz), p.join(gz.trim_end_matches(".gz"))])
+        .collect()
+}
+
+/// A file's identity: (device, inode) on Unix, so hard links and other
+/// spellings of a path are the same file; the canonical path elsewhere.
+#[cfg(unix)]
+fn file_id(p: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()))
+}
+#[cfg(not(unix))]
+fn file_id(p: &Path) -> Option<PathBuf> {
+    std::fs::canonicalize(p).ok()
+}
+
+/// An error when an output of `ebm train` (the model file, its checkpoint)
+/// is one of the data files it reads — the same file by device and inode,
+/// so hard links and other spellings of the path count. Nothing is written
+/// then.
+pub fn outputs_clash(a: &TrainArgs) -> Option<Error> {
+    let id = file_id;
+    let ckpt = checkpoint_path(&a.out);
+    for out in [&a.out, &ckpt] {
+        let Some(o) = id(out) else { continue };
+        if let Some(input) = data_inputs(&a.data).iter().find(|i| id(i).as_ref() == Some(&o)) {
+            return Some(Error::InvalidSequence {
+                what: "--out",
+                reason: format!(
+                    "{} is the data file {}: refusing to overwrite an input",
+                    out.display(),
+                    input.display()
+                ),
+            });
+        }
+    }
+    None
+}
+
 /// The checkpoint beside a model file: `FILE.ckpt`.
 pub fn checkpoint_path(out: &Path) -> PathBuf {
     let mut p = out.as_os_str().to_owned();
