@@ -668,3 +668,58 @@ fn saves_refuse_devices_fifos_links_and_the_input_files() {
     assert!(png_dir.is_dir());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn huge_lattices_forged_images_and_endless_model_files_are_one_line_errors() {
+    let one_line = |args: &[&str], needle: &str| {
+        let r = ebm(args);
+        assert!(!r.status.success(), "{args:?}");
+        let err = String::from_utf8(r.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(needle) && !err.contains("panicked"), "{args:?}: {err}");
+    };
+    // 3.6·10⁹ sites: refused before any allocation
+    one_line(&["exact", "--model", "ising:60000x60000", "--beta", "0.4"], "too many units");
+    one_line(&["sample", "--model", "xy:60000x60000", "--beta", "0.4"], "too many units");
+    // the 16-byte IDX header of 0 images with forged sides
+    let dir = temp_dir("forged");
+    use std::io::Write;
+    let gz = |bytes: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    };
+    let images = [0, 0, 8, 3, 0, 0, 0, 0, 3, 2, 0x2b, 0, 0xff, 0xff, 2, 0x3b];
+    for split in ["train", "t10k"] {
+        std::fs::write(dir.join(format!("{split}-images-idx3-ubyte.gz")), gz(&images)).unwrap();
+        std::fs::write(
+            dir.join(format!("{split}-labels-idx1-ubyte.gz")),
+            gz(&[0, 0, 8, 1, 0, 0, 0, 0]),
+        )
+        .unwrap();
+    }
+    let out = dir.join("m.safetensors");
+    for data in ["mnist", "mnist-real"] {
+        let spec = format!("{data}:{}", dir.display());
+        let model = if data == "mnist" { "rbm" } else { "gbrbm" };
+        one_line(
+            &[
+                "train",
+                "--model",
+                model,
+                "--data",
+                &spec,
+                "--epochs",
+                "1",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            "at most",
+        );
+    }
+    // /dev/zero as a model file: refused at once, not read to its end
+    if std::path::Path::new("/dev/zero").exists() {
+        one_line(&["eval", "--model", "/dev/zero"], "not a regular file");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

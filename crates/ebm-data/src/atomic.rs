@@ -1,5 +1,6 @@
-//! Atomic file writes: a saved file is either the old one or the new one, never
-//! a mixture or a truncated file.
+//! Files in and out: atomic writes (a saved file is either the old one or the
+//! new one, never a mixture or a truncated file) and capped reads (only
+//! regular files, never more than a stated size).
 
 use ebm_core::{Error, Result};
 use std::io::Write;
@@ -50,6 +51,41 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })?;
     sync_parent(path);
     Ok(())
+}
+
+/// The most bytes [`read_capped`] reads from one file unless told otherwise:
+/// 4 GiB (a 784 × 500 RBM file is 3 MB).
+pub const MAX_READ_BYTES: u64 = 1 << 32;
+
+/// Reads the whole of `path`, a regular file of at most `max` bytes.
+///
+/// Devices (`/dev/zero`), FIFOs and directories are refused before any read
+/// (a FIFO would block, a device never end), and a file larger than `max`
+/// is refused before anything is allocated; a file that grows while being
+/// read stops at `max + 1` bytes and is refused.
+///
+/// Errors: [`Error::Io`] naming `path`.
+pub fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let refuse = |message: String| Error::Io { path: path.display().to_string(), message };
+    // checked before opening: opening a FIFO for reading blocks until a writer comes
+    if !std::fs::metadata(path).map_err(|e| io_error(path, e))?.is_file() {
+        return Err(refuse("not a regular file (a device, FIFO or directory): not read".into()));
+    }
+    let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
+    let meta = file.metadata().map_err(|e| io_error(path, e))?;
+    if !meta.is_file() {
+        return Err(refuse("not a regular file (a device, FIFO or directory): not read".into()));
+    }
+    if meta.len() > max {
+        return Err(refuse(format!("{} bytes, more than the {max} read here", meta.len())));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(max + 1).read_to_end(&mut bytes).map_err(|e| io_error(path, e))?;
+    if bytes.len() as u64 > max {
+        return Err(refuse(format!("grew past {max} bytes while being read")));
+    }
+    Ok(bytes)
 }
 
 /// Refuses a target that exists and is not a regular file.

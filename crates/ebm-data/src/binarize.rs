@@ -44,7 +44,8 @@ pub fn stochastic(pixels: &[u8], row_len: usize, seed: Seed) -> Result<Vec<i8>> 
         });
     }
     let mut out = vec![0i8; pixels.len()];
-    let mut draws = vec![0u32; row_len];
+    // never sized from the row length alone: with no rows, nothing is drawn
+    let mut draws = vec![0u32; row_len.min(pixels.len())];
     for (k, (row, o)) in pixels.chunks_exact(row_len).zip(out.chunks_exact_mut(row_len)).enumerate()
     {
         seed.stream(Purpose::DATA, k as u64).fill_u32(&mut draws);

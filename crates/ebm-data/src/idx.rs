@@ -51,6 +51,11 @@ pub const LABELS_MAGIC: u32 = 0x0000_0801;
 /// decompressed size of a gzip file by its compressed length.
 const MAX_DEFLATE_RATIO: u64 = 1032;
 
+/// The largest image (rows × cols) the reader accepts: 2^24 pixels (a
+/// 4096 × 4096 image), so that no later allocation sized by one image — a
+/// model's visible layer, a row buffer — comes from a forged header.
+pub const MAX_IMAGE_PIXELS: u64 = 1 << 24;
+
 /// A stack of 8-bit greyscale images, row-major, image after image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Images {
@@ -351,8 +356,20 @@ fn with_file<T>(
     what: &str,
     f: impl FnOnce(&mut Stream, u64) -> Result<T>,
 ) -> Result<T> {
+    let not_regular = || Error::Io {
+        path: path.display().to_string(),
+        message: "not a regular file (a device, FIFO or directory): not read".into(),
+    };
+    // checked before opening: opening a FIFO for reading blocks until a writer comes
+    if !std::fs::metadata(path).map_err(|e| io_error(path, e))?.is_file() {
+        return Err(not_regular());
+    }
     let mut file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
-    let len = file.metadata().map_err(|e| io_error(path, e))?.len();
+    let meta = file.metadata().map_err(|e| io_error(path, e))?;
+    if !meta.is_file() {
+        return Err(not_regular());
+    }
+    let len = meta.len();
     let mut head = [0u8; 2];
     let n = Read::by_ref(&mut file).take(2).read(&mut head).map_err(|e| io_error(path, e))?;
     let gzip = n == 2 && head == GZIP_MAGIC;
@@ -377,6 +394,16 @@ fn images_from(s: &mut Stream, bound: u64) -> Result<Images> {
         if side == 0 {
             return Err(s.err(4 + 4 * k as u64, "an image side of 0".into()));
         }
+    }
+    let per_image = u64::from(d[1]) * u64::from(d[2]);
+    if per_image > MAX_IMAGE_PIXELS {
+        return Err(s.err(
+            8,
+            format!(
+                "images of {} × {} pixels (at most {MAX_IMAGE_PIXELS} per image are read)",
+                d[1], d[2]
+            ),
+        ));
     }
     let declared = u128::from(d[0]) * u128::from(d[1]) * u128::from(d[2]);
     let pixels = s.read_data(declared, bound)?;

@@ -18,6 +18,8 @@
 //!   per-feature standardisation fitted on the training split).
 //! - [`persist`]: RBMs, categorical RBMs, Boltzmann machines and Ising models as standard
 //!   safetensors files with metadata ([`persist::SavedModel`]).
+//! - [`read_capped`]: the workspace's one file reader (regular files only,
+//!   a size cap before any allocation).
 //! - [`write_atomic`]: the workspace's one atomic file writer (temporary file,
 //!   fsync, rename), also used by `ebm-train`'s checkpoints.
 //!
@@ -38,7 +40,7 @@ pub mod npy;
 pub mod persist;
 pub mod standardize;
 
-pub use atomic::write_atomic;
+pub use atomic::{MAX_READ_BYTES, read_capped, write_atomic};
 pub use generate::{Labelled, bars_and_stripes, demo_digits};
 pub use idx::{Images, Labels, Split, load_mnist_split};
 pub use npy::{NpyArray, NpyData};

@@ -65,7 +65,6 @@
 //! # Ok::<(), ebm_core::Error>(())
 //! ```
 
-use crate::atomic::io_error;
 use ebm_core::{Categories, Error, Purpose, Result, Seed};
 use rand::RngExt;
 use rayon::prelude::*;
@@ -347,7 +346,7 @@ impl Alignment {
     /// Errors: [`Error::Io`] naming `path` if it cannot be read, else those of
     /// [`Alignment::parse`].
     pub fn load(path: &Path, alphabet: &Alphabet, options: &ReadOptions) -> Result<Alignment> {
-        let text = std::fs::read(path).map_err(|e| io_error(path, e))?;
+        let text = crate::read_capped(path, crate::MAX_READ_BYTES)?;
         let what = format!("FASTA alignment {}", path.display());
         Alignment::parse_named(&text, alphabet, options, &what)
     }

@@ -29,7 +29,7 @@
 //! # Ok::<(), ebm_core::Error>(())
 //! ```
 
-use crate::atomic::{io_error, write_atomic};
+use crate::atomic::write_atomic;
 use ebm_core::{Error, Result};
 use std::path::Path;
 
@@ -230,7 +230,7 @@ impl NpyArray {
     /// Errors: [`Error::Io`] if it cannot be read, [`Error::Format`] if malformed.
     pub fn read(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+        let bytes = crate::read_capped(path, crate::MAX_READ_BYTES)?;
         NpyArray::from_bytes(&bytes).map_err(|e| match e {
             Error::Format { what, offset, reason } => {
                 Error::Format { what: format!("{what} {}", path.display()), offset, reason }

@@ -42,7 +42,7 @@
 //!
 //! [safetensors]: https://huggingface.co/docs/safetensors
 
-use crate::atomic::{io_error, write_atomic};
+use crate::atomic::write_atomic;
 use ebm_core::{BinaryModel, Domain, EnergyModel, Error, LogLinear, Result};
 use ebm_models::boltzmann::BoltzmannMachine;
 use ebm_models::gbrbm::GaussianRbm;
@@ -264,7 +264,7 @@ impl SavedModel {
     /// it is not a valid model file.
     pub fn load(path: impl AsRef<Path>) -> Result<(SavedModel, BTreeMap<String, String>)> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+        let bytes = crate::read_capped(path, crate::MAX_READ_BYTES)?;
         SavedModel::from_bytes(&bytes).map_err(|e| match e {
             Error::Format { what, offset, reason } => {
                 Error::Format { what: format!("{what} {}", path.display()), offset, reason }

@@ -204,9 +204,16 @@ fn trailing_bytes_are_rejected_at_the_first_extra_byte() {
 
 #[test]
 fn huge_declared_sizes_do_not_allocate_and_report_truncation() {
-    // 2^96 declared bytes in a 20-byte file (raw) and in a tiny gzip file
+    // 2^96 declared bytes in a 20-byte file: sides past the per-image cap
+    // are refused at the header (offset 8), before the data is looked at
     let mut raw = vec![0, 0, 8, 3];
     raw.extend([0xff; 12]);
+    raw.extend([1, 2, 3, 4]);
+    assert_eq!(offset(decode_images(&raw)), 8);
+    assert_eq!(offset(decode_images(&gzip(&raw))), 8);
+    // 2^32 − 1 declared 28 × 28 images (3.4 TB) in a 20-byte file (raw) and
+    // in a tiny gzip file: truncation at the end of what is there
+    let mut raw = vec![0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 28, 0, 0, 0, 28];
     raw.extend([1, 2, 3, 4]);
     assert_eq!(offset(decode_images(&raw)), 20);
     assert_eq!(offset(decode_images(&gzip(&raw))), 20);

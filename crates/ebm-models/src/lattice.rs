@@ -21,8 +21,11 @@ impl From<bool> for Boundary {
     }
 }
 
-/// The largest number of sites a model supports (neighbour indices are `u32`).
-pub const MAX_SITES: usize = u32::MAX as usize;
+/// The largest number of sites a lattice may have: 2^28 (16384² in 2-D,
+/// 645³ in 3-D), checked before anything is allocated, so a mistyped size
+/// is a typed error, not an allocation failure (the neighbour lists of a
+/// 3-D lattice at the cap take 6 GiB; indices are `u32`).
+pub const MAX_SITES: usize = 1 << 28;
 
 /// A hypercubic lattice in 1, 2 or 3 dimensions.
 ///

@@ -176,13 +176,9 @@ impl<U: UnitValue> Checkpoint<U> {
 
     /// Reads a checkpoint file.
     pub fn load(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+        let bytes = ebm_data::read_capped(path, ebm_data::MAX_READ_BYTES)?;
         Checkpoint::from_bytes(&bytes)
     }
-}
-
-fn io_error(path: &Path, e: std::io::Error) -> Error {
-    Error::Io { path: path.display().to_string(), message: e.to_string() }
 }
 
 struct Reader<'a> {
