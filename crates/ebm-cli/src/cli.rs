@@ -106,16 +106,16 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "block-gibbs")]
         sampler: SamplerName,
         /// Independent chains.
-        #[arg(long, default_value_t = 4)]
+        #[arg(long, default_value_t = 4, value_parser = count::<1, 1000000>, allow_negative_numbers = true)]
         n_chains: usize,
         /// Recorded sweeps per chain.
-        #[arg(long, default_value_t = 2000)]
+        #[arg(long, default_value_t = 2000, value_parser = count::<1, 1000000000>, allow_negative_numbers = true)]
         n_sweeps: usize,
         /// Discarded sweeps per chain.
-        #[arg(long, default_value_t = 200)]
+        #[arg(long, default_value_t = 200, value_parser = count::<0, 1000000000>, allow_negative_numbers = true)]
         n_warmup: usize,
         /// Replicas for `--sampler tempering`.
-        #[arg(long, default_value_t = 8)]
+        #[arg(long, default_value_t = 8, value_parser = count::<2, 1024>, allow_negative_numbers = true)]
         n_replicas: usize,
         /// Write a picture of chain 0's final configuration.
         #[arg(long)]
@@ -134,10 +134,10 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "ais")]
         method: LogZMethod,
         /// Intermediate inverse temperatures (AIS) or quadrature nodes (TI).
-        #[arg(long, default_value_t = 1000)]
+        #[arg(long, default_value_t = 1000, value_parser = count::<1, 10000000>, allow_negative_numbers = true)]
         n_betas: usize,
         /// Independent runs (AIS) or chains per node (TI).
-        #[arg(long, default_value_t = 64)]
+        #[arg(long, default_value_t = 64, value_parser = count::<1, 1000000>, allow_negative_numbers = true)]
         n_runs: usize,
         #[command(flatten)]
         common: Common,
@@ -157,10 +157,10 @@ pub enum Command {
         #[arg(long, default_value = "test")]
         split: String,
         /// AIS intermediate inverse temperatures.
-        #[arg(long, default_value_t = 14_500)]
+        #[arg(long, default_value_t = 14_500, value_parser = count::<3, 100000000>, allow_negative_numbers = true)]
         ais_betas: usize,
         /// AIS runs.
-        #[arg(long, default_value_t = 100)]
+        #[arg(long, default_value_t = 100, value_parser = count::<1, 1000000>, allow_negative_numbers = true)]
         ais_runs: usize,
         #[command(flatten)]
         common: Common,
@@ -186,7 +186,7 @@ pub struct TrainArgs {
     #[arg(long, default_value = "rbm")]
     pub model: String,
     /// Hidden units.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = count::<1, 1000000>, allow_negative_numbers = true)]
     pub n_hidden: usize,
     /// Data: `mnist:DIR`, `bars-and-stripes:N`, `default`, (potts-rbm)
     /// `msa:FILE`, or (gbrbm) `mnist-real:DIR`, `fashion-real:DIR`.
@@ -196,16 +196,16 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value = "pcd")]
     pub trainer: TrainerName,
     /// Sweeps per step (the k of CD-k).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = count::<1, 1000000>, allow_negative_numbers = true)]
     pub k: usize,
     /// Persistent chains (PCD).
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = count::<1, 1000000>, allow_negative_numbers = true)]
     pub n_chains: usize,
     /// Epochs.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = count::<1, 1000000>, allow_negative_numbers = true)]
     pub epochs: usize,
     /// Mini-batch size.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = count::<1, 16777216>, allow_negative_numbers = true)]
     pub batch_size: usize,
     /// Learning rate (default 0.05; gbrbm 0.001).
     #[arg(long)]
@@ -252,5 +252,17 @@ impl TrainArgs {
     /// The weight cost: the flag, or 0 (gbrbm) / 2e-4.
     pub fn wd(&self) -> f64 {
         self.weight_decay.unwrap_or(if self.model == "gbrbm" { 0.0 } else { 2e-4 })
+    }
+}
+
+/// A count flag's value: a whole number in `MIN..=MAX`. Negative numbers
+/// reach this check (the flags allow them) and get the range message, not
+/// "unexpected argument"; the bounds keep every count from overflowing an
+/// allocation or running for years.
+fn count<const MIN: usize, const MAX: usize>(s: &str) -> Result<usize, String> {
+    let out_of_range = || format!("must be a whole number from {MIN} to {MAX}");
+    match s.trim().parse::<i128>() {
+        Ok(v) if (MIN as i128..=MAX as i128).contains(&v) => Ok(v as usize),
+        _ => Err(out_of_range()),
     }
 }

@@ -68,6 +68,12 @@ pub fn load(spec: &str, seed: u64) -> Result<DataSet> {
             let (test, _) = ebm_data::load_mnist_split(&dir, ebm_data::Split::Test)?;
             let width = train.pixels_per_image();
             let image = (train.rows, train.cols);
+            if (test.rows, test.cols) != image {
+                return Err(bad(format!(
+                    "the test images are {}×{} but the training images {}×{}",
+                    test.rows, test.cols, image.0, image.1
+                )));
+            }
             Ok(DataSet {
                 name: format!("MNIST from {}", dir.display()),
                 train: train.binarize_stochastic(Seed(seed))?,

@@ -723,3 +723,34 @@ fn huge_lattices_forged_images_and_endless_model_files_are_one_line_errors() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn count_flags_are_bounded_and_negative_or_zero_counts_get_the_range_message() {
+    let cases: &[&[&str]] = &[
+        &["sample", "--model", "ising:8", "--beta", "1", "--n-chains", "-1"],
+        &["sample", "--model", "ising:8", "--beta", "1", "--n-chains", "1000000000"],
+        &["sample", "--model", "ising:8", "--beta", "1", "--n-sweeps", "18446744073709551615"],
+        &["sample", "--model", "ising:8", "--beta", "1", "--n-sweeps", "0"],
+        &["sample", "--model", "ising:8", "--beta", "1", "--n-warmup", "18446744073709551615"],
+        &["sample", "--model", "ising:8", "--beta", "1", "--n-replicas", "100000000"],
+        &["logz", "--model", "ising:4x4", "--beta", "1", "--n-betas", "18446744073709551615"],
+        &["logz", "--model", "ising:4x4", "--beta", "1", "--n-runs", "-3"],
+        &["eval", "--model", "x.safetensors", "--ais-betas", "18446744073709551615"],
+        &["eval", "--model", "x.safetensors", "--ais-runs", "1000000000000"],
+        &["train", "--epochs", "0", "--out", "x.safetensors"],
+        &["train", "--k", "18446744073709551615", "--out", "x.safetensors"],
+        &["train", "--n-hidden", "1000000000000", "--out", "x.safetensors"],
+        &["train", "--batch-size", "-5", "--out", "x.safetensors"],
+    ];
+    for args in cases {
+        let r = ebm(args);
+        assert!(!r.status.success(), "{args:?}");
+        let err = String::from_utf8(r.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains("must be a whole number from"), "{args:?}: {err}");
+    }
+    // within the bounds, the product of chains and units is bounded too
+    let r = ebm(&["sample", "--model", "ising:1024x1024", "--beta", "1", "--n-chains", "1000"]);
+    assert!(!r.status.success());
+    assert!(String::from_utf8_lossy(&r.stderr).contains("units a run may hold"));
+}

@@ -79,7 +79,15 @@ pub fn load(spec: &str) -> Result<RealData> {
     let (train, _) = ebm_data::load_mnist_split(&dir, ebm_data::Split::Train)?;
     let (test, _) = ebm_data::load_mnist_split(&dir, ebm_data::Split::Test)?;
     let width = train.pixels_per_image();
-    ebm_core::check_len("test image size (pixels)", width, test.pixels_per_image())?;
+    if (test.rows, test.cols) != (train.rows, train.cols) {
+        return Err(Error::InvalidSequence {
+            what: "data spec",
+            reason: format!(
+                "the test images are {}×{} but the training images {}×{}",
+                test.rows, test.cols, train.rows, train.cols
+            ),
+        });
+    }
     let raw_train = intensities(&train.pixels);
     let standardizer = Standardizer::fit(&raw_train, width, STD_FLOOR)?;
     Ok(RealData {
@@ -139,6 +147,11 @@ pub fn train(a: &TrainArgs) -> Result<()> {
         });
     }
     let data = load(&a.data)?;
+    super::check_chain_units(
+        "--n-chains",
+        a.n_chains.max(a.batch_size),
+        data.width.saturating_add(a.n_hidden),
+    )?;
     let mut rbm =
         GaussianRbm::init(data.width, a.n_hidden, 0.01, Some(&data.train), Seed(a.common.seed))?;
     let n_rows = data.train.len() / data.width;

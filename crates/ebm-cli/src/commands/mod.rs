@@ -63,6 +63,24 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// The most units all chains of one command may hold together (2^28: 2 GiB
+/// of f64 units), checked before any chain is made.
+pub const MAX_CHAIN_UNITS: usize = 1 << 28;
+
+/// An error when `n_chains` chains of `n_units` units exceed
+/// [`MAX_CHAIN_UNITS`], naming the flag.
+pub fn check_chain_units(flag: &'static str, n_chains: usize, n_units: usize) -> Result<()> {
+    if n_chains.saturating_mul(n_units) > MAX_CHAIN_UNITS {
+        return Err(ebm_core::Error::InvalidSequence {
+            what: flag,
+            reason: format!(
+                "{n_chains} chains of {n_units} units exceed the {MAX_CHAIN_UNITS} units a run may hold: use fewer"
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Prints `value` as one line of JSON on stdout.
 pub fn print_json<T: Serialize>(value: &T) -> Result<()> {
     let line = serde_json::to_string(value)

@@ -132,6 +132,11 @@ struct EpochLine {
 /// `ebm train --model potts-rbm`.
 pub fn train(a: &TrainArgs) -> Result<()> {
     let data = load(&a.data, a.common.seed, a.reweight)?;
+    super::check_chain_units(
+        "--n-chains",
+        a.n_chains.max(a.batch_size),
+        data.length.saturating_add(a.n_hidden),
+    )?;
     let seed = Seed(a.common.seed);
     let (nv, q) = (data.length, data.q);
     let init = PottsRbm::random(nv, a.n_hidden, q, 0.01, seed)?;

@@ -103,6 +103,8 @@ where
     M: FiniteModel + Observed,
     M::Space: SiteMoves<M>,
 {
+    let replicas = if o.sampler == SamplerName::Tempering { o.n_replicas } else { 1 };
+    super::check_chain_units("--n-chains", o.n_chains.saturating_mul(replicas), model.n_units())?;
     let s = sampler(o.sampler, o.n_replicas)?;
     let config = ChainsConfig {
         n_chains: o.n_chains,

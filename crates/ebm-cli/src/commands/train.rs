@@ -158,6 +158,11 @@ pub fn run(a: &TrainArgs) -> Result<()> {
         });
     }
     let data = data::load(&a.data, a.common.seed)?;
+    super::check_chain_units(
+        "--n-chains",
+        a.n_chains.max(a.batch_size),
+        data.width.saturating_add(a.n_hidden),
+    )?;
     let seed = Seed(a.common.seed);
     let mut rbm = Rbm::init(data.width, a.n_hidden, Some(&data.train), seed)?;
     let n_rows = data.train.len() / data.width;

@@ -63,6 +63,8 @@ fn parse(spec: &str, j: f64, h: f64) -> Result<Xy> {
 /// `ebm sample` on an XY lattice.
 pub fn run(o: &Options, beta: Beta) -> Result<()> {
     let model = parse(&o.model.model, o.model.coupling, o.model.field)?;
+    let replicas = if o.sampler == SamplerName::Tempering { o.n_replicas } else { 1 };
+    super::check_chain_units("--n-chains", o.n_chains.saturating_mul(replicas), model.n_units())?;
     let warm = o.n_warmup as u64;
     match o.sampler {
         SamplerName::Gibbs | SamplerName::BlockGibbs => {
