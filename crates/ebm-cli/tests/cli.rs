@@ -754,3 +754,77 @@ fn count_flags_are_bounded_and_negative_or_zero_counts_get_the_range_message() {
     assert!(!r.status.success());
     assert!(String::from_utf8_lossy(&r.stderr).contains("units a run may hold"));
 }
+
+#[test]
+fn resume_refuses_another_configuration_a_damaged_checkpoint_and_an_absurd_step() {
+    let dir = temp_dir("resume-trust");
+    let out = dir.join("m.safetensors");
+    let o = out.to_str().unwrap();
+    let base = [
+        "train",
+        "--data",
+        "bars-and-stripes:3",
+        "--n-hidden",
+        "4",
+        "--batch-size",
+        "7",
+        "--out",
+        o,
+    ];
+    fn with<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+        let mut v: Vec<&str> = base.to_vec();
+        v.extend_from_slice(extra);
+        v
+    }
+    let ok = ebm(&with(&base, &["--epochs", "2", "--quiet"]));
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let refused = |extra: &[&str], needle: &str| {
+        let r = ebm(&with(&base, extra));
+        assert!(!r.status.success(), "{extra:?} was accepted");
+        let err = String::from_utf8(r.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{extra:?}: {err}");
+    };
+    for (flag, value, field) in [
+        ("--trainer", "cd", "trainer"),
+        ("--k", "3", "k"),
+        ("--n-chains", "50", "n_chains"),
+        ("--learning-rate", "0.2", "learning_rate"),
+        ("--seed", "9", "seed"),
+        ("--momentum", "0.5", "momentum"),
+    ] {
+        refused(&["--epochs", "3", "--resume", flag, value], &format!("{field} was"));
+    }
+    // another batch size (it changes the batch order and the epoch length)
+    let other: Vec<&str> = base.iter().map(|&a| if a == "7" { "5" } else { a }).collect();
+    let r = ebm(&with(&other, &["--epochs", "3", "--resume"]));
+    assert!(!r.status.success());
+    assert!(String::from_utf8_lossy(&r.stderr).contains("batch_size was 7"), "{r:?}");
+    // a flipped bit anywhere in the checkpoint
+    let ckpt = dir.join("m.safetensors.ckpt");
+    let good = std::fs::read(&ckpt).unwrap();
+    let mut bad = good.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0x10;
+    std::fs::write(&ckpt, &bad).unwrap();
+    refused(&["--epochs", "3", "--resume"], "checksum");
+    // a step of 2^63 (re-checksummed, so only the step is wrong): refused
+    let mut absurd = good.clone();
+    let n_cfg = u64::from_le_bytes(absurd[8..16].try_into().unwrap()) as usize;
+    let mut at = 16;
+    for _ in 0..2 * n_cfg {
+        let len = u64::from_le_bytes(absurd[at..at + 8].try_into().unwrap()) as usize;
+        at += 8 + len;
+    }
+    absurd[at..at + 8].copy_from_slice(&(1u64 << 63).to_le_bytes());
+    let body = absurd.len() - 4;
+    let crc = crc32fast::hash(&absurd[..body]);
+    absurd[body..].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&ckpt, &absurd).unwrap();
+    refused(&["--epochs", "3", "--resume"], "not the end of one of this run's");
+    // the intact checkpoint resumes
+    std::fs::write(&ckpt, &good).unwrap();
+    let r = ebm(&with(&base, &["--epochs", "3", "--resume", "--quiet"]));
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,16 +1,20 @@
 //! Checkpoints: parameters, optimizer state, persistent chains and stream
 //! positions, written atomically; resuming continues bit-identically.
 //!
-//! Format (little-endian): the magic `EBMCKPT2`, then `step: u64`, the
+//! Format (little-endian): the magic `EBMCKPT3`; the run configuration (a
+//! `u64` count of pairs, each a `u64`-length-prefixed UTF-8 key and value:
+//! what a resumed run must match); then `step: u64`, the
 //! parameter vector, the optimizer's first and second moments (each a `u64`
 //! length and that many `f64`), the optimizer's `step: u64`, the number of
 //! chains (`u64`) and per chain its [`ChainRecord`]: the number of units and
 //! the units ([`UnitValue::BYTES`] each), the number of counts and the counts
 //! (`u64`), the number of reals and the reals (`f64`); then the number of
 //! stream positions (`u64`) and per chain its position (32-byte key, `u64`
-//! stream, `u128` word offset). Files of the first format (`EBMCKPT1`: a
-//! units count and the `i8` states of every chain) still load; their chains
-//! are records of states only.
+//! stream, `u128` word offset); last, the CRC-32 of every byte before it
+//! (`u32`), so a flipped bit is an error, not a silently different run.
+//! Files of the earlier formats still load (`EBMCKPT2`: the same without the
+//! configuration and the checksum; `EBMCKPT1`: a units count and the `i8`
+//! states of every chain, whose chains are records of states only).
 //!
 //! Persistent chains are saved whole ([`Chain::record`]): a parallel
 //! tempering chain with its replicas, adapted ladder, swap counters and
@@ -26,7 +30,8 @@ use ebm_core::{
 pub use ebm_data::write_atomic;
 use std::path::Path;
 
-const MAGIC: &[u8; 8] = b"EBMCKPT2";
+const MAGIC: &[u8; 8] = b"EBMCKPT3";
+const MAGIC_V2: &[u8; 8] = b"EBMCKPT2";
 const MAGIC_V1: &[u8; 8] = b"EBMCKPT1";
 
 /// Everything needed to resume training, in plain data.
@@ -42,6 +47,10 @@ pub struct Checkpoint<U: UnitValue = i8> {
     pub chains: Vec<ChainRecord<U>>,
     /// Their stream positions.
     pub rng_positions: Vec<RngPosition>,
+    /// The run configuration a resumed run must match (trainer, k, chains,
+    /// learning rate, seed, data, …: the caller's names and values; empty
+    /// in files of the earlier formats).
+    pub config: std::collections::BTreeMap<String, String>,
 }
 
 impl<U: UnitValue> Checkpoint<U> {
@@ -56,7 +65,44 @@ impl<U: UnitValue> Checkpoint<U> {
             optimizer: state.optimizer.clone(),
             chains: state.chains.iter().map(|c| c.record()).collect(),
             rng_positions: state.rngs.iter().map(|r| r.position()).collect(),
+            config: Default::default(),
         }
+    }
+
+    /// The same with the run configuration `config` recorded.
+    pub fn with_config(mut self, config: std::collections::BTreeMap<String, String>) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// An error naming the first field of `now` whose value differs from
+    /// the recorded configuration (or is missing from it): a resumed run
+    /// must be the run that wrote the checkpoint.
+    pub fn check_config(&self, now: &std::collections::BTreeMap<String, String>) -> Result<()> {
+        if self.config.is_empty() {
+            return Err(Error::InvalidSequence {
+                what: "checkpoint",
+                reason: "it records no run configuration (an earlier format): cannot check that the resumed run matches it".into(),
+            });
+        }
+        for (key, value) in now {
+            match self.config.get(key) {
+                Some(was) if was == value => {}
+                Some(was) => {
+                    return Err(Error::InvalidSequence {
+                        what: "--resume",
+                        reason: format!("{key} was {was} in the run being resumed, now {value}"),
+                    });
+                }
+                None => {
+                    return Err(Error::InvalidSequence {
+                        what: "--resume",
+                        reason: format!("the checkpoint does not record {key}"),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Restores the model's parameters and rebuilds the training state with
@@ -83,6 +129,13 @@ impl<U: UnitValue> Checkpoint<U> {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut b = Vec::new();
         b.extend_from_slice(MAGIC);
+        b.extend_from_slice(&(self.config.len() as u64).to_le_bytes());
+        for (k, v) in &self.config {
+            for text in [k, v] {
+                b.extend_from_slice(&(text.len() as u64).to_le_bytes());
+                b.extend_from_slice(text.as_bytes());
+            }
+        }
         b.extend_from_slice(&self.step.to_le_bytes());
         for v in [&self.params, &self.optimizer.first, &self.optimizer.second] {
             b.extend_from_slice(&(v.len() as u64).to_le_bytes());
@@ -104,21 +157,57 @@ impl<U: UnitValue> Checkpoint<U> {
             b.extend_from_slice(&p.stream.to_le_bytes());
             b.extend_from_slice(&p.word_pos.to_le_bytes());
         }
+        let crc = crc32fast::hash(&b);
+        b.extend_from_slice(&crc.to_le_bytes());
         b
     }
 
     /// Parses bytes written by [`Checkpoint::to_bytes`]; a bad magic number,
     /// truncation or trailing bytes give [`Error::Format`] with the offset.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader { bytes, pos: 0 };
-        let magic = r.take(8)?;
-        let v1 = magic == MAGIC_V1;
-        if magic != MAGIC && !v1 {
+        let magic = bytes.get(..8).unwrap_or(bytes);
+        let (v1, v3) = (magic == MAGIC_V1, magic == MAGIC);
+        if !v3 && magic != MAGIC_V2 && !v1 {
             return Err(Error::Format {
                 what: "checkpoint".into(),
                 offset: 0,
                 reason: "bad magic number (not an ebm checkpoint)".into(),
             });
+        }
+        let bytes = if v3 {
+            let Some(body) = bytes.len().checked_sub(4).map(|n| &bytes[..n]) else {
+                return Err(Error::Format {
+                    what: "checkpoint".into(),
+                    offset: bytes.len() as u64,
+                    reason: "truncated before the checksum".into(),
+                });
+            };
+            let stored = u32::from_le_bytes(bytes[body.len()..].try_into().expect("4 bytes"));
+            if crc32fast::hash(body) != stored {
+                return Err(Error::Format {
+                    what: "checkpoint".into(),
+                    offset: body.len() as u64,
+                    reason: "checksum mismatch (the file is damaged)".into(),
+                });
+            }
+            body
+        } else {
+            bytes
+        };
+        let mut r = Reader { bytes, pos: 8 };
+        let mut config = std::collections::BTreeMap::new();
+        if v3 {
+            let n = r.len()?;
+            for _ in 0..n {
+                let mut text = || -> Result<String> {
+                    let len = r.len()?;
+                    let raw = r.take(len)?;
+                    String::from_utf8(raw.to_vec()).map_err(|_| r.err("configuration text"))
+                };
+                let k = text()?;
+                let v = text()?;
+                config.insert(k, v);
+            }
         }
         let step = r.u64()?;
         let params = r.f64s()?;
@@ -164,6 +253,7 @@ impl<U: UnitValue> Checkpoint<U> {
             optimizer: OptimizerState { step: opt_step, first, second },
             chains,
             rng_positions,
+            config,
         })
     }
 

@@ -186,7 +186,8 @@ where
 {
     let ckpt = super::train::checkpoint_path(&a.out);
     if a.resume {
-        state = Checkpoint::<f64>::load(&ckpt)?.restore(rbm, sampler)?;
+        state = super::train::resume_checkpoint::<f64>(a, &ckpt, steps_per_epoch)?
+            .restore(rbm, sampler)?;
     }
     let (nv, nh) = (data.width, a.n_hidden);
     let first_epoch = (state.step / steps_per_epoch) as usize;
@@ -245,7 +246,7 @@ where
             exact_log_likelihood_test: exact.map(|e| e.1),
         };
         let line = EpochLine { monitor_seconds: tm.elapsed().as_secs_f64(), ..line };
-        Checkpoint::capture(rbm, &state).save(&ckpt)?;
+        Checkpoint::capture(rbm, &state).with_config(super::train::run_config(a)).save(&ckpt)?;
         save_model(rbm, a, epoch + 1)?;
         if a.common.json {
             bar.suspend(|| print_json(&line))?;

@@ -174,7 +174,8 @@ where
 {
     let ckpt = super::train::checkpoint_path(&a.out);
     if a.resume {
-        state = Checkpoint::<u8>::load(&ckpt)?.restore(rbm, sampler)?;
+        state = super::train::resume_checkpoint::<u8>(a, &ckpt, steps_per_epoch)?
+            .restore(rbm, sampler)?;
     }
     let (nv, nh, q) = (data.length, a.n_hidden, data.q);
     let (w_train, w_test) = match &data.weights {
@@ -243,7 +244,7 @@ where
             ais_log_likelihood_test_upper: ais.map(|e| e.upper),
         };
         let line = EpochLine { monitor_seconds: tm.elapsed().as_secs_f64(), ..line };
-        Checkpoint::capture(rbm, &state).save(&ckpt)?;
+        Checkpoint::capture(rbm, &state).with_config(super::train::run_config(a)).save(&ckpt)?;
         save_model(rbm, a, epoch + 1)?;
         if a.common.json {
             bar.suspend(|| print_json(&line))?;

@@ -133,6 +133,52 @@ pub fn outputs_clash(a: &TrainArgs) -> Option<Error> {
     None
 }
 
+/// What a resumed run must share with the run that wrote its checkpoint:
+/// every flag that shapes the training (not `--epochs`: resuming to more
+/// epochs is the point).
+pub fn run_config(a: &TrainArgs) -> BTreeMap<String, String> {
+    let opt = |x: Option<f64>| x.map_or("none".to_string(), |v| v.to_string());
+    BTreeMap::from([
+        ("model".into(), a.model.clone()),
+        ("data".into(), a.data.clone()),
+        ("trainer".into(), format!("{:?}", a.trainer).to_lowercase()),
+        ("k".into(), a.k.to_string()),
+        ("n_chains".into(), a.n_chains.to_string()),
+        ("n_hidden".into(), a.n_hidden.to_string()),
+        ("batch_size".into(), a.batch_size.to_string()),
+        ("learning_rate".into(), a.lr().to_string()),
+        ("momentum".into(), a.momentum.map_or("default".into(), |m| m.to_string())),
+        ("weight_decay".into(), a.wd().to_string()),
+        ("clip_norm".into(), opt(a.clip_norm)),
+        ("lr_decay_epochs".into(), opt(a.lr_decay_epochs)),
+        ("reweight".into(), opt(a.reweight)),
+        ("seed".into(), a.common.seed.to_string()),
+    ])
+}
+
+/// The checkpoint `--resume` continues from, checked against this run: the
+/// same configuration ([`run_config`], field by field), a step at the end of
+/// one of this run's epochs and not past its last.
+pub fn resume_checkpoint<U: ebm_core::UnitValue>(
+    a: &TrainArgs,
+    ckpt: &Path,
+    steps_per_epoch: u64,
+) -> Result<Checkpoint<U>> {
+    let ck = Checkpoint::<U>::load(ckpt)?;
+    ck.check_config(&run_config(a))?;
+    let epochs = ck.step / steps_per_epoch.max(1);
+    if ck.step % steps_per_epoch.max(1) != 0 || epochs > a.epochs as u64 {
+        return Err(Error::InvalidSequence {
+            what: "--resume",
+            reason: format!(
+                "the checkpoint is at step {}, not the end of one of this run's {} epochs of {steps_per_epoch} steps",
+                ck.step, a.epochs
+            ),
+        });
+    }
+    Ok(ck)
+}
+
 /// The checkpoint beside a model file: `FILE.ckpt`.
 pub fn checkpoint_path(out: &Path) -> PathBuf {
     let mut p = out.as_os_str().to_owned();
@@ -197,21 +243,7 @@ where
 {
     let ckpt = checkpoint_path(&a.out);
     if a.resume {
-        // the epoch count and the batch order depend on these: they must match
-        let (_, meta) = SavedModel::load(&a.out)?;
-        for (key, now) in [
-            ("batch_size", a.batch_size.to_string()),
-            ("data", a.data.clone()),
-            ("seed", a.common.seed.to_string()),
-        ] {
-            if meta.get(key).is_some_and(|was| *was != now) {
-                return Err(Error::InvalidSequence {
-                    what: "--resume",
-                    reason: format!("{key} was {} in the run being resumed, now {now}", meta[key]),
-                });
-            }
-        }
-        state = Checkpoint::load(&ckpt)?.restore(rbm, sampler)?;
+        state = resume_checkpoint::<i8>(a, &ckpt, steps_per_epoch)?.restore(rbm, sampler)?;
     }
     let first_epoch = (state.step / steps_per_epoch) as usize;
     let bar = crate::progress::bar(
@@ -259,7 +291,7 @@ where
         .into();
         let monitor_seconds = t_monitor.elapsed().as_secs_f64();
         curve.push((epoch as f64 + 1.0, monitors.recon_error, monitors.exact_log_likelihood_test));
-        Checkpoint::capture(rbm, &state).save(&ckpt)?;
+        Checkpoint::capture(rbm, &state).with_config(run_config(a)).save(&ckpt)?;
         save_model(rbm, a, epoch + 1)?;
         let line = EpochLine {
             epoch: epoch + 1,
