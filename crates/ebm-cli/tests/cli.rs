@@ -828,3 +828,32 @@ fn resume_refuses_another_configuration_a_damaged_checkpoint_and_an_absurd_step(
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_diverging_learning_rate_is_reported_as_divergence() {
+    let dir = temp_dir("diverge");
+    let out = dir.join("m.safetensors");
+    for trainer in ["pcd", "cd"] {
+        let r = ebm(&[
+            "train",
+            "--data",
+            "bars-and-stripes:3",
+            "--n-hidden",
+            "4",
+            "--trainer",
+            trainer,
+            "--learning-rate",
+            "1e300",
+            "--epochs",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(!r.status.success());
+        let err = String::from_utf8(r.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains("diverged"), "{trainer}: {err}");
+        assert!(!out.exists(), "no model from a diverged first epoch");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -250,7 +250,12 @@ fn apply_gradient<M: LogLinear + ?Sized>(
     if let Some(k) = theta.iter().position(|t| !t.is_finite()) {
         return Err(Error::Diverged { what: "parameters", step, index: k });
     }
-    model.set_params(&theta)?;
+    // a finite step the model cannot take (a variance past its bound, a
+    // weight past f32) is a divergence too: say so, with the model's reason
+    model.set_params(&theta).map_err(|e| Error::InvalidSequence {
+        what: "training step",
+        reason: format!("the update at step {step} diverged: {e}"),
+    })?;
     *opt = next;
     Ok(norm)
 }

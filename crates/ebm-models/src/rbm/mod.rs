@@ -571,6 +571,13 @@ impl LogLinear for Rbm {
     fn set_params(&mut self, theta: &[f64]) -> Result<()> {
         check_len("params", self.theta.len(), theta.len())?;
         check_finite("params", theta)?;
+        if let Some(&x) = theta.iter().find(|&&x| !training::fits_f32(x)) {
+            return Err(Error::InvalidParameter {
+                name: "RBM parameter",
+                value: x,
+                expected: "|θ| ≤ 3.4e38 (the batched paths' f32 mirrors)",
+            });
+        }
         self.theta.copy_from_slice(theta);
         self.refresh();
         Ok(())

@@ -61,7 +61,7 @@ impl Rbm {
                 *res = prepare(r0..r0 + w.len() / nh, work)?;
                 if apply_block(w, w32, side, work, &update) {
                     for (i, (x, d)) in w.iter_mut().zip(w32.iter_mut()).enumerate() {
-                        if !x.is_finite() {
+                        if !fits_f32(*x) {
                             first_bad.fetch_min(k * chunk + i, Ordering::Relaxed);
                             *x = 0.0;
                             *d = 0.0;
@@ -90,7 +90,7 @@ impl Rbm {
         f(b, c);
         let mut first_bad = None;
         for (i, x) in self.theta[nw..].iter_mut().enumerate() {
-            if !x.is_finite() {
+            if !fits_f32(*x) {
                 first_bad.get_or_insert(i);
                 *x = 0.0;
             }
@@ -132,7 +132,7 @@ pub(super) fn apply_block<U: Fn(&mut f64, &mut f64, f32)>(
             w.iter_mut().zip(w32.iter_mut()).zip(side.iter_mut()).zip(work.iter())
         {
             update(x, sd, g);
-            bad |= u32::from(!x.is_finite());
+            bad |= u32::from(!fits_f32(*x));
             *d = *x as f32;
         }
         bad != 0
@@ -193,4 +193,11 @@ impl SharedColumns {
             }
         }
     }
+}
+
+/// Whether a parameter is finite and its f32 mirror too (|x| ≤ f32::MAX): a
+/// step past it has diverged, though the f64 value is still finite.
+#[inline]
+pub(super) fn fits_f32(x: f64) -> bool {
+    x.abs() <= f64::from(f32::MAX)
 }
