@@ -10,6 +10,7 @@
 mod cli;
 mod commands;
 mod data;
+mod interrupt;
 mod picture;
 mod progress;
 mod spec;

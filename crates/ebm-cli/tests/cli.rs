@@ -857,3 +857,57 @@ fn a_diverging_learning_rate_is_reported_as_divergence() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn sigterm_during_training_stops_after_the_step_and_leaves_loadable_files() {
+    let dir = temp_dir("sigterm");
+    let out = dir.join("m.safetensors");
+    for round in 0..3u64 {
+        let child = Command::new(env!("CARGO_BIN_EXE_ebm"))
+            .args([
+                "train",
+                "--data",
+                "bars-and-stripes:4",
+                "--n-hidden",
+                "32",
+                "--epochs",
+                "1000000",
+                "--quiet",
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1000 + 300 * round));
+        let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        assert!(killed.is_ok_and(|s| s.success()));
+        let r = child.wait_with_output().unwrap();
+        assert!(!r.status.success());
+        let err = String::from_utf8(r.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains("interrupted by a signal"), "{err}");
+        // the model on disk loads and evaluates; no temporary file is left
+        let e = json(&[
+            "eval",
+            "--model",
+            out.to_str().unwrap(),
+            "--data",
+            "bars-and-stripes:4",
+            "--ais-betas",
+            "10",
+            "--ais-runs",
+            "2",
+            "--json",
+        ]);
+        assert!(field(&e, "mean_log_likelihood").is_finite());
+        let stray = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .count();
+        assert_eq!(stray, 0);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

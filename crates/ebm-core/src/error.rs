@@ -95,6 +95,12 @@ pub enum Error {
         /// The error message.
         message: String,
     },
+    /// A long run stopped on a signal (SIGINT, SIGTERM) after finishing the
+    /// step in flight; what was saved is that of the last finished epoch.
+    Interrupted {
+        /// The epoch (1-based) that was running.
+        epoch: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -129,6 +135,10 @@ impl fmt::Display for Error {
                 write!(f, "malformed {what} at byte {offset}: {reason}")
             }
             Error::Io { path, message } => write!(f, "I/O error on {path}: {message}"),
+            Error::Interrupted { epoch } => write!(
+                f,
+                "interrupted by a signal in epoch {epoch}: the files on disk are those of the last finished epoch"
+            ),
         }
     }
 }

@@ -15,6 +15,9 @@ use serde::Serialize;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
+    if matches!(cli.command, Command::Train(_)) {
+        crate::interrupt::install();
+    }
     match cli.command {
         Command::Exact { model, beta, common } => exact::run(&model, beta, &common),
         Command::Sample {

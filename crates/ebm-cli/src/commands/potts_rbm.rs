@@ -206,6 +206,7 @@ where
             norm_sum += r.grad_norm;
             n += 1;
             bar.inc(1);
+            crate::interrupt::check(epoch + 1)?;
         }
         let seconds = t0.elapsed().as_secs_f64();
         let tm = std::time::Instant::now();

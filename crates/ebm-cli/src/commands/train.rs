@@ -274,6 +274,7 @@ where
             norm_sum += r.grad_norm;
             n += 1;
             bar.inc(1);
+            crate::interrupt::check(epoch + 1)?;
         }
         let seconds = t0.elapsed().as_secs_f64();
         let t_monitor = std::time::Instant::now();
