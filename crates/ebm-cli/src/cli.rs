@@ -90,7 +90,7 @@ pub enum Command {
         #[command(flatten)]
         model: ModelArgs,
         /// Inverse temperature β.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         beta: f64,
         #[command(flatten)]
         common: Common,
@@ -100,7 +100,7 @@ pub enum Command {
         #[command(flatten)]
         model: ModelArgs,
         /// Inverse temperature β.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         beta: f64,
         /// Sampler.
         #[arg(long, value_enum, default_value = "block-gibbs")]
@@ -128,7 +128,7 @@ pub enum Command {
         #[command(flatten)]
         model: ModelArgs,
         /// Inverse temperature β.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         beta: f64,
         /// Estimator.
         #[arg(long, value_enum, default_value = "ais")]
@@ -208,27 +208,27 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 100, value_parser = count::<1, 16777216>, allow_negative_numbers = true)]
     pub batch_size: usize,
     /// Learning rate (default 0.05; gbrbm 0.001).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub learning_rate: Option<f64>,
     /// Constant momentum (default: Hinton's 0.5 → 0.9 over five epochs;
     /// gbrbm 0).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub momentum: Option<f64>,
     /// Clip each step's gradient to this Euclidean norm.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub clip_norm: Option<f64>,
     /// potts-rbm: reweight sequences by similarity, weight 1/#neighbours at
     /// this identity (0.8 is the usual choice), computed within each split:
     /// every epoch trains on a weighted resample of the training set, and
     /// the log-likelihoods reported are weighted means.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub reweight: Option<f64>,
     /// Decay the learning rate as η / (1 + epoch / E) with this E (in
     /// epochs); constant when absent.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub lr_decay_epochs: Option<f64>,
     /// Weight cost on the couplings (default 2e-4; gbrbm 0).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub weight_decay: Option<f64>,
     /// Output model file (a checkpoint is written next to it as FILE.ckpt).
     #[arg(long)]

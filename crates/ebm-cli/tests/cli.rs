@@ -911,3 +911,176 @@ fn sigterm_during_training_stops_after_the_step_and_leaves_loadable_files() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The bad-input catalogue: every subcommand and file type, each case a
+/// non-zero exit with one line on stderr (no panic), and every file that
+/// existed before untouched.
+#[test]
+fn bad_input_catalogue() {
+    let dir = temp_dir("catalogue");
+    let p = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    // files a user has: a model, its checkpoint, a picture, data
+    let model = p("good.safetensors");
+    let r = ebm(&[
+        "train",
+        "--data",
+        "bars-and-stripes:3",
+        "--n-hidden",
+        "4",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        &model,
+    ]);
+    assert!(r.status.success());
+    let png = p("good.png");
+    assert!(
+        ebm(&[
+            "sample",
+            "--model",
+            "ising:8x8",
+            "--beta",
+            "0.4",
+            "--n-sweeps",
+            "10",
+            "--png",
+            &png,
+            "--quiet"
+        ])
+        .status
+        .success()
+    );
+    let corrupt = p("corrupt.safetensors");
+    std::fs::write(&corrupt, b"\x10\x00\x00\x00\x00\x00\x00\x00{not json at all").unwrap();
+    let empty = p("empty.safetensors");
+    std::fs::write(&empty, b"").unwrap();
+    let text = p("notes.txt");
+    std::fs::write(&text, b"just text\n").unwrap();
+    let fasta_bad = p("bad.fasta");
+    std::fs::write(&fasta_bad, b">a\nACDE\n>b\nAC\n").unwrap(); // unequal lengths
+    let sub = p("subdir");
+    std::fs::create_dir_all(&sub).unwrap();
+    let snapshot = || -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().is_file())
+            .map(|e| {
+                (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let before = snapshot();
+    let out = p("new.safetensors");
+    let mnist_missing = format!("mnist:{}", p("no-such-dir"));
+    let msa_bad = format!("msa:{fasta_bad}");
+    let missing = p("missing.safetensors");
+    let cases: Vec<Vec<&str>> = vec![
+        // exact
+        vec!["exact", "--model", "ising:4x4"],
+        vec!["exact", "--model", "ising:4x4", "--beta", "nan"],
+        vec!["exact", "--model", "ising:4x4", "--beta", "-1"],
+        vec!["exact", "--model", "ising:4x4", "--beta", "inf"],
+        vec!["exact", "--model", "ising:8x8", "--beta", "1"],
+        vec!["exact", "--model", "ising:0", "--beta", "1"],
+        vec!["exact", "--model", "ising:1", "--beta", "1"],
+        vec!["exact", "--model", "ising:2x2x2x2", "--beta", "1"],
+        vec!["exact", "--model", "ising:4:twisted", "--beta", "1"],
+        vec!["exact", "--model", "ising:4x", "--beta", "1"],
+        vec!["exact", "--model", "potts:1:4", "--beta", "1"],
+        vec!["exact", "--model", "potts:300:4", "--beta", "1"],
+        vec!["exact", "--model", "potts:x:4", "--beta", "1"],
+        vec!["exact", "--model", "spin-glass:4", "--beta", "1"],
+        vec!["exact", "--model", &corrupt, "--beta", "1"],
+        vec!["exact", "--model", &empty, "--beta", "1"],
+        vec!["exact", "--model", &text, "--beta", "1"],
+        vec!["exact", "--model", "ising:4x4", "--beta", "1", "--coupling", "nan"],
+        // sample
+        vec!["sample", "--model", "ising:8", "--beta", "1", "--sampler", "bogus"],
+        vec!["sample", "--model", "ising:8", "--beta", "1", "--n-chains", "0"],
+        vec!["sample", "--model", "ising:8", "--beta", "1", "--n-chains", "-1"],
+        vec!["sample", "--model", "ising:8", "--beta", "1", "--n-sweeps", "0"],
+        vec![
+            "sample",
+            "--model",
+            "ising:8",
+            "--beta",
+            "1",
+            "--n-replicas",
+            "1",
+            "--sampler",
+            "tempering",
+        ],
+        vec!["sample", "--model", "ising:8", "--beta", "1", "--sampler", "hmc"],
+        vec!["sample", "--model", "ising:8", "--beta", "1", "--png", &sub],
+        vec!["sample", "--model", "ising:8", "--beta", "1", "--png", "/dev/null"],
+        vec!["sample", "--model", "ising:1024x1024", "--beta", "1", "--n-chains", "1000"],
+        vec!["sample", "--model", "xy:0", "--beta", "1"],
+        vec!["sample", "--model", "xy:8", "--beta", "0"],
+        vec!["sample", "--model", &model, "--beta", "1", "--n-warmup", "-5"],
+        // logz
+        vec!["logz", "--model", "ising:4x4", "--beta", "1", "--method", "bogus"],
+        vec!["logz", "--model", "ising:4x4", "--beta", "1", "--n-betas", "0"],
+        vec!["logz", "--model", "ising:4x4", "--beta", "1", "--n-runs", "0"],
+        vec!["logz", "--model", "ising:4x4", "--beta", "-2"],
+        vec!["logz", "--model", &corrupt, "--beta", "1"],
+        // train
+        vec!["train", "--model", "bogus", "--out", &out],
+        vec!["train", "--data", "bogus:3", "--out", &out],
+        vec!["train", "--data", &mnist_missing, "--out", &out],
+        vec!["train", "--data", "bars-and-stripes:0", "--out", &out],
+        vec!["train", "--data", "bars-and-stripes:x", "--out", &out],
+        vec!["train", "--data", "bars-and-stripes:3", "--epochs", "0", "--out", &out],
+        vec!["train", "--data", "bars-and-stripes:3", "--k", "0", "--out", &out],
+        vec!["train", "--data", "bars-and-stripes:3", "--batch-size", "0", "--out", &out],
+        vec!["train", "--data", "bars-and-stripes:3", "--n-hidden", "0", "--out", &out],
+        vec!["train", "--data", "bars-and-stripes:3", "--learning-rate", "nan", "--out", &out],
+        vec!["train", "--data", "bars-and-stripes:3", "--learning-rate", "-1", "--out", &out],
+        vec!["train", "--data", "bars-and-stripes:3", "--momentum", "1.5", "--out", &out],
+        vec!["train", "--data", "bars-and-stripes:3", "--clip-norm", "-1", "--out", &out],
+        vec!["train", "--data", "bars-and-stripes:3", "--weight-decay", "-1", "--out", &out],
+        vec!["train", "--data", "bars-and-stripes:3", "--out", "/dev/null"],
+        vec!["train", "--data", "bars-and-stripes:3", "--out", &sub],
+        vec!["train", "--data", "bars-and-stripes:3", "--reweight", "0.8", "--out", &out],
+        vec!["train", "--data", "bars-and-stripes:3", "--resume", "--out", &out],
+        vec!["train", "--model", "potts-rbm", "--data", "bars-and-stripes:3", "--out", &out],
+        vec!["train", "--model", "potts-rbm", "--data", &msa_bad, "--out", &out],
+        vec!["train", "--model", "gbrbm", "--data", "bars-and-stripes:3", "--out", &out],
+        vec!["train", "--data", "bars-and-stripes:3"],
+        // eval
+        vec!["eval", "--model", &missing],
+        vec!["eval", "--model", &corrupt],
+        vec!["eval", "--model", &empty],
+        vec!["eval", "--model", "/dev/zero"],
+        vec!["eval", "--model", &model, "--data", "bars-and-stripes:4"],
+        vec!["eval", "--model", &model, "--data", "bars-and-stripes:3", "--split", "bogus"],
+        vec!["eval", "--model", &model, "--data", "bars-and-stripes:3", "--ais-betas", "0"],
+        vec!["eval", "--model", &model, "--data", "bars-and-stripes:3", "--ais-runs", "0"],
+        // demo and the command line itself
+        vec!["demo", "--json"],
+        vec!["bogus-command"],
+        vec!["exact", "--model", "ising:4", "--beta", "1", "--seed", "-1"],
+    ];
+    assert!(cases.len() >= 60, "{} cases", cases.len());
+    for args in &cases {
+        let r = ebm(args);
+        assert!(!r.status.success(), "{args:?} succeeded");
+        let err = String::from_utf8(r.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("ebm: ") && !err.contains("panicked"), "{args:?}: {err}");
+    }
+    let after = snapshot();
+    for (name, bytes) in &before {
+        let now = after.iter().find(|(n, _)| n == name).map(|(_, b)| b);
+        assert!(now == Some(bytes), "a bad command changed or removed {name}");
+    }
+    let new: Vec<&String> =
+        after.iter().map(|(n, _)| n).filter(|n| !before.iter().any(|(b, _)| b == *n)).collect();
+    assert!(new.is_empty(), "bad commands left new files: {new:?}");
+    assert!(!std::path::Path::new(&out).exists());
+    assert!(std::fs::metadata("/dev/null").is_ok_and(|m| !m.is_file()));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -172,7 +172,7 @@ impl RbmCd {
 
     /// A fresh state for `model`.
     pub fn init(&self, model: &Rbm) -> Result<RbmCdState> {
-        self.learning.optimizer.validate()?;
+        self.learning.validate()?;
         if self.k == 0 {
             return Err(Error::InvalidParameter { name: "k", value: 0.0, expected: "≥ 1" });
         }

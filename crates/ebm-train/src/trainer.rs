@@ -44,6 +44,20 @@ impl Learning {
         self.clip_norm = max_norm;
         self
     }
+
+    /// Checks the optimizer ([`Optimizer::validate`]) and the clipping norm
+    /// (finite and > 0 when set).
+    pub fn validate(&self) -> Result<()> {
+        self.optimizer.validate()?;
+        match self.clip_norm {
+            Some(c) if !(c.is_finite() && c > 0.0) => Err(Error::InvalidParameter {
+                name: "gradient clipping norm",
+                value: c,
+                expected: "finite and > 0",
+            }),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Reused buffers of a model's training kernel (block Gibbs on an RBM): not
@@ -283,7 +297,7 @@ impl<S> Cd<S> {
         &self,
         model: &M,
     ) -> Result<TrainState<ebm_samplers::SiteChain<UnitOf<M>>>> {
-        self.learning.optimizer.validate()?;
+        self.learning.validate()?;
         if self.k == 0 {
             return Err(Error::InvalidParameter { name: "k", value: 0.0, expected: "≥ 1" });
         }
@@ -376,7 +390,7 @@ impl<S> Pcd<S> {
         M: LogLinear + ?Sized,
         S: Sampler<M>,
     {
-        self.learning.optimizer.validate()?;
+        self.learning.validate()?;
         if self.k == 0 || self.n_chains == 0 {
             let (name, value) = if self.k == 0 { ("k", 0.0) } else { ("n_chains", 0.0) };
             return Err(Error::InvalidParameter { name, value, expected: "≥ 1" });
@@ -460,7 +474,7 @@ impl ExactAscent {
         &self,
         model: &M,
     ) -> Result<TrainState<ebm_samplers::SiteChain>> {
-        self.learning.optimizer.validate()?;
+        self.learning.validate()?;
         Ok(TrainState {
             step: 0,
             optimizer: self.learning.optimizer.state(model.n_params()),

@@ -118,6 +118,21 @@ pub fn outputs_clash(a: &TrainArgs) -> Option<Error> {
     let id = file_id;
     let ckpt = checkpoint_path(&a.out);
     for out in [&a.out, &ckpt] {
+        // checked before any training: a save that can only fail at the end
+        // of the first epoch must not run that epoch (nor leave a checkpoint)
+        if let Ok(m) = std::fs::symlink_metadata(out)
+            && !m.is_file()
+        {
+            let what = if m.file_type().is_symlink() {
+                "is a symbolic link (name the file it points to)"
+            } else {
+                "is not a regular file (a directory, device or FIFO)"
+            };
+            return Some(Error::InvalidSequence {
+                what: "--out",
+                reason: format!("{} {what}: ebm only replaces regular files", out.display()),
+            });
+        }
         let Some(o) = id(out) else { continue };
         if let Some(input) = data_inputs(&a.data).iter().find(|i| id(i).as_ref() == Some(&o)) {
             return Some(Error::InvalidSequence {
