@@ -164,6 +164,21 @@ pub fn parse(spec: &str, j: f64, h: f64) -> Result<Model> {
             )));
         }
     };
+    let (dims, boundary) = lattice_parts(spec, parts)?;
+    Ok(match q {
+        None => Model::Ising(Ising::lattice(&dims, boundary, j, h)?),
+        Some(q) => Model::Potts(Potts::lattice(q, &dims, boundary, j, h)?),
+    })
+}
+
+/// The lattice part of a model spec, `DIMS[:periodic|:open]` (`DIMS` as
+/// `L`, `LxM` or `LxMxK`), from the `:`-separated parts after the kind;
+/// `spec` is the whole spec, for messages.
+pub fn lattice_parts<'a>(
+    spec: &str,
+    mut parts: impl Iterator<Item = &'a str>,
+) -> Result<(Vec<usize>, Boundary)> {
+    let bad = |reason: String| Error::InvalidSequence { what: "model spec", reason };
     let dims_text = parts.next().ok_or_else(|| bad(format!("`{spec}` gives no lattice size")))?;
     let boundary = match parts.next() {
         None | Some("periodic") => Boundary::Periodic,
@@ -177,8 +192,5 @@ pub fn parse(spec: &str, j: f64, h: f64) -> Result<Model> {
         .split('x')
         .map(|d| d.parse::<usize>().map_err(|_| bad(format!("`{d}` in `{spec}` is not a size"))))
         .collect::<Result<Vec<_>>>()?;
-    Ok(match q {
-        None => Model::Ising(Ising::lattice(&dims, boundary, j, h)?),
-        Some(q) => Model::Potts(Potts::lattice(q, &dims, boundary, j, h)?),
-    })
+    Ok((dims, boundary))
 }

@@ -15,7 +15,7 @@ use ebm_data::standardize::{Standardizer, intensities};
 use ebm_models::gbrbm::GaussianRbm;
 use ebm_samplers::{Gibbs, SiteChain};
 use ebm_thermo::ais::{Ais, GaussianBits, Schedule};
-use ebm_train::{Batches, Cd, Checkpoint, Learning, LearningRate, Momentum, Optimizer, Pcd};
+use ebm_train::{Batches, Cd, Checkpoint, Pcd};
 use ebm_train::{StepReport, TrainState};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -117,27 +117,6 @@ struct EpochLine {
     exact_log_likelihood_test: Option<f64>,
 }
 
-/// The optimizer of `ebm train --model gbrbm`: SGD at the flag's learning
-/// rate (0.001 by default, inverse-time decay with `--lr-decay-epochs`),
-/// constant momentum (0 by default), weight decay (0), gradient clipping.
-fn learning(a: &TrainArgs, steps_per_epoch: u64) -> Learning {
-    let eta = a.lr();
-    Learning::new(
-        Optimizer::Sgd {
-            learning_rate: match a.lr_decay_epochs {
-                Some(e) => {
-                    LearningRate::InverseTime { initial: eta, scale: e * steps_per_epoch as f64 }
-                }
-                None => LearningRate::Constant(eta),
-            },
-            momentum: Momentum::constant(a.momentum.unwrap_or(0.0)),
-            weight_decay: a.wd(),
-        },
-        Seed(a.common.seed),
-    )
-    .with_clip_norm(a.clip_norm)
-}
-
 /// `ebm train --model gbrbm`.
 pub fn train(a: &TrainArgs) -> Result<()> {
     if a.reweight.is_some() {
@@ -156,7 +135,7 @@ pub fn train(a: &TrainArgs) -> Result<()> {
         GaussianRbm::init(data.width, a.n_hidden, 0.01, Some(&data.train), Seed(a.common.seed))?;
     let n_rows = data.train.len() / data.width;
     let steps_per_epoch = n_rows.div_ceil(a.batch_size.max(1)) as u64;
-    let learning = learning(a, steps_per_epoch);
+    let learning = super::train::learning(a, steps_per_epoch);
     let sampler = Gibbs::block();
     match a.trainer {
         TrainerName::Cd => {

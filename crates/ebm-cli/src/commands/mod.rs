@@ -41,12 +41,16 @@ pub fn run(cli: Cli) -> Result<()> {
             png,
             common,
         }),
-        Command::Train(args) if train::outputs_clash(&args).is_some() => {
-            Err(train::outputs_clash(&args).expect("checked"))
+        Command::Train(args) => {
+            if let Some(clash) = train::outputs_clash(&args) {
+                return Err(clash);
+            }
+            match args.model.as_str() {
+                "potts-rbm" => potts_rbm::train(&args),
+                "gbrbm" => gbrbm::train(&args),
+                _ => train::run(&args),
+            }
         }
-        Command::Train(args) if args.model == "potts-rbm" => potts_rbm::train(&args),
-        Command::Train(args) if args.model == "gbrbm" => gbrbm::train(&args),
-        Command::Train(args) => train::run(&args),
         Command::Logz { model, beta, method, n_betas, n_runs, common } => {
             logz::run_logz(&model, beta, method, n_betas, n_runs, &common)
         }

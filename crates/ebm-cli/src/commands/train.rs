@@ -56,10 +56,10 @@ struct EpochLine {
     monitors: Monitors,
 }
 
-/// SGD with Hinton's momentum ramp (0.5 → 0.9 over five epochs) or the
-/// flag's constant momentum, gradient clipping if asked for, the flags'
+/// SGD with Hinton's momentum ramp (0.5 → 0.9 over five epochs; none for
+/// a Gaussian–Bernoulli RBM) or the flag's constant momentum, gradient clipping if asked for, the flags'
 /// learning rate (constant, or inverse-time decay over `--lr-decay-epochs`)
-/// and weight decay, seeded by `--seed`: the optimizer of both RBM kinds.
+/// and weight decay, seeded by `--seed`: the optimizer of every RBM kind.
 pub fn learning(a: &TrainArgs, steps_per_epoch: u64) -> Learning {
     Learning::new(
         Optimizer::Sgd {
@@ -71,6 +71,8 @@ pub fn learning(a: &TrainArgs, steps_per_epoch: u64) -> Learning {
             },
             momentum: match a.momentum {
                 Some(mu) => Momentum::constant(mu),
+                // real units need a steadier step: no momentum unless asked
+                None if a.model == "gbrbm" => Momentum::NONE,
                 None => Momentum::hinton(5 * steps_per_epoch),
             },
             weight_decay: a.wd(),

@@ -11,8 +11,8 @@
 use super::sample::{Options, name};
 use super::{Measured, print_json};
 use crate::cli::SamplerName;
-use ebm_core::{Beta, Chain, EnergyModel, Error, Result, Sampler, Seed};
-use ebm_models::lattice::{Boundary, Lattice};
+use ebm_core::{Beta, Chain, EnergyModel, Result, Sampler, Seed};
+use ebm_models::lattice::Lattice;
 use ebm_models::xy::{Xy, XyMoves, helicity_modulus};
 use ebm_samplers::{ChainsConfig, Hmc, Ladder, ParallelTempering, Run};
 use serde::Serialize;
@@ -40,23 +40,9 @@ struct Out {
     ns_per_site_update: f64,
 }
 
-/// Parses `xy:DIMS[:open|:periodic]`.
+/// Parses `xy:DIMS[:open|:periodic]` (the lattice part as every spec's).
 fn parse(spec: &str, j: f64, h: f64) -> Result<Xy> {
-    let bad = |reason: String| Error::InvalidSequence { what: "model spec", reason };
-    let mut parts = spec.split(':').skip(1);
-    let dims = parts.next().ok_or_else(|| bad(format!("`{spec}` gives no lattice size")))?;
-    let boundary = match parts.next() {
-        None | Some("periodic") => Boundary::Periodic,
-        Some("open") => Boundary::Open,
-        Some(other) => return Err(bad(format!("unknown boundary `{other}` (periodic or open)"))),
-    };
-    if parts.next().is_some() {
-        return Err(bad(format!("`{spec}` has too many `:` parts")));
-    }
-    let dims = dims
-        .split('x')
-        .map(|d| d.parse::<usize>().map_err(|_| bad(format!("`{d}` in `{spec}` is not a size"))))
-        .collect::<Result<Vec<_>>>()?;
+    let (dims, boundary) = crate::spec::lattice_parts(spec, spec.split(':').skip(1))?;
     Xy::new(Lattice::new(&dims, boundary)?, j, h)
 }
 
