@@ -14,6 +14,11 @@ use ebm_core::{
     check_len, check_rows,
 };
 
+thread_local! {
+    /// The base's conditionals of one row, blended into the target's.
+    static BASE: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Independent units on a [`Hybrid`] space: real unit i Gaussian with mean
 /// m_i and standard deviation s_i, bit j with field f_j:
 ///
@@ -145,17 +150,23 @@ impl<M: HybridModel + ?Sized, B: HybridModel + Base<Hybrid>> HybridModel
     }
 
     /// The target's batched conditionals, blended with the base's
-    /// (module docs): one buffer for the base's per call.
+    /// (module docs), the base's in a thread-local buffer (no allocation
+    /// per sweep once warm).
     fn conditionals_batch(&self, xs: &[f64], block: &[usize], out: &mut [f64]) {
         let (n, w) = (self.target.n_units().max(1), 2 * block.len());
         self.target.conditionals_batch(xs, block, out);
-        let mut base = vec![0.0; w];
+        // taken out of the thread-local and put back, so a base that is
+        // itself interpolated (nested use) only allocates, never panics
+        let mut base = BASE.with(|b| std::mem::take(&mut *b.borrow_mut()));
+        base.clear();
+        base.resize(w, 0.0);
         for (x, o) in xs.chunks_exact(n).zip(out.chunks_exact_mut(w.max(1))) {
             self.base.conditionals(x, block, &mut base);
             for (o, b0) in o.iter_mut().zip(&base) {
                 *o = (1.0 - self.t) * b0 + self.t * *o;
             }
         }
+        BASE.with(|b| *b.borrow_mut() = base);
     }
 
     fn blocks(&self) -> Blocks {
