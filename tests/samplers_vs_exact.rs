@@ -57,7 +57,7 @@ fn samplers() -> Vec<(&'static str, ebm_samplers::AnySampler)> {
 
 fn check_all_samplers<M: FiniteModel>(name: &str, model: &M)
 where
-    M::Space: SiteMoves<M>,
+    M::Space: SiteMoves<M> + ebm_samplers::ClusterMoves<M>,
 {
     let mut failures = Vec::new();
     for (s_name, sampler) in samplers() {

@@ -120,4 +120,13 @@ pub trait BinaryModel: EnergyModel<Space = Domain> {
         let _ = (rule, state, beta, key);
         None
     }
+
+    /// The model's pair form, if its energy is
+    /// `E(s) = −Σ_e J_e s_a s_b − Σ_i h_i s_i + const` on ±1 spins: what
+    /// cluster samplers (Wolff, Swendsen–Wang) need. `fields` holds one h_i
+    /// per unit. The default, `None`, means the model has no such form (or
+    /// does not expose it), and cluster samplers refuse it with a typed error.
+    fn pair_graph(&self) -> Option<crate::PairGraph<'_>> {
+        None
+    }
 }

@@ -106,4 +106,12 @@ pub trait CategoricalModel: EnergyModel<Space = Categories> {
         let _ = (rule, state, beta, key);
         None
     }
+
+    /// The model's pair form, if its energy is
+    /// `E(x) = −Σ_e J_e δ(x_a, x_b) − Σ_i h_i(x_i) + const` (a Potts model):
+    /// what cluster samplers need. `fields` holds h_i(k) site-major (Σ q_i
+    /// values). The default, `None`, means no such form.
+    fn pair_graph(&self) -> Option<crate::PairGraph<'_>> {
+        None
+    }
 }

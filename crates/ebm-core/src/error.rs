@@ -101,6 +101,14 @@ pub enum Error {
         /// The epoch (1-based) that was running.
         epoch: usize,
     },
+    /// The model lacks the structure an algorithm needs (a cluster sampler
+    /// on a model with no pair form, or with couplings it cannot use).
+    Unsupported {
+        /// The algorithm or operation, e.g. `"Wolff cluster moves"`.
+        what: &'static str,
+        /// Why it cannot run on this model.
+        reason: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -135,6 +143,7 @@ impl fmt::Display for Error {
                 write!(f, "malformed {what} at byte {offset}: {reason}")
             }
             Error::Io { path, message } => write!(f, "I/O error on {path}: {message}"),
+            Error::Unsupported { what, reason } => write!(f, "{what} cannot run here: {reason}"),
             Error::Interrupted { epoch } => write!(
                 f,
                 "interrupted by a signal in epoch {epoch}: the files on disk are those of the last finished epoch"

@@ -8,7 +8,8 @@
 //! [`HybridModel`] (real and binary units, [`Hybrid`], with closed-form
 //! conditionals), [`LogLinear`], [`Sampler`],
 //! [`Chain`], [`Trainer`]; the validated inverse temperature [`Beta`]; owned
-//! binary states ([`Spins`], [`Bits`]); [`Blocks`] of independent units; seeds
+//! binary states ([`Spins`], [`Bits`]); [`Blocks`] of independent units; the
+//! [`PairGraph`] cluster algorithms read; seeds
 //! and per-chain ChaCha streams ([`Seed`], [`ChainRng`]); and the one
 //! [`Error`] enum. It depends only on `rand_core` and `rand_chacha`: no
 //! models, no linear algebra.
@@ -45,6 +46,7 @@ mod gradient;
 mod hybrid;
 pub mod kernel;
 mod model;
+mod pairs;
 mod rng;
 mod sampler;
 pub mod space;
@@ -60,6 +62,7 @@ pub use gradient::GradientModel;
 pub use hybrid::{Hybrid, HybridModel};
 pub use kernel::{KernelState, LocalRule};
 pub use model::{EnergyModel, LogLinear, UnitOf};
+pub use pairs::PairGraph;
 pub use rng::{ChainRng, Purpose, RngPosition, Seed, standard_normal, uniform};
 pub use sampler::{Chain, ChainRecord, Sampler, Trainer};
 pub use space::{

@@ -104,6 +104,16 @@ impl Adjacency {
         &self.nbr[self.offsets[i]..self.offsets[i + 1]]
     }
 
+    /// The CSR row starts (n + 1 offsets).
+    pub(crate) fn offsets(&self) -> &[usize] {
+        &self.offsets
+    }
+
+    /// The neighbour of every entry, in CSR order.
+    pub(crate) fn entries(&self) -> &[u32] {
+        &self.nbr
+    }
+
     /// The edge index of every entry, in CSR order.
     pub(crate) fn entry_edges(&self) -> &[usize] {
         &self.nbr_edge

@@ -1,5 +1,6 @@
 //! Run-time choice of sampler.
 
+use crate::cluster::{ClusterChain, ClusterMoves, SwendsenWang, Wolff};
 use crate::gibbs::Gibbs;
 use crate::metropolis::Metropolis;
 use crate::site::{SiteChain, SiteMoves};
@@ -19,6 +20,10 @@ pub enum AnySampler {
     TemperingGibbs(ParallelTempering<Gibbs>),
     /// Parallel tempering over Metropolis.
     TemperingMetropolis(ParallelTempering<Metropolis>),
+    /// Wolff single-cluster moves (Ising and Potts models).
+    Wolff(Wolff),
+    /// Swendsen–Wang cluster moves (Ising and Potts models).
+    SwendsenWang(SwendsenWang),
 }
 
 /// The chain of an [`AnySampler`].
@@ -28,6 +33,8 @@ pub enum AnyChain<U: ebm_core::UnitValue = i8> {
     Site(SiteChain<U>),
     /// A tempering chain.
     Tempering(TemperingChain<SiteChain<U>>),
+    /// A cluster chain (Wolff, Swendsen–Wang).
+    Cluster(ClusterChain<U>),
 }
 
 impl<U: ebm_core::UnitValue> AnyChain<U> {
@@ -35,7 +42,15 @@ impl<U: ebm_core::UnitValue> AnyChain<U> {
     pub fn tempering(&self) -> Option<&TemperingChain<SiteChain<U>>> {
         match self {
             AnyChain::Tempering(t) => Some(t),
-            AnyChain::Site(_) => None,
+            _ => None,
+        }
+    }
+
+    /// The cluster chain, if this is one (for cluster sizes).
+    pub fn cluster(&self) -> Option<&ClusterChain<U>> {
+        match self {
+            AnyChain::Cluster(c) => Some(c),
+            _ => None,
         }
     }
 }
@@ -47,6 +62,7 @@ impl<U: ebm_core::UnitValue> Chain for AnyChain<U> {
         match self {
             AnyChain::Site(c) => c.state(),
             AnyChain::Tempering(c) => c.state(),
+            AnyChain::Cluster(c) => c.state(),
         }
     }
 
@@ -54,6 +70,7 @@ impl<U: ebm_core::UnitValue> Chain for AnyChain<U> {
         match self {
             AnyChain::Site(c) => c.acceptance_rate(),
             AnyChain::Tempering(c) => c.acceptance_rate(),
+            AnyChain::Cluster(c) => c.acceptance_rate(),
         }
     }
 
@@ -61,6 +78,7 @@ impl<U: ebm_core::UnitValue> Chain for AnyChain<U> {
         match self {
             AnyChain::Site(c) => c.reset_counters(),
             AnyChain::Tempering(c) => c.reset_counters(),
+            AnyChain::Cluster(c) => c.reset_counters(),
         }
     }
 
@@ -68,13 +86,14 @@ impl<U: ebm_core::UnitValue> Chain for AnyChain<U> {
         match self {
             AnyChain::Site(c) => c.record(),
             AnyChain::Tempering(c) => c.record(),
+            AnyChain::Cluster(c) => c.record(),
         }
     }
 }
 
 impl<M: EnergyModel + ?Sized> Sampler<M> for AnySampler
 where
-    M::Space: SiteMoves<M>,
+    M::Space: SiteMoves<M> + ClusterMoves<M>,
 {
     type Chain = AnyChain<UnitOf<M>>;
 
@@ -82,6 +101,7 @@ where
         match self {
             AnySampler::TemperingGibbs(s) => Sampler::<M>::min_warmup(s),
             AnySampler::TemperingMetropolis(s) => Sampler::<M>::min_warmup(s),
+            AnySampler::Wolff(s) => Sampler::<M>::min_warmup(s),
             _ => 0,
         }
     }
@@ -100,6 +120,8 @@ where
             AnySampler::Metropolis(s) => AnyChain::Site(s.restore(model, record)?),
             AnySampler::TemperingGibbs(s) => AnyChain::Tempering(s.restore(model, record)?),
             AnySampler::TemperingMetropolis(s) => AnyChain::Tempering(s.restore(model, record)?),
+            AnySampler::Wolff(s) => AnyChain::Cluster(s.restore(model, record)?),
+            AnySampler::SwendsenWang(s) => AnyChain::Cluster(s.restore(model, record)?),
         })
     }
 
@@ -109,6 +131,8 @@ where
             AnySampler::Metropolis(s) => AnyChain::Site(s.start(model, x0)?),
             AnySampler::TemperingGibbs(s) => AnyChain::Tempering(s.start(model, x0)?),
             AnySampler::TemperingMetropolis(s) => AnyChain::Tempering(s.start(model, x0)?),
+            AnySampler::Wolff(s) => AnyChain::Cluster(s.start(model, x0)?),
+            AnySampler::SwendsenWang(s) => AnyChain::Cluster(s.start(model, x0)?),
         })
     }
 
@@ -127,6 +151,8 @@ where
             (AnySampler::TemperingMetropolis(s), AnyChain::Tempering(c)) => {
                 s.sweep(model, c, beta, rng)
             }
+            (AnySampler::Wolff(s), AnyChain::Cluster(c)) => s.sweep(model, c, beta, rng),
+            (AnySampler::SwendsenWang(s), AnyChain::Cluster(c)) => s.sweep(model, c, beta, rng),
             _ => debug_assert!(false, "chain was started by another sampler"),
         }
     }

@@ -91,6 +91,18 @@ impl WithClamp for crate::Metropolis {
     }
 }
 
+impl WithClamp for crate::Wolff {
+    fn with_clamp(self, clamp: Clamp) -> Self {
+        crate::Wolff::with_clamp(self, clamp)
+    }
+}
+
+impl WithClamp for crate::SwendsenWang {
+    fn with_clamp(self, clamp: Clamp) -> Self {
+        crate::SwendsenWang::with_clamp(self, clamp)
+    }
+}
+
 impl<S: WithClamp> WithClamp for crate::ParallelTempering<S> {
     fn with_clamp(self, clamp: Clamp) -> Self {
         self.map_inner(|s| s.with_clamp(clamp))
@@ -105,6 +117,8 @@ impl WithClamp for crate::AnySampler {
             A::Metropolis(s) => A::Metropolis(s.with_clamp(clamp)),
             A::TemperingGibbs(s) => A::TemperingGibbs(WithClamp::with_clamp(s, clamp)),
             A::TemperingMetropolis(s) => A::TemperingMetropolis(WithClamp::with_clamp(s, clamp)),
+            A::Wolff(s) => A::Wolff(s.with_clamp(clamp)),
+            A::SwendsenWang(s) => A::SwendsenWang(s.with_clamp(clamp)),
         }
     }
 }

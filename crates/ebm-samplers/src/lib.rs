@@ -8,6 +8,9 @@
 //!   unit flips with probability σ(−β Δ_i)), in sequential, random-scan or
 //!   block order (the model's `blocks()`).
 //! - [`Metropolis`]: single-unit moves accepted with min(1, e^{−β Δ}).
+//! - [`Wolff`] and [`SwendsenWang`]: Fortuin–Kasteleyn cluster moves for
+//!   Ising and Potts models (any model exposing its pair form), exact with
+//!   fields; see [`cluster`] for the unit of work of each.
 //! - [`Mala`] and [`Hmc`]: Metropolis-adjusted Langevin and Hamiltonian Monte
 //!   Carlo (leapfrog, diagonal mass) for real-valued units (a
 //!   `GradientModel` on ℝⁿ or the torus), exact for every step size.
@@ -31,6 +34,7 @@ mod anneal;
 mod any;
 pub mod chains;
 mod clamp;
+pub mod cluster;
 mod gibbs;
 mod hmc;
 mod mala;
@@ -43,6 +47,7 @@ pub use anneal::{Anneal, Schedule};
 pub use any::{AnyChain, AnySampler};
 pub use chains::{ChainsConfig, Init, Recording, Run, Running, Traces, advance, start_chains};
 pub use clamp::{Clamp, WithClamp};
+pub use cluster::{ClusterChain, ClusterMoves, SwendsenWang, Wolff};
 pub use gibbs::Gibbs;
 pub use hmc::Hmc;
 pub use mala::{GradientChain, Mala};

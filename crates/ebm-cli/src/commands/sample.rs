@@ -101,7 +101,7 @@ pub fn run(o: &Options) -> Result<()> {
 fn run_on<M>(o: &Options, parsed: &Model, model: &M, beta: Beta) -> Result<()>
 where
     M: FiniteModel + Observed,
-    M::Space: SiteMoves<M>,
+    M::Space: SiteMoves<M> + ebm_samplers::ClusterMoves<M>,
 {
     let replicas = if o.sampler == SamplerName::Tempering { o.n_replicas } else { 1 };
     super::check_chain_units("--n-chains", o.n_chains.saturating_mul(replicas), model.n_units())?;
@@ -200,7 +200,7 @@ fn run_with_progress<M>(
 ) -> Result<Sampled<UnitOf<M>>>
 where
     M: FiniteModel + Observed,
-    M::Space: SiteMoves<M>,
+    M::Space: SiteMoves<M> + ebm_samplers::ClusterMoves<M>,
 {
     let total = (config.n_chains * (config.n_warmup + config.n_sweeps)) as u64;
     let bar = crate::progress::bar(total, "sampling", quiet);

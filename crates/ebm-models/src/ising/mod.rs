@@ -532,6 +532,19 @@ impl BinaryModel for Ising {
     ) -> Option<u64> {
         checkerboard::sweep(self, rule, state, beta, key)
     }
+
+    /// The edges, couplings and fields: the Ising model is its pair form.
+    fn pair_graph(&self) -> Option<ebm_core::PairGraph<'_>> {
+        let e = self.edges.len();
+        Some(ebm_core::PairGraph {
+            edges: &self.edges,
+            couplings: &self.params[..e],
+            offsets: self.adj.offsets(),
+            neighbours: self.adj.entries(),
+            neighbour_couplings: &self.nbr_coupling,
+            fields: &self.params[e..],
+        })
+    }
 }
 
 impl LogLinear for Ising {

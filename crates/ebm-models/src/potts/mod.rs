@@ -310,6 +310,19 @@ impl CategoricalModel for Potts {
     ) -> Option<u64> {
         kernel::sweep(self, rule, state, beta, key)
     }
+
+    /// The edges, couplings and fields: the Potts model is its pair form.
+    fn pair_graph(&self) -> Option<ebm_core::PairGraph<'_>> {
+        let e = self.edges.len();
+        Some(ebm_core::PairGraph {
+            edges: &self.edges,
+            couplings: &self.params[..e],
+            offsets: self.adj.offsets(),
+            neighbours: self.adj.entries(),
+            neighbour_couplings: &self.nbr_coupling,
+            fields: &self.params[e..],
+        })
+    }
 }
 
 impl LogLinear for Potts {

@@ -1,0 +1,107 @@
+//! The pair form of a model: its interaction graph, couplings and fields, as
+//! cluster algorithms (Wolff, Swendsen–Wang) read them.
+//!
+//! ```text
+//! ±1 spins (a Domain::Spin BinaryModel):   E(s) = −Σ_e J_e s_a s_b    − Σ_i h_i s_i    + const
+//! categories (a CategoricalModel):          E(x) = −Σ_e J_e δ(x_a, x_b) − Σ_i h_i(x_i) + const
+//! ```
+//!
+//! A model exposes it through `BinaryModel::pair_graph` or
+//! `CategoricalModel::pair_graph` (default `None`: no pair form). The graph
+//! is borrowed from the model on every sweep, so a sampler always sees the
+//! model's current parameters.
+
+use crate::error::{Error, Result};
+
+/// A model's interaction graph with its couplings and fields, borrowed.
+///
+/// Edges are listed once each (`edges`, `couplings`), and again as a CSR
+/// adjacency, one entry per edge end: the entries of unit i are
+/// `offsets[i]..offsets[i + 1]` of `neighbours` and `neighbour_couplings`.
+/// `fields` holds h_i for spins (n values) and h_i(k) site-major for
+/// categories (Σ q_i values).
+///
+/// ```
+/// use ebm_core::PairGraph;
+/// // a triangle 0–1–2 with J = 1, 2, 3 and no field
+/// let edges = [[0, 1], [1, 2], [0, 2]];
+/// let g = PairGraph {
+///     edges: &edges,
+///     couplings: &[1.0, 2.0, 3.0],
+///     offsets: &[0, 2, 4, 6],
+///     neighbours: &[1, 2, 0, 2, 1, 0],
+///     neighbour_couplings: &[1.0, 3.0, 1.0, 2.0, 2.0, 3.0],
+///     fields: &[0.0; 3],
+/// };
+/// g.validate(3, 3)?;
+/// assert_eq!(g.neighbours_of(1), (&[0u32, 2][..], &[1.0, 2.0][..]));
+/// # Ok::<(), ebm_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PairGraph<'a> {
+    /// Edge endpoints, each pair once, in edge order.
+    pub edges: &'a [[u32; 2]],
+    /// J_e, one per edge.
+    pub couplings: &'a [f64],
+    /// CSR row starts: n + 1 non-decreasing offsets into `neighbours`.
+    pub offsets: &'a [usize],
+    /// The neighbour of each adjacency entry.
+    pub neighbours: &'a [u32],
+    /// The coupling of each adjacency entry.
+    pub neighbour_couplings: &'a [f64],
+    /// The fields (n of them for spins, Σ q_i site-major for categories).
+    pub fields: &'a [f64],
+}
+
+impl PairGraph<'_> {
+    /// Checks the shapes against a model of `n` units with `n_fields` field
+    /// values: the edges' endpoints, the CSR layout (every edge appears at
+    /// both of its ends), finite couplings and fields.
+    pub fn validate(&self, n: usize, n_fields: usize) -> Result<()> {
+        let bad = |reason: String| Err(Error::InvalidSequence { what: "pair graph", reason });
+        if self.couplings.len() != self.edges.len() {
+            return bad(format!(
+                "{} couplings for {} edges",
+                self.couplings.len(),
+                self.edges.len()
+            ));
+        }
+        if self.offsets.len() != n + 1 || self.offsets[0] != 0 {
+            return bad(format!("{} CSR offsets for {n} units", self.offsets.len()));
+        }
+        if self.offsets.windows(2).any(|w| w[0] > w[1]) {
+            return bad("CSR offsets decrease".into());
+        }
+        let total = self.offsets[n];
+        if total != 2 * self.edges.len()
+            || self.neighbours.len() != total
+            || self.neighbour_couplings.len() != total
+        {
+            return bad(format!(
+                "{total} adjacency entries ({} neighbours, {} couplings) for {} edges",
+                self.neighbours.len(),
+                self.neighbour_couplings.len(),
+                self.edges.len()
+            ));
+        }
+        if self.edges.iter().flatten().chain(self.neighbours).any(|&i| i as usize >= n) {
+            return bad(format!("an endpoint is not below {n}"));
+        }
+        crate::error::check_len("fields", n_fields, self.fields.len())?;
+        crate::error::check_finite("couplings", self.couplings)?;
+        crate::error::check_finite("fields", self.fields)?;
+        Ok(())
+    }
+
+    /// The neighbours of unit `i` and their couplings.
+    #[inline]
+    pub fn neighbours_of(&self, i: usize) -> (&[u32], &[f64]) {
+        let r = self.offsets[i]..self.offsets[i + 1];
+        (&self.neighbours[r.clone()], &self.neighbour_couplings[r])
+    }
+
+    /// Whether any field is non-zero.
+    pub fn has_fields(&self) -> bool {
+        self.fields.iter().any(|&h| h != 0.0)
+    }
+}

@@ -1,0 +1,78 @@
+//! Bond draws and cluster bookkeeping shared by Wolff and Swendsen–Wang.
+
+use rand::Rng;
+
+/// Opens a bond of strength K with probability `p = 1 − e^{−βK}`, comparing
+/// one raw 64-bit word with `⌊p·2^64⌋` (the probability is exact to 2^−64).
+/// The threshold of the last K is cached, so a uniform lattice (or a ±J
+/// glass) computes one exponential per sweep, and any other graph one per
+/// distinct coupling met in a row.
+pub(crate) struct BondTest {
+    beta: f64,
+    k: f64,
+    threshold: u64,
+}
+
+impl BondTest {
+    pub(crate) fn new(beta: f64) -> Self {
+        BondTest { beta, k: f64::NAN, threshold: 0 }
+    }
+
+    #[inline]
+    pub(crate) fn open<R: Rng + ?Sized>(&mut self, k: f64, rng: &mut R) -> bool {
+        if k != self.k {
+            self.k = k;
+            let p = -(-self.beta * k).exp_m1();
+            // p ∈ [0, 1]; 2^64 · p rounds to u64::MAX at p = 1
+            self.threshold =
+                if p >= 1.0 { u64::MAX } else { (p * 18_446_744_073_709_551_616.0) as u64 };
+        }
+        rng.next_u64() < self.threshold
+    }
+}
+
+/// A uniform index below `n` (> 0) from one word (multiply-shift; the bias,
+/// below n / 2^64, is far under any statistical resolution).
+#[inline]
+pub(crate) fn index<R: Rng + ?Sized>(rng: &mut R, n: usize) -> usize {
+    ((u128::from(rng.next_u64()) * n as u128) >> 64) as usize
+}
+
+/// The root of `i` in a union-find forest, halving paths on the way.
+#[inline]
+pub(crate) fn find(parent: &mut [u32], mut i: u32) -> u32 {
+    while parent[i as usize] != i {
+        let p = parent[i as usize];
+        parent[i as usize] = parent[p as usize];
+        i = p;
+    }
+    i
+}
+
+/// Joins the trees of `a` and `b` (the larger root under the smaller, so
+/// the result depends only on the order of calls).
+#[inline]
+pub(crate) fn union(parent: &mut [u32], a: u32, b: u32) {
+    let (ra, rb) = (find(parent, a), find(parent, b));
+    if ra < rb {
+        parent[rb as usize] = ra;
+    } else if rb < ra {
+        parent[ra as usize] = rb;
+    }
+}
+
+/// A stable heat-bath choice among options with energies `e[k]` at `beta`
+/// (weights e^{−β e_k}, shifted by the minimum), from one uniform draw.
+pub(crate) fn heat_bath<R: Rng + ?Sized>(e: &[f64], beta: f64, rng: &mut R) -> usize {
+    let min = e.iter().copied().fold(f64::INFINITY, f64::min);
+    let total: f64 = e.iter().map(|&ek| (-beta * (ek - min)).exp()).sum();
+    let mut u = ebm_core::uniform(rng) * total;
+    for (k, &ek) in e.iter().enumerate() {
+        u -= (-beta * (ek - min)).exp();
+        if u < 0.0 {
+            return k;
+        }
+    }
+    // rounding: the last option with positive weight
+    e.iter().rposition(|&ek| (-beta * (ek - min)).exp() > 0.0).unwrap_or(0)
+}
