@@ -57,6 +57,13 @@ pub enum SamplerName {
     MetropolisRandom,
     /// Parallel tempering over block Gibbs (XY: over the heat bath).
     Tempering,
+    /// Wolff single-cluster moves (Ising and Potts; one sweep = n_c
+    /// clusters, n_c = N/⟨|C|⟩ fixed after the warm-up).
+    Wolff,
+    /// Swendsen–Wang cluster moves (Ising and Potts; one sweep = one
+    /// update of every cluster).
+    #[value(alias = "sw")]
+    SwendsenWang,
     /// XY: the von Mises heat bath followed by two overrelaxation sweeps.
     Overrelaxation,
     /// XY: Hamiltonian Monte Carlo on the torus (10 leapfrog steps, the

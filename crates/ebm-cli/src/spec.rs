@@ -57,11 +57,30 @@ impl Model {
 }
 
 /// What `ebm sample` records besides the energy: an order parameter in
-/// [0, 1], and the colour (palette index) of each unit for pictures.
+/// [0, 1], the magnetisation moments of a finite-size-scaling study, and the
+/// colour (palette index) of each unit for pictures.
 pub trait Observed: EnergyModel {
     /// `|m|` for binary models (mean of the units), the Potts order
     /// parameter `(q·max_k n_k/N − 1)/(q − 1)` for Potts.
     fn order(&self, x: &[UnitOf<Self>]) -> f64;
+    /// `m²` of the magnetisation: m = mean of the units for binary models;
+    /// for Potts the squared length of the (q − 1)-component order
+    /// parameter, `(q Σ_k f_k² − 1)/(q − 1)` (f_k the fraction of value k:
+    /// 0 when the values are equally common, 1 when one value holds all).
+    fn magnetization_sq(&self, x: &[UnitOf<Self>]) -> f64 {
+        self.order(x).powi(2)
+    }
+    /// The structure factor at the smallest wave vector of the same order
+    /// parameter (`ebm_models::lattice::Lattice::lowest_mode`, summed over
+    /// the Potts components and normalised as `magnetization_sq`), on
+    /// lattices; 0 elsewhere.
+    fn lowest_mode(&self, _x: &[UnitOf<Self>]) -> f64 {
+        0.0
+    }
+    /// k_min = 2π/L on lattices (for the correlation length), else `None`.
+    fn k_min(&self) -> Option<f64> {
+        None
+    }
     /// Palette index of every unit (0 or 1 for binary units, the value for
     /// categorical ones).
     fn colours(&self, x: &[UnitOf<Self>]) -> Vec<usize>;
@@ -85,7 +104,28 @@ macro_rules! binary_observed {
         }
     )*};
 }
-binary_observed!(Ising, Rbm, BoltzmannMachine);
+binary_observed!(Rbm, BoltzmannMachine);
+
+impl Observed for Ising {
+    fn order(&self, x: &[i8]) -> f64 {
+        self.abs_magnetization(x)
+    }
+    fn lowest_mode(&self, x: &[i8]) -> f64 {
+        self.lattice_shape().map_or(0.0, |l| {
+            let v: Vec<f64> = x.iter().map(|&s| f64::from(s)).collect();
+            l.lowest_mode(&v)
+        })
+    }
+    fn k_min(&self) -> Option<f64> {
+        self.lattice_shape().map(|l| l.k_min())
+    }
+    fn colours(&self, x: &[i8]) -> Vec<usize> {
+        x.iter().map(|&v| usize::from(v == 1)).collect()
+    }
+    fn is_binary(&self) -> bool {
+        true
+    }
+}
 
 impl Observed for PottsRbm {
     /// The fraction of hidden units on.
@@ -104,6 +144,32 @@ impl Observed for PottsRbm {
 impl Observed for Potts {
     fn order(&self, x: &[u8]) -> f64 {
         self.order_parameter(x)
+    }
+    fn magnetization_sq(&self, x: &[u8]) -> f64 {
+        let f = self.fractions(x);
+        let q = f.len() as f64;
+        if q < 2.0 {
+            return 0.0;
+        }
+        ((q * f.iter().map(|v| v * v).sum::<f64>() - 1.0) / (q - 1.0)).max(0.0)
+    }
+    fn lowest_mode(&self, x: &[u8]) -> f64 {
+        let (Some(l), Some(q)) = (self.lattice_shape(), self.space().uniform_q()) else {
+            return 0.0;
+        };
+        let qf = q as f64;
+        let mut v = vec![0.0; x.len()];
+        let mut total = 0.0;
+        for k in 0..q {
+            for (vi, &xi) in v.iter_mut().zip(x) {
+                *vi = f64::from(u8::from(usize::from(xi) == k)) - 1.0 / qf;
+            }
+            total += l.lowest_mode(&v);
+        }
+        total * qf / (qf - 1.0)
+    }
+    fn k_min(&self) -> Option<f64> {
+        self.lattice_shape().map(|l| l.k_min())
     }
     fn colours(&self, x: &[u8]) -> Vec<usize> {
         x.iter().map(|&v| usize::from(v)).collect()

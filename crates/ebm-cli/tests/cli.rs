@@ -1084,3 +1084,63 @@ fn bad_input_catalogue() {
     assert!(std::fs::metadata("/dev/null").is_ok_and(|m| !m.is_file()));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `--sampler wolff` and `--sampler swendsen-wang` on the 4×4 torus at
+/// β = 0.44: energy and heat capacity per unit within 4σ of enumeration,
+/// every finite-size-scaling field present with a finite error; a model
+/// without a pair form is a one-line error.
+#[test]
+fn cluster_samplers_report_the_critical_observables_and_agree_with_exact() {
+    let exact = json(&["exact", "--model", "ising:4x4", "--beta", "0.44", "--json"]);
+    for sampler in ["wolff", "swendsen-wang", "sw"] {
+        let v = json(&[
+            "sample",
+            "--model",
+            "ising:4x4",
+            "--beta",
+            "0.44",
+            "--sampler",
+            sampler,
+            "--n-chains",
+            "4",
+            "--n-sweeps",
+            "20000",
+            "--n-warmup",
+            "100",
+            "--json",
+            "--seed",
+            "5",
+        ]);
+        for (k, exact_k) in [
+            ("energy_per_unit", "mean_energy_per_unit"),
+            ("heat_capacity_per_unit", "heat_capacity_per_unit"),
+        ] {
+            let (mean, se) = (v[k]["mean"].as_f64().unwrap(), v[k]["std_err"].as_f64().unwrap());
+            let want = field(&exact, exact_k);
+            assert!(
+                (mean - want).abs() < 4.0 * se && se > 0.0,
+                "{sampler} {k}: {mean} ± {se} vs {want}"
+            );
+        }
+        for k in [
+            "magnetization_sq",
+            "magnetization_4",
+            "binder",
+            "susceptibility",
+            "susceptibility_full",
+            "correlation_length",
+        ] {
+            assert!(
+                v[k]["std_err"].as_f64().is_some_and(|e| e.is_finite() && e > 0.0),
+                "{sampler} {k}: {v}"
+            );
+        }
+        assert_eq!(v["path"], "cluster");
+        assert!(field(&v, "mean_cluster_size") >= 1.0);
+    }
+    let out = ebm(&["sample", "--model", "ising:4x4", "--beta", "1", "--sampler", "hmc"]);
+    assert!(!out.status.success());
+    let xy = ebm(&["sample", "--model", "xy:8", "--beta", "1", "--sampler", "wolff"]);
+    assert!(!xy.status.success());
+    assert_eq!(String::from_utf8_lossy(&xy.stderr).lines().count(), 1);
+}

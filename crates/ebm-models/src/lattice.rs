@@ -148,6 +148,45 @@ impl Lattice {
         Some(out)
     }
 
+    /// The smallest non-zero wave number, k_min = 2π/L₀ (L₀ the first side).
+    pub fn k_min(&self) -> f64 {
+        std::f64::consts::TAU / self.dims[0] as f64
+    }
+
+    /// The structure factor of a field `v` (one value per site) at the
+    /// smallest wave vectors: `S(k_min) = |Σ_x v_x e^{i k_min x_a}|² / N`,
+    /// averaged over the axes a whose side equals the first side (the
+    /// symmetric directions). With `v = s` this is χ(k_min)/β of the
+    /// second-moment correlation length; with v ≡ 1 it is 0. Panics if
+    /// `v.len() ≠ N`.
+    pub fn lowest_mode(&self, v: &[f64]) -> f64 {
+        assert_eq!(v.len(), self.n_sites, "one value per site");
+        let l0 = self.dims[0];
+        let mut total = 0.0;
+        let mut axes = 0;
+        let mut line = vec![0.0; l0];
+        for (a, &l) in self.dims.iter().enumerate() {
+            if l != l0 {
+                continue;
+            }
+            // sums over the planes x_a = c, then their Fourier coefficient
+            line.iter_mut().for_each(|x| *x = 0.0);
+            let inner: usize = self.dims[a + 1..].iter().product();
+            for (i, &vi) in v.iter().enumerate() {
+                line[(i / inner) % l] += vi;
+            }
+            let (mut re, mut im) = (0.0, 0.0);
+            for (c, &sum) in line.iter().enumerate() {
+                let phase = self.k_min() * c as f64;
+                re += sum * phase.cos();
+                im += sum * phase.sin();
+            }
+            total += (re * re + im * im) / self.n_sites as f64;
+            axes += 1;
+        }
+        total / axes.max(1) as f64
+    }
+
     /// Whether the bond graph is bipartite, so that the checkerboard (parity of
     /// the coordinate sum) is a valid 2-colouring: true unless a periodic side
     /// is odd.

@@ -7,7 +7,9 @@
 //! C = β² Var(E), the exact distribution and the moments ⟨x_i⟩, ⟨x_i x_j⟩.
 //! These are the oracle every sampler, trainer and estimator of ebm is tested
 //! against. [`diagnostics`] turns Markov-chain traces into honest error bars
-//! (τ_int with Sokal's window, ESS, split-R̂). [`likelihood`] gives exact
+//! (τ_int with Sokal's window, ESS, split-R̂), and [`observables`] gives
+//! nonlinear observables (Binder cumulant, susceptibility, heat capacity,
+//! correlation length, or a user's own) block-jackknife errors. [`likelihood`] gives exact
 //! log-likelihoods and gradients of small latent-variable models. Past exact
 //! enumeration, [`ais`] estimates ln Z with error bars: annealed importance
 //! sampling (forward and reverse, a stochastic sandwich) and thermodynamic
@@ -25,6 +27,7 @@ pub mod diagnostics;
 pub mod exact;
 pub mod kaufman;
 pub mod likelihood;
+pub mod observables;
 
 pub use ais::{
     Ais, Estimated, LogLikelihoodEstimate, LogZEstimate, Sandwich, Schedule, Ti, TiEstimate,

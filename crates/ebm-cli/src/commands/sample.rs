@@ -6,7 +6,9 @@ use crate::spec::{self, Model, Observed};
 use ebm_core::{Beta, Chain, FiniteModel, Result, Seed, UnitOf};
 use ebm_samplers::{
     AnySampler, ChainsConfig, Gibbs, Ladder, Metropolis, ParallelTempering, SiteMoves,
+    SwendsenWang, Wolff,
 };
+use ebm_thermo::observables::{Critical, Samples, critical};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -36,6 +38,37 @@ struct Out {
     abs_magnetization: Option<Measured>,
     /// |m| for binary models, the Potts order parameter for Potts.
     order_parameter: Measured,
+    /// ⟨m²⟩ (Potts: of the (q − 1)-component order parameter), and the
+    /// rest of the finite-size-scaling observables, block-jackknife errors
+    /// (absent with fewer than 2 recorded sweeps).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    magnetization_sq: Option<Measured>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    magnetization_4: Option<Measured>,
+    /// U₄ = 1 − ⟨m⁴⟩ / 3⟨m²⟩².
+    #[serde(skip_serializing_if = "Option::is_none")]
+    binder: Option<Measured>,
+    /// χ = βN(⟨m²⟩ − ⟨|m|⟩²).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    susceptibility: Option<Measured>,
+    /// χ' = βN⟨m²⟩.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    susceptibility_full: Option<Measured>,
+    /// C/N = β²N Var(E/N).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    heat_capacity_per_unit: Option<Measured>,
+    /// Second-moment correlation length (lattices only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    correlation_length: Option<Measured>,
+    /// Jackknife block length, in sweeps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jackknife_block: Option<usize>,
+    /// Wolff: the mean cluster size and clusters per sweep (chain 0);
+    /// Swendsen–Wang: the mean (number-average) cluster size.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mean_cluster_size: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    clusters_per_sweep: Option<u64>,
     acceptance_rate: Option<f64>,
     tau_int: f64,
     ess: f64,
@@ -49,7 +82,7 @@ struct Out {
     sweep_seconds: f64,
     /// `sweep_seconds` per single-unit update attempt (per chain).
     ns_per_attempt: f64,
-    /// The sweep path: "model kernel" or "generic".
+    /// The sweep path: "model kernel", "cluster" or "generic".
     path: &'static str,
 }
 
@@ -65,6 +98,8 @@ pub fn sampler(name_of: SamplerName, n_replicas: usize) -> Result<AnySampler> {
             Gibbs::block(),
             Ladder::geometric(n_replicas, 0.3)?,
         )),
+        SamplerName::Wolff => AnySampler::Wolff(Wolff::new()),
+        SamplerName::SwendsenWang => AnySampler::SwendsenWang(SwendsenWang::new()),
         SamplerName::Overrelaxation | SamplerName::Hmc => {
             return Err(ebm_core::Error::InvalidSequence {
                 what: "sampler",
@@ -84,6 +119,8 @@ pub fn name(s: SamplerName) -> &'static str {
         SamplerName::Metropolis => "metropolis",
         SamplerName::MetropolisRandom => "metropolis-random",
         SamplerName::Tempering => "tempering",
+        SamplerName::Wolff => "wolff",
+        SamplerName::SwendsenWang => "swendsen-wang",
         SamplerName::Overrelaxation => "overrelaxation",
         SamplerName::Hmc => "hmc",
     }
@@ -120,7 +157,18 @@ where
         let refs: Vec<&[f64]> = chains.iter().map(|c| c.as_slice()).collect();
         ebm_thermo::estimate(&refs)
     };
-    let (e, m) = (est(0), est(1));
+    let (e, m) = (est(0), est(ORDER));
+    let crit: Option<(Critical, usize)> =
+        Samples::new(&traces.values, traces.n_chains, traces.n_observables)
+            .ok()
+            .map(|s| (critical(&s, beta.value(), model.n_units(), model.k_min()), s.block_len()));
+    let cluster = running.chains.first().and_then(|c| c.cluster());
+    let jk = |f: fn(&Critical) -> ebm_thermo::observables::Measured| {
+        crit.as_ref().map(|(c, _)| {
+            let v = f(c);
+            Measured { mean: v.mean, std_err: v.std_err }
+        })
+    };
     let swap_rates = running.chains.first().and_then(|c| c.tempering()).map(|t| t.swap_rates());
     if let Some(path) = &o.png {
         let (rows, cols) = parsed.picture_shape(model.n_units());
@@ -140,6 +188,18 @@ where
             .is_binary()
             .then_some(Measured { mean: m.mean, std_err: m.std_err }),
         order_parameter: Measured { mean: m.mean, std_err: m.std_err },
+        magnetization_sq: jk(|c| c.magnetization_sq),
+        magnetization_4: jk(|c| c.magnetization_4),
+        binder: jk(|c| c.binder),
+        susceptibility: jk(|c| c.susceptibility),
+        susceptibility_full: jk(|c| c.susceptibility_full),
+        heat_capacity_per_unit: jk(|c| c.heat_capacity_per_unit),
+        correlation_length: crit.as_ref().and_then(|(c, _)| {
+            c.correlation_length.map(|v| Measured { mean: v.mean, std_err: v.std_err })
+        }),
+        jackknife_block: crit.as_ref().map(|(_, b)| *b),
+        mean_cluster_size: cluster.and_then(|c| c.mean_cluster_size()),
+        clusters_per_sweep: cluster.map(|c| c.clusters_per_sweep()).filter(|&k| k > 0),
         acceptance_rate: traces.acceptance_rate(),
         tau_int: e.tau_int,
         ess: e.ess,
@@ -152,6 +212,7 @@ where
             / (o.n_chains as f64 * o.n_sweeps as f64 * model.n_units() as f64).max(1.0),
         path: match running.chains.first() {
             Some(ebm_samplers::AnyChain::Site(c)) if c.runs_model_kernel() => "model kernel",
+            Some(ebm_samplers::AnyChain::Cluster(_)) => "cluster",
             _ => "generic",
         },
     };
@@ -168,6 +229,19 @@ where
     );
     let label = if model.is_binary() { "|magnetization|" } else { "order parameter" };
     println!("  {label:<17} {:>10.6} ± {:.6}", m.mean, m.std_err);
+    let show = |name: &str, v: &Option<Measured>| {
+        if let Some(v) = v {
+            println!("  {name:<17} {:>10.6} ± {:.6}", v.mean, v.std_err);
+        }
+    };
+    show("<m²>", &out.magnetization_sq);
+    show("Binder U4", &out.binder);
+    show("susceptibility", &out.susceptibility);
+    show("heat capacity/N", &out.heat_capacity_per_unit);
+    show("corr. length", &out.correlation_length);
+    if let Some(s) = out.mean_cluster_size {
+        println!("  mean cluster size {s:>10.1}");
+    }
     println!(
         "  sweeps            {:>10.3} s   ({:.3} ns per attempt, {} path)",
         out.sweep_seconds, out.ns_per_attempt, out.path
@@ -187,6 +261,9 @@ where
     Ok(())
 }
 
+/// The column of the order parameter in the recorded samples.
+const ORDER: usize = 6;
+
 /// `Run` with a progress bar over all chains' sweeps (warm-up
 /// included); the library checks the warm-up and resets counters after it.
 type Sampled<U> = (ebm_samplers::Traces, ebm_samplers::Running<ebm_samplers::AnyChain<U>>);
@@ -204,13 +281,24 @@ where
 {
     let total = (config.n_chains * (config.n_warmup + config.n_sweeps)) as u64;
     let bar = crate::progress::bar(total, "sampling", quiet);
+    // the columns of ebm_thermo::observables::CRITICAL_COLUMNS, then the
+    // order parameter
     let observe = |m: &M, x: &[UnitOf<M>], out: &mut [f64]| {
-        out[0] = m.energy(x) / x.len() as f64;
-        out[1] = m.order(x);
+        let e = m.energy(x) / x.len() as f64;
+        let m2 = m.magnetization_sq(x);
+        out[0] = e;
+        out[1] = m2.sqrt();
+        out[2] = m2;
+        out[3] = m2 * m2;
+        out[4] = e * e;
+        out[5] = m.lowest_mode(x);
+        out[ORDER] = m.order(x);
     };
     let inc = |k: u64| bar.inc(k);
-    let result =
-        ebm_samplers::Run::new(model, s, beta).config(*config).progress(&inc).record(2, observe);
+    let result = ebm_samplers::Run::new(model, s, beta)
+        .config(*config)
+        .progress(&inc)
+        .record(ORDER + 1, observe);
     bar.finish_and_clear();
     result
 }

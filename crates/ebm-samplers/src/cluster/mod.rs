@@ -389,10 +389,12 @@ where
         let beta = beta.value();
         let fields = g.has_fields().then_some(g.fields);
         let mut bonds = BondTest::new(beta);
+        let ferro = M::Space::aligned_clusters(&g);
         let (mut units, mut clusters) = (0u64, 0u64);
         for _ in 0..c.n_c.max(1) {
+            let clamp = &self.clamp;
             units +=
-                grow_and_move::<M, R>(c, &g, q, fields, &self.clamp, &mut bonds, beta, rng) as u64;
+                grow_and_move::<M, R>(c, &g, q, fields, clamp, &mut bonds, beta, rng, ferro) as u64;
             clusters += 1;
         }
         c.sweeps += 1;
@@ -423,6 +425,7 @@ fn grow_and_move<M, R>(
     bonds: &mut BondTest,
     beta: f64,
     rng: &mut R,
+    ferromagnetic: bool,
 ) -> usize
 where
     M: EnergyModel + ?Sized,
@@ -446,6 +449,9 @@ where
         let k = index(rng, q - 1);
         if k >= now { k + 1 } else { k }
     };
+    if ferromagnetic {
+        return grow_aligned::<M, R>(c, g, q, fields, clamp, bonds, beta, rng, seed, k);
+    }
     c.stack.clear();
     c.stack.push(seed as u32);
     c.marks[seed] = stamp;
@@ -494,6 +500,81 @@ where
             *x = M::Space::apply(*x, k);
         }
     }
+    size
+}
+
+/// Wolff growth when every coupling is ferromagnetic: every member has the
+/// seed's value `old`, so members are moved as they join and "not yet a
+/// member and eligible" is the one test `x_b == old` (no visit stamps; the
+/// same random numbers as the general path, in the same order). A refused
+/// move puts the members back.
+#[allow(clippy::too_many_arguments)]
+fn grow_aligned<M, R>(
+    c: &mut ClusterChain<UnitOf<M>>,
+    g: &ebm_core::PairGraph<'_>,
+    q: usize,
+    fields: Option<&[f64]>,
+    clamp: &Option<Clamp>,
+    bonds: &mut BondTest,
+    beta: f64,
+    rng: &mut R,
+    seed: usize,
+    k: usize,
+) -> usize
+where
+    M: EnergyModel + ?Sized,
+    M::Space: ClusterMoves<M>,
+    R: Rng + ?Sized,
+{
+    let x = &mut c.x[..];
+    let stack = &mut c.stack;
+    let old = x[seed];
+    let new = M::Space::apply(old, k);
+    stack.clear();
+    stack.push(seed as u32);
+    x[seed] = new;
+    let mut top = 0;
+    while top < stack.len() {
+        let a = stack[top] as usize;
+        top += 1;
+        let r = g.offsets[a]..g.offsets[a + 1];
+        for (&b, &j) in g.neighbours[r.clone()].iter().zip(&g.neighbour_couplings[r]) {
+            let b = b as usize;
+            if x[b] == old {
+                let strength = M::Space::bond_strength(old, old, j);
+                if strength > 0.0 && bonds.open(strength, rng) {
+                    x[b] = new;
+                    stack.push(b as u32);
+                }
+            }
+        }
+    }
+    let size = stack.len();
+    let free = clamp.is_none() || stack.iter().all(|&i| is_free(clamp, i as usize));
+    let accept = free
+        && match fields {
+            None => true,
+            Some(h) => {
+                let now = M::Space::current(old);
+                let de: f64 = stack
+                    .iter()
+                    .map(|&i| {
+                        let i = i as usize;
+                        M::Space::field_energy(h, q, i, old, k)
+                            - M::Space::field_energy(h, q, i, old, now)
+                    })
+                    .sum();
+                de <= 0.0 || uniform(rng) < (-beta * de).exp()
+            }
+        };
+    if !accept {
+        for &i in stack.iter() {
+            x[i as usize] = old;
+        }
+    }
+    c.proposed += 1;
+    c.units += size as u64;
+    c.accepted += u64::from(accept);
     size
 }
 

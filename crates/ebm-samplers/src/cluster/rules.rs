@@ -28,6 +28,11 @@ pub trait ClusterMoves<M: EnergyModel<Space = Self> + ?Sized>: StateSpace + Size
     /// bond cannot open.
     fn bond_strength(a: Self::Unit, b: Self::Unit, j: f64) -> f64;
 
+    /// Whether every cluster holds units of one value (all bonds join equal
+    /// values): true for Potts, and for spins when every J ≥ 0. Wolff then
+    /// skips its visit stamps.
+    fn aligned_clusters(graph: &PairGraph<'_>) -> bool;
+
     /// The option a unit of value `x` is in now.
     fn current(x: Self::Unit) -> usize;
 
@@ -57,6 +62,10 @@ impl<M: BinaryModel + ?Sized> ClusterMoves<M> for Domain {
 
     fn usable_form(model: &M) -> Option<(PairGraph<'_>, usize)> {
         (model.domain() == Domain::Spin).then(|| model.pair_graph()).flatten().map(|g| (g, 2))
+    }
+
+    fn aligned_clusters(graph: &PairGraph<'_>) -> bool {
+        graph.couplings.iter().all(|&j| j >= 0.0)
     }
 
     /// A satisfied bond (J s_a s_b > 0) is eligible with K = 2|J| (Kandel–
@@ -109,6 +118,10 @@ impl<M: CategoricalModel + ?Sized> ClusterMoves<M> for Categories {
         let q = model.space().uniform_q()?;
         let g = model.pair_graph()?;
         g.couplings.iter().all(|&j| j >= 0.0).then_some((g, q))
+    }
+
+    fn aligned_clusters(_: &PairGraph<'_>) -> bool {
+        true
     }
 
     /// Equal neighbours with J > 0 are eligible with K = J.
