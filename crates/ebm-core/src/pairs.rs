@@ -21,6 +21,9 @@ use crate::error::{Error, Result};
 /// `fields` holds h_i for spins (n values) and h_i(k) site-major for
 /// categories (Σ q_i values).
 ///
+/// `torus` is an optional hint that lets samplers compute neighbours by
+/// index arithmetic instead of reading the adjacency (see [`UniformTorus`]).
+///
 /// ```
 /// use ebm_core::PairGraph;
 /// // a triangle 0–1–2 with J = 1, 2, 3 and no field
@@ -32,6 +35,7 @@ use crate::error::{Error, Result};
 ///     neighbours: &[1, 2, 0, 2, 1, 0],
 ///     neighbour_couplings: &[1.0, 3.0, 1.0, 2.0, 2.0, 3.0],
 ///     fields: &[0.0; 3],
+///     torus: None,
 /// };
 /// g.validate(3, 3)?;
 /// assert_eq!(g.neighbours_of(1), (&[0u32, 2][..], &[1.0, 2.0][..]));
@@ -51,6 +55,48 @@ pub struct PairGraph<'a> {
     pub neighbour_couplings: &'a [f64],
     /// The fields (n of them for spins, Σ q_i site-major for categories).
     pub fields: &'a [f64],
+    /// `Some` when the graph is a periodic hypercubic lattice with one
+    /// coupling on every bond (checked by [`PairGraph::validate`]).
+    pub torus: Option<UniformTorus<'a>>,
+}
+
+/// The periodic lattice with sides `dims` (row-major, last axis fastest:
+/// the `±1` neighbours of a site along axis a are `i ± stride_a`, wrapping)
+/// and the coupling J on every bond. A side of 2 lists the one neighbour
+/// twice, as the adjacency does (two bonds join the pair).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UniformTorus<'a> {
+    /// The sides, each ≥ 2; their product is the number of units.
+    pub dims: &'a [usize],
+    /// The coupling of every bond.
+    pub coupling: f64,
+}
+
+impl UniformTorus<'_> {
+    /// The neighbours of site `i` in the order `+1, −1` per axis, written to
+    /// `out[..2d]`; returns 2d.
+    #[inline]
+    pub fn neighbours(&self, i: usize, out: &mut [usize; 6]) -> usize {
+        // one (fused) division per axis but the first, in u32 (sites < 2^32)
+        let d = self.dims.len();
+        let mut rest = i as u32;
+        let mut stride = 1usize;
+        for a in (0..d).rev() {
+            let l = self.dims[a];
+            let c = if a == 0 {
+                rest as usize
+            } else {
+                let l32 = l as u32;
+                let c = rest % l32;
+                rest /= l32;
+                c as usize
+            };
+            out[2 * a] = if c + 1 < l { i + stride } else { i + stride - l * stride };
+            out[2 * a + 1] = if c > 0 { i - stride } else { i + (l - 1) * stride };
+            stride *= l;
+        }
+        2 * d
+    }
 }
 
 impl PairGraph<'_> {
@@ -90,6 +136,33 @@ impl PairGraph<'_> {
         crate::error::check_len("fields", n_fields, self.fields.len())?;
         crate::error::check_finite("couplings", self.couplings)?;
         crate::error::check_finite("fields", self.fields)?;
+        if let Some(t) = &self.torus {
+            let sites = t.dims.iter().try_fold(1usize, |p, &l| p.checked_mul(l));
+            if t.dims.is_empty()
+                || t.dims.len() > 3
+                || t.dims.iter().any(|&l| l < 2)
+                || sites != Some(n)
+            {
+                return bad(format!("torus sides {:?} for {n} units", t.dims));
+            }
+            let mut nb = [0usize; 6];
+            for i in 0..n {
+                let k = t.neighbours(i, &mut nb);
+                let (have, js) = self.neighbours_of(i);
+                let mut got = [0usize; 6];
+                let same_len = have.len() == k;
+                if same_len {
+                    for (g, &j) in got.iter_mut().zip(have) {
+                        *g = j as usize;
+                    }
+                    nb[..k].sort_unstable();
+                    got[..k].sort_unstable();
+                }
+                if !same_len || nb[..k] != got[..k] || js.iter().any(|&j| j != t.coupling) {
+                    return bad(format!("the torus hint disagrees with the adjacency at unit {i}"));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -103,5 +176,35 @@ impl PairGraph<'_> {
     /// Whether any field is non-zero.
     pub fn has_fields(&self) -> bool {
         self.fields.iter().any(|&h| h != 0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A ring of 4: the torus hint is checked against the adjacency.
+    #[test]
+    fn the_torus_hint_must_agree_with_the_adjacency() {
+        let edges = [[0, 1], [1, 2], [2, 3], [3, 0]];
+        let mut g = PairGraph {
+            edges: &edges,
+            couplings: &[1.0; 4],
+            offsets: &[0, 2, 4, 6, 8],
+            neighbours: &[1, 3, 0, 2, 1, 3, 2, 0],
+            neighbour_couplings: &[1.0; 8],
+            fields: &[0.0; 4],
+            torus: Some(UniformTorus { dims: &[4], coupling: 1.0 }),
+        };
+        assert!(g.validate(4, 4).is_ok());
+        let mut nb = [0; 6];
+        assert_eq!(g.torus.unwrap().neighbours(0, &mut nb), 2);
+        assert_eq!(&nb[..2], &[1, 3]);
+        g.torus = Some(UniformTorus { dims: &[4], coupling: 2.0 });
+        assert!(g.validate(4, 4).is_err(), "wrong coupling");
+        g.torus = Some(UniformTorus { dims: &[2, 2], coupling: 1.0 });
+        assert!(g.validate(4, 4).is_err(), "wrong shape");
+        g.torus = Some(UniformTorus { dims: &[5], coupling: 1.0 });
+        assert!(g.validate(4, 4).is_err(), "wrong size");
     }
 }

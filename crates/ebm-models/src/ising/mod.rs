@@ -128,6 +128,9 @@ pub struct Ising {
     blocks: Blocks,
     /// `Some((J, h))` when every coupling equals J and every field equals h.
     uniform: Option<(f64, f64)>,
+    /// `Some(J)` on a periodic lattice whose every coupling is J (the
+    /// pair form's torus hint).
+    torus_j: Option<f64>,
 }
 
 fn check_scalar(name: &'static str, value: f64) -> Result<()> {
@@ -269,14 +272,32 @@ impl Ising {
         let adj = Adjacency::new(n, &edges);
         let nbr_coupling = adj.entry_edges().iter().map(|&e| params[e]).collect();
         let blocks = adj.colouring(lattice.as_ref());
-        let mut model =
-            Ising { n, edges, params, adj, nbr_coupling, lattice, blocks, uniform: None };
+        let mut model = Ising {
+            n,
+            edges,
+            params,
+            adj,
+            nbr_coupling,
+            lattice,
+            blocks,
+            uniform: None,
+            torus_j: None,
+        };
         model.refresh();
         model
     }
 
     /// Recomputes the adjacency couplings and the uniformity flag from θ.
     fn refresh(&mut self) {
+        let couplings = &self.params[..self.edges.len()];
+        self.torus_j = match (&self.lattice, couplings.first()) {
+            (Some(l), Some(&j0))
+                if l.boundary() == Boundary::Periodic && couplings.iter().all(|&j| j == j0) =>
+            {
+                Some(j0)
+            }
+            _ => None,
+        };
         for (c, &e) in self.nbr_coupling.iter_mut().zip(self.adj.entry_edges()) {
             *c = self.params[e];
         }
@@ -543,6 +564,12 @@ impl BinaryModel for Ising {
             neighbours: self.adj.entries(),
             neighbour_couplings: &self.nbr_coupling,
             fields: &self.params[e..],
+            torus: match (&self.lattice, self.torus_j) {
+                (Some(l), Some(coupling)) => {
+                    Some(ebm_core::UniformTorus { dims: l.dims(), coupling })
+                }
+                _ => None,
+            },
         })
     }
 }

@@ -56,6 +56,9 @@ pub struct Potts {
     /// `Some((q, J, h))` when every unit has q values, every coupling is J
     /// and every site has the same fields h (what the lattice kernel needs).
     uniform: Option<(usize, f64, Vec<f64>)>,
+    /// `Some(J)` on a periodic lattice whose every coupling is J (the
+    /// pair form's torus hint).
+    torus_j: Option<f64>,
 }
 
 fn check_scalar(name: &'static str, value: f64) -> Result<()> {
@@ -163,6 +166,7 @@ impl Potts {
             lattice,
             blocks,
             uniform: None,
+            torus_j: None,
         };
         m.refresh();
         m
@@ -170,6 +174,15 @@ impl Potts {
 
     /// Recomputes the adjacency couplings and the uniformity flag from θ.
     fn refresh(&mut self) {
+        let couplings = &self.params[..self.edges.len()];
+        self.torus_j = match (&self.lattice, couplings.first()) {
+            (Some(l), Some(&j0))
+                if l.boundary() == Boundary::Periodic && couplings.iter().all(|&j| j == j0) =>
+            {
+                Some(j0)
+            }
+            _ => None,
+        };
         for (c, &e) in self.nbr_coupling.iter_mut().zip(self.adj.entry_edges()) {
             *c = self.params[e];
         }
@@ -321,6 +334,12 @@ impl CategoricalModel for Potts {
             neighbours: self.adj.entries(),
             neighbour_couplings: &self.nbr_coupling,
             fields: &self.params[e..],
+            torus: match (&self.lattice, self.torus_j) {
+                (Some(l), Some(coupling)) => {
+                    Some(ebm_core::UniformTorus { dims: l.dims(), coupling })
+                }
+                _ => None,
+            },
         })
     }
 }

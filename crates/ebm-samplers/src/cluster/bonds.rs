@@ -20,6 +20,13 @@ impl BondTest {
 
     #[inline]
     pub(crate) fn open<R: Rng + ?Sized>(&mut self, k: f64, rng: &mut R) -> bool {
+        let t = self.threshold(k);
+        rng.next_u64() < t
+    }
+
+    /// `⌊p·2^64⌋` for strength `k`: a word below it opens the bond.
+    #[inline]
+    pub(crate) fn threshold(&mut self, k: f64) -> u64 {
         if k != self.k {
             self.k = k;
             let p = -(-self.beta * k).exp_m1();
@@ -27,7 +34,7 @@ impl BondTest {
             self.threshold =
                 if p >= 1.0 { u64::MAX } else { (p * 18_446_744_073_709_551_616.0) as u64 };
         }
-        rng.next_u64() < self.threshold
+        self.threshold
     }
 }
 

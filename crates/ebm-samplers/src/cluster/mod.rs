@@ -81,6 +81,7 @@ use rand::Rng;
 ///             neighbours: &[1, 3, 0, 2, 1, 3, 2, 0],
 ///             neighbour_couplings: &[1.0; 8],
 ///             fields: &[0.0; 4],
+///             torus: None, // (or Some: a periodic lattice with one coupling)
 ///         })
 ///     }
 /// }
@@ -534,7 +535,30 @@ where
     stack.push(seed as u32);
     x[seed] = new;
     let mut top = 0;
-    while top < stack.len() {
+    if let Some(t) = &g.torus {
+        // neighbours by index arithmetic and one threshold for every bond;
+        // branch-free: a word is drawn for every neighbour, and the site is
+        // written to the stack top whether or not it joins (the stack has
+        // room for n + 6), so the two coin-flip branches cannot mispredict
+        let threshold = bonds.threshold(M::Space::bond_strength(old, old, t.coupling));
+        let n = x.len();
+        stack.resize(n + 6, 0);
+        let mut len = 1;
+        let mut nb = [0usize; 6];
+        while top < len {
+            let a = stack[top] as usize;
+            top += 1;
+            let k = t.neighbours(a, &mut nb);
+            for &b in &nb[..k] {
+                let joins = (x[b] == old) & (rng.next_u64() < threshold);
+                stack[len] = b as u32;
+                len += usize::from(joins);
+                x[b] = if joins { new } else { x[b] };
+            }
+        }
+        stack.truncate(len);
+    }
+    while top < stack.len() && g.torus.is_none() {
         let a = stack[top] as usize;
         top += 1;
         let r = g.offsets[a]..g.offsets[a + 1];
