@@ -130,6 +130,47 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Finite-size scaling: `ebm sample` at every (model, β) point, each an
+    /// independent, resumable job; JSON lines, Binder/χ/C/ξ charts and the
+    /// Binder crossings of consecutive sizes.
+    Scan {
+        /// Model specs, comma-separated (one per size), e.g.
+        /// `ising:16x16,ising:32x32,ising:64x64`.
+        #[command(flatten)]
+        model: ModelArgs,
+        /// The β grid `A:B:N` (N values from A to B).
+        #[arg(long)]
+        beta: String,
+        /// Sampler.
+        #[arg(long, value_enum, default_value = "wolff")]
+        sampler: SamplerName,
+        /// Independent chains per point.
+        #[arg(long, default_value_t = 4, value_parser = count::<1, 1000000>, allow_negative_numbers = true)]
+        n_chains: usize,
+        /// Recorded sweeps per chain.
+        #[arg(long, default_value_t = 2000, value_parser = count::<2, 1000000000>, allow_negative_numbers = true)]
+        n_sweeps: usize,
+        /// Discarded sweeps per chain.
+        #[arg(long, default_value_t = 200, value_parser = count::<0, 1000000000>, allow_negative_numbers = true)]
+        n_warmup: usize,
+        /// Replicas for `--sampler tempering`.
+        #[arg(long, default_value_t = 8, value_parser = count::<2, 1024>, allow_negative_numbers = true)]
+        n_replicas: usize,
+        /// The JSON-lines file of finished points (appended; a rerun skips them).
+        #[arg(long)]
+        out: PathBuf,
+        /// This job's index (runs the points p with p mod --jobs = --job).
+        #[arg(long, default_value_t = 0, value_parser = count::<0, 1000000>)]
+        job: usize,
+        /// The number of jobs the scan is split into.
+        #[arg(long, default_value_t = 1, value_parser = count::<1, 1000000>)]
+        jobs: usize,
+        /// Write binder.png, susceptibility.png, … here.
+        #[arg(long)]
+        png_dir: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Estimate ln Z (annealed importance sampling or thermodynamic integration).
     Logz {
         #[command(flatten)]

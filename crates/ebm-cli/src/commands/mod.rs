@@ -6,6 +6,7 @@ mod gbrbm;
 mod logz;
 mod potts_rbm;
 mod sample;
+mod scan;
 pub mod train;
 mod xy;
 
@@ -39,6 +40,33 @@ pub fn run(cli: Cli) -> Result<()> {
             n_warmup,
             n_replicas,
             png,
+            common,
+        }),
+        Command::Scan {
+            model,
+            beta,
+            sampler,
+            n_chains,
+            n_sweeps,
+            n_warmup,
+            n_replicas,
+            out,
+            job,
+            jobs,
+            png_dir,
+            common,
+        } => scan::run(&scan::Options {
+            model,
+            beta,
+            sampler,
+            n_chains,
+            n_sweeps,
+            n_warmup,
+            n_replicas,
+            out,
+            job,
+            jobs,
+            png_dir,
             common,
         }),
         Command::Train(args) => {

@@ -135,7 +135,72 @@ pub fn run(o: &Options) -> Result<()> {
     crate::with_model!(&parsed, model => run_on(o, &parsed, model, beta))
 }
 
+/// The JSON object `ebm sample --json` prints, without printing it (what
+/// `ebm scan` records per point). Binary and Potts models only.
+pub fn measure_json(o: &Options) -> Result<serde_json::Value> {
+    let beta = Beta::new(o.beta)?;
+    let parsed = spec::parse(&o.model.model, o.model.coupling, o.model.field)?;
+    let out = crate::with_model!(&parsed, model => measure(o, &parsed, model, beta))?;
+    serde_json::to_value(&out).map_err(|e| ebm_core::Error::Format {
+        what: "sample output".into(),
+        offset: 0,
+        reason: e.to_string(),
+    })
+}
+
 fn run_on<M>(o: &Options, parsed: &Model, model: &M, beta: Beta) -> Result<()>
+where
+    M: FiniteModel + Observed,
+    M::Space: SiteMoves<M> + ebm_samplers::ClusterMoves<M>,
+{
+    let out = measure(o, parsed, model, beta)?;
+    if o.common.json {
+        return print_json(&out);
+    }
+    let (e, m) = (&out.energy_per_unit, &out.order_parameter);
+    println!(
+        "{} at β = {}, {} sampler, {} chains × {} sweeps (+{} warm-up), {:.2} s",
+        out.model, out.beta, out.sampler, out.n_chains, out.n_sweeps, out.n_warmup, out.seconds
+    );
+    println!(
+        "  energy per unit   {:>10.6} ± {:.6}   (τ_int {:.1} sweeps, ESS {:.0}, R̂ {:.4})",
+        e.mean, e.std_err, out.tau_int, out.ess, out.r_hat
+    );
+    let label = if model.is_binary() { "|magnetization|" } else { "order parameter" };
+    println!("  {label:<17} {:>10.6} ± {:.6}", m.mean, m.std_err);
+    let show = |name: &str, v: &Option<Measured>| {
+        if let Some(v) = v {
+            println!("  {name:<17} {:>10.6} ± {:.6}", v.mean, v.std_err);
+        }
+    };
+    show("<m²>", &out.magnetization_sq);
+    show("Binder U4", &out.binder);
+    show("susceptibility", &out.susceptibility);
+    show("heat capacity/N", &out.heat_capacity_per_unit);
+    show("corr. length", &out.correlation_length);
+    if let Some(s) = out.mean_cluster_size {
+        println!("  mean cluster size {s:>10.1}");
+    }
+    println!(
+        "  sweeps            {:>10.3} s   ({:.3} ns per attempt, {} path)",
+        out.sweep_seconds, out.ns_per_attempt, out.path
+    );
+    if let Some(a) = out.acceptance_rate {
+        println!("  acceptance rate   {a:>10.4}");
+    }
+    if let Some(r) = &out.swap_rates {
+        println!(
+            "  swap rates        {}",
+            r.iter().map(|x| format!("{x:.3}")).collect::<Vec<_>>().join(" ")
+        );
+    }
+    if let Some(p) = &o.png {
+        println!("  final configuration of chain 0 written to {}", p.display());
+    }
+    Ok(())
+}
+
+fn measure<M>(o: &Options, parsed: &Model, model: &M, beta: Beta) -> Result<Out>
 where
     M: FiniteModel + Observed,
     M::Space: SiteMoves<M> + ebm_samplers::ClusterMoves<M>,
@@ -216,49 +281,7 @@ where
             _ => "generic",
         },
     };
-    if o.common.json {
-        return print_json(&out);
-    }
-    println!(
-        "{} at β = {}, {} sampler, {} chains × {} sweeps (+{} warm-up), {:.2} s",
-        out.model, out.beta, out.sampler, out.n_chains, out.n_sweeps, out.n_warmup, out.seconds
-    );
-    println!(
-        "  energy per unit   {:>10.6} ± {:.6}   (τ_int {:.1} sweeps, ESS {:.0}, R̂ {:.4})",
-        e.mean, e.std_err, e.tau_int, e.ess, e.r_hat
-    );
-    let label = if model.is_binary() { "|magnetization|" } else { "order parameter" };
-    println!("  {label:<17} {:>10.6} ± {:.6}", m.mean, m.std_err);
-    let show = |name: &str, v: &Option<Measured>| {
-        if let Some(v) = v {
-            println!("  {name:<17} {:>10.6} ± {:.6}", v.mean, v.std_err);
-        }
-    };
-    show("<m²>", &out.magnetization_sq);
-    show("Binder U4", &out.binder);
-    show("susceptibility", &out.susceptibility);
-    show("heat capacity/N", &out.heat_capacity_per_unit);
-    show("corr. length", &out.correlation_length);
-    if let Some(s) = out.mean_cluster_size {
-        println!("  mean cluster size {s:>10.1}");
-    }
-    println!(
-        "  sweeps            {:>10.3} s   ({:.3} ns per attempt, {} path)",
-        out.sweep_seconds, out.ns_per_attempt, out.path
-    );
-    if let Some(a) = out.acceptance_rate {
-        println!("  acceptance rate   {a:>10.4}");
-    }
-    if let Some(r) = &out.swap_rates {
-        println!(
-            "  swap rates        {}",
-            r.iter().map(|x| format!("{x:.3}")).collect::<Vec<_>>().join(" ")
-        );
-    }
-    if let Some(p) = &o.png {
-        println!("  final configuration of chain 0 written to {}", p.display());
-    }
-    Ok(())
+    Ok(out)
 }
 
 /// The column of the order parameter in the recorded samples.
