@@ -256,7 +256,7 @@ fn cluster_samplers_refuse_models_they_cannot_sample_with_a_typed_error() {
 fn cluster_run(threads: usize, s: &ebm_samplers::AnySampler) -> (Vec<u64>, Vec<Vec<i8>>) {
     use ebm_samplers::{ChainsConfig, Init, Run};
     let m = Ising::square(8, 8, Boundary::Periodic, 1.0, 0.05).unwrap();
-    let config = ChainsConfig { n_chains: 5, n_warmup: 40, n_sweeps: 50, thin: 1, seed: Seed(3) };
+    let config = ChainsConfig { n_chains: 5, n_warmup: 100, n_sweeps: 50, thin: 1, seed: Seed(3) };
     rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
         let (traces, running) = Run::new(&m, s, Beta::new(0.44).unwrap())
             .config(config)

@@ -30,7 +30,7 @@
 //!   average, as a single-site sweep visits N. Stopping each sweep once N
 //!   units have moved would not leave p_β invariant (the stopping time
 //!   depends on the state); so n_c is adapted during warm-up only
-//!   ([`Wolff::adapt_during`], the default 32 sweeps, which runners enforce
+//!   ([`Wolff::adapt_during`], the default 100 sweeps, which runners enforce
 //!   through `min_warmup`) and fixed afterwards, or set outright
 //!   ([`Wolff::clusters_per_sweep`]).
 //!
@@ -114,9 +114,10 @@ impl Default for Wolff {
 }
 
 impl Wolff {
-    /// Wolff with n_c adapted during the first 32 sweeps.
+    /// Wolff with n_c adapted during the first 100 sweeps (the mean over the
+    /// last 50: ~150 clusters at β_c, enough to fix n_c to ±10%).
     pub fn new() -> Self {
-        Wolff { adapt_sweeps: 32, fixed: None, clamp: None }
+        Wolff { adapt_sweeps: 100, fixed: None, clamp: None }
     }
 
     /// Adapts n_c = round(N / ⟨|C|⟩) during the first `sweeps` sweeps (≥ 2;
