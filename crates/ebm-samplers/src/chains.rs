@@ -368,10 +368,14 @@ where
     {
         let (model, sampler, beta, config) = (self.model, self.sampler, self.beta, &self.config);
         if config.n_warmup < sampler.min_warmup() {
-            return Err(Error::InvalidParameter {
-                name: "n_warmup",
-                value: config.n_warmup as f64,
-                expected: "at least the sampler's adaptation sweeps (Sampler::min_warmup)",
+            return Err(Error::InvalidSequence {
+                what: "warm-up",
+                reason: format!(
+                    "{} sweeps, but the sampler adapts itself during its first {} \
+                     (Sampler::min_warmup): give at least that many",
+                    config.n_warmup,
+                    sampler.min_warmup()
+                ),
             });
         }
         let silent = |_: u64| {};

@@ -119,7 +119,7 @@ fn bad_input_gets_typed_errors() {
             .config(short)
             .init(Init::Uniform)
             .record(0, |_: &Dense, _: &[i8], _: &mut [f64]| {}),
-        Err(Error::InvalidParameter { name: "n_warmup", .. })
+        Err(Error::InvalidSequence { what: "warm-up", .. })
     ));
     let config = ChainsConfig { n_chains: 0, n_warmup: 0, n_sweeps: 1, thin: 1, seed: Seed(0) };
     assert!(matches!(
