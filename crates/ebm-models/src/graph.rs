@@ -170,3 +170,36 @@ impl Adjacency {
         Blocks::from_colouring(&colour).unwrap_or_else(|_| Blocks::singletons(n))
     }
 }
+
+/// The one coupling of a periodic lattice whose bonds all carry it (the
+/// pair form's torus hint), else `None`.
+pub(crate) fn torus_coupling(lattice: Option<&Lattice>, couplings: &[f64]) -> Option<f64> {
+    let (l, &j0) = (lattice?, couplings.first()?);
+    (l.boundary() == crate::lattice::Boundary::Periodic && couplings.iter().all(|&j| j == j0))
+        .then_some(j0)
+}
+
+/// The pair form of a model stored as Ising and Potts store theirs: edges,
+/// θ = [J per edge, then the fields], the adjacency with a coupling per
+/// entry, and the lattice with its torus coupling.
+pub(crate) fn pair_graph<'a>(
+    edges: &'a [[u32; 2]],
+    params: &'a [f64],
+    adj: &'a Adjacency,
+    nbr_coupling: &'a [f64],
+    lattice: Option<&'a Lattice>,
+    torus_j: Option<f64>,
+) -> ebm_core::PairGraph<'a> {
+    let (couplings, fields) = params.split_at(edges.len());
+    ebm_core::PairGraph {
+        edges,
+        couplings,
+        offsets: adj.offsets(),
+        neighbours: adj.entries(),
+        neighbour_couplings: nbr_coupling,
+        fields,
+        torus: lattice
+            .zip(torus_j)
+            .map(|(l, coupling)| ebm_core::UniformTorus { dims: l.dims(), coupling }),
+    }
+}

@@ -142,7 +142,7 @@ pub fn run(o: &Options) -> Result<()> {
         });
     }
     sample::sampler(o.sampler, o.n_replicas)?;
-    let (done, lines, torn) = finished(&o.out)?;
+    let (done, mut lines, torn) = finished(&o.out)?;
     if torn {
         // keep what was complete; the torn point is run again
         ebm_data::write_atomic(&o.out, lines_text(&lines).as_bytes())?;
@@ -181,12 +181,12 @@ pub fn run(o: &Options) -> Result<()> {
         let mut v = measure_json(&options)?;
         v["point_seed"] = serde_json::json!(options.common.seed);
         append_line(&o.out, &v)?;
+        lines.push(v);
         run += 1;
         if !o.common.quiet && !o.common.json {
             eprintln!("  [{}/{}] {spec_text} β = {beta}: done", p + 1, points.len());
         }
     }
-    let (_, lines, _) = finished(&o.out)?;
     let crossings = binder_crossings(&lines, &specs, o.common.seed);
     let pictures = match &o.png_dir {
         Some(dir) => draw(dir, &lines, &specs)?,

@@ -174,15 +174,8 @@ impl Potts {
 
     /// Recomputes the adjacency couplings and the uniformity flag from θ.
     fn refresh(&mut self) {
-        let couplings = &self.params[..self.edges.len()];
-        self.torus_j = match (&self.lattice, couplings.first()) {
-            (Some(l), Some(&j0))
-                if l.boundary() == Boundary::Periodic && couplings.iter().all(|&j| j == j0) =>
-            {
-                Some(j0)
-            }
-            _ => None,
-        };
+        self.torus_j =
+            crate::graph::torus_coupling(self.lattice.as_ref(), &self.params[..self.edges.len()]);
         for (c, &e) in self.nbr_coupling.iter_mut().zip(self.adj.entry_edges()) {
             *c = self.params[e];
         }
@@ -326,21 +319,14 @@ impl CategoricalModel for Potts {
 
     /// The edges, couplings and fields: the Potts model is its pair form.
     fn pair_graph(&self) -> Option<ebm_core::PairGraph<'_>> {
-        let e = self.edges.len();
-        Some(ebm_core::PairGraph {
-            edges: &self.edges,
-            couplings: &self.params[..e],
-            offsets: self.adj.offsets(),
-            neighbours: self.adj.entries(),
-            neighbour_couplings: &self.nbr_coupling,
-            fields: &self.params[e..],
-            torus: match (&self.lattice, self.torus_j) {
-                (Some(l), Some(coupling)) => {
-                    Some(ebm_core::UniformTorus { dims: l.dims(), coupling })
-                }
-                _ => None,
-            },
-        })
+        Some(crate::graph::pair_graph(
+            &self.edges,
+            &self.params,
+            &self.adj,
+            &self.nbr_coupling,
+            self.lattice.as_ref(),
+            self.torus_j,
+        ))
     }
 }
 

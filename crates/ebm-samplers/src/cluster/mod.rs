@@ -379,15 +379,10 @@ where
     }
 
     fn sweep<R: Rng + ?Sized>(&self, model: &M, c: &mut Self::Chain, beta: Beta, rng: &mut R) {
-        let Some((g, q)) = M::Space::usable_form(model) else {
-            c.refused += 1;
+        let Some((g, q)) = sweep_form(model, c) else {
             return;
         };
         let n = c.x.len();
-        if n == 0 || g.offsets.len() != n + 1 {
-            c.refused += 1;
-            return;
-        }
         let beta = beta.value();
         let fields = g.has_fields().then_some(g.fields);
         let mut bonds = BondTest::new(beta);
@@ -414,6 +409,60 @@ where
             c.n_c = ((n as f64 * k as f64 / u.max(1) as f64).round() as u64).max(1);
         }
     }
+}
+
+/// The pair form a sweep reads; `None`, counted as a refused sweep, when
+/// the model no longer has a usable one of the chain's size.
+fn sweep_form<'m, M>(
+    model: &'m M,
+    c: &mut ClusterChain<UnitOf<M>>,
+) -> Option<(ebm_core::PairGraph<'m>, usize)>
+where
+    M: EnergyModel + ?Sized,
+    M::Space: ClusterMoves<M>,
+{
+    let form = M::Space::usable_form(model)
+        .filter(|(g, _)| !c.x.is_empty() && g.offsets.len() == c.x.len() + 1);
+    if form.is_none() {
+        c.refused += 1;
+    }
+    form
+}
+
+/// Whether a grown Wolff cluster (`members`, unit i of value `value(i)`)
+/// takes option `k`: never if it holds a clamped unit; with fields, with
+/// probability min(1, e^{−β ΔE_field}).
+#[allow(clippy::too_many_arguments)]
+fn accepts<M, R>(
+    members: &[u32],
+    value: impl Fn(usize) -> UnitOf<M>,
+    k: usize,
+    q: usize,
+    fields: Option<&[f64]>,
+    clamp: &Option<Clamp>,
+    beta: f64,
+    rng: &mut R,
+) -> bool
+where
+    M: EnergyModel + ?Sized,
+    M::Space: ClusterMoves<M>,
+    R: Rng + ?Sized,
+{
+    if clamp.is_some() && !members.iter().all(|&i| is_free(clamp, i as usize)) {
+        return false;
+    }
+    let Some(h) = fields else {
+        return true;
+    };
+    let de: f64 = members
+        .iter()
+        .map(|&i| {
+            let (i, x) = (i as usize, value(i as usize));
+            M::Space::field_energy(h, q, i, x, k)
+                - M::Space::field_energy(h, q, i, x, M::Space::current(x))
+        })
+        .sum();
+    de <= 0.0 || uniform(rng) < (-beta * de).exp()
 }
 
 /// One Wolff update; returns the cluster's size.
@@ -476,23 +525,8 @@ where
         }
     }
     let size = c.stack.len();
-    let free = clamp.is_none() || c.stack.iter().all(|&i| is_free(clamp, i as usize));
-    let accept = free
-        && match fields {
-            None => true,
-            Some(h) => {
-                let de: f64 = c
-                    .stack
-                    .iter()
-                    .map(|&i| {
-                        let (i, x) = (i as usize, c.x[i as usize]);
-                        M::Space::field_energy(h, q, i, x, k)
-                            - M::Space::field_energy(h, q, i, x, M::Space::current(x))
-                    })
-                    .sum();
-                de <= 0.0 || uniform(rng) < (-beta * de).exp()
-            }
-        };
+    let x = &c.x;
+    let accept = accepts::<M, R>(&c.stack, |i| x[i], k, q, fields, clamp, beta, rng);
     c.proposed += 1;
     c.units += size as u64;
     if accept {
@@ -575,23 +609,7 @@ where
         }
     }
     let size = stack.len();
-    let free = clamp.is_none() || stack.iter().all(|&i| is_free(clamp, i as usize));
-    let accept = free
-        && match fields {
-            None => true,
-            Some(h) => {
-                let now = M::Space::current(old);
-                let de: f64 = stack
-                    .iter()
-                    .map(|&i| {
-                        let i = i as usize;
-                        M::Space::field_energy(h, q, i, old, k)
-                            - M::Space::field_energy(h, q, i, old, now)
-                    })
-                    .sum();
-                de <= 0.0 || uniform(rng) < (-beta * de).exp()
-            }
-        };
+    let accept = accepts::<M, R>(stack, |_| old, k, q, fields, clamp, beta, rng);
     if !accept {
         for &i in stack.iter() {
             x[i as usize] = old;
@@ -618,15 +636,10 @@ where
     }
 
     fn sweep<R: Rng + ?Sized>(&self, model: &M, c: &mut Self::Chain, beta: Beta, rng: &mut R) {
-        let Some((g, q)) = M::Space::usable_form(model) else {
-            c.refused += 1;
+        let Some((g, q)) = sweep_form(model, c) else {
             return;
         };
         let n = c.x.len();
-        if n == 0 || g.offsets.len() != n + 1 {
-            c.refused += 1;
-            return;
-        }
         let beta = beta.value();
         let mut bonds = BondTest::new(beta);
         // the forest of open bonds
