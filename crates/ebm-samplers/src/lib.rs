@@ -11,6 +11,9 @@
 //! - [`Wolff`] and [`SwendsenWang`]: Fortuin–Kasteleyn cluster moves for
 //!   Ising and Potts models (any model exposing its pair form), exact with
 //!   fields; see [`cluster`] for the unit of work of each.
+//! - [`Houdayer`]: the two-replica cluster move for spin glasses, on
+//!   [`Replicas`] (two copies of a model), after each sweep of a single-site
+//!   sampler; composes with [`ParallelTempering`].
 //! - [`Mala`] and [`Hmc`]: Metropolis-adjusted Langevin and Hamiltonian Monte
 //!   Carlo (leapfrog, diagonal mass) for real-valued units (a
 //!   `GradientModel` on ℝⁿ or the torus), exact for every step size.
@@ -47,7 +50,9 @@ pub use anneal::{Anneal, Schedule};
 pub use any::{AnyChain, AnySampler};
 pub use chains::{ChainsConfig, Init, Recording, Run, Running, Traces, advance, start_chains};
 pub use clamp::{Clamp, WithClamp};
-pub use cluster::{ClusterChain, ClusterMoves, SwendsenWang, Wolff};
+pub use cluster::{
+    ClusterChain, ClusterMoves, Houdayer, HoudayerChain, Replicas, SwendsenWang, Wolff,
+};
 pub use gibbs::Gibbs;
 pub use hmc::Hmc;
 pub use mala::{GradientChain, Mala};

@@ -1,5 +1,7 @@
 //! Cluster algorithms: [`Wolff`] and [`SwendsenWang`] for Ising and Potts
-//! models (any model that exposes its pair form, [`ebm_core::PairGraph`]).
+//! models (any model that exposes its pair form, [`ebm_core::PairGraph`]),
+//! and [`Houdayer`]'s two-replica move for spin glasses (on [`Replicas`],
+//! two copies of a model; `houdayer.rs`).
 //!
 //! Both rest on the Fortuin–Kasteleyn representation: an *eligible* bond
 //! (a satisfied Ising bond, J s_a s_b > 0, or equal Potts neighbours with
@@ -38,8 +40,10 @@
 //! the visit stamps and the union-find forest.
 
 mod bonds;
+mod houdayer;
 mod rules;
 
+pub use houdayer::{Houdayer, HoudayerChain, Replicas};
 pub use rules::ClusterMoves;
 
 use crate::clamp::{Clamp, check_clamp, is_free};
