@@ -79,6 +79,16 @@ fn check_houdayer(name: &str, glass: Ising, betas: &[f64]) {
             ),
             ("heat bath", tv_case(&pair, &Houdayer::new(Gibbs::random_scan()), beta, beta, seed)),
             (
+                "pt alone",
+                tv_case(
+                    &pair,
+                    &ParallelTempering::new(Metropolis::sequential(), ladder.clone()),
+                    beta,
+                    beta,
+                    seed,
+                ),
+            ),
+            (
                 "pt",
                 tv_case(
                     &pair,

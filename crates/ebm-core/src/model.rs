@@ -62,6 +62,23 @@ pub trait EnergyModel: Sync {
 
     /// The energy E(x) of configuration `x`.
     fn energy(&self, x: &[UnitOf<Self>]) -> f64;
+
+    /// Number F of independent factors: `E(x) = Σ_f E_f(x_f)` over F equal,
+    /// contiguous, non-interacting blocks of units (`x_f` =
+    /// `x[f·n/F..(f+1)·n/F]`; two replicas of one model, say). Parallel
+    /// tempering then exchanges each factor between rungs on its own. The
+    /// default, 1, is always correct.
+    fn n_factors(&self) -> usize {
+        1
+    }
+
+    /// The energy `E_f(x_f)` of factor `f` alone, given its units `xf`;
+    /// the factors' energies sum to [`EnergyModel::energy`]. The default
+    /// (one factor) is `energy(xf)`.
+    fn factor_energy(&self, f: usize, xf: &[UnitOf<Self>]) -> f64 {
+        let _ = f;
+        self.energy(xf)
+    }
 }
 
 /// A model whose energy is linear in its parameters: `E_θ(x) = −⟨θ, φ(x)⟩`

@@ -37,6 +37,14 @@ pub trait Chain: Clone + Send {
     /// production run). The default does nothing.
     fn reset_counters(&mut self) {}
 
+    /// The configuration, writable, if the chain keeps nothing derived from
+    /// it between sweeps (or refreshes it): moves that exchange units
+    /// between chains (tempering over a model's independent factors) use
+    /// it. The default, `None`, makes them exchange whole chains instead.
+    fn units_mut(&mut self) -> Option<&mut [Self::Unit]> {
+        None
+    }
+
     /// The whole chain as numbers, for checkpoints; [`Sampler::restore`]
     /// rebuilds it. The default records the configuration only, which is
     /// the whole chain for a sampler whose chain is its state.

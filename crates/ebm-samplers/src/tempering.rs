@@ -86,7 +86,13 @@ impl Ladder {
 /// rungs accepted with `min(1, exp((β_i − β_j)(E_i − E_j)))`.
 ///
 /// Exchanges alternate between even and odd pairs from sweep to sweep. The
-/// chain's [`Chain::state`] is the replica at the target β. With
+/// chain's [`Chain::state`] is the replica at the target β.
+///
+/// A model of F independent factors ([`EnergyModel::n_factors`]: two
+/// replicas of a spin glass, say) has each factor exchanged on its own,
+/// accepted on that factor's energies, when the inner chains expose their
+/// units ([`Chain::units_mut`]): F independent ladders that share their
+/// sweeps. Otherwise whole replicas are exchanged on the total energy. With
 /// [`ParallelTempering::adapt_during`], the ladder of each chain is adapted
 /// toward uniform swap rates during its first sweeps (warm-up only: afterwards
 /// it is frozen, so the production chain is a fixed, valid kernel).
@@ -102,12 +108,16 @@ pub struct ParallelTempering<S> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TemperingChain<C> {
     replicas: Vec<C>,
+    /// The model's independent factors F, exchanged one by one.
+    parts: usize,
+    /// Rung-major: `energies[r·F + f]` is factor f's energy at rung r.
     energies: Vec<f64>,
     fractions: Vec<f64>,
     /// Per pair (k, k+1): attempted and accepted exchanges.
     attempts: Vec<u64>,
     accepts: Vec<u64>,
-    /// Which walker occupies each rung, and each walker's last visited end.
+    /// Factor-major: which walker of factor f occupies rung r
+    /// (`walker_at[f·K + r]`), and each walker's last visited end.
     walker_at: Vec<usize>,
     last_end: Vec<u8>,
     round_trips: u64,
@@ -159,7 +169,8 @@ impl<C: Chain> TemperingChain<C> {
         (0..self.attempts.len()).map(|k| self.swap_rate(k)).collect()
     }
 
-    /// Completed round trips of walkers bottom → top → bottom of the ladder.
+    /// Completed round trips of walkers bottom → top → bottom of the ladder
+    /// (of every factor's walkers, for a model of independent factors).
     pub fn round_trips(&self) -> u64 {
         self.round_trips
     }
@@ -170,15 +181,34 @@ impl<C: Chain> TemperingChain<C> {
     }
 
     fn track_ends(&mut self) {
-        let top = self.replicas.len() - 1;
-        let w = self.walker_at[0];
-        if self.last_end[w] == FROM_TOP {
-            self.round_trips += 1;
+        let k = self.replicas.len();
+        for f in 0..self.parts {
+            let w = f * k + self.walker_at[f * k];
+            if self.last_end[w] == FROM_TOP {
+                self.round_trips += 1;
+            }
+            self.last_end[w] = FROM_BOTTOM;
+            let w = f * k + self.walker_at[f * k + k - 1];
+            if self.last_end[w] == FROM_BOTTOM {
+                self.last_end[w] = FROM_TOP;
+            }
         }
-        self.last_end[w] = FROM_BOTTOM;
-        let w = self.walker_at[top];
-        if self.last_end[w] == FROM_BOTTOM {
-            self.last_end[w] = FROM_TOP;
+    }
+
+    /// Factor `f`'s energy at rung `r`, recomputed from the replica.
+    fn refresh_energies<M>(&mut self, model: &M, r: usize)
+    where
+        M: EnergyModel<Space: ebm_core::StateSpace<Unit = C::Unit>> + ?Sized,
+    {
+        let x = self.replicas[r].state();
+        let f = self.parts;
+        if f == 1 {
+            self.energies[r] = model.energy(x);
+            return;
+        }
+        let m = x.len() / f;
+        for (p, e) in self.energies[r * f..(r + 1) * f].iter_mut().enumerate() {
+            *e = model.factor_energy(p, &x[p * m..(p + 1) * m]);
         }
     }
 }
@@ -207,7 +237,7 @@ impl<C: Chain> Chain for TemperingChain<C> {
     /// Every replica's record, the adapted ladder, the swap counters, the
     /// walkers and the sweep count: a restored chain continues bit for bit.
     /// Layout: `counts = [k, sweeps, round_trips, attempts (k−1), accepts
-    /// (k−1), walker_at (k), last_end (k), then per replica: its numbers of
+    /// (k−1), walker_at (k·F), last_end (k·F), then per replica: its numbers of
     /// units, counts and reals, then its counts]`, `reals = [fractions (k),
     /// then each replica's reals]`, `units` = the replicas' units in order.
     fn record(&self) -> ChainRecord<C::Unit> {
@@ -269,6 +299,13 @@ impl<S> ParallelTempering<S> {
     }
 }
 
+/// The number of factors tempering exchanges one by one: the model's
+/// `n_factors()` when it divides the units into equal blocks, else 1.
+fn parts_of<M: EnergyModel + ?Sized>(model: &M) -> usize {
+    let f = model.n_factors();
+    if f > 1 && model.n_units() % f == 0 { f } else { 1 }
+}
+
 /// Re-spaces `fractions` in log β so that pairs with low swap rates get
 /// narrower gaps, keeping both ends fixed.
 fn respace(fractions: &mut [f64], rates: &[f64]) {
@@ -309,19 +346,22 @@ where
     /// Every replica starts at `x0`.
     fn start(&self, model: &M, x0: &[UnitOf<M>]) -> Result<Self::Chain> {
         let k = self.ladder.len();
+        let f = parts_of(model);
         let first = self.inner.start(model, x0)?;
-        let e = model.energy(first.state());
-        Ok(TemperingChain {
+        let mut c = TemperingChain {
             replicas: vec![first; k],
-            energies: vec![e; k],
+            parts: f,
+            energies: vec![0.0; k * f],
             fractions: self.ladder.fractions.clone(),
             attempts: vec![0; k - 1],
             accepts: vec![0; k - 1],
-            walker_at: (0..k).collect(),
-            last_end: vec![0; k],
+            walker_at: (0..f).flat_map(|_| 0..k).collect(),
+            last_end: vec![0; k * f],
             round_trips: 0,
             sweeps: 0,
-        })
+        };
+        (0..k).for_each(|r| c.refresh_energies(model, r));
+        Ok(c)
     }
 
     /// Rebuilds a chain from [`Chain::record`] (see its layout), restoring
@@ -341,10 +381,11 @@ where
         let round_trips = rd.next("the round trips")?;
         let attempts = rd.take(k - 1, "the swap attempts")?;
         let accepts = rd.take(k - 1, "the swap accepts")?;
+        let f = parts_of(model);
         let walker_at: Vec<usize> =
-            rd.take(k, "the walkers")?.into_iter().map(|w| w as usize).collect();
+            rd.take(k * f, "the walkers")?.into_iter().map(|w| w as usize).collect();
         let last_end: Vec<u8> =
-            rd.take(k, "the walkers' ends")?.into_iter().map(|e| e as u8).collect();
+            rd.take(k * f, "the walkers' ends")?.into_iter().map(|e| e as u8).collect();
         if walker_at.iter().any(|&w| w >= k) || accepts.iter().zip(&attempts).any(|(a, t)| a > t) {
             return Err(bad("walker or swap counters out of range".into()));
         }
@@ -377,10 +418,10 @@ where
         if rd.pos != record.counts.len() || u0 != record.units.len() || r0 != record.reals.len() {
             return Err(bad("trailing values".into()));
         }
-        let energies = replicas.iter().map(|r| model.energy(r.state())).collect();
-        Ok(TemperingChain {
+        let mut c = TemperingChain {
             replicas,
-            energies,
+            parts: f,
+            energies: vec![0.0; k * f],
             fractions,
             attempts,
             accepts,
@@ -388,7 +429,9 @@ where
             last_end,
             round_trips,
             sweeps,
-        })
+        };
+        (0..k).for_each(|r| c.refresh_energies(model, r));
+        Ok(c)
     }
 
     fn sweep<R: rand::Rng + ?Sized>(
@@ -399,22 +442,43 @@ where
         rng: &mut R,
     ) {
         let k = c.replicas.len();
-        for (r, (replica, f)) in c.replicas.iter_mut().zip(&c.fractions).enumerate() {
-            self.inner.sweep(model, replica, beta.scaled_down(*f), rng);
-            c.energies[r] = model.energy(replica.state());
+        for r in 0..k {
+            self.inner.sweep(model, &mut c.replicas[r], beta.scaled_down(c.fractions[r]), rng);
+            c.refresh_energies(model, r);
         }
-        let parity = (c.sweeps % 2) as usize;
+        let (parity, f) = ((c.sweeps % 2) as usize, c.parts);
         for i in (parity..k - 1).step_by(2) {
             let j = i + 1;
             let bi = beta.scaled_down(c.fractions[i]).value();
             let bj = beta.scaled_down(c.fractions[j]).value();
-            let log_a = (bi - bj) * (c.energies[i] - c.energies[j]);
-            c.attempts[i] += 1;
-            if log_a >= 0.0 || uniform(rng) < log_a.exp() {
-                c.accepts[i] += 1;
-                c.replicas.swap(i, j);
-                c.energies.swap(i, j);
-                c.walker_at.swap(i, j);
+            if f > 1 && c.replicas[i].units_mut().is_some() {
+                // each factor on its own: F independent ladders
+                let m = c.replicas[i].state().len() / f;
+                for p in 0..f {
+                    let log_a = (bi - bj) * (c.energies[i * f + p] - c.energies[j * f + p]);
+                    c.attempts[i] += 1;
+                    if log_a >= 0.0 || uniform(rng) < log_a.exp() {
+                        c.accepts[i] += 1;
+                        let (lo, hi) = c.replicas.split_at_mut(j);
+                        if let (Some(a), Some(b)) = (lo[i].units_mut(), hi[0].units_mut()) {
+                            a[p * m..(p + 1) * m].swap_with_slice(&mut b[p * m..(p + 1) * m]);
+                        }
+                        c.energies.swap(i * f + p, j * f + p);
+                        c.walker_at.swap(p * k + i, p * k + j);
+                    }
+                }
+            } else {
+                let total = |r: usize| c.energies[r * f..(r + 1) * f].iter().sum::<f64>();
+                let log_a = (bi - bj) * (total(i) - total(j));
+                c.attempts[i] += 1;
+                if log_a >= 0.0 || uniform(rng) < log_a.exp() {
+                    c.accepts[i] += 1;
+                    c.replicas.swap(i, j);
+                    for p in 0..f {
+                        c.energies.swap(i * f + p, j * f + p);
+                        c.walker_at.swap(p * k + i, p * k + j);
+                    }
+                }
             }
         }
         c.track_ends();

@@ -21,10 +21,12 @@
 //! so the move carries large rearrangements across energy barriers; at high
 //! temperature they fill the lattice and the move only exchanges the copies
 //! (harmless, but useless: [`Houdayer::min_beta`] switches it off there).
-//! Inside [`crate::ParallelTempering`] the two copies travel the ladder
-//! together: an exchange between rungs is accepted on E(σ¹) + E(σ²), whose
-//! variance is twice one copy's, so the ladder needs about √2 times the rungs
-//! of tempering one copy for the same swap rates.
+//! Inside [`crate::ParallelTempering`] each copy has its own ladder:
+//! [`Replicas`] declares two independent factors
+//! (`EnergyModel::n_factors`), so an exchange between rungs moves one copy,
+//! accepted on that copy's energies. That is where the move pays: it
+//! redistributes E(σ¹) + E(σ²) between the copies, and tempering then moves
+//! the colder copy down the ladder and the warmer one up.
 
 use crate::site::SiteChain;
 use ebm_core::{
@@ -110,6 +112,15 @@ impl<M: BinaryModel> EnergyModel for Replicas<M> {
     fn energy(&self, x: &[i8]) -> f64 {
         let (a, b) = self.copies(x);
         self.model.energy(a) + self.model.energy(b)
+    }
+
+    /// The two copies: tempering exchanges each on its own.
+    fn n_factors(&self) -> usize {
+        2
+    }
+
+    fn factor_energy(&self, _: usize, xf: &[i8]) -> f64 {
+        self.model.energy(xf)
     }
 }
 
@@ -260,6 +271,10 @@ impl<C: Chain<Unit = i8>> Chain for HoudayerChain<C> {
     fn reset_counters(&mut self) {
         self.local.reset_counters();
         (self.moves, self.swapped, self.refused) = (0, 0, 0);
+    }
+
+    fn units_mut(&mut self) -> Option<&mut [i8]> {
+        self.local.units_mut()
     }
 
     /// `counts = [sweeps, moves, swapped, refused, then the local chain's

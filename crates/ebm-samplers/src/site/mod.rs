@@ -322,6 +322,11 @@ impl<U: ebm_core::UnitValue> Chain for SiteChain<U> {
         self.accepted = 0;
     }
 
+    /// As [`SiteChain::state_mut`].
+    fn units_mut(&mut self) -> Option<&mut [U]> {
+        Some(self.state_mut())
+    }
+
     /// The configuration and the two move counters.
     fn record(&self) -> ChainRecord<U> {
         ChainRecord {
