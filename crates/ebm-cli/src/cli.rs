@@ -64,6 +64,10 @@ pub enum SamplerName {
     /// update of every cluster).
     #[value(alias = "sw")]
     SwendsenWang,
+    /// Ising spin glasses (`glass:LxM`): two replicas, each on its own
+    /// tempering ladder (`--n-replicas` rungs from `--beta-min`), Metropolis
+    /// sweeps and Houdayer's two-replica cluster move; reports the overlap.
+    Houdayer,
     /// XY: the von Mises heat bath followed by two overrelaxation sweeps.
     Overrelaxation,
     /// XY: Hamiltonian Monte Carlo on the torus (10 leapfrog steps, the
@@ -121,9 +125,12 @@ pub enum Command {
         /// Discarded sweeps per chain.
         #[arg(long, default_value_t = 200, value_parser = count::<0, 1000000000>, allow_negative_numbers = true)]
         n_warmup: usize,
-        /// Replicas for `--sampler tempering`.
+        /// Replicas for `--sampler tempering` (rungs per copy for `houdayer`).
         #[arg(long, default_value_t = 8, value_parser = count::<2, 1024>, allow_negative_numbers = true)]
         n_replicas: usize,
+        /// The hottest rung of `tempering` and `houdayer` (default 0.3 β).
+        #[arg(long, allow_negative_numbers = true)]
+        beta_min: Option<f64>,
         /// Write a picture of chain 0's final configuration.
         #[arg(long)]
         png: Option<PathBuf>,

@@ -1,5 +1,6 @@
 //! Model specs: `ising:16x16`, `ising:64`, `ising:8x8x8`, `ising:16x16:open`,
-//! `potts:Q:16x16` (q-state Potts on the same lattices), or a saved model file
+//! `potts:Q:16x16` (q-state Potts on the same lattices), the Ising spin
+//! glass `glass:16x16[:pm|:gauss][:open][:disorder=N]`, or a saved model file
 //! (`.safetensors`, written by `ebm train`).
 
 use ebm_core::{EnergyModel, Error, Result, UnitOf};
@@ -209,7 +210,7 @@ pub fn from_saved(path: &Path, saved: SavedModel) -> Result<Model> {
 /// model file if it names one.
 pub fn parse(spec: &str, j: f64, h: f64) -> Result<Model> {
     let bad = |reason: String| Error::InvalidSequence { what: "model spec", reason };
-    let lattice_spec = spec.starts_with("ising:") || spec.starts_with("potts:");
+    let lattice_spec = ["ising:", "potts:", "glass:"].iter().any(|k| spec.starts_with(k));
     if !lattice_spec && (spec.ends_with(".safetensors") || Path::new(spec).is_file()) {
         return load_file(Path::new(spec));
     }
@@ -217,6 +218,7 @@ pub fn parse(spec: &str, j: f64, h: f64) -> Result<Model> {
     let kind = parts.next().unwrap_or_default();
     let q = match kind {
         "ising" => None,
+        "glass" => return glass(spec, parts, j, h),
         "potts" => {
             let q_text = parts.next().ok_or_else(|| bad(format!("`{spec}` gives no q")))?;
             let q = q_text.parse::<usize>().map_err(|_| {
@@ -226,7 +228,7 @@ pub fn parse(spec: &str, j: f64, h: f64) -> Result<Model> {
         }
         _ => {
             return Err(bad(format!(
-                "unknown model `{spec}` (expected ising:L, ising:LxM, ising:LxMxK, potts:Q:L, potts:Q:LxM, potts:Q:LxMxK, optionally :open, or a model file)"
+                "unknown model `{spec}` (expected ising:L, ising:LxM, ising:LxMxK, potts:Q:L, potts:Q:LxM, potts:Q:LxMxK, optionally :open, glass:LxM[:pm|:gauss][:open][:disorder=N], or a model file)"
             )));
         }
     };
@@ -235,6 +237,49 @@ pub fn parse(spec: &str, j: f64, h: f64) -> Result<Model> {
         None => Model::Ising(Ising::lattice(&dims, boundary, j, h)?),
         Some(q) => Model::Potts(Potts::lattice(q, &dims, boundary, j, h)?),
     })
+}
+
+/// `glass:DIMS[:pm|:gauss][:periodic|:open][:disorder=N]`: the ±J (default)
+/// or Gaussian Ising spin glass with couplings of scale `j` (±j, or standard
+/// deviation j), drawn from the disorder seed N (default 1), in a uniform
+/// field `h`.
+fn glass<'a>(
+    spec: &str,
+    mut parts: impl Iterator<Item = &'a str>,
+    j: f64,
+    h: f64,
+) -> Result<Model> {
+    let bad = |reason: String| Error::InvalidSequence { what: "model spec", reason };
+    let dims_text = parts.next().ok_or_else(|| bad(format!("`{spec}` gives no lattice size")))?;
+    let (mut gaussian, mut boundary, mut disorder) = (false, Boundary::Periodic, 1u64);
+    for part in parts {
+        match part {
+            "pm" => gaussian = false,
+            "gauss" => gaussian = true,
+            "periodic" => boundary = Boundary::Periodic,
+            "open" => boundary = Boundary::Open,
+            other => match other.strip_prefix("disorder=").map(str::parse::<u64>) {
+                Some(Ok(n)) => disorder = n,
+                _ => {
+                    return Err(bad(format!(
+                        "unknown glass option `{other}` in `{spec}` (pm, gauss, periodic, open, disorder=N)"
+                    )));
+                }
+            },
+        }
+    }
+    let dims = dims_text
+        .split('x')
+        .map(|d| d.parse::<usize>().map_err(|_| bad(format!("`{d}` in `{spec}` is not a size"))))
+        .collect::<Result<Vec<_>>>()?;
+    let seed = ebm_core::Seed(disorder);
+    let glass = if gaussian {
+        Ising::spin_glass_gaussian(&dims, boundary, j, seed)?
+    } else {
+        Ising::spin_glass_pm(&dims, boundary, j, seed)?
+    };
+    let n = glass.n_units();
+    Ok(Model::Ising(if h != 0.0 { glass.with_fields(&vec![h; n])? } else { glass }))
 }
 
 /// The lattice part of a model spec, `DIMS[:periodic|:open]` (`DIMS` as

@@ -303,7 +303,7 @@ impl<S> ParallelTempering<S> {
 /// `n_factors()` when it divides the units into equal blocks, else 1.
 fn parts_of<M: EnergyModel + ?Sized>(model: &M) -> usize {
     let f = model.n_factors();
-    if f > 1 && model.n_units() % f == 0 { f } else { 1 }
+    if f > 1 && model.n_units().is_multiple_of(f) { f } else { 1 }
 }
 
 /// Re-spaces `fractions` in log β so that pairs with low swap rates get

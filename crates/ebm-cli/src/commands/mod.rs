@@ -3,6 +3,7 @@
 mod demo;
 mod exact;
 mod gbrbm;
+mod glass;
 mod logz;
 mod potts_rbm;
 mod sample;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> Result<()> {
             n_sweeps,
             n_warmup,
             n_replicas,
+            beta_min,
             png,
             common,
         } => sample::run(&sample::Options {
@@ -39,6 +41,7 @@ pub fn run(cli: Cli) -> Result<()> {
             n_sweeps,
             n_warmup,
             n_replicas,
+            beta_min,
             png,
             common,
         }),

@@ -20,6 +20,8 @@ pub struct Options {
     pub n_sweeps: usize,
     pub n_warmup: usize,
     pub n_replicas: usize,
+    /// The hottest rung of a tempering ladder (default 0.3 β).
+    pub beta_min: Option<f64>,
     pub png: Option<PathBuf>,
     pub common: Common,
 }
@@ -86,8 +88,9 @@ struct Out {
     path: &'static str,
 }
 
-/// The sampler a name stands for.
-pub fn sampler(name_of: SamplerName, n_replicas: usize) -> Result<AnySampler> {
+/// The sampler a name stands for; a tempering ladder spans β·`min_fraction`
+/// to β.
+pub fn sampler(name_of: SamplerName, n_replicas: usize, min_fraction: f64) -> Result<AnySampler> {
     Ok(match name_of {
         SamplerName::Gibbs => AnySampler::Gibbs(Gibbs::sequential()),
         SamplerName::BlockGibbs => AnySampler::Gibbs(Gibbs::block()),
@@ -96,10 +99,16 @@ pub fn sampler(name_of: SamplerName, n_replicas: usize) -> Result<AnySampler> {
         SamplerName::MetropolisRandom => AnySampler::Metropolis(Metropolis::random_scan()),
         SamplerName::Tempering => AnySampler::TemperingGibbs(ParallelTempering::new(
             Gibbs::block(),
-            Ladder::geometric(n_replicas, 0.3)?,
+            Ladder::geometric(n_replicas, min_fraction)?,
         )),
         SamplerName::Wolff => AnySampler::Wolff(Wolff::new()),
         SamplerName::SwendsenWang => AnySampler::SwendsenWang(SwendsenWang::new()),
+        SamplerName::Houdayer => {
+            return Err(ebm_core::Error::Unsupported {
+                what: "--sampler houdayer",
+                reason: "it samples two replicas of an Ising model (ising:… or glass:…) with `ebm sample` or `ebm scan`".into(),
+            });
+        }
         SamplerName::Overrelaxation | SamplerName::Hmc => {
             return Err(ebm_core::Error::InvalidSequence {
                 what: "sampler",
@@ -121,6 +130,7 @@ pub fn name(s: SamplerName) -> &'static str {
         SamplerName::Tempering => "tempering",
         SamplerName::Wolff => "wolff",
         SamplerName::SwendsenWang => "swendsen-wang",
+        SamplerName::Houdayer => "houdayer",
         SamplerName::Overrelaxation => "overrelaxation",
         SamplerName::Hmc => "hmc",
     }
@@ -132,7 +142,23 @@ pub fn run(o: &Options) -> Result<()> {
         return super::xy::run(o, beta);
     }
     let parsed = spec::parse(&o.model.model, o.model.coupling, o.model.field)?;
+    if o.sampler == SamplerName::Houdayer {
+        return super::glass::run(o, &parsed, beta);
+    }
     crate::with_model!(&parsed, model => run_on(o, &parsed, model, beta))
+}
+
+/// β_min / β for a tempering ladder: `--beta-min` in (0, β), default 0.3.
+pub fn ladder_fraction(beta_min: Option<f64>, beta: Beta) -> Result<f64> {
+    let Some(b) = beta_min else { return Ok(0.3) };
+    if !(b > 0.0 && b < beta.value()) {
+        return Err(ebm_core::Error::InvalidParameter {
+            name: "--beta-min",
+            value: b,
+            expected: "in (0, β)",
+        });
+    }
+    Ok(b / beta.value())
 }
 
 /// The JSON object `ebm sample --json` prints, without printing it (what
@@ -140,8 +166,14 @@ pub fn run(o: &Options) -> Result<()> {
 pub fn measure_json(o: &Options) -> Result<serde_json::Value> {
     let beta = Beta::new(o.beta)?;
     let parsed = spec::parse(&o.model.model, o.model.coupling, o.model.field)?;
-    let out = crate::with_model!(&parsed, model => measure(o, &parsed, model, beta))?;
-    serde_json::to_value(&out).map_err(|e| ebm_core::Error::Format {
+    let out = if o.sampler == SamplerName::Houdayer {
+        serde_json::to_value(super::glass::measure(o, &parsed, beta)?)
+    } else {
+        serde_json::to_value(
+            crate::with_model!(&parsed, model => measure(o, &parsed, model, beta))?,
+        )
+    };
+    out.map_err(|e| ebm_core::Error::Format {
         what: "sample output".into(),
         offset: 0,
         reason: e.to_string(),
@@ -207,7 +239,7 @@ where
 {
     let replicas = if o.sampler == SamplerName::Tempering { o.n_replicas } else { 1 };
     super::check_chain_units("--n-chains", o.n_chains.saturating_mul(replicas), model.n_units())?;
-    let s = sampler(o.sampler, o.n_replicas)?;
+    let s = sampler(o.sampler, o.n_replicas, ladder_fraction(o.beta_min, beta)?)?;
     let config = ChainsConfig {
         n_chains: o.n_chains,
         n_warmup: o.n_warmup,

@@ -141,7 +141,9 @@ pub fn run(o: &Options) -> Result<()> {
             expected: "below --jobs (≥ 1)",
         });
     }
-    sample::sampler(o.sampler, o.n_replicas)?;
+    if o.sampler != SamplerName::Houdayer {
+        sample::sampler(o.sampler, o.n_replicas, 0.3)?;
+    }
     let (done, mut lines, torn) = finished(&o.out)?;
     if torn {
         // keep what was complete; the torn point is run again
@@ -171,6 +173,7 @@ pub fn run(o: &Options) -> Result<()> {
             n_sweeps: o.n_sweeps,
             n_warmup: o.n_warmup,
             n_replicas: o.n_replicas,
+            beta_min: None,
             png: None,
             common: Common {
                 json: true,
@@ -248,7 +251,9 @@ fn curve(lines: &[serde_json::Value], model: &str, field: &str) -> Vec<Point> {
         .iter()
         .filter(|v| v["model"] == model)
         .filter_map(|v| {
-            Some((v["beta"].as_f64()?, v[field]["mean"].as_f64()?, v[field]["std_err"].as_f64()?))
+            // a spin glass (`--sampler houdayer`) has the overlap's Binder ratio g
+            let f = if field == "binder" && v[field].is_null() { "binder_overlap" } else { field };
+            Some((v["beta"].as_f64()?, v[f]["mean"].as_f64()?, v[f]["std_err"].as_f64()?))
         })
         .collect();
     c.sort_by(|a, b| a.0.total_cmp(&b.0));

@@ -69,10 +69,12 @@ pub fn run(o: &Options, beta: Beta) -> Result<()> {
                 ParallelTempering::new(XyMoves::heat_bath(), Ladder::geometric(o.n_replicas, 0.3)?);
             sample(o, &model, &pt, beta)
         }
-        SamplerName::Wolff | SamplerName::SwendsenWang => Err(ebm_core::Error::Unsupported {
-            what: "cluster moves",
-            reason: "they run on Ising and Potts models; the XY model has none here".into(),
-        }),
+        SamplerName::Wolff | SamplerName::SwendsenWang | SamplerName::Houdayer => {
+            Err(ebm_core::Error::Unsupported {
+                what: "cluster moves",
+                reason: "they run on Ising and Potts models; the XY model has none here".into(),
+            })
+        }
     }
 }
 
