@@ -3,7 +3,10 @@
 use rand::Rng;
 
 /// Opens a bond of strength K with probability `p = 1 − e^{−βK}`, comparing
-/// one raw 64-bit word with `⌊p·2^64⌋` (the probability is exact to 2^−64).
+/// one raw 64-bit word with `⌊p·2^64⌋` (the probability is exact to 2^−64):
+/// the general graphs' test. On a uniform torus the samplers compare 32-bit
+/// words from [`Words`] with [`threshold32`] instead (exact to 2^−33, far
+/// below any statistical resolution, at half the random bits).
 /// The threshold of the last K is cached, so a uniform lattice (or a ±J
 /// glass) computes one exponential per sweep, and any other graph one per
 /// distinct coupling met in a row.
@@ -35,6 +38,110 @@ impl BondTest {
                 if p >= 1.0 { u64::MAX } else { (p * 18_446_744_073_709_551_616.0) as u64 };
         }
         self.threshold
+    }
+}
+
+/// Random 32-bit words for bond tests, drawn from the chain's stream 256
+/// bytes at a time (one bulk copy out of the generator instead of a call per
+/// word). Lives for one sweep; the words left at its end are dropped, so the
+/// stream's position after a sweep depends only on the words used.
+pub(crate) struct Words {
+    buf: [u8; 256],
+    pos: usize,
+}
+
+impl Words {
+    pub(crate) fn new() -> Self {
+        Words { buf: [0; 256], pos: 256 }
+    }
+
+    #[inline]
+    pub(crate) fn next<R: Rng + ?Sized>(&mut self, rng: &mut R) -> u32 {
+        if self.pos == 256 {
+            rng.fill_bytes(&mut self.buf);
+            self.pos = 0;
+        }
+        let w = &self.buf[self.pos..self.pos + 4];
+        self.pos += 4;
+        u32::from_le_bytes([w[0], w[1], w[2], w[3]])
+    }
+
+    /// Two words at once (the low and high halves).
+    #[inline]
+    pub(crate) fn next_pair<R: Rng + ?Sized>(&mut self, rng: &mut R) -> u64 {
+        if self.pos > 248 {
+            rng.fill_bytes(&mut self.buf);
+            self.pos = 0;
+        }
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&self.buf[self.pos..self.pos + 8]);
+        self.pos += 8;
+        u64::from_le_bytes(w)
+    }
+}
+
+/// `round(p · 2^32)` for the bond probability of strength `k` at `beta`: a
+/// 32-bit word below it opens the bond (p exact to 2^−33; p = 1 always
+/// opens, p = 0 never).
+pub(crate) fn threshold32(beta: f64, k: f64) -> u64 {
+    let p = -(-beta * k).exp_m1();
+    (p.clamp(0.0, 1.0) * 4_294_967_296.0).round() as u64
+}
+
+/// A periodic lattice's neighbours by index arithmetic, with the divisions
+/// strength-reduced to multiplications (Lemire's fastdiv for 32-bit
+/// indices): built once per sweep from the model's [`UniformTorus`].
+///
+/// [`UniformTorus`]: ebm_core::UniformTorus
+pub(crate) struct FastTorus {
+    d: usize,
+    dims: [usize; 3],
+    magic: [u64; 3],
+}
+
+impl FastTorus {
+    pub(crate) fn new(t: &ebm_core::UniformTorus<'_>) -> Option<Self> {
+        let d = t.dims.len();
+        if !(1..=3).contains(&d) || t.dims.iter().any(|&l| !(2..=u32::MAX as usize).contains(&l)) {
+            return None;
+        }
+        let mut dims = [1usize; 3];
+        let mut magic = [0u64; 3];
+        for (a, &l) in t.dims.iter().enumerate() {
+            dims[a] = l;
+            magic[a] = u64::MAX / l as u64 + 1;
+        }
+        Some(FastTorus { d, dims, magic })
+    }
+
+    /// The square lattice's sides (rows, columns) and the column divisor's
+    /// magic number, if the torus is 2-D.
+    #[inline]
+    pub(crate) fn square(&self) -> Option<(usize, usize, u64)> {
+        (self.d == 2).then_some((self.dims[0], self.dims[1], self.magic[1]))
+    }
+
+    /// As [`ebm_core::UniformTorus::neighbours`]: `+1, −1` per axis, 2d of
+    /// them in `out`. Sites are below 2^32.
+    #[inline]
+    pub(crate) fn neighbours(&self, i: usize, out: &mut [usize; 6]) -> usize {
+        let mut rest = i as u64;
+        let mut stride = 1usize;
+        for a in (0..self.d).rev() {
+            let l = self.dims[a];
+            let c = if a == 0 {
+                rest as usize
+            } else {
+                let q = ((u128::from(self.magic[a]) * u128::from(rest)) >> 64) as u64;
+                let c = (rest - q * l as u64) as usize;
+                rest = q;
+                c
+            };
+            out[2 * a] = if c + 1 < l { i + stride } else { i + stride - l * stride };
+            out[2 * a + 1] = if c > 0 { i - stride } else { i + (l - 1) * stride };
+            stride *= l;
+        }
+        2 * self.d
     }
 }
 

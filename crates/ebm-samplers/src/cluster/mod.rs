@@ -47,7 +47,7 @@ pub use houdayer::{Houdayer, HoudayerChain, Replicas};
 pub use rules::ClusterMoves;
 
 use crate::clamp::{Clamp, check_clamp, is_free};
-use bonds::{BondTest, find, heat_bath, index, union};
+use bonds::{BondTest, FastTorus, Words, find, heat_bath, index, threshold32, union};
 use ebm_core::{
     Beta, Chain, ChainRecord, EnergyModel, Error, Result, Sampler, StateSpace, UnitOf, UnitValue,
     check_len, uniform,
@@ -391,11 +391,13 @@ where
         let fields = g.has_fields().then_some(g.fields);
         let mut bonds = BondTest::new(beta);
         let ferro = M::Space::aligned_clusters(&g);
+        let mut fast =
+            Fast { torus: g.torus.as_ref().and_then(FastTorus::new), words: Words::new() };
         let (mut units, mut clusters) = (0u64, 0u64);
         for _ in 0..c.n_c.max(1) {
             let clamp = &self.clamp;
-            units +=
-                grow_and_move::<M, R>(c, &g, q, fields, clamp, &mut bonds, beta, rng, ferro) as u64;
+            let args = (&mut bonds, &mut fast);
+            units += grow_and_move::<M, R>(c, &g, q, fields, clamp, args, beta, rng, ferro) as u64;
             clusters += 1;
         }
         c.sweeps += 1;
@@ -469,6 +471,13 @@ where
     de <= 0.0 || uniform(rng) < (-beta * de).exp()
 }
 
+/// What a sweep on a uniform torus reuses across its clusters: the
+/// strength-reduced neighbour arithmetic and the bulk random words.
+struct Fast {
+    torus: Option<FastTorus>,
+    words: Words,
+}
+
 /// One Wolff update; returns the cluster's size.
 #[allow(clippy::too_many_arguments)]
 fn grow_and_move<M, R>(
@@ -477,7 +486,7 @@ fn grow_and_move<M, R>(
     q: usize,
     fields: Option<&[f64]>,
     clamp: &Option<Clamp>,
-    bonds: &mut BondTest,
+    (bonds, fast): (&mut BondTest, &mut Fast),
     beta: f64,
     rng: &mut R,
     ferromagnetic: bool,
@@ -505,7 +514,7 @@ where
         if k >= now { k + 1 } else { k }
     };
     if ferromagnetic {
-        return grow_aligned::<M, R>(c, g, q, fields, clamp, bonds, beta, rng, seed, k);
+        return grow_aligned::<M, R>(c, g, q, fields, clamp, (bonds, fast), beta, rng, seed, k);
     }
     c.stack.clear();
     c.stack.push(seed as u32);
@@ -555,7 +564,7 @@ fn grow_aligned<M, R>(
     q: usize,
     fields: Option<&[f64]>,
     clamp: &Option<Clamp>,
-    bonds: &mut BondTest,
+    (bonds, fast): (&mut BondTest, &mut Fast),
     beta: f64,
     rng: &mut R,
     seed: usize,
@@ -574,22 +583,49 @@ where
     stack.push(seed as u32);
     x[seed] = new;
     let mut top = 0;
-    if let Some(t) = &g.torus {
+    if let (Some(t), Some(ft)) = (&g.torus, &fast.torus) {
         // neighbours by index arithmetic and one threshold for every bond;
-        // branch-free: a word is drawn for every neighbour, and the site is
-        // written to the stack top whether or not it joins (the stack has
-        // room for n + 6), so the two coin-flip branches cannot mispredict
-        let threshold = bonds.threshold(M::Space::bond_strength(old, old, t.coupling));
+        // branch-free: a 32-bit word is drawn for every neighbour, and the
+        // site is written to the stack top whether or not it joins (the
+        // stack has room for n + 6), so the two coin-flip branches cannot
+        // mispredict
+        let threshold = threshold32(beta, M::Space::bond_strength(old, old, t.coupling));
+        let words = &mut fast.words;
         let n = x.len();
         stack.resize(n + 6, 0);
         let mut len = 1;
         let mut nb = [0usize; 6];
+        if let Some((rows, cols, magic)) = ft.square() {
+            // the square lattice, unrolled: four neighbours, two draws
+            while top < len {
+                let a = stack[top] as usize;
+                top += 1;
+                let r = ((u128::from(magic) * a as u128) >> 64) as usize;
+                let col = a - r * cols;
+                let down = if r + 1 < rows { a + cols } else { a + cols - n };
+                let up = if r > 0 { a - cols } else { a + n - cols };
+                let right = if col + 1 < cols { a + 1 } else { a + 1 - cols };
+                let left = if col > 0 { a - 1 } else { a + cols - 1 };
+                let (w1, w2) = (words.next_pair(rng), words.next_pair(rng));
+                for (b, w) in [
+                    (down, w1 as u32),
+                    (up, (w1 >> 32) as u32),
+                    (right, w2 as u32),
+                    (left, (w2 >> 32) as u32),
+                ] {
+                    let joins = (x[b] == old) & (u64::from(w) < threshold);
+                    stack[len] = b as u32;
+                    len += usize::from(joins);
+                    x[b] = if joins { new } else { x[b] };
+                }
+            }
+        }
         while top < len {
             let a = stack[top] as usize;
             top += 1;
-            let k = t.neighbours(a, &mut nb);
+            let k = ft.neighbours(a, &mut nb);
             for &b in &nb[..k] {
-                let joins = (x[b] == old) & (rng.next_u64() < threshold);
+                let joins = (x[b] == old) & (u64::from(words.next(rng)) < threshold);
                 stack[len] = b as u32;
                 len += usize::from(joins);
                 x[b] = if joins { new } else { x[b] };
@@ -597,7 +633,7 @@ where
         }
         stack.truncate(len);
     }
-    while top < stack.len() && g.torus.is_none() {
+    while top < stack.len() && fast.torus.is_none() {
         let a = stack[top] as usize;
         top += 1;
         let r = g.offsets[a]..g.offsets[a + 1];
@@ -651,10 +687,28 @@ where
         for (i, p) in parent.iter_mut().enumerate() {
             *p = i as u32;
         }
-        for (&[a, b], &j) in g.edges.iter().zip(g.couplings) {
-            let strength = M::Space::bond_strength(c.x[a as usize], c.x[b as usize], j);
-            if strength > 0.0 && bonds.open(strength, rng) {
-                union(parent, a, b);
+        match g.torus.filter(|_| M::Space::aligned_clusters(&g)) {
+            Some(t) => {
+                // one coupling, bonds join equal values: one threshold, and a
+                // 32-bit word for every bond (eligible or not), in bulk
+                let strength = M::Space::bond_strength(c.x[0], c.x[0], t.coupling);
+                let threshold = threshold32(beta, strength);
+                let mut words = Words::new();
+                for &[a, b] in g.edges {
+                    let (a, b) = (a as usize, b as usize);
+                    let w = u64::from(words.next(rng));
+                    if (c.x[a] == c.x[b]) & (w < threshold) {
+                        union(parent, a as u32, b as u32);
+                    }
+                }
+            }
+            None => {
+                for (&[a, b], &j) in g.edges.iter().zip(g.couplings) {
+                    let strength = M::Space::bond_strength(c.x[a as usize], c.x[b as usize], j);
+                    if strength > 0.0 && bonds.open(strength, rng) {
+                        union(parent, a, b);
+                    }
+                }
             }
         }
         // label clusters in order of their first unit: `stack[i]` is unit
