@@ -1162,6 +1162,30 @@ fn cluster_samplers_report_the_critical_observables_and_agree_with_exact() {
         }
         assert_eq!(v["path"], "cluster");
         assert!(field(&v, "mean_cluster_size") >= 1.0);
+        // each chain on its own agrees with the exact energy, and the pooled
+        // mean is (up to the jackknife's whole blocks) the chains' mean
+        let chains = v["per_chain"].as_array().unwrap();
+        assert_eq!(chains.len(), 4, "{v}");
+        let want = field(&exact, "mean_energy_per_unit");
+        let mut pooled = 0.0;
+        for c in chains {
+            let (mean, se) = (
+                c["energy_per_unit"]["mean"].as_f64().unwrap(),
+                c["energy_per_unit"]["std_err"].as_f64().unwrap(),
+            );
+            assert!(
+                (mean - want).abs() < 5.0 * se && se > 0.0,
+                "{sampler} chain: {mean} ± {se} vs {want}"
+            );
+            assert!(c["binder"]["std_err"].as_f64().unwrap() > 0.0);
+            pooled += mean / 4.0;
+        }
+        // (each chain's jackknife uses whole blocks only: a few samples less)
+        let (m, se) = (
+            v["energy_per_unit"]["mean"].as_f64().unwrap(),
+            v["energy_per_unit"]["std_err"].as_f64().unwrap(),
+        );
+        assert!((pooled - m).abs() < 0.5 * se, "{pooled} vs {m} ± {se}");
     }
     let out = ebm(&["sample", "--model", "ising:4x4", "--beta", "1", "--sampler", "hmc"]);
     assert!(!out.status.success());

@@ -76,6 +76,9 @@ struct Out {
     ess: f64,
     r_hat: f64,
     swap_rates: Option<Vec<f64>>,
+    /// The same observables chain by chain (block-jackknife errors within
+    /// each chain): chains that disagree beyond their errors have not mixed.
+    per_chain: Vec<PerChain>,
     /// Wall time of the whole command.
     seconds: f64,
     /// Wall time of the production sweeps (observations included).
@@ -86,6 +89,40 @@ struct Out {
     ns_per_attempt: f64,
     /// The sweep path: "model kernel", "cluster" or "generic".
     path: &'static str,
+}
+
+/// One chain's share of [`Out`].
+#[derive(Serialize)]
+struct PerChain {
+    energy_per_unit: Measured,
+    order_parameter: Measured,
+    magnetization_sq: Measured,
+    binder: Measured,
+    susceptibility: Measured,
+    heat_capacity_per_unit: Measured,
+}
+
+/// The per-chain observables of `values` (chain-major, `k` columns: those
+/// of `CRITICAL_COLUMNS`, then the order parameter); empty if the chains
+/// are too short for errors.
+fn per_chain(values: &[f64], n_chains: usize, k: usize, beta: f64, n: usize) -> Vec<PerChain> {
+    let len = values.len() / n_chains.max(1);
+    let m = |v: ebm_thermo::observables::Measured| Measured { mean: v.mean, std_err: v.std_err };
+    values
+        .chunks_exact(len.max(1))
+        .filter_map(|chain| {
+            let s = Samples::new(chain, 1, k).ok()?;
+            let c = critical(&s, beta, n, None);
+            Some(PerChain {
+                energy_per_unit: m(c.energy_per_unit),
+                order_parameter: m(s.jackknife(|v| v[ORDER])),
+                magnetization_sq: m(c.magnetization_sq),
+                binder: m(c.binder),
+                susceptibility: m(c.susceptibility),
+                heat_capacity_per_unit: m(c.heat_capacity_per_unit),
+            })
+        })
+        .collect()
 }
 
 /// The sampler a name stands for; a tempering ladder spans β·`min_fraction`
@@ -302,6 +339,13 @@ where
         ess: e.ess,
         r_hat: e.r_hat,
         swap_rates,
+        per_chain: per_chain(
+            &traces.values,
+            traces.n_chains,
+            traces.n_observables,
+            beta.value(),
+            model.n_units(),
+        ),
         seconds: t0.elapsed().as_secs_f64(),
         production_seconds: traces.seconds,
         sweep_seconds: traces.sweep_seconds,
