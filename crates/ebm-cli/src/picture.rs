@@ -219,6 +219,13 @@ pub fn chart(
         y1 = y0 + 1.0;
     }
     let pad = 0.05 * (y1 - y0);
+    let xpad = 0.03 * (x1 - x0);
+    // enough decimals to tell ticks a tenth of the range apart (plotters'
+    // default rounds 1.0065 to "1.006")
+    let decimals = |range: f64| ((-(range / 10.0).log10()).ceil().max(0.0) as usize).min(10);
+    let (dx, dy) = (decimals(x1 - x0), decimals(y1 - y0));
+    let fx = |v: &f64| format!("{v:.dx$}");
+    let fy = |v: &f64| format!("{v:.dy$}");
     render(path, (800, 520), |root| {
         root.fill(&WHITE).map_err(|e| draw_error(path, e))?;
         let mut chart = ChartBuilder::on(root)
@@ -226,12 +233,14 @@ pub fn chart(
             .margin(12)
             .x_label_area_size(44)
             .y_label_area_size(64)
-            .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))
+            .build_cartesian_2d((x0 - xpad)..(x1 + xpad), (y0 - pad)..(y1 + pad))
             .map_err(|e| draw_error(path, e))?;
         chart
             .configure_mesh()
             .x_desc(x_label)
             .y_desc(y_label)
+            .x_label_formatter(&fx)
+            .y_label_formatter(&fy)
             .label_style(("sans-serif", 14))
             .draw()
             .map_err(|e| draw_error(path, e))?;
