@@ -48,14 +48,13 @@ impl<M: BinaryModel> Replicas<M> {
     /// a 0/1 unit b is 2b − 1).
     pub fn overlap(&self, x: &[i8]) -> f64 {
         let (a, b) = self.copies(x);
-        let spin = |v: i8| if self.model.domain() == Domain::Spin { v } else { 2 * v - 1 };
-        let s: i64 = a.iter().zip(b).map(|(&u, &v)| i64::from(spin(u) * spin(v))).sum();
+        let s: i64 = a.iter().zip(b).map(|(&u, &v)| i64::from(self.spin(u) * self.spin(v))).sum();
         s as f64 / a.len().max(1) as f64
     }
 
     /// The link overlap q_l = (1/N_b) Σ_(ij) σ¹_i σ¹_j σ²_i σ²_j over the
-    /// model's interaction edges, if it exposes its pair form (NaN for a
-    /// model without edges).
+    /// model's interaction edges (units read as ±1 spins), if it exposes its
+    /// pair form (NaN for a model without edges).
     pub fn link_overlap(&self, x: &[i8]) -> Option<f64> {
         let g = self.model.pair_graph()?;
         let (a, b) = self.copies(x);
@@ -64,10 +63,15 @@ impl<M: BinaryModel> Replicas<M> {
             .iter()
             .map(|&[i, j]| {
                 let (i, j) = (i as usize, j as usize);
-                i64::from(a[i] * a[j] * b[i] * b[j])
+                i64::from(self.spin(a[i]) * self.spin(a[j]) * self.spin(b[i]) * self.spin(b[j]))
             })
             .sum();
         Some(s as f64 / g.edges.len() as f64)
+    }
+
+    /// A unit as a ±1 spin (a 0/1 unit b is 2b − 1).
+    fn spin(&self, v: i8) -> i8 {
+        if self.model.domain() == Domain::Spin { v } else { 2 * v - 1 }
     }
 }
 
