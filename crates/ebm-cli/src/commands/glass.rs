@@ -3,12 +3,12 @@
 //! ladder, with Houdayer's cluster move at every rung; the overlap
 //! observables of a spin-glass study, with block-jackknife errors.
 
-use super::sample::Options;
+use super::sample::{Options, column_estimate, record_with_progress};
 use super::{Measured, print_json};
 use crate::spec::Model;
-use ebm_core::{Beta, EnergyModel, Result, Seed};
+use ebm_core::{Beta, EnergyModel, Result};
 use ebm_models::ising::Ising;
-use ebm_samplers::{ChainsConfig, Houdayer, Ladder, Metropolis, ParallelTempering, Replicas, Run};
+use ebm_samplers::{Houdayer, Ladder, Metropolis, ParallelTempering, Replicas};
 use ebm_thermo::observables::Samples;
 use serde::Serialize;
 
@@ -65,14 +65,8 @@ pub fn measure(o: &Options, parsed: &Model, beta: Beta) -> Result<Out> {
                     .into(),
         });
     };
-    let beta_min = o.beta_min.unwrap_or(0.3 * beta.value());
-    if !(beta_min > 0.0 && beta_min < beta.value()) {
-        return Err(ebm_core::Error::InvalidParameter {
-            name: "--beta-min",
-            value: beta_min,
-            expected: "in (0, β)",
-        });
-    }
+    let fraction = super::sample::ladder_fraction(o.beta_min, beta)?;
+    let beta_min = fraction * beta.value();
     let n = model.n_units();
     super::check_chain_units(
         "--n-chains",
@@ -82,19 +76,9 @@ pub fn measure(o: &Options, parsed: &Model, beta: Beta) -> Result<Out> {
     let pair = Replicas::new(model.clone());
     let pt = ParallelTempering::new(
         Houdayer::new(Metropolis::sequential()),
-        Ladder::geometric(o.n_replicas, beta_min / beta.value())?,
+        Ladder::geometric(o.n_replicas, fraction)?,
     );
-    let config = ChainsConfig {
-        n_chains: o.n_chains,
-        n_warmup: o.n_warmup,
-        n_sweeps: o.n_sweeps,
-        thin: 1,
-        seed: Seed(o.common.seed),
-    };
     let t0 = std::time::Instant::now();
-    let total = (config.n_chains * (config.n_warmup + config.n_sweeps)) as u64;
-    let bar = crate::progress::bar(total, "sampling", o.common.quiet);
-    let inc = |k: u64| bar.inc(k);
     let observe = |m: &Replicas<Ising>, x: &[i8], out: &mut [f64]| {
         let q = m.overlap(x);
         out[0] = m.energy(x) / x.len() as f64;
@@ -103,12 +87,8 @@ pub fn measure(o: &Options, parsed: &Model, beta: Beta) -> Result<Out> {
         out[3] = q * q * q * q;
         out[4] = m.link_overlap(x).unwrap_or(f64::NAN);
     };
-    let result = Run::new(&pair, &pt, beta).config(config).progress(&inc).record(COLUMNS, observe);
-    bar.finish_and_clear();
-    let (traces, running) = result?;
-    let chains = traces.chains(0);
-    let refs: Vec<&[f64]> = chains.iter().map(|c| c.as_slice()).collect();
-    let e = ebm_thermo::estimate(&refs);
+    let (traces, running) = record_with_progress(&pair, &pt, beta, o, COLUMNS, observe)?;
+    let e = column_estimate(&traces, 0);
     let s = Samples::new(&traces.values, traces.n_chains, COLUMNS)?;
     let jk = |f: &dyn Fn(&[f64]) -> f64| {
         let v = s.jackknife(f);
@@ -146,8 +126,9 @@ pub fn measure(o: &Options, parsed: &Model, beta: Beta) -> Result<Out> {
         ess: e.ess,
         r_hat: e.r_hat,
         swap_rates: first.swap_rates(),
+        // (the runner resets the counters after the warm-up: production only)
         round_trips_per_1000_sweeps: trips as f64 * 1000.0
-            / (o.n_chains as f64 * (o.n_warmup + o.n_sweeps) as f64),
+            / (o.n_chains as f64 * o.n_sweeps as f64),
         mean_cluster_size: first.replicas().last().map_or(f64::NAN, |h| h.mean_cluster_size()),
         seconds: t0.elapsed().as_secs_f64(),
         sweep_seconds: traces.sweep_seconds,

@@ -277,20 +277,9 @@ where
     let replicas = if o.sampler == SamplerName::Tempering { o.n_replicas } else { 1 };
     super::check_chain_units("--n-chains", o.n_chains.saturating_mul(replicas), model.n_units())?;
     let s = sampler(o.sampler, o.n_replicas, ladder_fraction(o.beta_min, beta)?)?;
-    let config = ChainsConfig {
-        n_chains: o.n_chains,
-        n_warmup: o.n_warmup,
-        n_sweeps: o.n_sweeps,
-        thin: 1,
-        seed: Seed(o.common.seed),
-    };
     let t0 = std::time::Instant::now();
-    let (traces, running) = run_with_progress(model, &s, beta, &config, o.common.quiet)?;
-    let est = |k| {
-        let chains = traces.chains(k);
-        let refs: Vec<&[f64]> = chains.iter().map(|c| c.as_slice()).collect();
-        ebm_thermo::estimate(&refs)
-    };
+    let (traces, running) = run_with_progress(model, &s, beta, o)?;
+    let est = |k| column_estimate(&traces, k);
     let (e, m) = (est(0), est(ORDER));
     let crit: Option<(Critical, usize)> =
         Samples::new(&traces.values, traces.n_chains, traces.n_observables)
@@ -363,25 +352,21 @@ where
 /// The column of the order parameter in the recorded samples.
 const ORDER: usize = 6;
 
-/// `Run` with a progress bar over all chains' sweeps (warm-up
-/// included); the library checks the warm-up and resets counters after it.
+/// A run's traces and its chains.
 type Sampled<U> = (ebm_samplers::Traces, ebm_samplers::Running<ebm_samplers::AnyChain<U>>);
 
+/// The run of a binary or Potts model, recording the columns of
+/// `ebm_thermo::observables::CRITICAL_COLUMNS`, then the order parameter.
 fn run_with_progress<M>(
     model: &M,
     s: &AnySampler,
     beta: Beta,
-    config: &ChainsConfig,
-    quiet: bool,
+    o: &Options,
 ) -> Result<Sampled<UnitOf<M>>>
 where
     M: FiniteModel + Observed,
     M::Space: SiteMoves<M> + ebm_samplers::ClusterMoves<M>,
 {
-    let total = (config.n_chains * (config.n_warmup + config.n_sweeps)) as u64;
-    let bar = crate::progress::bar(total, "sampling", quiet);
-    // the columns of ebm_thermo::observables::CRITICAL_COLUMNS, then the
-    // order parameter
     let observe = |m: &M, x: &[UnitOf<M>], out: &mut [f64]| {
         let e = m.energy(x) / x.len() as f64;
         let m2 = m.magnetization_sq(x);
@@ -393,11 +378,46 @@ where
         out[5] = m.lowest_mode(x);
         out[ORDER] = m.order(x);
     };
+    record_with_progress(model, s, beta, o, ORDER + 1, observe)
+}
+
+/// `Run::record` of `n_observables` columns with `o`'s chains, warm-up and
+/// seed, and a progress bar over every chain's sweeps (warm-up included);
+/// the library checks the warm-up and resets counters after it.
+pub fn record_with_progress<M, S, F>(
+    model: &M,
+    s: &S,
+    beta: Beta,
+    o: &Options,
+    n_observables: usize,
+    observe: F,
+) -> Result<(ebm_samplers::Traces, ebm_samplers::Running<S::Chain>)>
+where
+    M: ebm_core::EnergyModel + ?Sized,
+    S: ebm_core::Sampler<M>,
+    F: Fn(&M, &[UnitOf<M>], &mut [f64]) + Sync,
+{
+    let config = ChainsConfig {
+        n_chains: o.n_chains,
+        n_warmup: o.n_warmup,
+        n_sweeps: o.n_sweeps,
+        thin: 1,
+        seed: Seed(o.common.seed),
+    };
+    let total = (config.n_chains * (config.n_warmup + config.n_sweeps)) as u64;
+    let bar = crate::progress::bar(total, "sampling", o.common.quiet);
     let inc = |k: u64| bar.inc(k);
     let result = ebm_samplers::Run::new(model, s, beta)
-        .config(*config)
+        .config(config)
         .progress(&inc)
-        .record(ORDER + 1, observe);
+        .record(n_observables, observe);
     bar.finish_and_clear();
     result
+}
+
+/// Mean, error, τ_int, ESS and R̂ of recorded column `k` over the chains.
+pub fn column_estimate(traces: &ebm_samplers::Traces, k: usize) -> ebm_thermo::Estimate {
+    let chains = traces.chains(k);
+    let refs: Vec<&[f64]> = chains.iter().map(|c| c.as_slice()).collect();
+    ebm_thermo::estimate(&refs)
 }

@@ -8,13 +8,13 @@
 //! 0.5 during warm-up), `hmc` (10 leapfrog steps, step adapted to 0.75
 //! during warm-up), `tempering` (parallel tempering over the heat bath).
 
-use super::sample::{Options, name};
+use super::sample::{Options, column_estimate, name, record_with_progress};
 use super::{Measured, print_json};
 use crate::cli::SamplerName;
-use ebm_core::{Beta, Chain, EnergyModel, Result, Sampler, Seed};
+use ebm_core::{Beta, Chain, EnergyModel, Result, Sampler};
 use ebm_models::lattice::Lattice;
 use ebm_models::xy::{Xy, XyMoves, helicity_modulus};
-use ebm_samplers::{ChainsConfig, Hmc, Ladder, ParallelTempering, Run};
+use ebm_samplers::{Hmc, Ladder, ParallelTempering};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -81,35 +81,15 @@ pub fn run(o: &Options, beta: Beta) -> Result<()> {
 fn sample<S: Sampler<Xy>>(o: &Options, model: &Xy, s: &S, beta: Beta) -> Result<()> {
     let t0 = std::time::Instant::now();
     let n = model.n_units();
-    let config = ChainsConfig {
-        n_chains: o.n_chains,
-        n_warmup: o.n_warmup,
-        n_sweeps: o.n_sweeps,
-        thin: 1,
-        seed: Seed(o.common.seed),
+    let observe = |m: &Xy, x: &[f64], out: &mut [f64]| {
+        out[0] = m.energy(x) / x.len() as f64;
+        out[1] = m.abs_magnetisation(x);
+        let t = m.helicity_terms(x);
+        out[2] = t.cos_sum;
+        out[3] = t.sin_sum * t.sin_sum;
     };
-    let bar = crate::progress::bar(
-        (o.n_chains * (o.n_warmup + o.n_sweeps)) as u64,
-        "sampling",
-        o.common.quiet,
-    );
-    let inc = |k: u64| bar.inc(k);
-    let (traces, running) = Run::new(model, s, beta).config(config).progress(&inc).record(
-        4,
-        |m: &Xy, x: &[f64], out: &mut [f64]| {
-            out[0] = m.energy(x) / x.len() as f64;
-            out[1] = m.abs_magnetisation(x);
-            let t = m.helicity_terms(x);
-            out[2] = t.cos_sum;
-            out[3] = t.sin_sum * t.sin_sum;
-        },
-    )?;
-    bar.finish_and_clear();
-    let est = |k| {
-        let chains = traces.chains(k);
-        let refs: Vec<&[f64]> = chains.iter().map(|c| c.as_slice()).collect();
-        ebm_thermo::estimate(&refs)
-    };
+    let (traces, running) = record_with_progress(model, s, beta, o, 4, observe)?;
+    let est = |k| column_estimate(&traces, k);
     let (e, m, cos, sin2) = (est(0), est(1), est(2), est(3));
     let ups = helicity_modulus(beta, n, cos.mean, sin2.mean);
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;

@@ -1,6 +1,7 @@
 //! Houdayer's two-replica cluster move for spin glasses: [`Replicas`] and
 //! [`Houdayer`] (whose docs say why the move is exact).
 
+use super::ClusterMoves;
 use crate::site::SiteChain;
 use ebm_core::{
     Beta, BinaryModel, Blocks, Chain, ChainRecord, Domain, EnergyModel, Error, PairGraph, Result,
@@ -298,24 +299,6 @@ impl<C: Chain<Unit = i8>> Chain for HoudayerChain<C> {
     }
 }
 
-/// The pair form the move reads, checked (spins, edges consistent).
-fn pair_form<M: BinaryModel>(model: &M) -> Result<PairGraph<'_>> {
-    if model.domain() != Domain::Spin {
-        return Err(Error::Unsupported {
-            what: "Houdayer moves",
-            reason:
-                "they read the model's pair form, defined for ±1 spins; this model has 0/1 units"
-                    .into(),
-        });
-    }
-    let g = model.pair_graph().ok_or_else(|| Error::Unsupported {
-        what: "Houdayer moves",
-        reason: "the model exposes no pair form (BinaryModel::pair_graph)".into(),
-    })?;
-    g.validate(model.n_units(), model.n_units())?;
-    Ok(g)
-}
-
 /// Cluster growth without allocation: visit stamps, the stack, the list of
 /// differing sites.
 #[derive(Debug, Clone)]
@@ -393,7 +376,8 @@ where
     fn start(&self, model: &Replicas<M>, x0: &[i8]) -> Result<Self::Chain> {
         check_len("state (two copies)", model.n_units(), x0.len())?;
         let n = model.model.n_units();
-        pair_form(&model.model)?;
+        // the spin models' pair form, checked as the cluster moves check it
+        <Domain as ClusterMoves<M>>::pair_form(&model.model)?;
         Ok(HoudayerChain {
             local: self.local.start(model, x0)?,
             scratch: Scratch::new(n),
@@ -445,9 +429,10 @@ where
             return;
         }
         let inner = &model.model;
-        let usable = inner.domain() == Domain::Spin;
-        match inner.pair_graph().filter(|g| usable && g.offsets.len() == inner.n_units() + 1) {
-            Some(g) => {
+        let usable = <Domain as ClusterMoves<M>>::usable_form(inner)
+            .filter(|(g, _)| g.offsets.len() == inner.n_units() + 1);
+        match usable {
+            Some((g, _)) => {
                 if let Some(size) = c.scratch.cluster_move(&g, c.local.state_mut(), rng) {
                     c.moves += 1;
                     c.swapped += size;
