@@ -10,7 +10,7 @@ use ebm_models::boltzmann::BoltzmannMachine;
 use ebm_models::ising::{Boundary, Ising};
 use ebm_models::potts::Potts;
 use ebm_samplers::{ClusterMoves, Ladder, ParallelTempering, SwendsenWang, Wolff};
-use ebm_testkit::statistics::{TvReport, draw_code, sampler_tv, tv_test};
+use ebm_testkit::statistics::{TvReport, draw_code, tv_test};
 use ebm_testkit::toy::Dense;
 use ebm_thermo::exact_distribution;
 
@@ -18,8 +18,7 @@ const N_CHAINS: usize = 200;
 const N_SWEEPS: usize = 400;
 
 fn tv_case<M: FiniteModel, S: Sampler<M>>(m: &M, s: &S, beta: f64, at: f64, seed: u64) -> TvReport {
-    let p = exact_distribution(m, Beta::new(beta).unwrap()).unwrap().probs;
-    sampler_tv(m, s, Beta::new(at).unwrap(), &p, N_CHAINS, N_SWEEPS, Seed(seed)).unwrap()
+    ebm_suite::exact_tv(m, s, (beta, at), (N_CHAINS, N_SWEEPS), seed)
 }
 
 /// Wolff adapting its clusters per sweep: chains start from exact samples,
@@ -88,15 +87,7 @@ where
                 ),
             ),
         ];
-        for (s, r) in cases {
-            println!(
-                "{name:>16} {s:>16} β={beta}: TV {:.4} ≤ {:.4} (n_eff {:.0})",
-                r.tv, r.bound, r.n_eff
-            );
-            if !r.passed() {
-                failures.push(format!("{name} {s} β={beta}: {r:?}"));
-            }
-        }
+        ebm_suite::record_cases(name, beta, &cases, &mut failures);
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }

@@ -22,8 +22,7 @@ const N_CHAINS: usize = 200;
 const N_SWEEPS: usize = 300;
 
 fn tv_case<M: FiniteModel, S: Sampler<M>>(m: &M, s: &S, beta: f64, at: f64, seed: u64) -> TvReport {
-    let p = exact_distribution(m, Beta::new(beta).unwrap()).unwrap().probs;
-    sampler_tv(m, s, Beta::new(at).unwrap(), &p, N_CHAINS, N_SWEEPS, Seed(seed)).unwrap()
+    ebm_suite::exact_tv(m, s, (beta, at), (N_CHAINS, N_SWEEPS), seed)
 }
 
 /// A ±J glass on a 2×3 open lattice (7 bonds, 12 units in two copies).
@@ -102,15 +101,7 @@ fn check_houdayer(name: &str, glass: Ising, betas: &[f64]) {
                 ),
             ),
         ];
-        for (s, r) in cases {
-            println!(
-                "{name:>12} {s:>12} β={beta}: TV {:.4} ≤ {:.4} (n_eff {:.0})",
-                r.tv, r.bound, r.n_eff
-            );
-            if !r.passed() {
-                failures.push(format!("{name} {s} β={beta}: {r:?}"));
-            }
-        }
+        ebm_suite::record_cases(name, beta, &cases, &mut failures);
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
