@@ -62,7 +62,7 @@ pub use gradient::GradientModel;
 pub use hybrid::{Hybrid, HybridModel};
 pub use kernel::{KernelState, LocalRule};
 pub use model::{EnergyModel, LogLinear, UnitOf};
-pub use pairs::{PairGraph, UniformTorus};
+pub use pairs::{PairGraph, TorusIndex, UniformTorus};
 pub use rng::{ChainRng, Purpose, RngPosition, Seed, standard_normal, uniform};
 pub use sampler::{Chain, ChainRecord, Sampler, Trainer};
 pub use space::{

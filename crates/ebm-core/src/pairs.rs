@@ -73,29 +73,94 @@ pub struct UniformTorus<'a> {
 }
 
 impl UniformTorus<'_> {
+    /// The neighbour arithmetic of this torus, precomputed; `None` unless
+    /// it has 1–3 sides, each from 2 to 2^32 − 1 (what
+    /// [`PairGraph::validate`] checks).
+    pub fn index(&self) -> Option<TorusIndex> {
+        let d = self.dims.len();
+        if !(1..=3).contains(&d) || self.dims.iter().any(|&l| !(2..=u32::MAX as usize).contains(&l))
+        {
+            return None;
+        }
+        let mut dims = [1usize; 3];
+        let mut magic = [0u64; 3];
+        for (a, &l) in self.dims.iter().enumerate() {
+            dims[a] = l;
+            magic[a] = u64::MAX / l as u64 + 1;
+        }
+        Some(TorusIndex { d, dims, magic })
+    }
+
     /// The neighbours of site `i` in the order `+1, −1` per axis, written to
-    /// `out[..2d]`; returns 2d.
+    /// `out[..2d]`; returns 2d (0 for a shape [`UniformTorus::index`]
+    /// refuses). Builds the index on every call: in a loop, build
+    /// [`UniformTorus::index`] once.
+    pub fn neighbours(&self, i: usize, out: &mut [usize; 6]) -> usize {
+        self.index().map_or(0, |t| t.neighbours(i, out))
+    }
+}
+
+/// A torus's neighbours by index arithmetic, the divisions by the sides
+/// strength-reduced to multiplications (Lemire's fastdiv, exact for site
+/// indices below 2^32): built once from a [`UniformTorus`], then used per
+/// site by the cluster samplers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TorusIndex {
+    d: usize,
+    dims: [usize; 3],
+    magic: [u64; 3],
+}
+
+impl TorusIndex {
+    /// `x / dims[a]` for `x` < 2^32.
+    #[inline]
+    fn div(&self, a: usize, x: u64) -> u64 {
+        ((u128::from(self.magic[a]) * u128::from(x)) >> 64) as u64
+    }
+
+    /// As [`UniformTorus::neighbours`]: `+1, −1` per axis, 2d of them.
     #[inline]
     pub fn neighbours(&self, i: usize, out: &mut [usize; 6]) -> usize {
-        // one (fused) division per axis but the first, in u32 (sites < 2^32)
-        let d = self.dims.len();
-        let mut rest = i as u32;
+        let mut rest = i as u64;
         let mut stride = 1usize;
-        for a in (0..d).rev() {
+        for a in (0..self.d).rev() {
             let l = self.dims[a];
             let c = if a == 0 {
                 rest as usize
             } else {
-                let l32 = l as u32;
-                let c = rest % l32;
-                rest /= l32;
-                c as usize
+                let q = self.div(a, rest);
+                let c = (rest - q * l as u64) as usize;
+                rest = q;
+                c
             };
             out[2 * a] = if c + 1 < l { i + stride } else { i + stride - l * stride };
             out[2 * a + 1] = if c > 0 { i - stride } else { i + (l - 1) * stride };
             stride *= l;
         }
-        2 * d
+        2 * self.d
+    }
+
+    /// Whether the torus is 2-D, so that [`TorusIndex::square_neighbours`]
+    /// applies.
+    #[inline]
+    pub fn is_square(&self) -> bool {
+        self.d == 2
+    }
+
+    /// On a 2-D torus, the four neighbours of site `a` in the order of
+    /// [`TorusIndex::neighbours`] (down, up, right, left), unrolled.
+    #[inline]
+    pub fn square_neighbours(&self, a: usize) -> [usize; 4] {
+        let (rows, cols) = (self.dims[0], self.dims[1]);
+        let n = rows * cols;
+        let r = self.div(1, a as u64) as usize;
+        let col = a - r * cols;
+        [
+            if r + 1 < rows { a + cols } else { a + cols - n },
+            if r > 0 { a - cols } else { a + n - cols },
+            if col + 1 < cols { a + 1 } else { a + 1 - cols },
+            if col > 0 { a - 1 } else { a + cols - 1 },
+        ]
     }
 }
 
@@ -145,9 +210,13 @@ impl PairGraph<'_> {
             {
                 return bad(format!("torus sides {:?} for {n} units", t.dims));
             }
+            let index = t.index().ok_or_else(|| Error::InvalidSequence {
+                what: "pair graph",
+                reason: format!("torus sides {:?} out of range", t.dims),
+            })?;
             let mut nb = [0usize; 6];
             for i in 0..n {
-                let k = t.neighbours(i, &mut nb);
+                let k = index.neighbours(i, &mut nb);
                 let (have, js) = self.neighbours_of(i);
                 let mut got = [0usize; 6];
                 let same_len = have.len() == k;
@@ -182,6 +251,43 @@ impl PairGraph<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The strength-reduced index agrees with plain division, and the
+    /// unrolled square neighbours with the general ones, on odd and even
+    /// sides in 1–3 dimensions; shapes it cannot index are refused.
+    #[test]
+    fn the_torus_index_matches_division() {
+        for dims in [&[7][..], &[3, 5], &[4, 4], &[2, 9], &[3, 4, 5], &[2, 2, 2]] {
+            let t = UniformTorus { dims, coupling: 1.0 }.index().unwrap();
+            let n: usize = dims.iter().product();
+            let mut nb = [0usize; 6];
+            for i in 0..n {
+                let k = t.neighbours(i, &mut nb);
+                assert_eq!(k, 2 * dims.len());
+                // by plain division: coordinates, ±1 along each axis
+                let mut coord = vec![0; dims.len()];
+                let mut rest = i;
+                for a in (0..dims.len()).rev() {
+                    coord[a] = rest % dims[a];
+                    rest /= dims[a];
+                }
+                for a in 0..dims.len() {
+                    for (slot, step) in [(2 * a, 1), (2 * a + 1, dims[a] - 1)] {
+                        let mut c = coord.clone();
+                        c[a] = (c[a] + step) % dims[a];
+                        let j = c.iter().zip(dims).fold(0, |acc, (&x, &l)| acc * l + x);
+                        assert_eq!(nb[slot], j, "{dims:?} site {i} slot {slot}");
+                    }
+                }
+                if t.is_square() {
+                    assert_eq!(t.square_neighbours(i)[..], nb[..4], "{dims:?} site {i}");
+                }
+            }
+        }
+        for bad in [&[][..], &[1, 4], &[2, 2, 2, 2]] {
+            assert_eq!(UniformTorus { dims: bad, coupling: 1.0 }.index(), None);
+        }
+    }
 
     /// A ring of 4: the torus hint is checked against the adjacency.
     #[test]

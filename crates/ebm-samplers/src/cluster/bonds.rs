@@ -88,63 +88,6 @@ pub(crate) fn threshold32(beta: f64, k: f64) -> u64 {
     (p.clamp(0.0, 1.0) * 4_294_967_296.0).round() as u64
 }
 
-/// A periodic lattice's neighbours by index arithmetic, with the divisions
-/// strength-reduced to multiplications (Lemire's fastdiv for 32-bit
-/// indices): built once per sweep from the model's [`UniformTorus`].
-///
-/// [`UniformTorus`]: ebm_core::UniformTorus
-pub(crate) struct FastTorus {
-    d: usize,
-    dims: [usize; 3],
-    magic: [u64; 3],
-}
-
-impl FastTorus {
-    pub(crate) fn new(t: &ebm_core::UniformTorus<'_>) -> Option<Self> {
-        let d = t.dims.len();
-        if !(1..=3).contains(&d) || t.dims.iter().any(|&l| !(2..=u32::MAX as usize).contains(&l)) {
-            return None;
-        }
-        let mut dims = [1usize; 3];
-        let mut magic = [0u64; 3];
-        for (a, &l) in t.dims.iter().enumerate() {
-            dims[a] = l;
-            magic[a] = u64::MAX / l as u64 + 1;
-        }
-        Some(FastTorus { d, dims, magic })
-    }
-
-    /// The square lattice's sides (rows, columns) and the column divisor's
-    /// magic number, if the torus is 2-D.
-    #[inline]
-    pub(crate) fn square(&self) -> Option<(usize, usize, u64)> {
-        (self.d == 2).then_some((self.dims[0], self.dims[1], self.magic[1]))
-    }
-
-    /// As [`ebm_core::UniformTorus::neighbours`]: `+1, −1` per axis, 2d of
-    /// them in `out`. Sites are below 2^32.
-    #[inline]
-    pub(crate) fn neighbours(&self, i: usize, out: &mut [usize; 6]) -> usize {
-        let mut rest = i as u64;
-        let mut stride = 1usize;
-        for a in (0..self.d).rev() {
-            let l = self.dims[a];
-            let c = if a == 0 {
-                rest as usize
-            } else {
-                let q = ((u128::from(self.magic[a]) * u128::from(rest)) >> 64) as u64;
-                let c = (rest - q * l as u64) as usize;
-                rest = q;
-                c
-            };
-            out[2 * a] = if c + 1 < l { i + stride } else { i + stride - l * stride };
-            out[2 * a + 1] = if c > 0 { i - stride } else { i + (l - 1) * stride };
-            stride *= l;
-        }
-        2 * self.d
-    }
-}
-
 /// A uniform index below `n` (> 0) from one word (multiply-shift; the bias,
 /// below n / 2^64, is far under any statistical resolution).
 #[inline]

@@ -47,7 +47,7 @@ pub use houdayer::{Houdayer, HoudayerChain, Replicas};
 pub use rules::ClusterMoves;
 
 use crate::clamp::{Clamp, check_clamp, is_free};
-use bonds::{BondTest, FastTorus, Words, find, heat_bath, index, threshold32, union};
+use bonds::{BondTest, Words, find, heat_bath, index, threshold32, union};
 use ebm_core::{
     Beta, Chain, ChainRecord, EnergyModel, Error, Result, Sampler, StateSpace, UnitOf, UnitValue,
     check_len, uniform,
@@ -392,7 +392,7 @@ where
         let mut bonds = BondTest::new(beta);
         let ferro = M::Space::aligned_clusters(&g);
         let mut fast =
-            Fast { torus: g.torus.as_ref().and_then(FastTorus::new), words: Words::new() };
+            Fast { torus: g.torus.as_ref().and_then(|t| t.index()), words: Words::new() };
         let (mut units, mut clusters) = (0u64, 0u64);
         for _ in 0..c.n_c.max(1) {
             let clamp = &self.clamp;
@@ -474,7 +474,7 @@ where
 /// What a sweep on a uniform torus reuses across its clusters: the
 /// strength-reduced neighbour arithmetic and the bulk random words.
 struct Fast {
-    torus: Option<FastTorus>,
+    torus: Option<ebm_core::TorusIndex>,
     words: Words,
 }
 
@@ -595,17 +595,12 @@ where
         stack.resize(n + 6, 0);
         let mut len = 1;
         let mut nb = [0usize; 6];
-        if let Some((rows, cols, magic)) = ft.square() {
+        if ft.is_square() {
             // the square lattice, unrolled: four neighbours, two draws
             while top < len {
                 let a = stack[top] as usize;
                 top += 1;
-                let r = ((u128::from(magic) * a as u128) >> 64) as usize;
-                let col = a - r * cols;
-                let down = if r + 1 < rows { a + cols } else { a + cols - n };
-                let up = if r > 0 { a - cols } else { a + n - cols };
-                let right = if col + 1 < cols { a + 1 } else { a + 1 - cols };
-                let left = if col > 0 { a - 1 } else { a + cols - 1 };
+                let [down, up, right, left] = ft.square_neighbours(a);
                 let (w1, w2) = (words.next_pair(rng), words.next_pair(rng));
                 for (b, w) in [
                     (down, w1 as u32),
