@@ -1169,10 +1169,8 @@ fn cluster_samplers_report_the_critical_observables_and_agree_with_exact() {
         let want = field(&exact, "mean_energy_per_unit");
         let mut pooled = 0.0;
         for c in chains {
-            let (mean, se) = (
-                c["energy_per_unit"]["mean"].as_f64().unwrap(),
-                c["energy_per_unit"]["std_err"].as_f64().unwrap(),
-            );
+            let (mean, se) =
+                (field(&c["energy_per_unit"], "mean"), field(&c["energy_per_unit"], "std_err"));
             assert!(
                 (mean - want).abs() < 5.0 * se && se > 0.0,
                 "{sampler} chain: {mean} ± {se} vs {want}"
@@ -1181,10 +1179,8 @@ fn cluster_samplers_report_the_critical_observables_and_agree_with_exact() {
             pooled += mean / 4.0;
         }
         // (each chain's jackknife uses whole blocks only: a few samples less)
-        let (m, se) = (
-            v["energy_per_unit"]["mean"].as_f64().unwrap(),
-            v["energy_per_unit"]["std_err"].as_f64().unwrap(),
-        );
+        let (m, se) =
+            (field(&v["energy_per_unit"], "mean"), field(&v["energy_per_unit"], "std_err"));
         assert!((pooled - m).abs() < 0.5 * se, "{pooled} vs {m} ± {se}");
     }
     let out = ebm(&["sample", "--model", "ising:4x4", "--beta", "1", "--sampler", "hmc"]);
@@ -1303,10 +1299,8 @@ fn houdayer_samples_a_spin_glass_and_reports_the_overlap() {
         ])
     };
     let v = run("glass:2x3:open");
-    let (mean, se) = (
-        v["energy_per_unit"]["mean"].as_f64().unwrap(),
-        v["energy_per_unit"]["std_err"].as_f64().unwrap(),
-    );
+    let (mean, se) =
+        (field(&v["energy_per_unit"], "mean"), field(&v["energy_per_unit"], "std_err"));
     let want = field(&exact, "mean_energy_per_unit");
     assert!((mean - want).abs() < 4.0 * se && se > 0.0, "{mean} ± {se} vs {want}");
     for k in [
