@@ -30,6 +30,11 @@
 //! samples of the target, [`Ais::reverse_log_z`] estimates `Z_0 / Z_K`
 //! unbiasedly, so its `ln Z` is a stochastic upper bound (Burda, Grosse and
 //! Salakhutdinov 2015). [`Ais::sandwich`] reports both.
+//!
+//! **A likelihood from the other side.** Forward AIS over-states a
+//! log-likelihood (`ln p(v) = ln f(v) − ln Z`, `ln Ẑ` under-stated); RAISE
+//! runs the path backwards from the data points themselves and under-states
+//! it, with no ln Z needed ([`RaiseEstimate`]).
 
 mod estimate;
 mod hybrid;
@@ -38,7 +43,7 @@ mod runs;
 mod schedule;
 mod ti;
 
-pub use estimate::{Estimated, LogLikelihoodEstimate, LogZEstimate, Sandwich};
+pub use estimate::{Estimated, LogLikelihoodEstimate, LogZEstimate, RaiseEstimate, Sandwich};
 pub use hybrid::GaussianBits;
 pub use path::{AIS_BATCH, Base, DiagonalGaussian, GradientBase, IndependentSites, Interpolated};
 pub use runs::{Ais, path_betas};
@@ -71,6 +76,12 @@ pub const STANDARD_N_BETAS: usize = 14_500;
 /// (`seed.stream(Purpose::AIS, REVERSE_STREAM_OFFSET + r)`), so forward and
 /// reverse runs of one seed are independent.
 pub const REVERSE_STREAM_OFFSET: u64 = 1 << 63;
+
+/// Offset added to the run index for the streams of RAISE runs (reverse runs
+/// from data points, see [`RaiseEstimate`]):
+/// `seed.stream(Purpose::AIS, RAISE_STREAM_OFFSET + r)`, apart from the
+/// forward (`r`) and reverse (`REVERSE_STREAM_OFFSET + r`) runs.
+pub const RAISE_STREAM_OFFSET: u64 = 3 << 62;
 
 fn invalid_sequence(reason: String) -> Error {
     Error::InvalidSequence { what: "AIS schedule", reason }
