@@ -217,6 +217,15 @@ pub enum Command {
         /// AIS runs.
         #[arg(long, default_value_t = 100, value_parser = count::<1, 1000000>, allow_negative_numbers = true)]
         ais_runs: usize,
+        /// Data rows RAISE starts reverse runs from (spread evenly through
+        /// the split; all rows when there are fewer), on the AIS schedule:
+        /// the conservative estimate of the log-likelihood, from below.
+        /// 0 skips it. Binary RBMs only.
+        #[arg(long, default_value_t = 500, value_parser = count::<0, 100000000>, allow_negative_numbers = true)]
+        raise_points: usize,
+        /// RAISE runs per data row.
+        #[arg(long, default_value_t = 1, value_parser = count::<1, 1000000>, allow_negative_numbers = true)]
+        raise_runs: usize,
         #[command(flatten)]
         common: Common,
     },

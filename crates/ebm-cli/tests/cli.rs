@@ -248,6 +248,28 @@ fn train_writes_json_lines_a_model_eval_reads_and_resume_is_bit_exact() {
     // a small RBM: the exact ln Z is reported too and lies in the interval's neighbourhood
     let exact = field(&v, "exact_log_z");
     assert!((field(&v, "log_z") - exact).abs() < 5.0 * field(&v, "log_z_std_err") + 0.05, "{v}");
+    // both sides of the log-likelihood: forward AIS and RAISE (all 14 test
+    // rows) each hold the exact value within their intervals
+    let ll = field(&v, "exact_mean_log_likelihood");
+    for side in ["mean_log_likelihood", "mean_log_likelihood_conservative"] {
+        let (lo, hi) = (field(&v, &format!("{side}_lower")), field(&v, &format!("{side}_upper")));
+        assert!(lo <= ll && ll <= hi, "{side}: [{lo}, {hi}] vs exact {ll}: {v}");
+    }
+    assert_eq!(v["raise_points"].as_u64(), Some(14));
+    // --raise-points 0 skips RAISE and its fields
+    let v = json(&[
+        "eval",
+        "--model",
+        &out("straight.safetensors"),
+        "--data",
+        "bars-and-stripes:3",
+        "--ais-betas",
+        "100",
+        "--raise-points",
+        "0",
+        "--json",
+    ]);
+    assert!(v.get("mean_log_likelihood_conservative").is_none(), "{v}");
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -1084,6 +1106,8 @@ fn bad_input_catalogue() {
         vec!["eval", "--model", &model, "--data", "bars-and-stripes:3", "--split", "bogus"],
         vec!["eval", "--model", &model, "--data", "bars-and-stripes:3", "--ais-betas", "0"],
         vec!["eval", "--model", &model, "--data", "bars-and-stripes:3", "--ais-runs", "0"],
+        vec!["eval", "--model", &model, "--data", "bars-and-stripes:3", "--raise-runs", "0"],
+        vec!["eval", "--model", &model, "--data", "bars-and-stripes:3", "--raise-points", "-1"],
         // demo and the command line itself
         vec!["demo", "--json"],
         vec!["bogus-command"],

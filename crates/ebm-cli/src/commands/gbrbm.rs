@@ -397,6 +397,7 @@ pub fn eval(
         independent_site_log_likelihood: Some(independent_gaussian_log_likelihood(
             &ds.train, rows, ds.width,
         )?),
+        conservative: None,
         ais_betas,
         ais_runs,
         ais_seconds,

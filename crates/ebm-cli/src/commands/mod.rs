@@ -85,9 +85,25 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Logz { model, beta, method, n_betas, n_runs, common } => {
             logz::run_logz(&model, beta, method, n_betas, n_runs, &common)
         }
-        Command::Eval { model, data, split, ais_betas, ais_runs, common } => {
-            logz::run_eval(&model, &data, &split, ais_betas, ais_runs, &common)
-        }
+        Command::Eval {
+            model,
+            data,
+            split,
+            ais_betas,
+            ais_runs,
+            raise_points,
+            raise_runs,
+            common,
+        } => logz::run_eval(
+            &model,
+            &data,
+            &split,
+            ais_betas,
+            ais_runs,
+            raise_points,
+            raise_runs,
+            &common,
+        ),
         Command::Demo { out, common } => {
             if common.json {
                 return Err(ebm_core::Error::InvalidSequence {

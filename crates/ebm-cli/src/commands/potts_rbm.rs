@@ -358,6 +358,7 @@ pub fn eval(
         independent_site_log_likelihood: Some(independent_site_log_likelihood(
             &ds.train, rows, ds.length, ds.q, None, None,
         )?),
+        conservative: None,
         ais_betas,
         ais_runs,
         ais_seconds,
