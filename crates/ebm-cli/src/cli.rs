@@ -198,19 +198,23 @@ pub enum Command {
         common: Common,
     },
     /// Train an RBM.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Evaluate a saved RBM: ln Z by AIS and the mean log-likelihood.
     Eval {
         /// Saved model file.
         #[arg(long)]
         model: PathBuf,
-        /// Data: `mnist:DIR`, `bars-and-stripes:N`, `default`, or (potts-rbm)
-        /// `msa:FILE`.
+        /// Data: `mnist:DIR`, `fashion:DIR`, `bars-and-stripes:N`, `default`,
+        /// or (potts-rbm) `msa:FILE`.
         #[arg(long, default_value = "default")]
         data: String,
         /// Which split of the data.
         #[arg(long, default_value = "test")]
         split: String,
+        /// Binarisation of MNIST-like images, as for `ebm train` (default:
+        /// the one the model was trained with, recorded in its file).
+        #[arg(long)]
+        binarize: Option<String>,
         /// AIS intermediate inverse temperatures.
         #[arg(long, default_value_t = 14_500, value_parser = count::<3, 100000000>, allow_negative_numbers = true)]
         ais_betas: usize,
@@ -252,32 +256,85 @@ pub struct TrainArgs {
     /// Hidden units.
     #[arg(long, default_value_t = 64, value_parser = count::<1, 1000000>, allow_negative_numbers = true)]
     pub n_hidden: usize,
-    /// Data: `mnist:DIR`, `bars-and-stripes:N`, `default`, (potts-rbm)
-    /// `msa:FILE`, or (gbrbm) `mnist-real:DIR`, `fashion-real:DIR`.
+    /// Data: `mnist:DIR`, `fashion:DIR` (binarised, see --binarize),
+    /// `bars-and-stripes:N`, `default`, (potts-rbm) `msa:FILE`, or (gbrbm)
+    /// `mnist-real:DIR`, `fashion-real:DIR`.
     #[arg(long, default_value = "default")]
     pub data: String,
     /// Trainer.
     #[arg(long, value_enum, default_value = "pcd")]
     pub trainer: TrainerName,
-    /// Sweeps per step (the k of CD-k).
-    #[arg(long, default_value_t = 1, value_parser = count::<1, 1000000>, allow_negative_numbers = true)]
-    pub k: usize,
+    /// Sweeps per step (the k of CD-k; default: PCD on an rbm 10, else 1).
+    #[arg(long = "k", value_parser = count::<1, 1000000>, allow_negative_numbers = true)]
+    pub k_flag: Option<usize>,
     /// Persistent chains (PCD).
     #[arg(long, default_value_t = 100, value_parser = count::<1, 1000000>, allow_negative_numbers = true)]
     pub n_chains: usize,
-    /// Epochs.
-    #[arg(long, default_value_t = 10, value_parser = count::<1, 1000000>, allow_negative_numbers = true)]
-    pub epochs: usize,
+    /// Epochs (default: RBMs enough for 5000 steps and at least 10
+    /// epochs; the other kinds 10).
+    #[arg(long = "epochs", value_parser = count::<1, 1000000>, allow_negative_numbers = true)]
+    pub epochs_flag: Option<usize>,
     /// Mini-batch size.
     #[arg(long, default_value_t = 100, value_parser = count::<1, 16777216>, allow_negative_numbers = true)]
     pub batch_size: usize,
     /// Learning rate (default 0.05; gbrbm 0.001).
     #[arg(long, allow_negative_numbers = true)]
     pub learning_rate: Option<f64>,
-    /// Constant momentum (default: Hinton's 0.5 → 0.9 over five epochs;
-    /// gbrbm 0).
+    /// Learning-rate schedule over epochs: `constant`, `inverse:E`
+    /// (η / (1 + epoch / E)), `exponential:G` (η · G^epoch) or `steps:F:E`
+    /// (η · F every E epochs).
+    #[arg(long, default_value = "constant")]
+    pub lr_schedule: String,
+    /// Momentum: constant `M`, or `A:B:E` (A for the first E epochs, then B;
+    /// Hinton's guide is 0.5:0.9:5). Default: rbm 0.5, potts-rbm 0.5:0.9:5,
+    /// gbrbm 0.
+    #[arg(long)]
+    pub momentum: Option<String>,
+    /// Negative-phase sampler (rbm): `block-gibbs` (both layers in turn:
+    /// the RBM's batched kernel), `gibbs` (unit by unit), `metropolis`, or
+    /// `tempering` (parallel tempering over block Gibbs on the ladder of
+    /// `--n-replicas` and `--beta-min`, or `--betas`). Default:
+    /// block-gibbs.
+    #[arg(long, value_enum)]
+    pub sampler: Option<SamplerName>,
+    /// Tempering: rungs of the geometric ladder.
+    #[arg(long, default_value_t = 8, value_parser = count::<2, 1000>, allow_negative_numbers = true)]
+    pub n_replicas: usize,
+    /// Tempering: the ladder's lowest β, as a fraction of the target β.
+    #[arg(long, default_value_t = 0.4, allow_negative_numbers = true)]
+    pub beta_min: f64,
+    /// Tempering: explicit β fractions, increasing, ending at 1 (replaces
+    /// `--n-replicas` and `--beta-min`).
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    pub betas: Option<Vec<f64>>,
+    /// Centred gradients (Melchior, Fischer & Wiskott 2016; rbm): visible
+    /// and hidden offsets follow the data's means with this sliding factor;
+    /// `0` turns centring off. Default (rbm): 0.01.
     #[arg(long, allow_negative_numbers = true)]
-    pub momentum: Option<f64>,
+    pub centring: Option<f64>,
+    /// Binarisation of MNIST-like images (rbm): `stochastic[:SEED]` (each
+    /// pixel on with probability intensity/255, drawn once from SEED, 0 by
+    /// default: Salakhutdinov & Murray 2008) or `threshold[:T]` (on when
+    /// intensity/255 ≥ T, 0.5 by default).
+    #[arg(long, default_value = "stochastic")]
+    pub binarize: String,
+    /// Write the model and checkpoint every N epochs and after the last
+    /// (default: every ⌈epochs / 20⌉-th, so about 20 times in a run; a
+    /// signal writes those of the last finished epoch before stopping).
+    #[arg(long, value_parser = count::<1, 1000000>, allow_negative_numbers = true)]
+    pub checkpoint_every: Option<usize>,
+    /// Report an epoch line (monitors, exact or AIS log-likelihood) every N
+    /// epochs and after the last (default as for --checkpoint-every).
+    #[arg(long, value_parser = count::<1, 1000000>, allow_negative_numbers = true)]
+    pub log_every: Option<usize>,
+    /// Estimate the test log-likelihood by AIS (`--ll-betas` β × 16 runs, on
+    /// the first 1000 test rows) every N epochs when exact ln Z is too dear:
+    /// the learning curve, in the epoch lines and `log_likelihood.png`.
+    #[arg(long, value_parser = count::<1, 1000000>, allow_negative_numbers = true)]
+    pub ll_every: Option<usize>,
+    /// AIS intermediate β of the learning curve.
+    #[arg(long, default_value_t = 1000, value_parser = count::<3, 100000000>, allow_negative_numbers = true)]
+    pub ll_betas: usize,
     /// Clip each step's gradient to this Euclidean norm.
     #[arg(long, allow_negative_numbers = true)]
     pub clip_norm: Option<f64>,
@@ -287,10 +344,6 @@ pub struct TrainArgs {
     /// the log-likelihoods reported are weighted means.
     #[arg(long, allow_negative_numbers = true)]
     pub reweight: Option<f64>,
-    /// Decay the learning rate as η / (1 + epoch / E) with this E (in
-    /// epochs); constant when absent.
-    #[arg(long, allow_negative_numbers = true)]
-    pub lr_decay_epochs: Option<f64>,
     /// Weight cost on the couplings (default 2e-4; gbrbm 0).
     #[arg(long, allow_negative_numbers = true)]
     pub weight_decay: Option<f64>,
@@ -308,6 +361,22 @@ pub struct TrainArgs {
 }
 
 impl TrainArgs {
+    /// Sweeps per step: the flag, or 10 for PCD on a binary RBM (the
+    /// default recipe), 1 else.
+    pub fn k(&self) -> usize {
+        let pcd_rbm = self.model == "rbm" && self.trainer == TrainerName::Pcd;
+        self.k_flag.unwrap_or(if pcd_rbm { 10 } else { 1 })
+    }
+    /// The epochs: the flag, or for an RBM enough for
+    /// [`crate::recipe::DEFAULT_STEPS`] steps and at least 10 (10 for the
+    /// other kinds).
+    pub fn epochs(&self, steps_per_epoch: u64) -> usize {
+        self.epochs_flag.unwrap_or(if self.model == "rbm" {
+            (crate::recipe::DEFAULT_STEPS.div_ceil(steps_per_epoch.max(1)) as usize).max(10)
+        } else {
+            10
+        })
+    }
     /// The learning rate: the flag, or the model's default (0.001 for a
     /// Gaussian–Bernoulli RBM, whose real units need small steps; 0.05 else).
     pub fn lr(&self) -> f64 {

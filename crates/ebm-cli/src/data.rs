@@ -1,5 +1,6 @@
-//! Data specs: `default`, `bars-and-stripes:N`, `mnist:DIR`.
+//! Data specs: `default`, `bars-and-stripes:N`, `mnist:DIR`, `fashion:DIR`.
 
+use crate::recipe::Binarize;
 use ebm_core::{Error, Result, Seed};
 use std::path::PathBuf;
 
@@ -31,10 +32,10 @@ impl DataSet {
     }
 }
 
-/// Loads the data named by `spec`. MNIST is binarised stochastically (each
-/// pixel on with probability intensity/255, once, from `seed`), the convention
-/// of Salakhutdinov & Murray (2008).
-pub fn load(spec: &str, seed: u64) -> Result<DataSet> {
+/// Loads the data named by `spec`; MNIST and Fashion-MNIST images become
+/// bits by `binarize` (stochastic, the convention of Salakhutdinov & Murray
+/// 2008, or a threshold).
+pub fn load(spec: &str, binarize: Binarize) -> Result<DataSet> {
     let bad = |reason: String| Error::InvalidSequence { what: "data spec", reason };
     let (kind, arg) = spec.split_once(':').unwrap_or((spec, ""));
     match kind {
@@ -62,7 +63,7 @@ pub fn load(spec: &str, seed: u64) -> Result<DataSet> {
                 image: (n, n),
             })
         }
-        "mnist" => {
+        "mnist" | "fashion" => {
             let dir = PathBuf::from(if arg.is_empty() { "." } else { arg });
             let (train, _) = ebm_data::load_mnist_split(&dir, ebm_data::Split::Train)?;
             let (test, _) = ebm_data::load_mnist_split(&dir, ebm_data::Split::Test)?;
@@ -74,14 +75,17 @@ pub fn load(spec: &str, seed: u64) -> Result<DataSet> {
                     test.rows, test.cols, image.0, image.1
                 )));
             }
+            let label = if kind == "mnist" { "MNIST" } else { "Fashion-MNIST" };
             Ok(DataSet {
-                name: format!("MNIST from {}", dir.display()),
-                train: train.binarize_stochastic(Seed(seed))?,
-                test: test.binarize_stochastic(Seed(seed ^ 0x7e57))?,
+                name: format!("{label} from {} ({})", dir.display(), binarize.spec()),
+                train: binarize.apply(&train, false)?,
+                test: binarize.apply(&test, true)?,
                 width,
                 image,
             })
         }
-        _ => Err(bad(format!("unknown data `{spec}` (default, bars-and-stripes:N, mnist:DIR)"))),
+        _ => Err(bad(format!(
+            "unknown data `{spec}` (default, bars-and-stripes:N, mnist:DIR, fashion:DIR)"
+        ))),
     }
 }

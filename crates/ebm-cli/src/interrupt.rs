@@ -1,7 +1,9 @@
 //! Ctrl-C and SIGTERM during `ebm train`: the signal only raises a flag; the
 //! training loop checks it after every step and stops with a one-line error,
 //! so the step in flight finishes and the files on disk are those of the
-//! last finished epoch (every save is atomic). Other commands keep the
+//! last finished epoch (every save is atomic; between `--checkpoint-every`
+//! saves the trainer keeps that epoch's checkpoint in memory and writes it
+//! then). Other commands keep the
 //! default behaviour (the signal ends them at once; they write only at the
 //! end, atomically).
 

@@ -13,6 +13,7 @@ mod data;
 mod interrupt;
 mod picture;
 mod progress;
+mod recipe;
 mod spec;
 
 use clap::Parser;

@@ -273,6 +273,37 @@ fn train_writes_json_lines_a_model_eval_reads_and_resume_is_bit_exact() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// The default recipe (centred, tempered PCD-1 for 5000 steps) learns bars
+/// and stripes 3×3 to within half a nat of the optimum −ln 14, with no flags
+/// but the data and the hidden layer; it reports about 20 epoch lines and
+/// records its configuration in the model file, which `ebm eval` reads.
+#[test]
+fn bars_and_stripes_default_recipe() {
+    let dir = temp_dir("bas-default");
+    let model = dir.join("bas.safetensors");
+    let m = model.to_str().unwrap();
+    let args = ["train", "--data", "bars-and-stripes:3", "--n-hidden", "16", "--out", m];
+    let o = ebm(&[&args[..], &["--json"]].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(text.lines().count(), 20, "{text}");
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["epoch"].as_u64(), Some(5000));
+    let ll = field(&last, "exact_log_likelihood_test");
+    let optimum = -(14f64).ln();
+    eprintln!("default recipe on BAS 3×3: exact LL {ll:.4} (optimum {optimum:.4})");
+    assert!(ll > optimum - 0.5, "{ll} vs {optimum}");
+    // negative control: plain PCD-1 (no centring, one sweep) falls short
+    let o = ebm(&[&args[..], &["--json", "--k", "1", "--centring", "0"]].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let plain: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let plain = field(&plain, "exact_log_likelihood_test");
+    eprintln!("plain PCD-1: exact LL {plain:.4}");
+    assert!(plain < optimum - 0.5, "{plain}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn truncated_data_and_corrupt_model_files_are_one_line_errors() {
     let dir = temp_dir("bad");
@@ -1088,6 +1119,28 @@ fn bad_input_catalogue() {
         vec!["train", "--data", "bars-and-stripes:3", "--learning-rate", "-1", "--out", &out],
         vec!["train", "--data", "bars-and-stripes:3", "--momentum", "1.5", "--out", &out],
         vec!["train", "--data", "bars-and-stripes:3", "--clip-norm", "-1", "--out", &out],
+        vec!["train", "--data", "bars-and-stripes:3", "--momentum", "0.5:0.9", "--out", &out],
+        vec!["train", "--data", "bars-and-stripes:3", "--lr-schedule", "linear", "--out", &out],
+        vec!["train", "--data", "bars-and-stripes:3", "--lr-schedule", "inverse:0", "--out", &out],
+        vec!["train", "--data", "bars-and-stripes:3", "--binarize", "round", "--out", &out],
+        vec!["train", "--data", "bars-and-stripes:3", "--binarize", "threshold:2", "--out", &out],
+        vec!["train", "--data", "bars-and-stripes:3", "--sampler", "wolff", "--out", &out],
+        vec!["train", "--data", "bars-and-stripes:3", "--betas", "0.5,0.9", "--out", &out],
+        vec![
+            "train",
+            "--data",
+            "bars-and-stripes:3",
+            "--sampler",
+            "tempering",
+            "--beta-min",
+            "0",
+            "--out",
+            &out,
+        ],
+        vec!["train", "--data", "bars-and-stripes:3", "--centring", "2", "--out", &out],
+        vec!["train", "--data", "bars-and-stripes:3", "--centring", "nan", "--out", &out],
+        vec!["train", "--data", &mnist_missing, "--binarize", "threshold", "--out", &out],
+        vec!["train", "--data", "fashion:/nonexistent", "--out", &out],
         vec!["train", "--data", "bars-and-stripes:3", "--weight-decay", "-1", "--out", &out],
         vec!["train", "--data", "bars-and-stripes:3", "--out", "/dev/null"],
         vec!["train", "--data", "bars-and-stripes:3", "--out", &sub],
@@ -1108,6 +1161,7 @@ fn bad_input_catalogue() {
         vec!["eval", "--model", &model, "--data", "bars-and-stripes:3", "--ais-runs", "0"],
         vec!["eval", "--model", &model, "--data", "bars-and-stripes:3", "--raise-runs", "0"],
         vec!["eval", "--model", &model, "--data", "bars-and-stripes:3", "--raise-points", "-1"],
+        vec!["eval", "--model", &model, "--data", "bars-and-stripes:3", "--binarize", "x"],
         // demo and the command line itself
         vec!["demo", "--json"],
         vec!["bogus-command"],

@@ -1,19 +1,20 @@
 //! Checkpoints: parameters, optimizer state, persistent chains and stream
 //! positions, written atomically; resuming continues bit-identically.
 //!
-//! Format (little-endian): the magic `EBMCKPT3`; the run configuration (a
+//! Format (little-endian): the magic `EBMCKPT4`; the run configuration (a
 //! `u64` count of pairs, each a `u64`-length-prefixed UTF-8 key and value:
 //! what a resumed run must match); then `step: u64`, the
-//! parameter vector, the optimizer's first and second moments (each a `u64`
-//! length and that many `f64`), the optimizer's `step: u64`, the number of
+//! parameter vector, the optimizer's first and second moments and its
+//! centring offsets (each a `u64` length and that many `f64`), the
+//! optimizer's `step: u64`, the number of
 //! chains (`u64`) and per chain its [`ChainRecord`]: the number of units and
 //! the units ([`UnitValue::BYTES`] each), the number of counts and the counts
 //! (`u64`), the number of reals and the reals (`f64`); then the number of
 //! stream positions (`u64`) and per chain its position (32-byte key, `u64`
 //! stream, `u128` word offset); last, the CRC-32 of every byte before it
 //! (`u32`), so a flipped bit is an error, not a silently different run.
-//! Files of the earlier formats still load (`EBMCKPT2`: the same without the
-//! configuration and the checksum; `EBMCKPT1`: a units count and the `i8`
+//! Files of the earlier formats still load (`EBMCKPT3`: the same without the
+//! offsets; `EBMCKPT2`: without the configuration and the checksum too; `EBMCKPT1`: a units count and the `i8`
 //! states of every chain, whose chains are records of states only).
 //!
 //! Persistent chains are saved whole ([`Chain::record`]): a parallel
@@ -30,7 +31,8 @@ use ebm_core::{
 pub use ebm_data::write_atomic;
 use std::path::Path;
 
-const MAGIC: &[u8; 8] = b"EBMCKPT3";
+const MAGIC: &[u8; 8] = b"EBMCKPT4";
+const MAGIC_V3: &[u8; 8] = b"EBMCKPT3";
 const MAGIC_V2: &[u8; 8] = b"EBMCKPT2";
 const MAGIC_V1: &[u8; 8] = b"EBMCKPT1";
 
@@ -75,9 +77,9 @@ impl<U: UnitValue> Checkpoint<U> {
         self
     }
 
-    /// An error naming the first field of `now` whose value differs from
-    /// the recorded configuration (or is missing from it): a resumed run
-    /// must be the run that wrote the checkpoint.
+    /// An error naming every field of `now` whose value differs from the
+    /// recorded configuration, or the first that is missing from it: a
+    /// resumed run must be the run that wrote the checkpoint.
     pub fn check_config(&self, now: &std::collections::BTreeMap<String, String>) -> Result<()> {
         if self.config.is_empty() {
             return Err(Error::InvalidSequence {
@@ -85,14 +87,12 @@ impl<U: UnitValue> Checkpoint<U> {
                 reason: "it records no run configuration (an earlier format): cannot check that the resumed run matches it".into(),
             });
         }
+        let mut differ = Vec::new();
         for (key, value) in now {
             match self.config.get(key) {
                 Some(was) if was == value => {}
                 Some(was) => {
-                    return Err(Error::InvalidSequence {
-                        what: "--resume",
-                        reason: format!("{key} was {was} in the run being resumed, now {value}"),
-                    });
+                    differ.push(format!("{key} was {was} in the run being resumed, now {value}"))
                 }
                 None => {
                     return Err(Error::InvalidSequence {
@@ -102,7 +102,11 @@ impl<U: UnitValue> Checkpoint<U> {
                 }
             }
         }
-        Ok(())
+        if differ.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::InvalidSequence { what: "--resume", reason: differ.join("; ") })
+        }
     }
 
     /// Restores the model's parameters and rebuilds the training state with
@@ -137,7 +141,8 @@ impl<U: UnitValue> Checkpoint<U> {
             }
         }
         b.extend_from_slice(&self.step.to_le_bytes());
-        for v in [&self.params, &self.optimizer.first, &self.optimizer.second] {
+        let o = &self.optimizer;
+        for v in [&self.params, &o.first, &o.second, &o.offsets] {
             b.extend_from_slice(&(v.len() as u64).to_le_bytes());
             v.iter().for_each(|x| b.extend_from_slice(&x.to_le_bytes()));
         }
@@ -166,7 +171,9 @@ impl<U: UnitValue> Checkpoint<U> {
     /// truncation or trailing bytes give [`Error::Format`] with the offset.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let magic = bytes.get(..8).unwrap_or(bytes);
-        let (v1, v3) = (magic == MAGIC_V1, magic == MAGIC);
+        let (v1, v4) = (magic == MAGIC_V1, magic == MAGIC);
+        // v3 and v4 carry the configuration and the checksum
+        let v3 = v4 || magic == MAGIC_V3;
         if !v3 && magic != MAGIC_V2 && !v1 {
             return Err(Error::Format {
                 what: "checkpoint".into(),
@@ -213,6 +220,7 @@ impl<U: UnitValue> Checkpoint<U> {
         let params = r.f64s()?;
         let first = r.f64s()?;
         let second = r.f64s()?;
+        let offsets = if v4 { r.f64s()? } else { Vec::new() };
         let opt_step = r.u64()?;
         let n_chains = r.len()?;
         let mut chains = Vec::with_capacity(n_chains.min(1 << 20));
@@ -250,7 +258,7 @@ impl<U: UnitValue> Checkpoint<U> {
         Ok(Checkpoint {
             step,
             params,
-            optimizer: OptimizerState { step: opt_step, first, second },
+            optimizer: OptimizerState { step: opt_step, first, second, offsets },
             chains,
             rng_positions,
             config,

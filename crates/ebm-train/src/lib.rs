@@ -14,7 +14,8 @@
 //! The data term is `E[φ | v]` in closed form when the model has one (the
 //! RBM's hidden means), otherwise sampled with the visible units clamped (a BM
 //! with hidden units). [`optim`] holds SGD with momentum and weight decay,
-//! Adam and schedules; [`batch`] seeded mini-batches; [`checkpoint`] atomic,
+//! Adam and schedules; [`centring`] the centred RBM gradient (Melchior,
+//! Fischer & Wiskott 2016); [`batch`] seeded mini-batches; [`checkpoint`] atomic,
 //! bit-exact resumable checkpoints of whole chains (tempering replicas
 //! included), for any unit type. The user's own loop drives training.
 //!
@@ -23,6 +24,7 @@
 #![deny(missing_docs)]
 
 pub mod batch;
+pub mod centring;
 pub mod checkpoint;
 pub mod monitor;
 pub mod optim;
@@ -30,6 +32,7 @@ pub mod rbm;
 mod trainer;
 
 pub use batch::{Batches, epoch_order};
+pub use centring::Centring;
 pub use checkpoint::{Checkpoint, write_atomic};
 pub use monitor::{RbmMonitors, pseudo_log_likelihood, rbm_monitors};
 pub use optim::{LearningRate, Momentum, Optimizer, OptimizerState, clip_norm};

@@ -213,6 +213,7 @@ impl Optimizer {
             step: 0,
             first: vec![0.0; n_params],
             second: if second { vec![0.0; n_params] } else { Vec::new() },
+            offsets: Vec::new(),
         }
     }
 
@@ -266,6 +267,9 @@ pub struct OptimizerState {
     pub first: Vec<f64>,
     /// Adam's second moment (empty for SGD).
     pub second: Vec<f64>,
+    /// Centring offsets `[μ, λ]` ([`crate::Centring`]; empty without
+    /// centring, and until the first step with it).
+    pub offsets: Vec<f64>,
 }
 
 /// Scales `grad` so its Euclidean norm is at most `max_norm`; returns the norm

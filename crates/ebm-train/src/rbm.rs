@@ -61,6 +61,7 @@
 //! blocks fixed by the shape (never along the summed index), and every sum
 //! has a fixed order, so results are bit-identical for any number of threads.
 
+use crate::centring::Centring;
 use crate::optim::{Optimizer, OptimizerState, clip_norm};
 use crate::trainer::{Learning, StepReport};
 use ebm_core::{Chain, ChainRng, Error, LogLinear, Purpose, Result, Trainer, check_len};
@@ -160,6 +161,12 @@ pub(crate) struct Scratch {
     gbias: Vec<f64>,
     grad: Vec<f64>,
     theta: Vec<f64>,
+    /// Centring: the batch's visible then hidden means.
+    means: Vec<f64>,
+    kept_offsets: Vec<f64>,
+    /// Centring in the fused update: the centred bias steps, and row products.
+    gbias_centred: Vec<f64>,
+    centring_work: [Vec<f64>; 4],
     /// The batch as `i8` rows, for callers generic over the unit type.
     batch: Vec<i8>,
 }
@@ -252,6 +259,96 @@ fn weight_gradient(
     match neg {
         Negative::Sparse(vk_t, pk) => Rbm::sparse_outer_difference(g32, nh, pos, (pk, vk_t), rows),
         Negative::Dense(pv, pk) => Rbm::sparse_dense_outer_difference(g32, nh, pos, (pv, pk), rows),
+    }
+}
+
+/// Centring in the fused update: the centred bias steps
+/// `g'_b = g_b − g'_W λ`, `g'_c = g_c − g'_Wᵀ μ` (see [`Centring`]) into
+/// `out`, without forming g'_W: with `g'_W = g_W − μ g_cᵀ − g_b λᵀ` and
+/// `g_W = scale (V₀ᵀP₀ − VₖᵀPₖ)`, the products `g_W λ` and `g_Wᵀ μ` are
+/// `O(rows · (nv + nh))` through `P λ` and `V μ`. `gbias` is the plain
+/// `[g_b, g_c]`, `offsets` `[μ, λ]`; `work` holds the row products.
+#[allow(clippy::too_many_arguments)]
+fn centred_biases(
+    out: &mut Vec<f64>,
+    work: &mut [Vec<f64>; 4],
+    gbias: &[f64],
+    offsets: &[f64],
+    pos: (&[f32], &ActiveSets),
+    neg: &Negative<'_>,
+    scale: f64,
+    (nv, nh): (usize, usize),
+) {
+    let (mu, lambda) = offsets.split_at(nv);
+    let (gb, gc) = gbias.split_at(nv);
+    let [a0, ak, b0, bk] = work;
+    // P λ for the data rows and the negative rows
+    let p_lambda = |p: &[f32], out: &mut Vec<f64>| {
+        out.clear();
+        out.extend(
+            p.chunks_exact(nh)
+                .map(|row| row.iter().zip(lambda).map(|(&x, l)| f64::from(x) * l).sum::<f64>()),
+        );
+    };
+    // V μ from the transposed sets (rows with unit i on gain μ_i)
+    let v_mu = |vt: &ActiveSets, rows: usize, out: &mut Vec<f64>| {
+        out.clear();
+        out.resize(rows, 0.0);
+        for (i, &m) in mu.iter().enumerate() {
+            for &r in vt.row(i) {
+                out[r as usize] += m;
+            }
+        }
+    };
+    let (p0, v0_t) = pos;
+    let rows = p0.len() / nh;
+    p_lambda(p0, a0);
+    v_mu(v0_t, rows, b0);
+    let pk = match *neg {
+        Negative::Sparse(vk_t, pk) => {
+            p_lambda(pk, ak);
+            v_mu(vk_t, pk.len() / nh, bk);
+            pk
+        }
+        Negative::Dense(pv, pk) => {
+            p_lambda(pk, ak);
+            bk.clear();
+            bk.extend(
+                pv.chunks_exact(nv)
+                    .map(|row| row.iter().zip(mu).map(|(&x, m)| f64::from(x) * m).sum::<f64>()),
+            );
+            pk
+        }
+    };
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    let (gc_l, l_l, mu_mu, gb_mu) =
+        (dot(gc, lambda), dot(lambda, lambda), dot(mu, mu), dot(gb, mu));
+    out.clear();
+    // (g_W λ)_i = scale (Σ_{r: v₀ᵣᵢ = 1} (P₀λ)_r − Σ_r Vₖ[r, i] (Pₖλ)_r)
+    for i in 0..nv {
+        let pos_i: f64 = v0_t.row(i).iter().map(|&r| a0[r as usize]).sum();
+        let neg_i: f64 = match *neg {
+            Negative::Sparse(vk_t, _) => vk_t.row(i).iter().map(|&r| ak[r as usize]).sum(),
+            Negative::Dense(pv, _) => {
+                pv.chunks_exact(nv).zip(ak.iter()).map(|(row, a)| f64::from(row[i]) * a).sum()
+            }
+        };
+        let gw_lambda = scale * (pos_i - neg_i);
+        out.push(gb[i] - (gw_lambda - mu[i] * gc_l - gb[i] * l_l));
+    }
+    // (g_Wᵀ μ)_j = scale (Σ_r P₀[r, j] (V₀μ)_r − Σ_r Pₖ[r, j] (Vₖμ)_r)
+    let start = out.len();
+    out.resize(start + nh, 0.0);
+    let acc = &mut out[start..];
+    for (row, &b) in p0.chunks_exact(nh).zip(b0.iter()) {
+        acc.iter_mut().zip(row).for_each(|(a, &p)| *a += f64::from(p) * b);
+    }
+    for (row, &b) in pk.chunks_exact(nh).zip(bk.iter()) {
+        acc.iter_mut().zip(row).for_each(|(a, &p)| *a -= f64::from(p) * b);
+    }
+    for (j, a) in acc.iter_mut().enumerate() {
+        let gwt_mu = scale * *a;
+        *a = gc[j] - (gwt_mu - mu_mu * gc[j] - gb_mu * lambda[j]);
     }
 }
 
@@ -526,8 +623,42 @@ impl Kernel<'_> {
             }
             _ => None,
         };
+        if let Some(c) = &l.centring {
+            // the offsets before the step, restored if it diverges
+            s.kept_offsets.clear();
+            s.kept_offsets.extend_from_slice(&optimizer.offsets);
+            s.means.clear();
+            s.means.extend((0..nv).map(|i| s.v0_t.row(i).len() as f64 / rows as f64));
+            s.means.resize(nv + nh, 0.0);
+            let mh = &mut s.means[nv..];
+            for row in s.p0.chunks_exact(nh) {
+                mh.iter_mut().zip(row).for_each(|(a, &p)| *a += f64::from(p));
+            }
+            mh.iter_mut().for_each(|a| *a /= rows as f64);
+            c.update_offsets(&mut optimizer.offsets, &s.means[..nv], &s.means[nv..]);
+        }
+        let restore_offsets = |o: &mut OptimizerState, kept: &[f64]| {
+            if l.centring.is_some() {
+                o.offsets.clear();
+                o.offsets.extend_from_slice(kept);
+            }
+        };
         let grad_norm = if let Some((eta, mu, decay)) = fused {
             // gradient, SGD update and f32 mirror, block by block
+            let centre = l.centring.is_some();
+            if centre {
+                centred_biases(
+                    &mut s.gbias_centred,
+                    &mut s.centring_work,
+                    &s.gbias,
+                    &optimizer.offsets,
+                    pos,
+                    &neg,
+                    scale,
+                    (nv, nh),
+                );
+            }
+            let (offsets, gbias) = (&optimizer.offsets, &s.gbias);
             let (vel_w, vel_b) = optimizer.first.split_at_mut(nv * nh);
             let res = model.update_weights(
                 block_rows,
@@ -538,16 +669,27 @@ impl Kernel<'_> {
                     match neg {
                         // the positive half is already in g32
                         Negative::Dense(pv, pk) if positive_first => {
-                            Rbm::subtract_dense_outer(g32, nh, nv, (pv, pk), r)?
+                            Rbm::subtract_dense_outer(g32, nh, nv, (pv, pk), r.clone())?
                         }
-                        _ => weight_gradient(g32, nh, pos, neg, r)?,
+                        _ => weight_gradient(g32, nh, pos, neg, r.clone())?,
+                    }
+                    if centre {
+                        // g'_W = g_W − μ g_cᵀ − g_b λᵀ, in g32's units (g = scale · g32)
+                        let (mu, lambda) = offsets.split_at(nv);
+                        let (gb, gc) = gbias.split_at(nv);
+                        for (row, i) in g32.chunks_exact_mut(nh).zip(r) {
+                            let (m, b) = (mu[i] / scale, gb[i] / scale);
+                            for ((g, &c), &l) in row.iter_mut().zip(gc).zip(lambda) {
+                                *g -= (m * c + b * l) as f32;
+                            }
+                        }
                     }
                     Ok(squared_norm(g32, scale))
                 },
                 // Optimizer::apply's SGD step, bit for bit
                 |t, v, g| crate::optim::sgd_step(t, v, scale * f64::from(g), eta, mu, decay),
             );
-            let gb = &s.gbias;
+            let gb = if centre { &s.gbias_centred } else { &s.gbias };
             let res_b = model.update_biases(|b, c| {
                 for ((th, v), &g) in b.iter_mut().chain(c.iter_mut()).zip(vel_b.iter_mut()).zip(gb)
                 {
@@ -562,6 +704,9 @@ impl Kernel<'_> {
                 }
                 e => e,
             };
+            if res.is_err() || res_b.is_err() {
+                restore_offsets(optimizer, &s.kept_offsets);
+            }
             res.map_err(|e| diverged(e, 0))?;
             res_b.map_err(|e| diverged(e, nv * nh))?;
             optimizer.step += 1;
@@ -587,6 +732,9 @@ impl Kernel<'_> {
             if let Some(k) = s.grad.iter().position(|g| !g.is_finite()) {
                 return Err(Error::Diverged { what: "gradient", step, index: k });
             }
+            if l.centring.is_some() {
+                Centring::centre(&mut s.grad, &optimizer.offsets, nv, nh);
+            }
             let grad_norm = match l.clip_norm {
                 Some(max) => clip_norm(&mut s.grad, max),
                 None => s.grad.iter().map(|g| g * g).sum::<f64>().sqrt(),
@@ -596,6 +744,7 @@ impl Kernel<'_> {
             l.optimizer.apply(optimizer, &mut s.theta, &s.grad, model.n_couplings());
             if let Some(k) = s.theta.iter().position(|t| !t.is_finite()) {
                 optimizer.step = step;
+                restore_offsets(optimizer, &s.kept_offsets);
                 return Err(Error::Diverged { what: "parameters", step, index: k });
             }
             model.set_params(&s.theta)?;

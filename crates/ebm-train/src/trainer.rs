@@ -1,5 +1,6 @@
 //! Contrastive divergence (CD-k), persistent CD, and exact-gradient ascent.
 
+use crate::centring::Centring;
 use crate::optim::{Optimizer, OptimizerState, clip_norm};
 use crate::rbm::Kernel;
 use ebm_core::{
@@ -30,12 +31,28 @@ pub struct Learning {
     /// Sweeps of the clamped sampler in a sampled positive phase (latent
     /// models without closed-form `E[φ | v]`, such as a BM with hidden units).
     pub positive_sweeps: usize,
+    /// Centred gradients ([`Centring`]; RBMs only, in [`Cd`] and [`Pcd`]:
+    /// [`ExactAscent`] follows the plain gradient), if set.
+    pub centring: Option<Centring>,
 }
 
 impl Learning {
     /// `optimizer` at β = 1 with `seed`, no clipping, 10 positive sweeps.
     pub fn new(optimizer: Optimizer, seed: Seed) -> Self {
-        Learning { optimizer, beta: Beta::ONE, seed, clip_norm: None, positive_sweeps: 10 }
+        Learning {
+            optimizer,
+            beta: Beta::ONE,
+            seed,
+            clip_norm: None,
+            positive_sweeps: 10,
+            centring: None,
+        }
+    }
+
+    /// The same with centred gradients (`None`: plain ones).
+    pub fn with_centring(mut self, centring: Option<Centring>) -> Self {
+        self.centring = centring;
+        self
     }
 
     /// The same with each step's gradient clipped to Euclidean norm
@@ -45,10 +62,13 @@ impl Learning {
         self
     }
 
-    /// Checks the optimizer ([`Optimizer::validate`]) and the clipping norm
-    /// (finite and > 0 when set).
+    /// Checks the optimizer ([`Optimizer::validate`]), the clipping norm
+    /// (finite and > 0 when set) and the centring rate.
     pub fn validate(&self) -> Result<()> {
         self.optimizer.validate()?;
+        if let Some(c) = &self.centring {
+            c.validate()?;
+        }
         match self.clip_norm {
             Some(c) if !(c.is_finite() && c > 0.0) => Err(Error::InvalidParameter {
                 name: "gradient clipping norm",
@@ -247,6 +267,7 @@ fn apply_gradient<M: LogLinear + ?Sized>(
     opt: &mut OptimizerState,
     pos: &[f64],
     neg: &[f64],
+    layers: Option<(usize, usize)>,
 ) -> Result<f64> {
     let step = opt.step;
     let b = learning.beta.value();
@@ -254,12 +275,18 @@ fn apply_gradient<M: LogLinear + ?Sized>(
     if let Some(k) = grad.iter().position(|g| !g.is_finite()) {
         return Err(Error::Diverged { what: "gradient", step, index: k });
     }
+    let mut next = opt.clone();
+    if let (Some(c), Some((nv, nh))) = (&learning.centring, layers) {
+        // ⟨φ⟩_data holds the batch's visible and hidden means
+        let means = &pos[nv * nh..];
+        c.update_offsets(&mut next.offsets, &means[..nv], &means[nv..nv + nh]);
+        Centring::centre(&mut grad, &next.offsets, nv, nh);
+    }
     let norm = match learning.clip_norm {
         Some(max) => clip_norm(&mut grad, max),
         None => grad.iter().map(|g| g * g).sum::<f64>().sqrt(),
     };
     let mut theta = model.params().to_vec();
-    let mut next = opt.clone();
     learning.optimizer.apply(&mut next, &mut theta, &grad, model.n_couplings());
     if let Some(k) = theta.iter().position(|t| !t.is_finite()) {
         return Err(Error::Diverged { what: "parameters", step, index: k });
@@ -311,6 +338,24 @@ impl<S> Cd<S> {
     }
 }
 
+/// The layer sizes centring needs (`None` without centring); an error when
+/// centring is asked of a model that is not an [`Rbm`].
+fn centring_layers<M: LogLinear + 'static>(
+    model: &M,
+    l: &Learning,
+) -> Result<Option<(usize, usize)>> {
+    if l.centring.is_none() {
+        return Ok(None);
+    }
+    match (model as &dyn Any).downcast_ref::<Rbm>() {
+        Some(r) => Ok(Some((r.n_visible(), r.n_hidden()))),
+        None => Err(Error::InvalidSequence {
+            what: "centring",
+            reason: "centred gradients are defined for RBMs (visible and hidden offsets)".into(),
+        }),
+    }
+}
+
 /// The RBM's block-Gibbs kernel, when `model` is an [`Rbm`] and the sampler a
 /// plain heat-bath block sweep: the same chain and estimator as the generic
 /// code, batched (sparse products, f32 sampling; see [`crate::rbm`]).
@@ -350,13 +395,14 @@ where
         l_check_state(&self.learning, model.n_params(), &state.optimizer)?;
         let step = state.optimizer.step;
         let l = &self.learning;
+        let layers = centring_layers(&*model, l)?;
         let pos = positive_statistics(&*model, &self.sampler, l, step, batch, rows)?;
         let mut rngs = row_streams(l.seed, Purpose::CD_ROWS, step, rows);
         let mut chains = chains_at_data(&*model, &self.sampler, batch, &mut rngs, l.beta, 1)?;
         sweep_all(&*model, &self.sampler, &mut chains, &mut rngs, l.beta, self.k);
         let mut neg = vec![0.0; model.n_params()];
         add_chain_statistics(&*model, &chains, l.beta, &mut neg);
-        let grad_norm = apply_gradient(model, l, &mut state.optimizer, &pos, &neg)?;
+        let grad_norm = apply_gradient(model, l, &mut state.optimizer, &pos, &neg, layers)?;
         state.step = state.optimizer.step;
         Ok(StepReport {
             step: state.step,
@@ -445,11 +491,12 @@ where
         check_len("persistent chains", state.chains.len(), state.rngs.len())?;
         let step = state.optimizer.step;
         let l = &self.learning;
+        let layers = centring_layers(&*model, l)?;
         let pos = positive_statistics(&*model, &self.sampler, l, step, batch, rows)?;
         sweep_all(&*model, &self.sampler, &mut state.chains, &mut state.rngs, l.beta, self.k);
         let mut neg = vec![0.0; model.n_params()];
         add_chain_statistics(&*model, &state.chains, l.beta, &mut neg);
-        let grad_norm = apply_gradient(model, l, &mut state.optimizer, &pos, &neg)?;
+        let grad_norm = apply_gradient(model, l, &mut state.optimizer, &pos, &neg, layers)?;
         state.step = state.optimizer.step;
         Ok(StepReport {
             step: state.step,
@@ -501,7 +548,7 @@ impl<M: LogLinear + FiniteModel + ?Sized> Trainer<M> for ExactAscent {
         l_check_state(l, model.n_params(), &state.optimizer)?;
         let pos = ebm_thermo::exact_data_statistics(&*model, batch, l.beta)?;
         let neg = ebm_thermo::exact_model_statistics(&*model, l.beta)?;
-        let grad_norm = apply_gradient(model, l, &mut state.optimizer, &pos, &neg)?;
+        let grad_norm = apply_gradient(model, l, &mut state.optimizer, &pos, &neg, None)?;
         state.step = state.optimizer.step;
         Ok(StepReport {
             step: state.step,

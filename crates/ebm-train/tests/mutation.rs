@@ -108,6 +108,7 @@ fn parsers_survive_thousands_of_mutations_of_their_own_files() {
                 step: 12,
                 first: vec![0.0; 23],
                 second: Vec::new(),
+                offsets: vec![0.5; 4],
             },
             chains: vec![ebm_core::ChainRecord {
                 units: vec![0, 1, 1, 0, 1, 0, 0, 1],
@@ -135,9 +136,15 @@ fn parsers_survive_thousands_of_mutations_of_their_own_files() {
     // the checksum rejects nearly every mutation of a current checkpoint:
     // fuzz the body through the older format, which has none
     ck.config.clear();
-    let v3 = ck.to_bytes();
+    ck.optimizer.offsets.clear();
+    let v4 = ck.to_bytes();
+    // format 2: no configuration count, no offsets section, no checksum
+    let n = ck.params.len();
+    let offsets_at = 16 + 8 + 2 * (8 + 8 * n) + 8;
+    assert_eq!(v4[offsets_at..offsets_at + 8], [0; 8], "the empty offsets section");
     let mut v2 = b"EBMCKPT2".to_vec();
-    v2.extend_from_slice(&v3[16..v3.len() - 4]);
+    v2.extend_from_slice(&v4[16..offsets_at]);
+    v2.extend_from_slice(&v4[offsets_at + 8..v4.len() - 4]);
     total += fuzz("checkpoint (format 2)", &v2, 12, |b| Checkpoint::<i8>::from_bytes(b).is_ok());
     let protein = Alphabet::protein();
     total += fuzz("FASTA", &fasta, 11, |b| {

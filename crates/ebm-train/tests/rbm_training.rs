@@ -496,12 +496,20 @@ fn pcd_kernel_update_is_the_data_term_minus_the_chains_term() {
 /// the uninterrupted run, bit for bit.
 #[test]
 fn pcd_kernel_resume_equals_an_uninterrupted_run() {
+    for centring in [None, Some(ebm_train::Centring { rate: 0.1 })] {
+        pcd_kernel_resume(centring);
+    }
+}
+
+/// The resume check, plain or centred (the offsets travel in the
+/// checkpoint: restarting them from the first resumed batch would differ).
+fn pcd_kernel_resume(centring: Option<ebm_train::Centring>) {
     let data: Vec<i8> = bars_and_stripes().repeat(8);
     let pcd = Pcd {
         n_chains: 40,
         k: 1,
         sampler: Gibbs::block(),
-        learning: Learning::new(Optimizer::sgd(0.05), Seed(71)),
+        learning: Learning::new(Optimizer::sgd(0.05), Seed(71)).with_centring(centring),
     };
     let run = |model: &mut Rbm,
                state: &mut ebm_train::TrainState<ebm_samplers::SiteChain>,
@@ -529,4 +537,129 @@ fn pcd_kernel_resume_equals_an_uninterrupted_run() {
     run(&mut resumed, &mut s, 2..4);
     assert_eq!(bits(&resumed), bits(&whole));
     assert_ne!(bits(&part), bits(&whole));
+}
+
+/// Centred PCD, on the RBM kernel (block Gibbs) and on the generic path
+/// (tempering over block Gibbs): bit-identical for 1 and 4 threads, resumed
+/// from a checkpoint equal to the uninterrupted run, different from plain
+/// PCD, and an error on a model without layers.
+#[test]
+fn centred_pcd_is_reproducible_on_both_paths() {
+    use ebm_samplers::{Ladder, ParallelTempering};
+    use ebm_train::Centring;
+    let data: Vec<i8> = bars_and_stripes().repeat(6);
+    let centred = |seed| {
+        Learning::new(Optimizer::sgd(0.05), Seed(seed)).with_centring(Some(Centring { rate: 0.05 }))
+    };
+    let kernel = Pcd { n_chains: 30, k: 1, sampler: Gibbs::block(), learning: centred(81) };
+    let pt = ParallelTempering::new(Gibbs::block(), Ladder::geometric(3, 0.5).unwrap());
+    let tempered = Pcd { n_chains: 30, k: 1, sampler: pt, learning: centred(82) };
+    fn train<S>(pcd: &Pcd<S>, data: &[i8], threads: usize, epochs: u64) -> Vec<u64>
+    where
+        S: ebm_core::Sampler<Rbm> + ebm_samplers::WithClamp + Clone,
+        S::Chain: 'static,
+    {
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
+            let mut m = Rbm::random(9, 8, 0.1, Seed(83)).unwrap();
+            let mut s = pcd.init(&m).unwrap();
+            for epoch in 0..epochs {
+                let mut batches = Batches::new(data, 9, 21, Seed(84), epoch).unwrap();
+                while let Some(b) = batches.next_batch() {
+                    pcd.step(&mut m, &mut s, b).unwrap();
+                }
+            }
+            let n_offsets = if pcd.learning.centring.is_some() { 17 } else { 0 };
+            assert_eq!(s.optimizer.offsets.len(), n_offsets, "offsets [μ, λ]");
+            bits(&m)
+        })
+    }
+    assert_eq!(train(&kernel, &data, 1, 3), train(&kernel, &data, 4, 3));
+    assert_eq!(train(&tempered, &data, 1, 3), train(&tempered, &data, 4, 3));
+    let plain = Pcd { learning: Learning::new(Optimizer::sgd(0.05), Seed(81)), ..kernel.clone() };
+    assert_ne!(train(&kernel, &data, 1, 3), train(&plain, &data, 1, 3));
+    // resume through bytes on the generic path
+    let mut whole = Rbm::random(9, 8, 0.1, Seed(85)).unwrap();
+    let mut part = whole.clone();
+    let mut resumed = whole.clone();
+    let steps = |m: &mut Rbm, s: &mut ebm_train::TrainState<_>, epochs: std::ops::Range<u64>| {
+        for epoch in epochs {
+            let mut batches = Batches::new(&data, 9, 21, Seed(86), epoch).unwrap();
+            while let Some(b) = batches.next_batch() {
+                tempered.step(m, s, b).unwrap();
+            }
+        }
+    };
+    let mut s = tempered.init(&whole).unwrap();
+    steps(&mut whole, &mut s, 0..4);
+    let mut s = tempered.init(&part).unwrap();
+    steps(&mut part, &mut s, 0..2);
+    let bytes = ebm_train::Checkpoint::capture(&part, &s).to_bytes();
+    let mut s = ebm_train::Checkpoint::from_bytes(&bytes)
+        .unwrap()
+        .restore(&mut resumed, &tempered.sampler)
+        .unwrap();
+    steps(&mut resumed, &mut s, 2..4);
+    assert_eq!(bits(&resumed), bits(&whole));
+    // centring needs the RBM's layers
+    let mut ising =
+        ebm_models::ising::Ising::chain(9, ebm_models::ising::Boundary::Periodic, 0.3, 0.0)
+            .unwrap();
+    let on_ising = Pcd { n_chains: 4, k: 1, sampler: Gibbs::block(), learning: centred(87) };
+    let mut s = on_ising.init(&ising).unwrap();
+    let batch: Vec<i8> = data[..18].iter().map(|&b| 2 * b - 1).collect();
+    assert!(matches!(
+        on_ising.step(&mut ising, &mut s, &batch),
+        Err(ebm_core::Error::InvalidSequence { what: "centring", .. })
+    ));
+}
+
+/// The fused SGD update's centring (bias steps through `P λ` and `V μ`, the
+/// weight step in f32) against the shared map on the whole f64 gradient
+/// (forced by a clipping norm that never clips): the same parameters to
+/// f32 rounding for sampled CD, mean-field CD and PCD; plain training
+/// differs from both by far more (the control).
+#[test]
+fn fused_centred_update_matches_the_shared_map() {
+    use ebm_train::Centring;
+    let data: Vec<i8> = random_bits(60 * 20, 0.3, 91);
+    let start = Rbm::random(20, 7, 0.3, Seed(92)).unwrap();
+    let learning = |clip: Option<f64>, centring: Option<Centring>| {
+        Learning::new(Optimizer::sgd(0.1), Seed(93)).with_clip_norm(clip).with_centring(centring)
+    };
+    let c = Some(Centring { rate: 0.2 });
+    let max_diff = |a: &Rbm, b: &Rbm| {
+        a.params().iter().zip(b.params()).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+    };
+    for trainer in ["cd", "mean-field", "pcd"] {
+        let run = |l: Learning| {
+            let mut m = start.clone();
+            match trainer {
+                "pcd" => {
+                    let pcd = Pcd { n_chains: 25, k: 2, sampler: Gibbs::block(), learning: l };
+                    let mut s = pcd.init(&m).unwrap();
+                    for b in data.chunks(20 * 15) {
+                        pcd.step(&mut m, &mut s, b).unwrap();
+                    }
+                }
+                _ => {
+                    let mut cd = RbmCd::new(2, l);
+                    if trainer == "mean-field" {
+                        cd.reconstruction = Reconstruction::MeanField;
+                    }
+                    let mut s = cd.init(&m).unwrap();
+                    for b in data.chunks(20 * 15) {
+                        cd.step(&mut m, &mut s, b).unwrap();
+                    }
+                }
+            }
+            m
+        };
+        let fused = run(learning(None, c));
+        let shared = run(learning(Some(1e300), c));
+        let plain = run(learning(None, None));
+        let (d, control) = (max_diff(&fused, &shared), max_diff(&fused, &plain));
+        eprintln!("{trainer}: fused vs shared centring {d:.2e}, vs plain {control:.2e}");
+        assert!(d < 1e-5, "{trainer}: {d}");
+        assert!(control > 1e-3, "{trainer}: {control}");
+    }
 }

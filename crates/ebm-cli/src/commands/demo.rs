@@ -10,7 +10,7 @@
 
 use crate::data;
 use crate::picture::{self, Series};
-use ebm_core::{Beta, Chain, EnergyModel, Result, Sampler, Seed};
+use ebm_core::{Beta, Chain, EnergyModel, Result, Seed};
 use ebm_models::ising::{Boundary, Ising};
 use ebm_models::rbm::Rbm;
 use ebm_models::rbm_ais::{data_marginals, rbm_ais};
@@ -186,7 +186,7 @@ fn ising_part(out: &Path, seed: u64, quiet: bool) -> Result<()> {
 }
 
 fn rbm_part(out: &Path, seed: u64, quiet: bool) -> Result<()> {
-    let data = data::load("default", seed)?;
+    let data = data::load("default", crate::recipe::Binarize::Stochastic(seed))?;
     let (nv, nh) = (data.width, 16);
     let rows = data.train.len() / nv;
     println!(
@@ -250,20 +250,7 @@ fn rbm_part(out: &Path, seed: u64, quiet: bool) -> Result<()> {
     );
     // pictures: filters, samples from the model, the learning curve
     crate::commands::train::filters_png(&rbm, &data, &out.join("rbm_filters.png"))?;
-    let sampler = Gibbs::block();
-    let mut rng = Seed(seed).stream(ebm_core::Purpose::SAMPLING, 0);
-    let mut tiles = Vec::new();
-    for k in 0..30 {
-        let mut x = data.test[(k % (data.test.len() / nv)) * nv..][..nv].to_vec();
-        x.resize(nv + nh, 0);
-        let mut c = sampler.start(&rbm, &x)?;
-        for _ in 0..1000 {
-            sampler.sweep(&rbm, &mut c, Beta::ONE, &mut rng);
-        }
-        let v: Vec<f64> = c.state()[..nv].iter().map(|&b| f64::from(b)).collect();
-        tiles.push(v);
-    }
-    picture::tiles(&out.join("rbm_samples.png"), &tiles, 10, 10, 10, true)?;
+    crate::commands::train::samples_png(&rbm, &data, &out.join("rbm_samples.png"), 30, seed)?;
     picture::chart(
         &out.join("rbm_log_likelihood.png"),
         "RBM 100×16, PCD-5: exact log-likelihood",

@@ -135,16 +135,16 @@ pub fn train(a: &TrainArgs) -> Result<()> {
         GaussianRbm::init(data.width, a.n_hidden, 0.01, Some(&data.train), Seed(a.common.seed))?;
     let n_rows = data.train.len() / data.width;
     let steps_per_epoch = n_rows.div_ceil(a.batch_size.max(1)) as u64;
-    let learning = super::train::learning(a, steps_per_epoch);
+    let learning = crate::recipe::learning(a, steps_per_epoch)?;
     let sampler = Gibbs::block();
     match a.trainer {
         TrainerName::Cd => {
-            let t = Cd { k: a.k, sampler: sampler.clone(), learning };
+            let t = Cd { k: a.k(), sampler: sampler.clone(), learning };
             let state = t.init(&rbm)?;
             train_loop(a, &data, &mut rbm, &t, &sampler, state, steps_per_epoch)
         }
         TrainerName::Pcd => {
-            let t = Pcd { n_chains: a.n_chains, k: a.k, sampler: sampler.clone(), learning };
+            let t = Pcd { n_chains: a.n_chains, k: a.k(), sampler: sampler.clone(), learning };
             let state = t.init(&rbm)?;
             train_loop(a, &data, &mut rbm, &t, &sampler, state, steps_per_epoch)
         }
@@ -171,7 +171,7 @@ where
     let (nv, nh) = (data.width, a.n_hidden);
     let first_epoch = (state.step / steps_per_epoch) as usize;
     let bar = crate::progress::bar(
-        (a.epochs.saturating_sub(first_epoch) as u64) * steps_per_epoch,
+        (a.epochs(steps_per_epoch).saturating_sub(first_epoch) as u64) * steps_per_epoch,
         "training",
         a.common.quiet,
     );
@@ -181,12 +181,12 @@ where
             data.name,
             data.train.len() / nv,
             a.trainer,
-            a.k,
+            a.k(),
             a.lr(),
-            a.epochs
+            a.epochs(steps_per_epoch)
         );
     }
-    for epoch in first_epoch..a.epochs {
+    for epoch in first_epoch..a.epochs(steps_per_epoch) {
         let t0 = std::time::Instant::now();
         let mut batches =
             Batches::new(&data.train, nv, a.batch_size, Seed(a.common.seed), epoch as u64)?;
@@ -306,18 +306,16 @@ fn pictures(rbm: &GaussianRbm, data: &RealData, dir: &Path, seed: Seed) -> Resul
 fn save_model(rbm: &GaussianRbm, a: &TrainArgs, epochs_done: usize) -> Result<()> {
     let mut meta = BTreeMap::new();
     meta.insert("trainer".into(), format!("{:?}", a.trainer).to_lowercase());
-    meta.insert("k".into(), a.k.to_string());
+    meta.insert("k".into(), a.k().to_string());
     meta.insert("epochs".into(), epochs_done.to_string());
     meta.insert("batch_size".into(), a.batch_size.to_string());
     meta.insert("learning_rate".into(), a.lr().to_string());
-    meta.insert("momentum".into(), a.momentum.unwrap_or(0.0).to_string());
+    meta.insert("momentum".into(), a.momentum.clone().unwrap_or("0".into()));
     meta.insert("weight_decay".into(), a.wd().to_string());
     if let Some(c) = a.clip_norm {
         meta.insert("clip_norm".into(), c.to_string());
     }
-    if let Some(e) = a.lr_decay_epochs {
-        meta.insert("lr_decay_epochs".into(), e.to_string());
-    }
+    meta.insert("lr_schedule".into(), a.lr_schedule.clone());
     meta.insert("data".into(), a.data.clone());
     meta.insert("std_floor".into(), STD_FLOOR.to_string());
     meta.insert("seed".into(), a.common.seed.to_string());

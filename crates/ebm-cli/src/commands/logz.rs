@@ -252,9 +252,10 @@ pub fn run_eval(
     ais_runs: usize,
     raise_points: usize,
     raise_runs: usize,
+    binarize: Option<&str>,
     common: &Common,
 ) -> Result<()> {
-    let saved = ebm_data::SavedModel::load(model)?.0;
+    let (saved, meta) = ebm_data::SavedModel::load(model)?;
     if let ebm_data::SavedModel::GaussianRbm(m) = &saved {
         return super::gbrbm::eval(model, m, data, split, ais_betas, ais_runs, common);
     }
@@ -270,7 +271,9 @@ pub fn run_eval(
             });
         }
     };
-    let ds = crate::data::load(data, common.seed)?;
+    // the binarisation the model was trained with, unless the flag says otherwise
+    let spec = binarize.or(meta.get("binarize").map(String::as_str)).unwrap_or("stochastic");
+    let ds = crate::data::load(data, crate::recipe::Binarize::parse(spec)?)?;
     ebm_core::check_len("data width (n_visible)", rbm.n_visible(), ds.width)?;
     let rows = ds.split(split)?;
     let t0 = std::time::Instant::now();

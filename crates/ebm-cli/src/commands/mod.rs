@@ -89,6 +89,7 @@ pub fn run(cli: Cli) -> Result<()> {
             model,
             data,
             split,
+            binarize,
             ais_betas,
             ais_runs,
             raise_points,
@@ -102,6 +103,7 @@ pub fn run(cli: Cli) -> Result<()> {
             ais_runs,
             raise_points,
             raise_runs,
+            binarize.as_deref(),
             &common,
         ),
         Command::Demo { out, common } => {

@@ -144,16 +144,16 @@ pub fn train(a: &TrainArgs) -> Result<()> {
         PottsRbm::independent_sites(&data.train, nv, a.n_hidden, q, 1.0, Some(init.weights()))?;
     let n_rows = data.train.len() / nv;
     let steps_per_epoch = n_rows.div_ceil(a.batch_size.max(1)) as u64;
-    let learning = super::train::learning(a, steps_per_epoch);
+    let learning = crate::recipe::learning(a, steps_per_epoch)?;
     let sampler = Gibbs::block();
     match a.trainer {
         TrainerName::Cd => {
-            let t = Cd { k: a.k, sampler: sampler.clone(), learning };
+            let t = Cd { k: a.k(), sampler: sampler.clone(), learning };
             let state = t.init(&rbm)?;
             train_loop(a, &data, &mut rbm, &t, &sampler, state, steps_per_epoch)
         }
         TrainerName::Pcd => {
-            let t = Pcd { n_chains: a.n_chains, k: a.k, sampler: sampler.clone(), learning };
+            let t = Pcd { n_chains: a.n_chains, k: a.k(), sampler: sampler.clone(), learning };
             let state = t.init(&rbm)?;
             train_loop(a, &data, &mut rbm, &t, &sampler, state, steps_per_epoch)
         }
@@ -186,17 +186,20 @@ where
         independent_site_log_likelihood(&data.train, &data.test, nv, q, w_train, w_test)?;
     let first_epoch = (state.step / steps_per_epoch) as usize;
     let bar = crate::progress::bar(
-        (a.epochs.saturating_sub(first_epoch) as u64) * steps_per_epoch,
+        (a.epochs(steps_per_epoch).saturating_sub(first_epoch) as u64) * steps_per_epoch,
         "training",
         a.common.quiet,
     );
     if !a.common.json {
         println!(
             "training a categorical RBM {nv}×{q} → {nh} on {} with {:?}, k = {}, {} epochs from epoch {first_epoch}; independent-site test LL {independent:.4}",
-            data.name, a.trainer, a.k, a.epochs
+            data.name,
+            a.trainer,
+            a.k(),
+            a.epochs(steps_per_epoch)
         );
     }
-    for epoch in first_epoch..a.epochs {
+    for epoch in first_epoch..a.epochs(steps_per_epoch) {
         let t0 = std::time::Instant::now();
         let rows = data.epoch_rows(a.common.seed, epoch as u64);
         let mut batches = Batches::new(&rows, nv, a.batch_size, Seed(a.common.seed), epoch as u64)?;
@@ -210,7 +213,7 @@ where
         }
         let seconds = t0.elapsed().as_secs_f64();
         let tm = std::time::Instant::now();
-        let last = epoch + 1 == a.epochs;
+        let last = epoch + 1 == a.epochs(steps_per_epoch);
         let exact = (nh <= EXACT_EVERY_EPOCH || (last && nh <= EXACT_MAX))
             .then(|| rbm.exact_log_z(Beta::ONE))
             .transpose()?;
@@ -291,14 +294,12 @@ where
 fn save_model(rbm: &PottsRbm, a: &TrainArgs, epochs_done: usize) -> Result<()> {
     let mut meta = BTreeMap::new();
     meta.insert("trainer".into(), format!("{:?}", a.trainer).to_lowercase());
-    meta.insert("k".into(), a.k.to_string());
+    meta.insert("k".into(), a.k().to_string());
     meta.insert("epochs".into(), epochs_done.to_string());
     meta.insert("batch_size".into(), a.batch_size.to_string());
     meta.insert("learning_rate".into(), a.lr().to_string());
     meta.insert("weight_decay".into(), a.wd().to_string());
-    if let Some(e) = a.lr_decay_epochs {
-        meta.insert("lr_decay_epochs".into(), e.to_string());
-    }
+    meta.insert("lr_schedule".into(), a.lr_schedule.clone());
     meta.insert("data".into(), a.data.clone());
     meta.insert("seed".into(), a.common.seed.to_string());
     meta.insert("n_params".into(), rbm.n_params().to_string());

@@ -2,17 +2,20 @@
 //! atomic model files and resumable checkpoints.
 
 use super::print_json;
-use crate::cli::{TrainArgs, TrainerName};
+use crate::cli::{SamplerName, TrainArgs, TrainerName};
 use crate::data::{self, DataSet};
 use crate::picture::{self, Series};
-use ebm_core::{Error, LogLinear, Result, Seed, Trainer};
+use crate::recipe::{self, Binarize};
+use ebm_core::{Chain, Error, LogLinear, Result, Sampler, Seed, Trainer};
 use ebm_data::SavedModel;
 use ebm_models::rbm::Rbm;
-use ebm_samplers::{Gibbs, SiteChain};
+use ebm_models::rbm_ais::{data_marginals, rbm_ais, rbm_log_likelihood};
+use ebm_samplers::{AnySampler, Gibbs, Ladder, Metropolis, ParallelTempering, WithClamp};
+use ebm_thermo::ais::Schedule;
 use ebm_train::{
-    Batches, Cd, Checkpoint, Learning, LearningRate, Momentum, Optimizer, Pcd, RbmMonitors,
-    StepReport, TrainState, rbm_monitors,
+    Batches, Cd, Checkpoint, Learning, Pcd, RbmMonitors, StepReport, TrainState, rbm_monitors,
 };
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -47,39 +50,18 @@ impl From<RbmMonitors> for Monitors {
 struct EpochLine {
     epoch: usize,
     steps: u64,
-    /// Wall time of the epoch's training steps alone.
+    /// Wall time of the training steps since the previous line alone.
     seconds: f64,
     /// Wall time of the monitors after the epoch (not in `seconds`).
     monitor_seconds: f64,
     mean_grad_norm: f64,
+    /// The AIS test log-likelihood of the learning curve (`--ll-every`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ais_log_likelihood_test: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ais_log_likelihood_test_std_err: Option<f64>,
     #[serde(flatten)]
     monitors: Monitors,
-}
-
-/// SGD with Hinton's momentum ramp (0.5 → 0.9 over five epochs; none for
-/// a Gaussian–Bernoulli RBM) or the flag's constant momentum, gradient clipping if asked for, the flags'
-/// learning rate (constant, or inverse-time decay over `--lr-decay-epochs`)
-/// and weight decay, seeded by `--seed`: the optimizer of every RBM kind.
-pub fn learning(a: &TrainArgs, steps_per_epoch: u64) -> Learning {
-    Learning::new(
-        Optimizer::Sgd {
-            learning_rate: match a.lr_decay_epochs {
-                Some(e) => {
-                    LearningRate::InverseTime { initial: a.lr(), scale: e * steps_per_epoch as f64 }
-                }
-                None => LearningRate::Constant(a.lr()),
-            },
-            momentum: match a.momentum {
-                Some(mu) => Momentum::constant(mu),
-                // real units need a steadier step: no momentum unless asked
-                None if a.model == "gbrbm" => Momentum::NONE,
-                None => Momentum::hinton(5 * steps_per_epoch),
-            },
-            weight_decay: a.wd(),
-        },
-        Seed(a.common.seed),
-    )
-    .with_clip_norm(a.clip_norm)
 }
 
 /// The files a data spec reads: `KIND:FILE`, or for a directory (MNIST,
@@ -155,22 +137,38 @@ pub fn outputs_clash(a: &TrainArgs) -> Option<Error> {
 /// epochs is the point).
 pub fn run_config(a: &TrainArgs) -> BTreeMap<String, String> {
     let opt = |x: Option<f64>| x.map_or("none".to_string(), |v| v.to_string());
-    BTreeMap::from([
+    let mut config = BTreeMap::from([
         ("model".into(), a.model.clone()),
         ("data".into(), a.data.clone()),
         ("trainer".into(), format!("{:?}", a.trainer).to_lowercase()),
-        ("k".into(), a.k.to_string()),
+        ("k".into(), a.k().to_string()),
         ("n_chains".into(), a.n_chains.to_string()),
         ("n_hidden".into(), a.n_hidden.to_string()),
         ("batch_size".into(), a.batch_size.to_string()),
         ("learning_rate".into(), a.lr().to_string()),
-        ("momentum".into(), a.momentum.map_or("default".into(), |m| m.to_string())),
+        ("momentum".into(), a.momentum.clone().unwrap_or("default".into())),
         ("weight_decay".into(), a.wd().to_string()),
         ("clip_norm".into(), opt(a.clip_norm)),
-        ("lr_decay_epochs".into(), opt(a.lr_decay_epochs)),
+        ("lr_schedule".into(), a.lr_schedule.clone()),
         ("reweight".into(), opt(a.reweight)),
         ("seed".into(), a.common.seed.to_string()),
-    ])
+    ]);
+    if a.model == "rbm" {
+        let centring = recipe::centring(a).ok().flatten().map(|c| c.rate);
+        config.extend([
+            ("sampler".into(), format!("{:?}", recipe::sampler_name(a)).to_lowercase()),
+            (
+                "ladder".into(),
+                match &a.betas {
+                    Some(b) => format!("{b:?}"),
+                    None => format!("{}:{}", a.n_replicas, a.beta_min),
+                },
+            ),
+            ("centring".into(), opt(centring)),
+            ("binarize".into(), a.binarize.clone()),
+        ]);
+    }
+    config
 }
 
 /// The checkpoint `--resume` continues from, checked against this run: the
@@ -184,12 +182,13 @@ pub fn resume_checkpoint<U: ebm_core::UnitValue>(
     let ck = Checkpoint::<U>::load(ckpt)?;
     ck.check_config(&run_config(a))?;
     let epochs = ck.step / steps_per_epoch.max(1);
-    if ck.step % steps_per_epoch.max(1) != 0 || epochs > a.epochs as u64 {
+    if ck.step % steps_per_epoch.max(1) != 0 || epochs > a.epochs(steps_per_epoch) as u64 {
         return Err(Error::InvalidSequence {
             what: "--resume",
             reason: format!(
                 "the checkpoint is at step {}, not the end of one of this run's {} epochs of {steps_per_epoch} steps",
-                ck.step, a.epochs
+                ck.step,
+                a.epochs(steps_per_epoch)
             ),
         });
     }
@@ -203,7 +202,55 @@ pub fn checkpoint_path(out: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
-/// Trains according to `a`; returns the trained model and the per-epoch lines.
+/// The negative-phase sampler of `--sampler` for `--model rbm`: block or
+/// sequential Gibbs (the `Gibbs` type, whose block form runs the RBM's
+/// batched kernel) or the run-time choice of Metropolis and tempering.
+enum Negative {
+    Gibbs(Gibbs),
+    Other(AnySampler),
+}
+
+fn negative_sampler(a: &TrainArgs) -> Result<Negative> {
+    Ok(match recipe::sampler_name(a) {
+        SamplerName::BlockGibbs => Negative::Gibbs(Gibbs::block()),
+        SamplerName::Gibbs => Negative::Gibbs(Gibbs::sequential()),
+        SamplerName::Metropolis => Negative::Other(AnySampler::Metropolis(Metropolis::block())),
+        SamplerName::MetropolisRandom => {
+            Negative::Other(AnySampler::Metropolis(Metropolis::random_scan()))
+        }
+        SamplerName::Tempering => {
+            let ladder = match &a.betas {
+                Some(f) => Ladder::new(f.clone())?,
+                None => Ladder::geometric(a.n_replicas, a.beta_min)?,
+            };
+            Negative::Other(AnySampler::TemperingGibbs(ParallelTempering::new(
+                Gibbs::block(),
+                ladder,
+            )))
+        }
+        other => {
+            return Err(Error::InvalidSequence {
+                what: "--sampler",
+                reason: format!(
+                    "{other:?}: an RBM's negative phase runs block-gibbs, gibbs, metropolis, metropolis-random or tempering"
+                )
+                .to_lowercase(),
+            });
+        }
+    })
+}
+
+/// Replicas per negative chain (tempering: the ladder's rungs).
+fn replicas(a: &TrainArgs) -> usize {
+    match (recipe::sampler_name(a), &a.betas) {
+        (SamplerName::Tempering, Some(b)) => b.len(),
+        (SamplerName::Tempering, None) => a.n_replicas,
+        _ => 1,
+    }
+}
+
+/// Trains according to `a`, writing the model, its checkpoint and the
+/// per-epoch lines.
 pub fn run(a: &TrainArgs) -> Result<()> {
     if a.model != "rbm" {
         return Err(Error::InvalidSequence {
@@ -220,160 +267,273 @@ pub fn run(a: &TrainArgs) -> Result<()> {
             reason: "reweighting by similarity applies to --model potts-rbm".into(),
         });
     }
-    let data = data::load(&a.data, a.common.seed)?;
+    let negative = negative_sampler(a)?;
+    let data = data::load(&a.data, Binarize::parse(&a.binarize)?)?;
     super::check_chain_units(
         "--n-chains",
-        a.n_chains.max(a.batch_size),
+        a.n_chains.max(a.batch_size).saturating_mul(replicas(a)),
         data.width.saturating_add(a.n_hidden),
     )?;
     let seed = Seed(a.common.seed);
     let mut rbm = Rbm::init(data.width, a.n_hidden, Some(&data.train), seed)?;
     let n_rows = data.train.len() / data.width;
     let steps_per_epoch = n_rows.div_ceil(a.batch_size.max(1)) as u64;
-    let learning = learning(a, steps_per_epoch);
-    let sampler = Gibbs::block();
-    match a.trainer {
-        TrainerName::Cd => {
-            let t = Cd { k: a.k, sampler: sampler.clone(), learning };
-            let state = t.init(&rbm)?;
-            train_loop(a, &data, &mut rbm, &t, &sampler, state, steps_per_epoch)
-        }
-        TrainerName::Pcd => {
-            let t = Pcd { n_chains: a.n_chains, k: a.k, sampler: sampler.clone(), learning };
-            let state = t.init(&rbm)?;
-            train_loop(a, &data, &mut rbm, &t, &sampler, state, steps_per_epoch)
-        }
+    let learning = recipe::learning(a, steps_per_epoch)?;
+    let run = Run { a, data: &data, steps_per_epoch };
+    match negative {
+        Negative::Gibbs(g) => run.with_sampler(&mut rbm, g, learning),
+        Negative::Other(s) => run.with_sampler(&mut rbm, s, learning),
     }
 }
 
-fn train_loop<T>(
-    a: &TrainArgs,
-    data: &DataSet,
-    rbm: &mut Rbm,
-    trainer: &T,
-    sampler: &Gibbs,
-    mut state: TrainState<SiteChain>,
+/// One training run's fixed parts.
+struct Run<'a> {
+    a: &'a TrainArgs,
+    data: &'a DataSet,
     steps_per_epoch: u64,
-) -> Result<()>
-where
-    T: Trainer<Rbm, State = TrainState<SiteChain>, Report = StepReport>,
-{
-    let ckpt = checkpoint_path(&a.out);
-    if a.resume {
-        state = resume_checkpoint::<i8>(a, &ckpt, steps_per_epoch)?.restore(rbm, sampler)?;
+}
+
+impl Run<'_> {
+    fn with_sampler<S>(&self, rbm: &mut Rbm, sampler: S, learning: Learning) -> Result<()>
+    where
+        S: Sampler<Rbm> + WithClamp + Clone,
+        S::Chain: 'static,
+    {
+        let a = self.a;
+        match a.trainer {
+            TrainerName::Cd => {
+                let t = Cd { k: a.k(), sampler, learning };
+                let state = t.init(rbm)?;
+                // CD keeps no chains: any sampler restores its (empty) state
+                self.train_loop(rbm, &t, state, |ck, m| ck.restore(m, &Gibbs::block()))
+            }
+            TrainerName::Pcd => {
+                let t = Pcd { n_chains: a.n_chains, k: a.k(), sampler: sampler.clone(), learning };
+                let state = t.init(rbm)?;
+                self.train_loop(rbm, &t, state, |ck, m| ck.restore(m, &sampler))
+            }
+        }
     }
-    let first_epoch = (state.step / steps_per_epoch) as usize;
-    let bar = crate::progress::bar(
-        ((a.epochs.saturating_sub(first_epoch)) as u64) * steps_per_epoch,
-        "training",
-        a.common.quiet,
-    );
-    let mut curve: Vec<(f64, f64, Option<f64>)> = Vec::new();
-    if !a.common.json {
-        println!(
-            "training an RBM {}×{} on {} ({} rows) with {:?}, k = {}, {} epochs from epoch {first_epoch}",
-            data.width,
-            a.n_hidden,
-            data.name,
-            data.train.len() / data.width,
-            a.trainer,
-            a.k,
-            a.epochs
+
+    fn train_loop<T, C, R>(
+        &self,
+        rbm: &mut Rbm,
+        trainer: &T,
+        mut state: TrainState<C>,
+        restore: R,
+    ) -> Result<()>
+    where
+        T: Trainer<Rbm, State = TrainState<C>, Report = StepReport>,
+        C: ebm_core::Chain<Unit = i8>,
+        R: Fn(&Checkpoint<i8>, &mut Rbm) -> Result<TrainState<C>>,
+    {
+        let (a, data, steps_per_epoch) = (self.a, self.data, self.steps_per_epoch);
+        let epochs = a.epochs(steps_per_epoch);
+        let ckpt = checkpoint_path(&a.out);
+        if a.resume {
+            let ck = resume_checkpoint::<i8>(a, &ckpt, steps_per_epoch)?;
+            state = restore(&ck, rbm)?;
+        }
+        let first_epoch = (state.step / steps_per_epoch) as usize;
+        // by default about 20 lines and checkpoints in a run, every epoch in short ones
+        let every = epochs.div_ceil(20).max(1);
+        let (log_every, ckpt_every) =
+            (a.log_every.unwrap_or(every), a.checkpoint_every.unwrap_or(every));
+        let bar = crate::progress::bar(
+            ((epochs.saturating_sub(first_epoch)) as u64) * steps_per_epoch,
+            "training",
+            a.common.quiet,
         );
-    }
-    for epoch in first_epoch..a.epochs {
-        let t0 = std::time::Instant::now();
-        let mut batches =
-            Batches::new(&data.train, data.width, a.batch_size, Seed(a.common.seed), epoch as u64)?;
-        let (mut norm_sum, mut n) = (0.0, 0);
-        while let Some(batch) = batches.next_batch() {
-            let r = trainer.step(rbm, &mut state, batch)?;
-            norm_sum += r.grad_norm;
-            n += 1;
-            bar.inc(1);
-            crate::interrupt::check(epoch + 1)?;
+        let marginals = data_marginals(&data.train, data.width)?;
+        let mut curve: Vec<(f64, f64, Option<f64>)> = Vec::new();
+        if !a.common.json {
+            println!(
+                "training an RBM {}×{} on {} ({} rows) with {:?}, k = {}, {} sampler, {} epochs of {steps_per_epoch} steps from epoch {first_epoch}",
+                data.width,
+                a.n_hidden,
+                data.name,
+                data.train.len() / data.width,
+                a.trainer,
+                a.k(),
+                format!("{:?}", recipe::sampler_name(a)).to_lowercase(),
+                epochs
+            );
         }
-        let seconds = t0.elapsed().as_secs_f64();
-        let t_monitor = std::time::Instant::now();
-        // exact ln Z every epoch when it is cheap (≲ 0.1 s), else at the end
-        let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
-        let cheap = nv.min(nh) <= 20 && (1u64 << nv.min(nh)) * nv.max(nh) as u64 <= 1 << 25;
-        let monitors: Monitors = rbm_monitors(
-            rbm,
-            &data.train,
-            &data.test,
-            1000,
-            cheap || epoch + 1 == a.epochs,
-            Seed(a.common.seed),
-        )?
-        .into();
-        let monitor_seconds = t_monitor.elapsed().as_secs_f64();
-        curve.push((epoch as f64 + 1.0, monitors.recon_error, monitors.exact_log_likelihood_test));
-        Checkpoint::capture(rbm, &state).with_config(run_config(a)).save(&ckpt)?;
-        save_model(rbm, a, epoch + 1)?;
-        let line = EpochLine {
-            epoch: epoch + 1,
-            steps: state.step,
-            seconds,
-            monitor_seconds,
-            mean_grad_norm: norm_sum / n.max(1) as f64,
-            monitors,
-        };
-        if a.common.json {
-            bar.suspend(|| print_json(&line))?;
-        } else {
-            let ll = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.3}"));
-            bar.suspend(|| {
-                println!(
-                    "epoch {:>3}  {:>6.2} s (+{:.2} s monitors)  recon {:.5}  PL {:>9.3}  F gap {:>7.3}  exact LL train {} test {}",
-                    line.epoch, line.seconds, line.monitor_seconds, line.monitors.recon_error, line.monitors.pseudo_log_likelihood,
-                    line.monitors.free_energy_gap, ll(line.monitors.exact_log_likelihood_train), ll(line.monitors.exact_log_likelihood_test)
-                )
-            });
+        let (mut norm_sum, mut n, mut seconds) = (0.0, 0u64, 0.0);
+        let mut unsaved: Option<(Checkpoint<i8>, usize)> = None;
+        for epoch in first_epoch..epochs {
+            let t0 = std::time::Instant::now();
+            let mut batches = Batches::new(
+                &data.train,
+                data.width,
+                a.batch_size,
+                Seed(a.common.seed),
+                epoch as u64,
+            )?;
+            while let Some(batch) = batches.next_batch() {
+                let r = trainer.step(rbm, &mut state, batch)?;
+                norm_sum += r.grad_norm;
+                n += 1;
+                bar.inc(1);
+                if let Err(e) = crate::interrupt::check(epoch + 1) {
+                    // the files of the last finished epoch, then the one-line error
+                    if let Some((ck, done)) = &unsaved {
+                        ck.save(&ckpt)?;
+                        let mut m = rbm.clone();
+                        m.set_params(&ck.params)?;
+                        save_model(&m, a, *done)?;
+                    }
+                    return Err(e);
+                }
+            }
+            seconds += t0.elapsed().as_secs_f64();
+            let done = epoch + 1;
+            let last = done == epochs;
+            let snapshot = Checkpoint::capture(rbm, &state).with_config(run_config(a));
+            if done % ckpt_every == 0 || last {
+                snapshot.save(&ckpt)?;
+                save_model(rbm, a, done)?;
+                unsaved = None;
+            } else {
+                // kept in memory, written if a signal stops the run
+                unsaved = Some((snapshot, done));
+            }
+            if !(done % log_every == 0 || last) {
+                continue;
+            }
+            let t_monitor = std::time::Instant::now();
+            // exact ln Z when it is cheap (≲ 0.1 s), else at the end
+            let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+            let cheap = nv.min(nh) <= 20 && (1u64 << nv.min(nh)) * nv.max(nh) as u64 <= 1 << 25;
+            let monitors: Monitors = rbm_monitors(
+                rbm,
+                &data.train,
+                &data.test,
+                1000,
+                cheap || last,
+                Seed(a.common.seed),
+            )?
+            .into();
+            // the AIS learning curve: the same streams every time (common
+            // random numbers: the curve's wiggles are the model's)
+            let ais = match a.ll_every {
+                Some(k) if done % k == 0 || last => {
+                    let test = &data.test[..data.test.len().min(1000 * nv)];
+                    let schedule = Schedule::StandardScaled(a.ll_betas);
+                    let est = rbm_ais(rbm, Some(&marginals), &schedule, 16, Seed(a.common.seed))?;
+                    Some(rbm_log_likelihood(rbm, test, &est)?)
+                }
+                _ => None,
+            };
+            let monitor_seconds = t_monitor.elapsed().as_secs_f64();
+            let ll_test = monitors.exact_log_likelihood_test.or(ais.as_ref().map(|e| e.mean));
+            curve.push((done as f64, monitors.recon_error, ll_test));
+            let line = EpochLine {
+                epoch: done,
+                steps: state.step,
+                seconds,
+                monitor_seconds,
+                mean_grad_norm: norm_sum / n.max(1) as f64,
+                ais_log_likelihood_test: ais.as_ref().map(|e| e.mean),
+                ais_log_likelihood_test_std_err: ais.as_ref().map(|e| (e.upper - e.lower) / 6.0),
+                monitors,
+            };
+            (norm_sum, n, seconds) = (0.0, 0, 0.0);
+            if a.common.json {
+                bar.suspend(|| print_json(&line))?;
+            } else {
+                let ll = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.3}"));
+                bar.suspend(|| {
+                    println!(
+                        "epoch {:>4}  {:>7.2} s (+{:.2} s monitors)  recon {:.5}  PL {:>9.3}  F gap {:>7.3}  exact LL train {} test {}{}",
+                        line.epoch, line.seconds, line.monitor_seconds, line.monitors.recon_error, line.monitors.pseudo_log_likelihood,
+                        line.monitors.free_energy_gap, ll(line.monitors.exact_log_likelihood_train), ll(line.monitors.exact_log_likelihood_test),
+                        line.ais_log_likelihood_test.map_or(String::new(), |l| format!("  AIS LL test {l:.3}"))
+                    )
+                });
+            }
         }
+        bar.finish_and_clear();
+        if let Some(dir) = &a.png_dir {
+            pictures(rbm, data, dir, &curve, a.common.seed)?;
+            if !a.common.json {
+                println!("pictures written to {}", dir.display());
+            }
+        }
+        if !a.common.json {
+            println!("model written to {} (checkpoint {})", a.out.display(), ckpt.display());
+        }
+        Ok(())
     }
-    bar.finish_and_clear();
-    if let Some(dir) = &a.png_dir {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::Io { path: dir.display().to_string(), message: e.to_string() })?;
-        filters_png(rbm, data, &dir.join("filters.png"))?;
+}
+
+/// `filters.png`, `samples.png`, `training.png` and (with two or more
+/// points) `log_likelihood.png` in `dir`.
+fn pictures(
+    rbm: &Rbm,
+    data: &DataSet,
+    dir: &Path,
+    curve: &[(f64, f64, Option<f64>)],
+    seed: u64,
+) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::Io { path: dir.display().to_string(), message: e.to_string() })?;
+    filters_png(rbm, data, &dir.join("filters.png"))?;
+    samples_png(rbm, data, &dir.join("samples.png"), 100, seed)?;
+    let series = vec![Series {
+        label: "reconstruction error".into(),
+        points: curve.iter().map(|c| (c.0, c.1)).collect(),
+        line: true,
+        errors: vec![],
+    }];
+    picture::chart(
+        &dir.join("training.png"),
+        "Training",
+        "epoch",
+        "reconstruction error per pixel",
+        &series,
+    )?;
+    let ll: Vec<(f64, f64)> = curve.iter().filter_map(|c| c.2.map(|l| (c.0, l))).collect();
+    if ll.len() > 1 {
         let series = vec![Series {
-            label: "reconstruction error".into(),
-            points: curve.iter().map(|c| (c.0, c.1)).collect(),
+            label: "test log-likelihood (exact, or AIS with --ll-every)".into(),
+            points: ll,
             line: true,
             errors: vec![],
         }];
         picture::chart(
-            &dir.join("training.png"),
-            "Training",
+            &dir.join("log_likelihood.png"),
+            "Test log-likelihood",
             "epoch",
-            "reconstruction error per pixel",
+            "nats per example",
             &series,
         )?;
-        let ll: Vec<(f64, f64)> = curve.iter().filter_map(|c| c.2.map(|l| (c.0, l))).collect();
-        if ll.len() > 1 {
-            let series = vec![Series {
-                label: "exact test log-likelihood".into(),
-                points: ll,
-                line: true,
-                errors: vec![],
-            }];
-            picture::chart(
-                &dir.join("log_likelihood.png"),
-                "Exact log-likelihood",
-                "epoch",
-                "nats per example",
-                &series,
-            )?;
-        }
-        if !a.common.json {
-            println!("pictures written to {}", dir.display());
-        }
-    }
-    if !a.common.json {
-        println!("model written to {} (checkpoint {})", a.out.display(), ckpt.display());
     }
     Ok(())
+}
+
+/// Samples from the model as image tiles: `n` block-Gibbs chains started at
+/// test rows, 1000 sweeps each (fewer for big models: about 10^8 / (nv · nh),
+/// at least 100), chain c on stream (seed, SAMPLING, c).
+pub fn samples_png(rbm: &Rbm, data: &DataSet, path: &Path, n: usize, seed: u64) -> Result<()> {
+    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+    let sweeps = (100_000_000 / (nv * nh).max(1)).clamp(100, 1000);
+    let sampler = Gibbs::block();
+    let rows = (data.test.len() / nv).max(1);
+    let tiles = (0..n)
+        .into_par_iter()
+        .map(|k| -> Result<Vec<f64>> {
+            let mut rng = Seed(seed).stream(ebm_core::Purpose::SAMPLING, k as u64);
+            let mut x = data.test[(k % rows) * nv..][..nv].to_vec();
+            x.resize(nv + nh, 0);
+            let mut c = sampler.start(rbm, &x)?;
+            for _ in 0..sweeps {
+                sampler.sweep(rbm, &mut c, ebm_core::Beta::ONE, &mut rng);
+            }
+            Ok(c.state()[..nv].iter().map(|&b| f64::from(b)).collect())
+        })
+        .collect::<Result<Vec<_>>>()?;
+    picture::tiles(path, &tiles, data.image.0, data.image.1, 10, true)
 }
 
 /// Each hidden unit's incoming weights as an image tile.
@@ -385,19 +545,13 @@ pub fn filters_png(rbm: &Rbm, data: &DataSet, path: &Path) -> Result<()> {
     picture::tiles(path, &tiles, data.image.0, data.image.1, 10, false)
 }
 
+/// The model file, with the run's whole configuration ([`run_config`]),
+/// the epochs done and the binarisation (which `ebm eval` reuses) as
+/// metadata.
 fn save_model(rbm: &Rbm, a: &TrainArgs, epochs_done: usize) -> Result<()> {
-    let mut meta = BTreeMap::new();
-    meta.insert("trainer".into(), format!("{:?}", a.trainer).to_lowercase());
-    meta.insert("k".into(), a.k.to_string());
+    let mut meta = run_config(a);
     meta.insert("epochs".into(), epochs_done.to_string());
-    meta.insert("batch_size".into(), a.batch_size.to_string());
-    meta.insert("learning_rate".into(), a.lr().to_string());
-    meta.insert("weight_decay".into(), a.wd().to_string());
-    if let Some(e) = a.lr_decay_epochs {
-        meta.insert("lr_decay_epochs".into(), e.to_string());
-    }
-    meta.insert("data".into(), a.data.clone());
-    meta.insert("seed".into(), a.common.seed.to_string());
     meta.insert("n_params".into(), rbm.n_params().to_string());
+    meta.insert("binarize".into(), Binarize::parse(&a.binarize)?.spec());
     SavedModel::Rbm(rbm.clone()).save(&a.out, &meta)
 }
