@@ -1434,3 +1434,77 @@ fn houdayer_samples_a_spin_glass_and_reports_the_overlap() {
     assert_eq!(lines.lines().count(), 4);
     assert!(lines.lines().all(|l| l.contains("binder_overlap")));
 }
+
+/// The MNIST files: `$EBM_MNIST_DIR`, else the shared data folder beside
+/// the project; `None` (the test skips) when they are absent.
+fn mnist_dir() -> Option<String> {
+    let dir = match std::env::var_os("EBM_MNIST_DIR") {
+        Some(d) => std::path::PathBuf::from(d),
+        None => {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist")
+        }
+    };
+    dir.join("train-images-idx3-ubyte.gz").exists().then(|| dir.to_str().unwrap().to_string())
+}
+
+/// Issue 14's exact check: a 784×20 RBM trained on MNIST (one epoch of
+/// plain PCD-1), evaluated on the 10,000 test images by forward AIS (14,500
+/// β × 50 runs), RAISE (200 points) and exact enumeration of the 2^20 hidden
+/// states: the exact mean log-likelihood lies in both intervals. Skips
+/// without the MNIST files.
+#[test]
+fn mnist_784x20_forward_ais_raise_and_exact_agree() {
+    let Some(dir) = mnist_dir() else {
+        eprintln!("skipped: no MNIST files (set EBM_MNIST_DIR)");
+        return;
+    };
+    let tmp = temp_dir("mnist20");
+    let model = tmp.join("m20.safetensors");
+    let (data, m) = (format!("mnist:{dir}"), model.to_str().unwrap().to_string());
+    let o = ebm(&[
+        "train",
+        "--data",
+        &data,
+        "--n-hidden",
+        "20",
+        "--epochs",
+        "1",
+        "--k",
+        "1",
+        "--centring",
+        "0",
+        "--out",
+        &m,
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = json(&[
+        "eval",
+        "--model",
+        &m,
+        "--data",
+        &data,
+        "--ais-runs",
+        "50",
+        "--raise-points",
+        "200",
+        "--json",
+        "--quiet",
+    ]);
+    let exact = field(&v, "exact_mean_log_likelihood");
+    eprintln!(
+        "784×20: exact {exact:.4}, forward AIS {:.4} [{:.4}, {:.4}], RAISE {:.4} [{:.4}, {:.4}]",
+        field(&v, "mean_log_likelihood"),
+        field(&v, "mean_log_likelihood_lower"),
+        field(&v, "mean_log_likelihood_upper"),
+        field(&v, "mean_log_likelihood_conservative"),
+        field(&v, "mean_log_likelihood_conservative_lower"),
+        field(&v, "mean_log_likelihood_conservative_upper"),
+    );
+    assert_eq!(v["n_examples"].as_u64(), Some(10_000));
+    for side in ["mean_log_likelihood", "mean_log_likelihood_conservative"] {
+        let (lo, hi) = (field(&v, &format!("{side}_lower")), field(&v, &format!("{side}_upper")));
+        assert!(lo <= exact && exact <= hi, "{side}: [{lo}, {hi}] vs exact {exact}");
+    }
+    std::fs::remove_dir_all(&tmp).ok();
+}
