@@ -33,7 +33,6 @@ from ._ebm import (
     Potts,
     Rbm,
     load,
-    load_data,
     load_mnist_images,
     num_threads,
 )
@@ -78,6 +77,15 @@ def model(spec: str, coupling: float = 1.0, field: float = 0.0):
     ``:open``), ``glass:LxM[:gauss][:open][:disorder=N]``, or a saved
     ``.safetensors`` model file."""
     return _ebm.model(spec, coupling, field)
+
+
+def load_data(spec: str, seed: int = 0) -> Result:
+    """A data set exactly as ``ebm train --data SPEC --seed SEED`` loads it:
+    ``default`` (procedural 10×10 digits), ``bars-and-stripes:N`` or
+    ``mnist:DIR`` (binarised stochastically from the seed, as Salakhutdinov
+    & Murray). A :class:`Result` with int8 (rows, width) arrays ``train``
+    and ``test``, ``image_shape`` and, for MNIST, ``labels``."""
+    return wrap(_ebm.load_data(spec, seed))
 
 
 def exact(model, beta: float, *, moments: bool = True) -> Result:
