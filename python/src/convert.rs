@@ -7,9 +7,7 @@
 //! `np.ascontiguousarray`). The data are copied once into Rust vectors, so
 //! the work that follows runs without the GIL.
 
-use numpy::{
-    Element, PyArray1, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods,
-};
+use numpy::{Element, PyArray1, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -58,10 +56,7 @@ pub(crate) fn array<T: Element + Copy>(
         )));
     }
     let ro = typed.try_readonly().map_err(|e| PyValueError::new_err(format!("{what}: {e}")))?;
-    let values = ro
-        .as_slice()
-        .map_err(|e| PyValueError::new_err(format!("{what}: {e}")))?
-        .to_vec();
+    let values = ro.as_slice().map_err(|e| PyValueError::new_err(format!("{what}: {e}")))?.to_vec();
     Ok(Dense { values, shape: untyped.shape().to_vec() })
 }
 

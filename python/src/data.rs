@@ -30,12 +30,16 @@ fn load(spec: &str, seed: u64) -> Result<V> {
             }
             "mnist" => {
                 let dir = PathBuf::from(if arg.is_empty() { "." } else { arg });
-                let (train, train_labels) = ebm_data::load_mnist_split(&dir, ebm_data::Split::Train)?;
+                let (train, train_labels) =
+                    ebm_data::load_mnist_split(&dir, ebm_data::Split::Train)?;
                 let (test, test_labels) = ebm_data::load_mnist_split(&dir, ebm_data::Split::Test)?;
                 let width = train.pixels_per_image();
                 let image = (train.rows, train.cols);
                 let labels = V::D(vec![
-                    ("train", V::ArrU8(train_labels.labels.clone(), vec![train_labels.labels.len()])),
+                    (
+                        "train",
+                        V::ArrU8(train_labels.labels.clone(), vec![train_labels.labels.len()]),
+                    ),
                     ("test", V::ArrU8(test_labels.labels.clone(), vec![test_labels.labels.len()])),
                 ]);
                 (

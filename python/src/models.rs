@@ -150,7 +150,9 @@ fn lattice_parts<'a>(
 
 fn dims(spec: &str, text: &str) -> ebm_core::Result<Vec<usize>> {
     text.split('x')
-        .map(|d| d.parse::<usize>().map_err(|_| bad_spec(format!("`{d}` in `{spec}` is not a size"))))
+        .map(|d| {
+            d.parse::<usize>().map_err(|_| bad_spec(format!("`{d}` in `{spec}` is not a size")))
+        })
         .collect()
 }
 
@@ -399,8 +401,7 @@ impl Ising {
     /// The edges, int64 (E, 2), in edge order.
     #[getter]
     fn edges<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let e: Vec<i64> =
-            self.inner.edges().flat_map(|(a, b, _)| [a as i64, b as i64]).collect();
+        let e: Vec<i64> = self.inner.edges().flat_map(|(a, b, _)| [a as i64, b as i64]).collect();
         convert::to_numpy(py, e, &[self.inner.n_edges(), 2])
     }
     /// The couplings J_e, float64 (E,), in edge order.
@@ -434,9 +435,9 @@ impl Ising {
         let me = slf.get();
         let cls = slf.get_type();
         match &me.spec {
-            Some(s) => {
-                (cls.getattr("from_spec")?, (s.clone(), me.coupling, me.field)).into_pyobject(py).map(|t| t.into_any())
-            }
+            Some(s) => (cls.getattr("from_spec")?, (s.clone(), me.coupling, me.field))
+                .into_pyobject(py)
+                .map(|t| t.into_any()),
             None => {
                 let edges = me.edges(py)?;
                 let j = me.couplings(py)?;
@@ -526,7 +527,11 @@ impl Potts {
         field: f64,
         periodic: bool,
     ) -> PyResult<Self> {
-        Self::from_spec_inner(lattice_spec(&format!("potts:{q}:"), &dims, periodic), coupling, field)
+        Self::from_spec_inner(
+            lattice_spec(&format!("potts:{q}:"), &dims, periodic),
+            coupling,
+            field,
+        )
     }
 
     /// q states on an `l × m` square lattice (`m = l` if omitted).
@@ -565,7 +570,8 @@ impl Potts {
             Categories::new(q.extract::<Vec<usize>>()?).py()?
         };
         let list = edge_list(edges, couplings)?;
-        let total: usize = (0..space.len()).map(|i| ebm_core::FiniteSpace::n_values(&space, i)).sum();
+        let total: usize =
+            (0..space.len()).map(|i| ebm_core::FiniteSpace::n_values(&space, i)).sum();
         let h = match fields {
             Some(f) => params::<f64>(f, "fields", "float64", &[1])?.values,
             None => vec![0.0; total],
@@ -758,7 +764,11 @@ impl Rbm {
     /// `Rbm.from_numpy(rbm.components_.T, rbm.intercept_visible_, rbm.intercept_hidden_)`.
     #[staticmethod]
     #[allow(non_snake_case)]
-    pub(crate) fn from_numpy(W: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>, c: &Bound<'_, PyAny>) -> PyResult<Self> {
+    pub(crate) fn from_numpy(
+        W: &Bound<'_, PyAny>,
+        b: &Bound<'_, PyAny>,
+        c: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
         let w = params::<f64>(W, "W", "float64", &[2])?;
         let b = params::<f64>(b, "b", "float64", &[1])?.values;
         let c = params::<f64>(c, "c", "float64", &[1])?.values;
@@ -921,7 +931,9 @@ fn _load_bytes(py: Python<'_>, data: &[u8]) -> PyResult<Py<PyAny>> {
 fn saved_to_py(py: Python<'_>, saved: SavedModel, path: &str) -> PyResult<Py<PyAny>> {
     Ok(match saved {
         SavedModel::Rbm(m) => Py::new(py, Rbm::wrap(m))?.into_any(),
-        SavedModel::Boltzmann(m) => Py::new(py, BoltzmannMachine { inner: Arc::new(m) })?.into_any(),
+        SavedModel::Boltzmann(m) => {
+            Py::new(py, BoltzmannMachine { inner: Arc::new(m) })?.into_any()
+        }
         SavedModel::Ising(m) => {
             Py::new(py, Ising { inner: Arc::new(m), spec: None, coupling: 1.0, field: 0.0 })?
                 .into_any()

@@ -12,8 +12,8 @@ use ebm_models::rbm_ais::{data_marginals, rbm_ais, rbm_log_likelihood};
 use ebm_samplers::{Gibbs, Ladder, ParallelTempering, SiteChain, TemperingChain};
 use ebm_thermo::ais::{LogZEstimate, Schedule};
 use ebm_train::{
-    Batches, Cd, Checkpoint, ROW_CHUNK, Learning, LearningRate, Momentum, Optimizer, Pcd, StepReport,
-    TrainState, rbm_monitors,
+    Batches, Cd, Checkpoint, Learning, LearningRate, Momentum, Optimizer, Pcd, ROW_CHUNK,
+    StepReport, TrainState, rbm_monitors,
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -81,9 +81,7 @@ impl Config {
         };
         let s = |k: &str| m.get(k).cloned().ok_or_else(|| bad(k));
         let u = |k: &str| s(k)?.parse::<u64>().map_err(|_| bad(k));
-        let f = |k: &str| {
-            u64::from_str_radix(&s(k)?, 16).map(f64::from_bits).map_err(|_| bad(k))
-        };
+        let f = |k: &str| u64::from_str_radix(&s(k)?, 16).map(f64::from_bits).map_err(|_| bad(k));
         Ok(Config {
             trainer: s("py.trainer")?,
             k: u("py.k")? as usize,
@@ -119,10 +117,22 @@ impl ebm_core::Sampler<Rbm> for GenericBlock {
     fn restore(&self, model: &Rbm, record: &ebm_core::ChainRecord<i8>) -> Result<SiteChain> {
         self.0.restore(model, record)
     }
-    fn sweep<R: rand::Rng + ?Sized>(&self, model: &Rbm, chain: &mut SiteChain, beta: Beta, rng: &mut R) {
+    fn sweep<R: rand::Rng + ?Sized>(
+        &self,
+        model: &Rbm,
+        chain: &mut SiteChain,
+        beta: Beta,
+        rng: &mut R,
+    ) {
         self.0.sweep(model, chain, beta, rng)
     }
-    fn sweep_batch<R: rand::Rng>(&self, model: &Rbm, chains: &mut [SiteChain], beta: Beta, rngs: &mut [R]) {
+    fn sweep_batch<R: rand::Rng>(
+        &self,
+        model: &Rbm,
+        chains: &mut [SiteChain],
+        beta: Beta,
+        rngs: &mut [R],
+    ) {
         self.0.sweep_batch(model, chains, beta, rngs)
     }
 }
@@ -173,10 +183,8 @@ impl State {
                 State::Cd(t, st)
             }
             ("pcd", "tempering") => {
-                let sampler = ParallelTempering::new(
-                    Gibbs::block(),
-                    Ladder::geometric(c.n_replicas, 0.3)?,
-                );
+                let sampler =
+                    ParallelTempering::new(Gibbs::block(), Ladder::geometric(c.n_replicas, 0.3)?);
                 let t = Pcd { n_chains: c.n_chains, k: c.k, sampler, learning };
                 let st = match ck {
                     Some(ck) => ck.restore(rbm, &t.sampler)?,
@@ -259,9 +267,12 @@ pub(crate) struct RbmTrainer {
     data: Option<Arc<Vec<i8>>>,
     /// Incremented at every parameter change (caches key on it).
     version: u64,
-    /// `(version, betas, runs, marginals, estimate, exact)` of the last ln Z.
-    log_z_cache: Option<(u64, usize, usize, Option<Vec<f64>>, LogZEstimate, bool)>,
+    /// The last ln Z and what it was computed for.
+    log_z_cache: Option<LogZCache>,
 }
+
+/// `(version, betas, runs, marginals, estimate, exact)` of a computed ln Z.
+type LogZCache = (u64, usize, usize, Option<Vec<f64>>, LogZEstimate, bool);
 
 /// Moves the trainer's RBM and state to a worker thread and back.
 struct Parts {
@@ -271,11 +282,13 @@ struct Parts {
 
 impl RbmTrainer {
     fn take(&mut self) -> PyResult<Parts> {
-        let state = self
-            .state
-            .take()
-            .ok_or_else(|| PyValueError::new_err("the trainer is busy or was interrupted mid-step"))?;
-        let rbm = std::mem::replace(&mut self.rbm, placeholder(self.config.n_visible, self.config.n_hidden));
+        let state = self.state.take().ok_or_else(|| {
+            PyValueError::new_err("the trainer is busy or was interrupted mid-step")
+        })?;
+        let rbm = std::mem::replace(
+            &mut self.rbm,
+            placeholder(self.config.n_visible, self.config.n_hidden),
+        );
         Ok(Parts { rbm, state })
     }
     fn put(&mut self, p: Parts) {
@@ -365,7 +378,14 @@ impl RbmTrainer {
             n_hidden,
         };
         let state = State::new(&config, &mut rbm, None).py()?;
-        Ok(RbmTrainer { rbm, config, state: Some(state), data: None, version: 0, log_z_cache: None })
+        Ok(RbmTrainer {
+            rbm,
+            config,
+            state: Some(state),
+            data: None,
+            version: 0,
+            log_z_cache: None,
+        })
     }
 
     /// Keeps the training rows (int8 bits) for `epoch`.
@@ -384,8 +404,16 @@ impl RbmTrainer {
     /// `Batches(data, batch_size, seed, epoch)`: `(seconds, mean gradient
     /// norm, steps)`. Ctrl-C stops it after the step in flight, the model
     /// as that step left it.
-    fn epoch(&mut self, py: Python<'_>, epoch: u64, batch_size: usize) -> PyResult<(f64, f64, u64)> {
-        let data = self.data.clone().ok_or_else(|| PyValueError::new_err("no data: call set_data first"))?;
+    fn epoch(
+        &mut self,
+        py: Python<'_>,
+        epoch: u64,
+        batch_size: usize,
+    ) -> PyResult<(f64, f64, u64)> {
+        let data = self
+            .data
+            .clone()
+            .ok_or_else(|| PyValueError::new_err("no data: call set_data first"))?;
         let nv = self.config.n_visible;
         let seed = Seed(self.config.seed);
         let mut parts = self.take()?;
@@ -449,7 +477,12 @@ impl RbmTrainer {
 
     /// Replaces the parameters (W as (n_visible, n_hidden), any layout).
     #[allow(non_snake_case)]
-    fn set_params(&mut self, W: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>, c: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn set_params(
+        &mut self,
+        W: &Bound<'_, PyAny>,
+        b: &Bound<'_, PyAny>,
+        c: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         let m = PyRbm::from_numpy(W, b, c)?;
         let mut theta = m.inner.params().to_vec();
         if theta.len() != self.rbm.params().len() {
@@ -468,7 +501,11 @@ impl RbmTrainer {
     /// p(h = 1 | v) as float64 (rows, n_hidden) for float64 rows: in f64 when
     /// every value is 0 or 1, else (mean-field input) by the f32 batched
     /// kernel (accurate to ~1e-6).
-    fn transform<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn transform<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let (v, rows, cols, _) = convert::rows::<f64>(x, "X", "float64")?;
         ebm_core::check_len("row length (n_visible)", self.rbm.n_visible(), cols).py()?;
         let nh = self.rbm.n_hidden();
@@ -492,18 +529,28 @@ impl RbmTrainer {
     }
 
     /// The free energies F(v) of int8 rows (float64).
-    fn free_energy<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn free_energy<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let (v, rows) = self.bits(x, "X")?;
         let nv = self.rbm.n_visible();
         let rbm = &self.rbm;
         let f = py.detach(|| {
-            v.chunks_exact(nv).map(|r| rbm.visible_free_energy(r, Beta::ONE)).collect::<Result<Vec<_>>>()
+            v.chunks_exact(nv)
+                .map(|r| rbm.visible_free_energy(r, Beta::ONE))
+                .collect::<Result<Vec<_>>>()
         });
         convert::to_numpy(py, f.py()?, &[rows])
     }
 
     /// `Σ_i ln p(v_i | v_−i)` per int8 row (float64), exactly.
-    fn pseudo_likelihood<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn pseudo_likelihood<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let (v, rows) = self.bits(x, "X")?;
         ebm_core::Domain::Bit.validate(&v).py()?;
         let nv = self.rbm.n_visible();
@@ -531,7 +578,8 @@ impl RbmTrainer {
         seed: u64,
         exact_max: usize,
     ) -> PyResult<Py<PyAny>> {
-        let (est, exact) = self.log_z_estimate(py, ais_betas, ais_runs, marginals, seed, exact_max)?;
+        let (est, exact) =
+            self.log_z_estimate(py, ais_betas, ais_runs, marginals, seed, exact_max)?;
         let out = V::D(vec![
             ("log_z", V::F(est.log_z)),
             ("std_err", V::F(est.std_err)),
@@ -560,7 +608,8 @@ impl RbmTrainer {
         exact_max: usize,
     ) -> PyResult<Py<PyAny>> {
         let (v, rows) = self.bits(x, "X")?;
-        let (est, exact) = self.log_z_estimate(py, ais_betas, ais_runs, marginals, seed, exact_max)?;
+        let (est, exact) =
+            self.log_z_estimate(py, ais_betas, ais_runs, marginals, seed, exact_max)?;
         let rbm = &self.rbm;
         let ll = py.detach(|| rbm_log_likelihood(rbm, &v, &est)).py()?;
         let out = V::D(vec![
@@ -581,7 +630,13 @@ impl RbmTrainer {
     /// One block-Gibbs step from int8 rows v: h ~ p(h | v), then
     /// v' ~ p(v | h), in f64, row r drawing from stream (seed, custom(0x6b),
     /// counter · 2^24 + r). Returns v' (int8).
-    fn gibbs<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>, seed: u64, counter: u64) -> PyResult<Bound<'py, PyAny>> {
+    fn gibbs<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        seed: u64,
+        counter: u64,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let (v, rows) = self.bits(x, "v")?;
         ebm_core::Domain::Bit.validate(&v).py()?;
         let (nv, nh) = (self.rbm.n_visible(), self.rbm.n_hidden());
@@ -589,18 +644,21 @@ impl RbmTrainer {
         let out = py.detach(|| -> Result<Vec<i8>> {
             use rayon::prelude::*;
             let mut out = vec![0i8; rows * nv];
-            out.par_chunks_mut(nv).zip(v.par_chunks(nv)).enumerate().try_for_each(|(r, (o, vr))| {
-                let mut rng = Seed(seed).stream(Purpose::custom(0x6b), (counter << 24) + r as u64);
-                let mut ph = vec![0.0; nh];
-                rbm.hidden_probs(vr, Beta::ONE, &mut ph)?;
-                let h: Vec<i8> = ph.iter().map(|&p| i8::from(uniform(&mut rng) < p)).collect();
-                let mut pv = vec![0.0; nv];
-                rbm.visible_probs(&h, Beta::ONE, &mut pv)?;
-                for (oi, &p) in o.iter_mut().zip(&pv) {
-                    *oi = i8::from(uniform(&mut rng) < p);
-                }
-                Ok(())
-            })?;
+            out.par_chunks_mut(nv).zip(v.par_chunks(nv)).enumerate().try_for_each(
+                |(r, (o, vr))| {
+                    let mut rng =
+                        Seed(seed).stream(Purpose::custom(0x6b), (counter << 24) + r as u64);
+                    let mut ph = vec![0.0; nh];
+                    rbm.hidden_probs(vr, Beta::ONE, &mut ph)?;
+                    let h: Vec<i8> = ph.iter().map(|&p| i8::from(uniform(&mut rng) < p)).collect();
+                    let mut pv = vec![0.0; nv];
+                    rbm.visible_probs(&h, Beta::ONE, &mut pv)?;
+                    for (oi, &p) in o.iter_mut().zip(&pv) {
+                        *oi = i8::from(uniform(&mut rng) < p);
+                    }
+                    Ok(())
+                },
+            )?;
             Ok(out)
         });
         convert::to_numpy(py, out.py()?, &[rows, nv])
@@ -622,7 +680,14 @@ impl RbmTrainer {
     /// pseudo-likelihood's unit drawn from `seed`), for comparison with the
     /// CLI's JSON lines.
     #[pyo3(signature = (train, test, seed, with_exact = true))]
-    fn monitors(&self, py: Python<'_>, train: &Bound<'_, PyAny>, test: &Bound<'_, PyAny>, seed: u64, with_exact: bool) -> PyResult<Py<PyAny>> {
+    fn monitors(
+        &self,
+        py: Python<'_>,
+        train: &Bound<'_, PyAny>,
+        test: &Bound<'_, PyAny>,
+        seed: u64,
+        with_exact: bool,
+    ) -> PyResult<Py<PyAny>> {
         let (tr, _) = self.bits(train, "train")?;
         let (te, _) = self.bits(test, "test")?;
         let rbm = &self.rbm;
@@ -643,7 +708,8 @@ impl RbmTrainer {
     /// positions, hyperparameters) as checkpoint bytes: pickling, and
     /// resuming bit for bit.
     fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let state = self.state.as_ref().ok_or_else(|| PyValueError::new_err("the trainer is busy"))?;
+        let state =
+            self.state.as_ref().ok_or_else(|| PyValueError::new_err("the trainer is busy"))?;
         let ck = state.checkpoint(&self.rbm).with_config(self.config.to_map());
         Ok(PyBytes::new(py, &ck.to_bytes()))
     }
@@ -655,7 +721,14 @@ impl RbmTrainer {
         let config = Config::from_map(&ck.config).py()?;
         let mut rbm = placeholder(config.n_visible, config.n_hidden);
         let state = State::new(&config, &mut rbm, Some(&ck)).py()?;
-        Ok(RbmTrainer { rbm, config, state: Some(state), data: None, version: 0, log_z_cache: None })
+        Ok(RbmTrainer {
+            rbm,
+            config,
+            state: Some(state),
+            data: None,
+            version: 0,
+            log_z_cache: None,
+        })
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {

@@ -238,7 +238,10 @@ where
     if o.n_chains.saturating_mul(replicas).saturating_mul(n) > 1 << 28 {
         return Err(Error::InvalidSequence {
             what: "n_chains",
-            reason: format!("{} chains of {n} units exceed the 2^28 units a run may hold", o.n_chains),
+            reason: format!(
+                "{} chains of {n} units exceed the 2^28 units a run may hold",
+                o.n_chains
+            ),
         });
     }
     let (s, name) = sampler(&o.sampler_name, o.n_replicas, ladder_fraction(o.beta_min, beta)?)?;
@@ -270,8 +273,10 @@ where
         seed: Seed(o.seed),
     };
     let progress = |_: u64| cancel.check_unwind();
-    let (full, running) =
-        ebm_samplers::Run::new(model, &s, beta).config(config).progress(&progress).record(n_cols, observe)?;
+    let (full, running) = ebm_samplers::Run::new(model, &s, beta)
+        .config(config)
+        .progress(&progress)
+        .record(n_cols, observe)?;
     // the CLI's seven columns, for every statistic; the states apart
     let (traces, states) = if every > 0 {
         let mut values = Vec::with_capacity(full.values.len() / n_cols * (ORDER + 1));
@@ -342,19 +347,27 @@ where
         ("ess", V::F(e.ess)),
         ("r_hat", V::F(e.r_hat)),
         ("swap_rates", V::opt(swap_rates, |r| V::L(r.into_iter().map(V::F).collect()))),
-        ("per_chain", per_chain(&traces.values, traces.n_chains, traces.n_observables, beta.value(), n)),
+        (
+            "per_chain",
+            per_chain(&traces.values, traces.n_chains, traces.n_observables, beta.value(), n),
+        ),
         ("seconds", V::F(t0.elapsed().as_secs_f64())),
         ("production_seconds", V::F(traces.seconds)),
         ("sweep_seconds", V::F(traces.sweep_seconds)),
         (
             "ns_per_attempt",
-            V::F(traces.sweep_seconds * 1e9 / (o.n_chains as f64 * o.n_sweeps as f64 * n as f64).max(1.0)),
+            V::F(
+                traces.sweep_seconds * 1e9
+                    / (o.n_chains as f64 * o.n_sweeps as f64 * n as f64).max(1.0),
+            ),
         ),
         (
             "path",
             V::S(
                 match running.chains.first() {
-                    Some(ebm_samplers::AnyChain::Site(c)) if c.runs_model_kernel() => "model kernel",
+                    Some(ebm_samplers::AnyChain::Site(c)) if c.runs_model_kernel() => {
+                        "model kernel"
+                    }
                     Some(ebm_samplers::AnyChain::Cluster(_)) => "cluster",
                     _ => "generic",
                 }

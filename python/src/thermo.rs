@@ -84,7 +84,12 @@ fn binary_moments<M: MaybeMoments>(m: &M, beta: Beta) -> Result<V> {
 /// Exact thermodynamics by enumeration (the CLI's `ebm exact`).
 #[pyfunction]
 #[pyo3(signature = (model, beta, moments = true))]
-fn exact(py: Python<'_>, model: &Bound<'_, PyAny>, beta: f64, moments: bool) -> PyResult<Py<PyAny>> {
+fn exact(
+    py: Python<'_>,
+    model: &Bound<'_, PyAny>,
+    beta: f64,
+    moments: bool,
+) -> PyResult<Py<PyAny>> {
     let m = any_model(model)?;
     let spec = spec_of(model);
     let beta = Beta::new(beta).py()?;
@@ -115,7 +120,14 @@ fn exact_if_cheap(model: &AnyModel, beta: Beta) -> Option<f64> {
 }
 
 /// The CLI's generic `ebm logz` path: AIS or TI with block Gibbs.
-fn generic<M>(model: &M, ti: bool, beta: Beta, n_betas: usize, n_runs: usize, seed: Seed) -> Result<LogZEstimate>
+fn generic<M>(
+    model: &M,
+    ti: bool,
+    beta: Beta,
+    n_betas: usize,
+    n_runs: usize,
+    seed: Seed,
+) -> Result<LogZEstimate>
 where
     M: FiniteModel,
     M::Space: SiteMoves<M>,
@@ -213,7 +225,9 @@ fn log_z(
             ));
         }
     };
-    let out = detached(py, move |_| log_z_out(&m, spec, beta, ti, n_betas, n_runs, Seed(seed), marginals))?;
+    let out = detached(py, move |_| {
+        log_z_out(&m, spec, beta, ti, n_betas, n_runs, Seed(seed), marginals)
+    })?;
     Ok(out.into_py(py)?.unbind())
 }
 
