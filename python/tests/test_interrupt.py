@@ -11,7 +11,10 @@ import pytest
 
 SCRIPT = textwrap.dedent(
     """
-    import sys, time, ebm, numpy as np
+    import signal, sys, time, ebm, numpy as np
+    # a shell may start background jobs with SIGINT ignored: restore the
+    # interactive default (Python raises KeyboardInterrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     what = sys.argv[1]
     print("ready", flush=True)
     t0 = time.perf_counter()
@@ -44,7 +47,10 @@ def test_ctrl_c(what):
     time.sleep(1.5)
     t0 = time.perf_counter()
     p.send_signal(signal.SIGINT)
-    out, _ = p.communicate(timeout=30)
+    try:
+        out, _ = p.communicate(timeout=30)
+    finally:
+        p.kill()
     dt = time.perf_counter() - t0
     assert p.returncode == 0, out
     assert "interrupted" in out

@@ -13,7 +13,7 @@ sklearn = pytest.importorskip("sklearn")
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 
-@parametrize_with_checks([ebm.BernoulliRBM(n_iter=3), ebm.BernoulliRBM.ebm_recipe(16, n_iter=2, trainer="cd")])
+@parametrize_with_checks([ebm.BernoulliRBM(n_iter=3)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
