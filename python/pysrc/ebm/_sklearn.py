@@ -327,10 +327,12 @@ class BernoulliRBM(TransformerMixin, BaseEstimator):
         self._gibbs_calls = 0
         self._marginals = _ebm._data_marginals(bits)
         trainer.set_data(bits)
+        self.epoch_seconds_ = []
         try:
             for epoch in range(int(self.n_iter)):
                 t0 = time.perf_counter()
-                trainer.epoch(epoch, int(self.batch_size))
+                seconds, _, _ = trainer.epoch(epoch, int(self.batch_size))
+                self.epoch_seconds_.append(seconds)
                 if self.verbose:
                     pl = float(np.mean(trainer.pseudo_likelihood(bits[:1000])))
                     print(
