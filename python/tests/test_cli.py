@@ -71,8 +71,10 @@ def test_train_and_eval(cli, tmp_path):
     """`ebm train` and ebm.BernoulliRBM with the CLI's recipe train the same
     model; `ebm eval` and `ebm logz` on the saved file agree with Python."""
     seed, out = 3, tmp_path / "bas.safetensors"
+    # BernoulliRBM.ebm_recipe is PCD-1 with Hinton's momentum, no centring:
+    # the CLI's flags for it (its default recipe is centred PCD-10)
     lines = cli("train", "--data", "default", "--n-hidden", 16, "--epochs", 2, "--seed", seed,
-                "--out", out, lines=True)
+                "--k", 1, "--centring", 0, "--momentum", "0.5:0.9:5", "--out", out, lines=True)
     data = ebm.load_data("default", seed=seed)
     est = ebm.BernoulliRBM.ebm_recipe(16, n_iter=2, random_state=seed).fit(data.train)
     assert est._trainer.n_steps == lines[-1]["steps"]

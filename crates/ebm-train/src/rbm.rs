@@ -462,7 +462,9 @@ impl Kernel<'_> {
                 check_len("chain state", nv + nh, c.state().len())?;
             }
         }
-        s.pk.resize(m_neg * nh, 0.0);
+        // the positive phase walks the batch's chunks beside P_k's (used by CD
+        // only): as many of them as the batch has, whatever the chain count
+        s.pk.resize(m_neg.max(rows) * nh, 0.0);
         // positive phase (and, for CD, the negative chains), chunk by chunk
         // (each chunk's rows are independent)
         let m = &*model;
@@ -506,6 +508,7 @@ impl Kernel<'_> {
                 Ok(())
             })?;
         if let Some((chains, rngs)) = persistent.as_mut() {
+            s.pk.truncate(m_neg * nh);
             persistent_sweeps(m, beta, k, s, chains, rngs)?;
         }
         let scale = beta.value() / rows as f64;

@@ -663,3 +663,29 @@ fn fused_centred_update_matches_the_shared_map() {
         assert!(control > 1e-3, "{trainer}: {control}");
     }
 }
+
+/// Kernel PCD with a batch of more row chunks than there are chains (here
+/// 7 chains, 120 rows): every row of the batch enters the data term — a
+/// change to the last row alone changes the step (before the fix the rows
+/// past the chains' chunks were skipped).
+#[test]
+fn pcd_kernel_reads_every_row_of_a_batch_larger_than_its_chains() {
+    let data = random_bits(120 * 9, 0.4, 95);
+    let start = Rbm::random(9, 5, 0.3, Seed(96)).unwrap();
+    let pcd = Pcd {
+        n_chains: 7,
+        k: 1,
+        sampler: Gibbs::block(),
+        learning: Learning::new(Optimizer::sgd(0.1), Seed(97)),
+    };
+    let step = |batch: &[i8]| {
+        let mut m = start.clone();
+        let mut s = pcd.init(&m).unwrap();
+        pcd.step(&mut m, &mut s, batch).unwrap();
+        bits(&m)
+    };
+    let mut changed = data.clone();
+    let last = changed.len() - 9;
+    changed[last..].iter_mut().for_each(|b| *b = 1 - *b);
+    assert_ne!(step(&data), step(&changed), "the last row is ignored");
+}
