@@ -12,8 +12,8 @@ use ebm_models::rbm_ais::{data_marginals, rbm_ais, rbm_log_likelihood};
 use ebm_samplers::{Gibbs, Ladder, ParallelTempering, SiteChain, TemperingChain};
 use ebm_thermo::ais::{LogZEstimate, Schedule};
 use ebm_train::{
-    Batches, Cd, Checkpoint, Learning, LearningRate, Momentum, Optimizer, Pcd, ROW_CHUNK,
-    StepReport, TrainState, rbm_monitors,
+    Batches, Cd, Checkpoint, Learning, LearningRate, Momentum, Optimizer, Pcd, StepReport,
+    TrainState, rbm_monitors,
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -99,50 +99,6 @@ impl Config {
     }
 }
 
-/// Block Gibbs without the claim of being a plain block sweep
-/// (`block_rule() = None`), so `Pcd` takes its generic path (closed-form
-/// positive phase, `sweep_batch` of the persistent chains, the same
-/// estimator) instead of the batched RBM kernel. Used for a PCD step whose
-/// batch spans more row chunks than the chains: the kernel of
-/// `ebm_train::rbm` then leaves chunks unfilled and panics (it zips the
-/// batch's chunks with the chains' hidden probabilities).
-#[derive(Debug, Clone)]
-struct GenericBlock(Gibbs);
-
-impl ebm_core::Sampler<Rbm> for GenericBlock {
-    type Chain = SiteChain;
-    fn start(&self, model: &Rbm, x0: &[i8]) -> Result<SiteChain> {
-        self.0.start(model, x0)
-    }
-    fn restore(&self, model: &Rbm, record: &ebm_core::ChainRecord<i8>) -> Result<SiteChain> {
-        self.0.restore(model, record)
-    }
-    fn sweep<R: rand::Rng + ?Sized>(
-        &self,
-        model: &Rbm,
-        chain: &mut SiteChain,
-        beta: Beta,
-        rng: &mut R,
-    ) {
-        self.0.sweep(model, chain, beta, rng)
-    }
-    fn sweep_batch<R: rand::Rng>(
-        &self,
-        model: &Rbm,
-        chains: &mut [SiteChain],
-        beta: Beta,
-        rngs: &mut [R],
-    ) {
-        self.0.sweep_batch(model, chains, beta, rngs)
-    }
-}
-
-impl ebm_samplers::WithClamp for GenericBlock {
-    fn with_clamp(self, clamp: ebm_samplers::Clamp) -> Self {
-        GenericBlock(self.0.with_clamp(clamp))
-    }
-}
-
 /// A trainer and its state, one variant per (trainer, sampler chain) type.
 enum State {
     Cd(Cd<Gibbs>, TrainState<SiteChain>),
@@ -212,20 +168,7 @@ impl State {
     fn step(&mut self, rbm: &mut Rbm, batch: &[i8]) -> Result<StepReport> {
         match self {
             State::Cd(t, s) => t.step(rbm, s, batch),
-            State::Pcd(t, s) => {
-                let rows = batch.len() / rbm.n_visible().max(1);
-                let kernel = ebm_core::Sampler::<Rbm>::block_rule(&t.sampler).is_some();
-                if kernel && rows.div_ceil(ROW_CHUNK) > t.n_chains.div_ceil(ROW_CHUNK) {
-                    let generic = Pcd {
-                        n_chains: t.n_chains,
-                        k: t.k,
-                        sampler: GenericBlock(t.sampler.clone()),
-                        learning: t.learning.clone(),
-                    };
-                    return generic.step(rbm, s, batch);
-                }
-                t.step(rbm, s, batch)
-            }
+            State::Pcd(t, s) => t.step(rbm, s, batch),
             State::PcdTempering(t, s) => t.step(rbm, s, batch),
         }
     }
