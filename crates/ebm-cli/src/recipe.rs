@@ -19,11 +19,11 @@
 //! | `--k 1` (centred PCD-1), `--weight-decay 0` | −3.38 to −5.15 | 0.8 s |
 //! | `--centring 0 --weight-decay 0` (PCD-10) | −2.80 to −2.93 | 1.3–2.9 s |
 //! | `--k 1 --sampler tempering` (8 rungs from 0.4 β) | −2.71 to −2.73 | 6–7 s |
-//! | `--k 1 --sampler tempering --centring 0 --momentum 0.5:0.9:5` | −4.5 to −6.9 | 6 s |
+//! | `--k 1 --sampler tempering --centring 0 --weight-decay 0 --momentum 0.9` | −4.54 to −6.94 | 5–6 s |
 //!
 //! With one sweep per step the persistent chains cannot follow the
-//! parameters between the data's modes (Hinton's 0.9 momentum makes it
-//! worse); ten sweeps or a tempering ladder let them, and centring
+//! parameters between the data's modes (momentum 0.9 undoes even
+//! tempering); ten sweeps or a tempering ladder let them, and centring
 //! conditions the gradient. Centred tempered PCD-1 is the most accurate but
 //! runs on the generic path (8 single-chain sweeps per chain and step: slow on
 //! MNIST-sized models), so the default is the kernel's centred PCD-10.
