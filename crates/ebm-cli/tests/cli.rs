@@ -227,6 +227,10 @@ fn train_writes_json_lines_a_model_eval_reads_and_resume_is_bit_exact() {
         std::fs::read(out("resumed.safetensors")).unwrap(),
     );
     assert!(a == b, "resumed training differs from the uninterrupted run");
+    // and the same checkpoint: it carries the learning curve, so the resumed
+    // run's pictures draw the epochs before the resume too
+    let ckpt = |f: &str| std::fs::read(out(&format!("{f}.safetensors.ckpt"))).unwrap();
+    assert!(ckpt("straight") == ckpt("resumed"), "the resumed checkpoint differs");
     let v = json(&[
         "eval",
         "--model",

@@ -171,6 +171,68 @@ pub fn run_config(a: &TrainArgs) -> BTreeMap<String, String> {
     config
 }
 
+/// One point of the learning curve: after `epoch`, the reconstruction error
+/// and the test log-likelihood (exact, or the `--ll-every` AIS estimate).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CurvePoint {
+    /// Epochs done.
+    pub epoch: usize,
+    /// Reconstruction error per pixel.
+    pub recon_error: f64,
+    /// Test log-likelihood, when measured at this epoch.
+    pub log_likelihood: Option<f64>,
+    /// Whether `log_likelihood` is exact (else AIS).
+    pub exact: bool,
+}
+
+/// The checkpoint's record key of the learning curve (not a configuration
+/// field: [`Checkpoint::check_config`] compares only the keys of
+/// [`run_config`]).
+const CURVE_KEY: &str = "learning_curve";
+
+/// [`run_config`] with the learning curve so far: `epoch,recon,ll,exact`
+/// points joined by `;` (`-` for no LL; f64 printed round-trip exactly).
+pub fn run_config_with(a: &TrainArgs, curve: &[CurvePoint]) -> BTreeMap<String, String> {
+    let mut config = run_config(a);
+    let point = |c: &CurvePoint| {
+        let ll = c.log_likelihood.map_or("-".to_string(), |l| l.to_string());
+        format!("{},{},{ll},{}", c.epoch, c.recon_error, u8::from(c.exact))
+    };
+    config.insert(CURVE_KEY.into(), curve.iter().map(point).collect::<Vec<_>>().join(";"));
+    config
+}
+
+/// The learning curve a checkpoint carries (empty for one written before
+/// it carried one).
+pub fn curve_from<U: ebm_core::UnitValue>(ck: &Checkpoint<U>) -> Result<Vec<CurvePoint>> {
+    let bad = || Error::InvalidSequence {
+        what: "checkpoint",
+        reason: format!("its {CURVE_KEY} record is not `epoch,recon,ll,exact;…`"),
+    };
+    let Some(text) = ck.config.get(CURVE_KEY).filter(|t| !t.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    text.split(';')
+        .map(|p| {
+            let f: Vec<&str> = p.split(',').collect();
+            let [epoch, recon, ll, exact] = f[..] else { return Err(bad()) };
+            Ok(CurvePoint {
+                epoch: epoch.parse().map_err(|_| bad())?,
+                recon_error: recon.parse().map_err(|_| bad())?,
+                log_likelihood: match ll {
+                    "-" => None,
+                    l => Some(l.parse().map_err(|_| bad())?),
+                },
+                exact: match exact {
+                    "0" => false,
+                    "1" => true,
+                    _ => return Err(bad()),
+                },
+            })
+        })
+        .collect()
+}
+
 /// The checkpoint `--resume` continues from, checked against this run: the
 /// same configuration ([`run_config`], field by field), a step at the end of
 /// one of this run's epochs and not past its last.
@@ -330,9 +392,13 @@ impl Run<'_> {
         let (a, data, steps_per_epoch) = (self.a, self.data, self.steps_per_epoch);
         let epochs = a.epochs(steps_per_epoch);
         let ckpt = checkpoint_path(&a.out);
+        // (epoch, reconstruction error, test LL, whether that LL is exact):
+        // carried in the checkpoint, so a resumed run draws the whole curve
+        let mut curve: Vec<CurvePoint> = Vec::new();
         if a.resume {
             let ck = resume_checkpoint::<i8>(a, &ckpt, steps_per_epoch)?;
             state = restore(&ck, rbm)?;
+            curve = curve_from(&ck)?;
         }
         let first_epoch = (state.step / steps_per_epoch) as usize;
         // by default about 20 lines and checkpoints in a run, every epoch in short ones
@@ -345,8 +411,6 @@ impl Run<'_> {
             a.common.quiet,
         );
         let marginals = data_marginals(&data.train, data.width)?;
-        // (epoch, reconstruction error, test LL, whether that LL is exact)
-        let mut curve: Vec<(f64, f64, Option<f64>, bool)> = Vec::new();
         if !a.common.json {
             println!(
                 "training an RBM {}×{} on {} ({} rows) with {:?}, k = {}, {} sampler, {} epochs of {steps_per_epoch} steps from epoch {first_epoch}",
@@ -390,7 +454,20 @@ impl Run<'_> {
             seconds += t0.elapsed().as_secs_f64();
             let done = epoch + 1;
             let last = done == epochs;
-            let snapshot = Checkpoint::capture(rbm, &state).with_config(run_config(a));
+            if done % log_every == 0 || last {
+                let mean_grad_norm = norm_sum / n.max(1) as f64;
+                let point = self.log_epoch(
+                    rbm,
+                    &state,
+                    &marginals,
+                    (done, last),
+                    (seconds, mean_grad_norm),
+                    &bar,
+                )?;
+                (norm_sum, n, seconds) = (0.0, 0, 0.0);
+                curve.push(point);
+            }
+            let snapshot = Checkpoint::capture(rbm, &state).with_config(run_config_with(a, &curve));
             if done % ckpt_every == 0 || last {
                 snapshot.save(&ckpt)?;
                 save_model(rbm, a, done)?;
@@ -398,62 +475,6 @@ impl Run<'_> {
             } else {
                 // kept in memory, written if a signal stops the run
                 unsaved = Some((snapshot, done));
-            }
-            if !(done % log_every == 0 || last) {
-                continue;
-            }
-            let t_monitor = std::time::Instant::now();
-            // exact ln Z when it is cheap (≲ 0.1 s), else at the end
-            let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
-            let cheap = nv.min(nh) <= 20 && (1u64 << nv.min(nh)) * nv.max(nh) as u64 <= 1 << 25;
-            let monitors: Monitors = rbm_monitors(
-                rbm,
-                &data.train,
-                &data.test,
-                1000,
-                cheap || last,
-                Seed(a.common.seed),
-            )?
-            .into();
-            // the AIS learning curve: the same streams every time (common
-            // random numbers: the curve's wiggles are the model's)
-            let ais = match a.ll_every {
-                Some(k) if done % k == 0 || last => {
-                    let test = &data.test[..data.test.len().min(1000 * nv)];
-                    let schedule = Schedule::StandardScaled(a.ll_betas);
-                    let est = rbm_ais(rbm, Some(&marginals), &schedule, 16, Seed(a.common.seed))?;
-                    // the mean free energy is exact: ln Ẑ's error is the LL's
-                    Some((rbm_log_likelihood(rbm, test, &est)?.mean, est.std_err))
-                }
-                _ => None,
-            };
-            let monitor_seconds = t_monitor.elapsed().as_secs_f64();
-            let ll_test = monitors.exact_log_likelihood_test.or(ais.map(|e| e.0));
-            let exact = monitors.exact_log_likelihood_test.is_some();
-            curve.push((done as f64, monitors.recon_error, ll_test, exact));
-            let line = EpochLine {
-                epoch: done,
-                steps: state.step,
-                seconds,
-                monitor_seconds,
-                mean_grad_norm: norm_sum / n.max(1) as f64,
-                ais_log_likelihood_test: ais.map(|e| e.0),
-                ais_log_likelihood_test_std_err: ais.map(|e| e.1),
-                monitors,
-            };
-            (norm_sum, n, seconds) = (0.0, 0, 0.0);
-            if a.common.json {
-                bar.suspend(|| print_json(&line))?;
-            } else {
-                let ll = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.3}"));
-                bar.suspend(|| {
-                    println!(
-                        "epoch {:>4}  {:>7.2} s (+{:.2} s monitors)  recon {:.5}  PL {:>9.3}  F gap {:>7.3}  exact LL train {} test {}{}",
-                        line.epoch, line.seconds, line.monitor_seconds, line.monitors.recon_error, line.monitors.pseudo_log_likelihood,
-                        line.monitors.free_energy_gap, ll(line.monitors.exact_log_likelihood_train), ll(line.monitors.exact_log_likelihood_test),
-                        line.ais_log_likelihood_test.map_or(String::new(), |l| format!("  AIS LL test {l:.3}"))
-                    )
-                });
             }
         }
         bar.finish_and_clear();
@@ -468,24 +489,79 @@ impl Run<'_> {
         }
         Ok(())
     }
+
+    /// The monitors after epoch `done` (`last`: the run's last), printed as
+    /// one line (JSON or text) above the bar; the learning curve's point.
+    fn log_epoch<C>(
+        &self,
+        rbm: &Rbm,
+        state: &TrainState<C>,
+        marginals: &[f64],
+        (done, last): (usize, bool),
+        (seconds, mean_grad_norm): (f64, f64),
+        bar: &indicatif::ProgressBar,
+    ) -> Result<CurvePoint> {
+        let (a, data) = (self.a, self.data);
+        let t_monitor = std::time::Instant::now();
+        // exact ln Z when it is cheap (≲ 0.1 s), else at the end
+        let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+        let cheap = nv.min(nh) <= 20 && (1u64 << nv.min(nh)) * nv.max(nh) as u64 <= 1 << 25;
+        let monitors: Monitors =
+            rbm_monitors(rbm, &data.train, &data.test, 1000, cheap || last, Seed(a.common.seed))?
+                .into();
+        // the AIS learning curve: the same streams every time (common
+        // random numbers: the curve's wiggles are the model's)
+        let ais = match a.ll_every {
+            Some(k) if done % k == 0 || last => {
+                let test = &data.test[..data.test.len().min(1000 * nv)];
+                let schedule = Schedule::StandardScaled(a.ll_betas);
+                let est = rbm_ais(rbm, Some(marginals), &schedule, 16, Seed(a.common.seed))?;
+                // the mean free energy is exact: ln Ẑ's error is the LL's
+                Some((rbm_log_likelihood(rbm, test, &est)?.mean, est.std_err))
+            }
+            _ => None,
+        };
+        let monitor_seconds = t_monitor.elapsed().as_secs_f64();
+        let monitors_recon = monitors.recon_error;
+        let ll_test = monitors.exact_log_likelihood_test.or(ais.map(|e| e.0));
+        let exact = monitors.exact_log_likelihood_test.is_some();
+        let line = EpochLine {
+            epoch: done,
+            steps: state.step,
+            seconds,
+            monitor_seconds,
+            mean_grad_norm,
+            ais_log_likelihood_test: ais.map(|e| e.0),
+            ais_log_likelihood_test_std_err: ais.map(|e| e.1),
+            monitors,
+        };
+        if a.common.json {
+            bar.suspend(|| print_json(&line))?;
+        } else {
+            let ll = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.3}"));
+            bar.suspend(|| {
+                println!(
+                    "epoch {:>4}  {:>7.2} s (+{:.2} s monitors)  recon {:.5}  PL {:>9.3}  F gap {:>7.3}  exact LL train {} test {}{}",
+                    line.epoch, line.seconds, line.monitor_seconds, line.monitors.recon_error, line.monitors.pseudo_log_likelihood,
+                    line.monitors.free_energy_gap, ll(line.monitors.exact_log_likelihood_train), ll(line.monitors.exact_log_likelihood_test),
+                    line.ais_log_likelihood_test.map_or(String::new(), |l| format!("  AIS LL test {l:.3}"))
+                )
+            });
+        }
+        Ok(CurvePoint { epoch: done, recon_error: monitors_recon, log_likelihood: ll_test, exact })
+    }
 }
 
 /// `filters.png`, `samples.png`, `training.png` and (with two or more
 /// points) `log_likelihood.png` in `dir`.
-fn pictures(
-    rbm: &Rbm,
-    data: &DataSet,
-    dir: &Path,
-    curve: &[(f64, f64, Option<f64>, bool)],
-    seed: u64,
-) -> Result<()> {
+fn pictures(rbm: &Rbm, data: &DataSet, dir: &Path, curve: &[CurvePoint], seed: u64) -> Result<()> {
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::Io { path: dir.display().to_string(), message: e.to_string() })?;
     filters_png(rbm, data, &dir.join("filters.png"))?;
     samples_png(rbm, data, &dir.join("samples.png"), 100, seed)?;
     let series = vec![Series {
         label: "reconstruction error".into(),
-        points: curve.iter().map(|c| (c.0, c.1)).collect(),
+        points: curve.iter().map(|c| (c.epoch as f64, c.recon_error)).collect(),
         line: true,
         errors: vec![],
     }];
@@ -496,9 +572,10 @@ fn pictures(
         "reconstruction error per pixel",
         &series,
     )?;
-    let ll: Vec<(f64, f64)> = curve.iter().filter_map(|c| c.2.map(|l| (c.0, l))).collect();
+    let ll: Vec<(f64, f64)> =
+        curve.iter().filter_map(|c| c.log_likelihood.map(|l| (c.epoch as f64, l))).collect();
     // exact where every point is exact (the cheap case), else AIS
-    let exact = curve.iter().filter(|c| c.2.is_some()).all(|c| c.3);
+    let exact = curve.iter().filter(|c| c.log_likelihood.is_some()).all(|c| c.exact);
     if ll.len() > 1 {
         let series = vec![Series {
             label: if exact {
