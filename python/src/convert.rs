@@ -85,7 +85,8 @@ pub(crate) fn to_numpy<'py, T: Element>(
 }
 
 /// A result value built off the GIL and turned into Python objects on it:
-/// JSON's shapes plus NumPy arrays and `ebm.Measured` pairs.
+/// JSON's shapes plus NumPy arrays, and results of `ebm-run` through their
+/// JSON (`ebm.Measured` pairs for `{mean, std_err}`).
 #[derive(Debug, Clone)]
 pub(crate) enum V {
     /// `None`.
@@ -96,8 +97,6 @@ pub(crate) enum V {
     U(u64),
     /// A string.
     S(String),
-    /// `ebm.Measured(mean, std_err)`.
-    M(f64, f64),
     /// A list.
     L(Vec<V>),
     /// A dict, keys in this order.
@@ -108,9 +107,18 @@ pub(crate) enum V {
     ArrI8(Vec<i8>, Vec<usize>),
     /// A uint8 array.
     ArrU8(Vec<u8>, Vec<usize>),
+    /// A result of `ebm-run` as its JSON (what the CLI prints), objects of
+    /// exactly `mean` and `std_err` as `ebm.Measured`; a top-level object
+    /// gains (or has replaced) the extra entries.
+    Json(serde_json::Value, Vec<(&'static str, V)>),
 }
 
 impl V {
+    /// `value` as the CLI serialises it, with `extras` added to the object.
+    pub fn json<T: serde::Serialize>(value: &T, extras: Vec<(&'static str, V)>) -> V {
+        V::Json(serde_json::to_value(value).unwrap_or_default(), extras)
+    }
+
     /// `Some(x)` → `x`, `None` → `V::None`.
     pub fn opt<T>(x: Option<T>, f: impl FnOnce(T) -> V) -> V {
         x.map_or(V::None, f)
@@ -123,10 +131,6 @@ impl V {
             V::F(x) => x.into_pyobject(py)?.into_any(),
             V::U(x) => x.into_pyobject(py)?.into_any(),
             V::S(s) => s.into_pyobject(py)?.into_any(),
-            V::M(mean, std_err) => {
-                let cls = py.import("ebm._result")?.getattr("Measured")?;
-                cls.call1((mean, std_err))?
-            }
             V::L(items) => {
                 let list = PyList::empty(py);
                 for v in items {
@@ -144,6 +148,49 @@ impl V {
             V::ArrF(v, s) => to_numpy(py, v, &s)?,
             V::ArrI8(v, s) => to_numpy(py, v, &s)?,
             V::ArrU8(v, s) => to_numpy(py, v, &s)?,
+            V::Json(value, extras) => {
+                let out = json_to_py(py, value)?;
+                if let Ok(d) = out.cast::<PyDict>() {
+                    for (k, v) in extras {
+                        d.set_item(k, v.into_py(py)?)?;
+                    }
+                }
+                out
+            }
         })
     }
+}
+
+/// A JSON value as Python objects (`{mean, std_err}` as `ebm.Measured`).
+fn json_to_py(py: Python<'_>, value: serde_json::Value) -> PyResult<Bound<'_, PyAny>> {
+    use serde_json::Value;
+    Ok(match value {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => pyo3::types::PyBool::new(py, b).to_owned().into_any(),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => u.into_pyobject(py)?.into_any(),
+            (None, Some(i)) => i.into_pyobject(py)?.into_any(),
+            _ => n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any(),
+        },
+        Value::String(s) => s.into_pyobject(py)?.into_any(),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for v in items {
+                list.append(json_to_py(py, v)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(map) => {
+            if let (2, Some(mean), Some(se)) = (map.len(), map.get("mean"), map.get("std_err")) {
+                let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+                let cls = py.import("ebm._result")?.getattr("Measured")?;
+                return cls.call1((f(mean), f(se)));
+            }
+            let d = PyDict::new(py);
+            for (k, v) in map {
+                d.set_item(k, json_to_py(py, v)?)?;
+            }
+            d.into_any()
+        }
+    })
 }

@@ -147,5 +147,7 @@ fn _ebm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     data::register(m)?;
     m.add_function(wrap_pyfunction!(num_threads, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // the sampler names `sample` takes (the CLI's), from the one list
+    m.add("SAMPLERS", ebm_run::sample::SAMPLERS.to_vec())?;
     Ok(())
 }

@@ -124,39 +124,7 @@ fn params<T: Element + Copy>(
 
 // ---------------------------------------------------------------- specs
 
-fn bad_spec(reason: String) -> Error {
-    Error::InvalidSequence { what: "model spec", reason }
-}
-
-/// `DIMS[:periodic|:open]` after the kind (the CLI's `lattice_parts`).
-fn lattice_parts<'a>(
-    spec: &str,
-    mut parts: impl Iterator<Item = &'a str>,
-) -> ebm_core::Result<(Vec<usize>, Boundary)> {
-    let dims_text =
-        parts.next().ok_or_else(|| bad_spec(format!("`{spec}` gives no lattice size")))?;
-    let boundary = match parts.next() {
-        None | Some("periodic") => Boundary::Periodic,
-        Some("open") => Boundary::Open,
-        Some(other) => {
-            return Err(bad_spec(format!("unknown boundary `{other}` (periodic or open)")));
-        }
-    };
-    if parts.next().is_some() {
-        return Err(bad_spec(format!("`{spec}` has too many `:` parts")));
-    }
-    Ok((dims(spec, dims_text)?, boundary))
-}
-
-fn dims(spec: &str, text: &str) -> ebm_core::Result<Vec<usize>> {
-    text.split('x')
-        .map(|d| {
-            d.parse::<usize>().map_err(|_| bad_spec(format!("`{d}` in `{spec}` is not a size")))
-        })
-        .collect()
-}
-
-/// A parsed spec: what the CLI's `spec::parse` builds, by the same calls.
+/// A parsed lattice spec.
 pub(crate) enum Parsed {
     /// `ising:…` or `glass:…`.
     Ising(IsingModel),
@@ -165,55 +133,16 @@ pub(crate) enum Parsed {
 }
 
 /// Parses an `ising:…`, `potts:Q:…` or `glass:…` spec with coupling `j` and
-/// field `h` exactly as `ebm --model SPEC --coupling J --field H` does.
+/// field `h` exactly as `ebm --model SPEC --coupling J --field H` does (the
+/// same call: `ebm_run::spec::parse_lattice`).
 pub(crate) fn parse_spec(spec: &str, j: f64, h: f64) -> ebm_core::Result<Parsed> {
-    let mut parts = spec.split(':');
-    match parts.next().unwrap_or_default() {
-        "ising" => {
-            let (d, b) = lattice_parts(spec, parts)?;
-            Ok(Parsed::Ising(IsingModel::lattice(&d, b, j, h)?))
-        }
-        "potts" => {
-            let q_text = parts.next().ok_or_else(|| bad_spec(format!("`{spec}` gives no q")))?;
-            let q = q_text.parse::<usize>().map_err(|_| {
-                bad_spec(format!("`{q_text}` in `{spec}` is not a number of states (potts:Q:LxM)"))
-            })?;
-            let (d, b) = lattice_parts(spec, parts)?;
-            Ok(Parsed::Potts(PottsModel::lattice(q, &d, b, j, h)?))
-        }
-        "glass" => {
-            let dims_text =
-                parts.next().ok_or_else(|| bad_spec(format!("`{spec}` gives no lattice size")))?;
-            let (mut gaussian, mut boundary, mut disorder) = (false, Boundary::Periodic, 1u64);
-            for part in parts {
-                match part {
-                    "pm" => gaussian = false,
-                    "gauss" => gaussian = true,
-                    "periodic" => boundary = Boundary::Periodic,
-                    "open" => boundary = Boundary::Open,
-                    other => match other.strip_prefix("disorder=").map(str::parse::<u64>) {
-                        Some(Ok(n)) => disorder = n,
-                        _ => {
-                            return Err(bad_spec(format!(
-                                "unknown glass option `{other}` in `{spec}` (pm, gauss, periodic, open, disorder=N)"
-                            )));
-                        }
-                    },
-                }
-            }
-            let d = dims(spec, dims_text)?;
-            let seed = Seed(disorder);
-            let glass = if gaussian {
-                IsingModel::spin_glass_gaussian(&d, boundary, j, seed)?
-            } else {
-                IsingModel::spin_glass_pm(&d, boundary, j, seed)?
-            };
-            let n = glass.n_units();
-            Ok(Parsed::Ising(if h != 0.0 { glass.with_fields(&vec![h; n])? } else { glass }))
-        }
-        _ => Err(bad_spec(format!(
-            "unknown model `{spec}` (expected ising:L, ising:LxM, ising:LxMxK, potts:Q:L, potts:Q:LxM, potts:Q:LxMxK, optionally :open, or glass:LxM[:pm|:gauss][:open][:disorder=N])"
-        ))),
+    match ebm_run::spec::parse_lattice(spec, j, h)? {
+        ebm_run::Model::Ising(m) => Ok(Parsed::Ising(m)),
+        ebm_run::Model::Potts(m) => Ok(Parsed::Potts(m)),
+        _ => Err(Error::InvalidSequence {
+            what: "model spec",
+            reason: format!("`{spec}` is not a lattice spec"),
+        }),
     }
 }
 

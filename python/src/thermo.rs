@@ -1,13 +1,12 @@
 //! `exact` and `log_z`: what `ebm exact` and `ebm logz` compute, by the
-//! same calls.
+//! same calls (`log_z` is `ebm_run::logz::log_z`).
 
 use crate::convert::{self, V};
 use crate::models::{AnyModel, any_model, spec_of, with_any};
 use crate::{IntoPy, detached};
-use ebm_core::{Beta, EnergyModel, FiniteModel, FiniteSpace, Result, Seed};
-use ebm_models::rbm_ais::{data_marginals, rbm_ais};
-use ebm_samplers::{Gibbs, SiteMoves};
-use ebm_thermo::ais::{Ais, LogZEstimate, Schedule, Ti};
+use ebm_core::{Beta, EnergyModel, Result};
+use ebm_models::rbm_ais::data_marginals;
+use ebm_run::logz::Method;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -97,91 +96,6 @@ fn exact(
     Ok(out.into_py(py)?.unbind())
 }
 
-/// The CLI's `exact_if_cheap`: enumeration up to 2^24 states, an RBM's
-/// smaller layer up to 20 units, Kaufman's formula for the periodic 2D
-/// Ising lattice without a field.
-fn exact_if_cheap(model: &AnyModel, beta: Beta) -> Option<f64> {
-    match model {
-        AnyModel::Ising(m) if m.n_units() > 24 => {
-            match (m.lattice_dims(), m.boundary(), m.uniform_couplings()) {
-                (Some([l, c]), Some(ebm_models::ising::Boundary::Periodic), Some((j, 0.0))) => {
-                    let z = ebm_thermo::kaufman::kaufman_log_z(*l, *c, j, beta.value());
-                    z.is_finite().then_some(z)
-                }
-                _ => None,
-            }
-        }
-        AnyModel::Rbm(r) if r.n_visible().min(r.n_hidden()) <= 20 => r.exact_log_z(beta).ok(),
-        m => with_any!(m, x => {
-            let cheap = x.space().n_states(x.n_units()).is_some_and(|s| s <= 1 << 24);
-            cheap.then(|| ebm_thermo::exact_log_z(x, beta).ok()).flatten()
-        }),
-    }
-}
-
-/// The CLI's generic `ebm logz` path: AIS or TI with block Gibbs.
-fn generic<M>(
-    model: &M,
-    ti: bool,
-    beta: Beta,
-    n_betas: usize,
-    n_runs: usize,
-    seed: Seed,
-) -> Result<LogZEstimate>
-where
-    M: FiniteModel,
-    M::Space: SiteMoves<M>,
-{
-    let sampler = Gibbs::block();
-    if ti {
-        let intervals = n_betas.div_ceil(4).max(1) * 4;
-        let ti = Ti { intervals, n_chains: n_runs, burn_in: 200, n_sweeps: 1000 };
-        Ok(ti.log_z(model, &sampler, beta, seed)?.to_log_z_estimate(n_runs))
-    } else {
-        Ais::new(Schedule::Linear(n_betas), n_runs)?.log_z(model, &sampler, beta, seed)
-    }
-}
-
-/// The fields of `ebm logz --json`.
-#[allow(clippy::too_many_arguments)]
-fn log_z_out(
-    model: &AnyModel,
-    spec: Option<String>,
-    beta: Beta,
-    ti: bool,
-    n_betas: usize,
-    n_runs: usize,
-    seed: Seed,
-    marginals: Option<Vec<f64>>,
-) -> Result<V> {
-    let t0 = std::time::Instant::now();
-    let est = match model {
-        // the RBM's own path: base-rate model, hidden units summed analytically
-        AnyModel::Rbm(r) if !ti && beta == Beta::ONE => rbm_ais(
-            r,
-            marginals.as_deref(),
-            &Schedule::StandardScaled(n_betas.max(3)),
-            n_runs,
-            seed,
-        )?,
-        m => with_any!(m, x => generic(x, ti, beta, n_betas, n_runs, seed)?),
-    };
-    let exact = exact_if_cheap(model, beta);
-    Ok(V::D(vec![
-        ("model", V::opt(spec, V::S)),
-        ("beta", V::F(beta.value())),
-        ("method", V::S(if ti { "ti" } else { "ais" }.into())),
-        ("log_z", V::F(est.log_z)),
-        ("std_err", V::F(est.std_err)),
-        ("lower", V::F(est.lower)),
-        ("upper", V::F(est.upper)),
-        ("ess", V::F(est.ess)),
-        ("n_runs", V::U(est.n_runs as u64)),
-        ("exact_log_z", V::opt(exact, V::F)),
-        ("seconds", V::F(t0.elapsed().as_secs_f64())),
-    ]))
-}
-
 /// ln Z by annealed importance sampling or thermodynamic integration (the
 /// CLI's `ebm logz`).
 #[pyfunction]
@@ -200,18 +114,15 @@ fn log_z(
     let m = any_model(model)?;
     let spec = spec_of(model);
     let beta = Beta::new(beta).py()?;
-    let ti = match method {
-        "ais" => false,
-        "ti" => true,
+    let method = match method {
+        "ais" => Method::Ais,
+        "ti" => Method::Ti,
         other => {
             return Err(PyValueError::new_err(format!(
                 "method must be \"ais\" or \"ti\" (got {other:?})"
             )));
         }
     };
-    if n_betas == 0 || n_runs == 0 {
-        return Err(PyValueError::new_err("n_betas and n_runs must be at least 1"));
-    }
     let marginals = match (data, &m) {
         (None, _) => None,
         (Some(d), AnyModel::Rbm(r)) => {
@@ -225,8 +136,12 @@ fn log_z(
             ));
         }
     };
+    let o = ebm_run::logz::Options { method, n_betas, n_runs, seed };
     let out = detached(py, move |_| {
-        log_z_out(&m, spec, beta, ti, n_betas, n_runs, Seed(seed), marginals)
+        let name = spec.as_deref().unwrap_or("");
+        let out =
+            with_any!(&m, x => ebm_run::logz::log_z(name, x, beta, &o, marginals.as_deref()))?;
+        Ok(V::json(&out, vec![("model", V::opt(spec, V::S))]))
     })?;
     Ok(out.into_py(py)?.unbind())
 }

@@ -5,16 +5,19 @@
 //! `--json`. Errors print one line on stderr and exit non-zero.
 //!
 //! Depends on every library crate of the workspace; nothing depends on it.
+//! What a user names (model and data specs) and the sampling and ln Z runs
+//! live in `ebm-run`, shared with the Python package: this crate parses
+//! flags, prints, draws and trains.
 #![deny(missing_docs)]
 
 mod cli;
 mod commands;
-mod data;
 mod interrupt;
 mod picture;
 mod progress;
 mod recipe;
-mod spec;
+
+use ebm_run::{data, spec, with_model};
 
 use clap::Parser;
 use std::process::ExitCode;

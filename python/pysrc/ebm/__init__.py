@@ -59,16 +59,9 @@ __all__ = [
     "sample",
 ]
 
-SAMPLERS = (
-    "gibbs",
-    "block-gibbs",
-    "metropolis",
-    "metropolis-random",
-    "tempering",
-    "wolff",
-    "swendsen-wang",
-    "sw",
-)
+# the names `ebm sample --sampler` takes (ebm_run::sample::SAMPLERS), and
+# the short name of Swendsen–Wang
+SAMPLERS = tuple(_ebm.SAMPLERS) + ("sw",)
 
 
 def model(spec: str, coupling: float = 1.0, field: float = 0.0):

@@ -186,7 +186,7 @@ fn ising_part(out: &Path, seed: u64, quiet: bool) -> Result<()> {
 }
 
 fn rbm_part(out: &Path, seed: u64, quiet: bool) -> Result<()> {
-    let data = data::load("default", crate::recipe::Binarize::Stochastic(seed))?;
+    let data = data::load("default", ebm_run::Binarize::Stochastic(seed))?;
     let (nv, nh) = (data.width, 16);
     let rows = data.train.len() / nv;
     println!(

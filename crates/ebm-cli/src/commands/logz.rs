@@ -4,86 +4,12 @@
 use super::print_json;
 use crate::cli::{Common, LogZMethod, ModelArgs};
 use crate::spec::{self, Model};
-use ebm_core::{Beta, EnergyModel, Error, FiniteModel, FiniteSpace, Result, Seed};
+use ebm_core::{Beta, Error, Result, Seed};
 use ebm_models::rbm_ais::{data_marginals, rbm_ais, rbm_log_likelihood, rbm_raise};
-use ebm_samplers::{Gibbs, SiteMoves};
-use ebm_thermo::ais::{Ais, LogZEstimate, Schedule, Ti};
+use ebm_run::logz::{EXACT_RBM_LAYER, Method, log_z};
+use ebm_thermo::ais::Schedule;
 use serde::Serialize;
 use std::path::Path;
-
-#[derive(Serialize)]
-struct LogZOut {
-    model: String,
-    beta: f64,
-    method: &'static str,
-    log_z: f64,
-    std_err: f64,
-    lower: f64,
-    upper: f64,
-    ess: f64,
-    n_runs: usize,
-    /// The exact ln Z when it is known: enumeration for small models, the
-    /// smaller layer's sum for small RBMs, Kaufman's formula for the periodic
-    /// 2D Ising lattice without a field.
-    exact_log_z: Option<f64>,
-    seconds: f64,
-}
-
-/// The largest smaller layer of an RBM whose ln Z `ebm logz` and `ebm eval`
-/// sum exactly (2^25 terms: seconds at 784 × 25 on two cores).
-const EXACT_RBM_LAYER: usize = 25;
-
-/// The exact ln Z when it is known cheaply (enumeration up to 24 units, an
-/// RBM's smaller layer up to 25, Kaufman's formula for a periodic 2D Ising
-/// lattice without a field): shown next to every estimate.
-fn exact_if_cheap(model: &Model, beta: Beta) -> Option<f64> {
-    match model {
-        // Kaufman's closed form for the periodic 2D lattice without a field
-        Model::Ising(m) if m.n_units() > 24 => {
-            match (m.lattice_dims(), m.boundary(), m.uniform_couplings()) {
-                (Some([l, c]), Some(ebm_models::ising::Boundary::Periodic), Some((j, 0.0))) => {
-                    let z = ebm_thermo::kaufman::kaufman_log_z(*l, *c, j, beta.value());
-                    z.is_finite().then_some(z)
-                }
-                _ => None,
-            }
-        }
-        Model::Rbm(r) if r.n_visible().min(r.n_hidden()) <= EXACT_RBM_LAYER => {
-            r.exact_log_z(beta).ok()
-        }
-        m => {
-            crate::with_model!(m, x => {
-                let cheap = x.space().n_states(x.n_units()).is_some_and(|s| s <= 1 << 24);
-                cheap.then(|| ebm_thermo::exact_log_z(x, beta).ok()).flatten()
-            })
-        }
-    }
-}
-
-fn generic<M>(
-    model: &M,
-    method: LogZMethod,
-    beta: Beta,
-    n_betas: usize,
-    n_runs: usize,
-    seed: Seed,
-) -> Result<LogZEstimate>
-where
-    M: FiniteModel,
-    M::Space: SiteMoves<M>,
-{
-    let sampler = Gibbs::block();
-    match method {
-        LogZMethod::Ais => {
-            Ais::new(Schedule::Linear(n_betas), n_runs)?.log_z(model, &sampler, beta, seed)
-        }
-        LogZMethod::Ti => {
-            let intervals = n_betas.div_ceil(4).max(1) * 4;
-            let ti = Ti { intervals, n_chains: n_runs, burn_in: 200, n_sweeps: 1000 };
-            Ok(ti.log_z(model, &sampler, beta, seed)?.to_log_z_estimate(n_runs))
-        }
-    }
-}
 
 pub fn run_logz(
     model: &ModelArgs,
@@ -95,31 +21,16 @@ pub fn run_logz(
 ) -> Result<()> {
     let beta = Beta::new(beta)?;
     let parsed = spec::parse(&model.model, model.coupling, model.field)?;
-    let seed = Seed(common.seed);
-    let t0 = std::time::Instant::now();
-    let est = match (&parsed, method) {
-        // the RBM's own path: base-rate model, hidden units summed analytically
-        (Model::Rbm(r), LogZMethod::Ais) if beta == Beta::ONE => {
-            rbm_ais(r, None, &Schedule::StandardScaled(n_betas.max(3)), n_runs, seed)?
-        }
-        (m, _) => crate::with_model!(m, x => generic(x, method, beta, n_betas, n_runs, seed)?),
-    };
-    let out = LogZOut {
-        model: model.model.clone(),
-        beta: beta.value(),
+    let options = ebm_run::logz::Options {
         method: match method {
-            LogZMethod::Ais => "ais",
-            LogZMethod::Ti => "ti",
+            LogZMethod::Ais => Method::Ais,
+            LogZMethod::Ti => Method::Ti,
         },
-        log_z: est.log_z,
-        std_err: est.std_err,
-        lower: est.lower,
-        upper: est.upper,
-        ess: est.ess,
-        n_runs: est.n_runs,
-        exact_log_z: exact_if_cheap(&parsed, beta),
-        seconds: t0.elapsed().as_secs_f64(),
+        n_betas,
+        n_runs,
+        seed: common.seed,
     };
+    let out = crate::with_model!(&parsed, m => log_z(&model.model, m, beta, &options, None))?;
     if common.json {
         return print_json(&out);
     }
@@ -273,7 +184,7 @@ pub fn run_eval(
     };
     // the binarisation the model was trained with, unless the flag says otherwise
     let spec = binarize.or(meta.get("binarize").map(String::as_str)).unwrap_or("stochastic");
-    let ds = crate::data::load(data, crate::recipe::Binarize::parse(spec)?)?;
+    let ds = crate::data::load(data, ebm_run::Binarize::parse(spec)?)?;
     ebm_core::check_len("data width (n_visible)", rbm.n_visible(), ds.width)?;
     let rows = ds.split(split)?;
     let t0 = std::time::Instant::now();

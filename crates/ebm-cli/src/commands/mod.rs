@@ -119,23 +119,7 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// The most units all chains of one command may hold together (2^28: 2 GiB
-/// of f64 units), checked before any chain is made.
-pub const MAX_CHAIN_UNITS: usize = 1 << 28;
-
-/// An error when `n_chains` chains of `n_units` units exceed
-/// [`MAX_CHAIN_UNITS`], naming the flag.
-pub fn check_chain_units(flag: &'static str, n_chains: usize, n_units: usize) -> Result<()> {
-    if n_chains.saturating_mul(n_units) > MAX_CHAIN_UNITS {
-        return Err(ebm_core::Error::InvalidSequence {
-            what: flag,
-            reason: format!(
-                "{n_chains} chains of {n_units} units exceed the {MAX_CHAIN_UNITS} units a run may hold: use fewer"
-            ),
-        });
-    }
-    Ok(())
-}
+pub use ebm_run::{Measured, check_chain_units};
 
 /// Prints `value` as one line of JSON on stdout.
 pub fn print_json<T: Serialize>(value: &T) -> Result<()> {
@@ -143,13 +127,4 @@ pub fn print_json<T: Serialize>(value: &T) -> Result<()> {
         .map_err(|e| ebm_core::Error::Io { path: "<stdout>".into(), message: e.to_string() })?;
     println!("{line}");
     Ok(())
-}
-
-/// A mean with its error bar.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct Measured {
-    /// The mean.
-    pub mean: f64,
-    /// Its standard error.
-    pub std_err: f64,
 }

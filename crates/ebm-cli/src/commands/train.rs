@@ -5,11 +5,12 @@ use super::print_json;
 use crate::cli::{SamplerName, TrainArgs, TrainerName};
 use crate::data::{self, DataSet};
 use crate::picture::{self, Series};
-use crate::recipe::{self, Binarize};
+use crate::recipe;
 use ebm_core::{Chain, Error, LogLinear, Result, Sampler, Seed, Trainer};
 use ebm_data::SavedModel;
 use ebm_models::rbm::Rbm;
 use ebm_models::rbm_ais::{data_marginals, rbm_ais, rbm_log_likelihood};
+use ebm_run::Binarize;
 use ebm_samplers::{AnySampler, Gibbs, Ladder, Metropolis, ParallelTempering, WithClamp};
 use ebm_thermo::ais::Schedule;
 use ebm_train::{

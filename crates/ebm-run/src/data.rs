@@ -1,6 +1,6 @@
 //! Data specs: `default`, `bars-and-stripes:N`, `mnist:DIR`, `fashion:DIR`.
 
-use crate::recipe::Binarize;
+use crate::binarize::Binarize;
 use ebm_core::{Error, Result, Seed};
 use std::path::PathBuf;
 
@@ -16,6 +16,9 @@ pub struct DataSet {
     pub width: usize,
     /// Image shape (rows, cols) for pictures.
     pub image: (usize, usize),
+    /// The class labels of the training and test rows (MNIST and
+    /// Fashion-MNIST; empty for the other data sets).
+    pub labels: (Vec<u8>, Vec<u8>),
 }
 
 impl DataSet {
@@ -48,6 +51,7 @@ pub fn load(spec: &str, binarize: Binarize) -> Result<DataSet> {
                 test: test.rows,
                 width: train.width,
                 image: (10, 10),
+                labels: (Vec::new(), Vec::new()),
             })
         }
         "bars-and-stripes" => {
@@ -61,12 +65,13 @@ pub fn load(spec: &str, binarize: Binarize) -> Result<DataSet> {
                 test: rows,
                 width: n * n,
                 image: (n, n),
+                labels: (Vec::new(), Vec::new()),
             })
         }
         "mnist" | "fashion" => {
             let dir = PathBuf::from(if arg.is_empty() { "." } else { arg });
-            let (train, _) = ebm_data::load_mnist_split(&dir, ebm_data::Split::Train)?;
-            let (test, _) = ebm_data::load_mnist_split(&dir, ebm_data::Split::Test)?;
+            let (train, train_labels) = ebm_data::load_mnist_split(&dir, ebm_data::Split::Train)?;
+            let (test, test_labels) = ebm_data::load_mnist_split(&dir, ebm_data::Split::Test)?;
             let width = train.pixels_per_image();
             let image = (train.rows, train.cols);
             if (test.rows, test.cols) != image {
@@ -82,6 +87,7 @@ pub fn load(spec: &str, binarize: Binarize) -> Result<DataSet> {
                 test: binarize.apply(&test, true)?,
                 width,
                 image,
+                labels: (train_labels.labels, test_labels.labels),
             })
         }
         _ => Err(bad(format!(

@@ -209,11 +209,17 @@ pub fn from_saved(path: &Path, saved: SavedModel) -> Result<Model> {
 /// field `h`; for Potts the field acts on value 0) or loads it as a saved
 /// model file if it names one.
 pub fn parse(spec: &str, j: f64, h: f64) -> Result<Model> {
-    let bad = |reason: String| Error::InvalidSequence { what: "model spec", reason };
     let lattice_spec = ["ising:", "potts:", "glass:"].iter().any(|k| spec.starts_with(k));
     if !lattice_spec && (spec.ends_with(".safetensors") || Path::new(spec).is_file()) {
         return load_file(Path::new(spec));
     }
+    parse_lattice(spec, j, h)
+}
+
+/// Parses a lattice spec only (`ising:…`, `potts:Q:…`, `glass:…`): an
+/// [`Model::Ising`] or a [`Model::Potts`], never a file.
+pub fn parse_lattice(spec: &str, j: f64, h: f64) -> Result<Model> {
+    let bad = |reason: String| Error::InvalidSequence { what: "model spec", reason };
     let mut parts = spec.split(':');
     let kind = parts.next().unwrap_or_default();
     let q = match kind {
