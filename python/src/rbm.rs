@@ -12,8 +12,8 @@ use ebm_models::rbm_ais::{data_marginals, rbm_ais, rbm_log_likelihood};
 use ebm_samplers::{Gibbs, Ladder, ParallelTempering, SiteChain, TemperingChain};
 use ebm_thermo::ais::{LogZEstimate, Schedule};
 use ebm_train::{
-    Batches, Cd, Checkpoint, Learning, LearningRate, Momentum, Optimizer, Pcd, StepReport,
-    TrainState, rbm_monitors,
+    Batches, Cd, Centring, Checkpoint, Learning, LearningRate, Momentum, Optimizer, Pcd,
+    StepReport, TrainState, rbm_monitors,
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -34,6 +34,8 @@ struct Config {
     momentum: Option<f64>,
     momentum_switch: u64,
     weight_decay: f64,
+    /// Centred gradients' sliding factor ν (0: not centred).
+    centring: f64,
     seed: u64,
     n_visible: usize,
     n_hidden: usize,
@@ -52,6 +54,7 @@ impl Config {
             },
             Seed(self.seed),
         )
+        .with_centring((self.centring != 0.0).then_some(Centring { rate: self.centring }))
     }
 
     /// As strings, floats by their bits (exact).
@@ -67,6 +70,7 @@ impl Config {
             ("py.momentum".into(), self.momentum.map_or("hinton".into(), f)),
             ("py.momentum_switch".into(), self.momentum_switch.to_string()),
             ("py.weight_decay".into(), f(self.weight_decay)),
+            ("py.centring".into(), f(self.centring)),
             ("py.seed".into(), self.seed.to_string()),
             ("py.n_visible".into(), self.n_visible.to_string()),
             ("py.n_hidden".into(), self.n_hidden.to_string()),
@@ -92,6 +96,8 @@ impl Config {
             momentum: if s("py.momentum")? == "hinton" { None } else { Some(f("py.momentum")?) },
             momentum_switch: u("py.momentum_switch")?,
             weight_decay: f("py.weight_decay")?,
+            // states pickled before centring existed were not centred
+            centring: if m.contains_key("py.centring") { f("py.centring")? } else { 0.0 },
             seed: u("py.seed")?,
             n_visible: u("py.n_visible")? as usize,
             n_hidden: u("py.n_hidden")? as usize,
@@ -123,6 +129,7 @@ impl State {
     /// A fresh state, or one restored from a checkpoint.
     fn new(c: &Config, rbm: &mut Rbm, ck: Option<&Checkpoint<i8>>) -> Result<State> {
         let learning = c.learning();
+        learning.validate()?;
         Ok(match (c.trainer.as_str(), c.sampler.as_str()) {
             ("cd", "tempering") => {
                 return Err(Error::InvalidSequence {
@@ -288,7 +295,7 @@ impl RbmTrainer {
     /// A new RBM initialised as `Rbm::init` (W ~ N(0, 0.01²) from `seed`,
     /// visible biases from the data's marginals) and its trainer.
     #[new]
-    #[pyo3(signature = (n_hidden, data, *, trainer = "pcd", k = 1, n_chains = 100, sampler = "block-gibbs", n_replicas = 8, learning_rate = 0.05, momentum = None, momentum_switch = 0, weight_decay = 2e-4, seed = 0))]
+    #[pyo3(signature = (n_hidden, data, *, trainer = "pcd", k = 1, n_chains = 100, sampler = "block-gibbs", n_replicas = 8, learning_rate = 0.05, momentum = None, momentum_switch = 0, weight_decay = 2e-4, centring = 0.0, seed = 0))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         n_hidden: usize,
@@ -302,6 +309,7 @@ impl RbmTrainer {
         momentum: Option<f64>,
         momentum_switch: u64,
         weight_decay: f64,
+        centring: f64,
         seed: u64,
     ) -> PyResult<Self> {
         let (x, _, nv, _) = convert::rows::<i8>(data, "X", "int8")?;
@@ -316,6 +324,7 @@ impl RbmTrainer {
             momentum,
             momentum_switch,
             weight_decay,
+            centring,
             seed,
             n_visible: nv,
             n_hidden,

@@ -71,10 +71,9 @@ def test_train_and_eval(cli, tmp_path):
     """`ebm train` and ebm.BernoulliRBM with the CLI's recipe train the same
     model; `ebm eval` and `ebm logz` on the saved file agree with Python."""
     seed, out = 3, tmp_path / "bas.safetensors"
-    # BernoulliRBM.ebm_recipe is PCD-1 with Hinton's momentum, no centring:
-    # the CLI's flags for it (its default recipe is centred PCD-10)
+    # BernoulliRBM.ebm_recipe is the CLI's default recipe (centred PCD-10)
     lines = cli("train", "--data", "default", "--n-hidden", 16, "--epochs", 2, "--seed", seed,
-                "--k", 1, "--centring", 0, "--momentum", "0.5:0.9:5", "--out", out, lines=True)
+                "--out", out, lines=True)
     data = ebm.load_data("default", seed=seed)
     est = ebm.BernoulliRBM.ebm_recipe(16, n_iter=2, random_state=seed).fit(data.train)
     assert est._trainer.n_steps == lines[-1]["steps"]
@@ -90,5 +89,14 @@ def test_train_and_eval(cli, tmp_path):
     r = ebm.log_z(saved, 1.0, n_betas=500, n_runs=16, seed=seed, data=data.train)
     assert (r.log_z, r.std_err, r.lower, r.upper) == (ev["log_z"], ev["log_z_std_err"], ev["log_z_lower"], ev["log_z_upper"])
     assert ev["exact_log_z"] == est.log_likelihood(data.test).log_z
+    # and PCD-1 with Hinton's momentum, not centred, through the flags
+    lines = cli("train", "--data", "default", "--n-hidden", 16, "--epochs", 2, "--seed", seed,
+                "--k", 1, "--centring", 0, "--momentum", "0.5:0.9:5", "--out", tmp_path / "p1.safetensors",
+                lines=True)
+    est = ebm.BernoulliRBM.ebm_recipe(16, n_iter=2, random_state=seed, k=1, centring=0.0,
+                                      momentum="hinton").fit(data.train)
+    mon = est.monitors(data.train, data.test)
+    for k, v in mon.items():
+        assert lines[-1][k] == v, (k, lines[-1][k], v)
     lz = cli("logz", "--model", out, "--beta", 1, "--n-betas", 300, "--n-runs", 8, "--seed", 1)
     same(ebm.log_z(saved, 1.0, n_betas=300, n_runs=8, seed=1), {**lz, "model": None})
