@@ -46,7 +46,7 @@ use crate::atomic::write_atomic;
 use ebm_core::{BinaryModel, Domain, EnergyModel, Error, LogLinear, Result};
 use ebm_models::boltzmann::BoltzmannMachine;
 use ebm_models::gbrbm::GaussianRbm;
-use ebm_models::ising::{Boundary, Ising};
+use ebm_models::ising::{Boundary, Ising, Lattice};
 use ebm_models::potts_rbm::PottsRbm;
 use ebm_models::rbm::Rbm;
 use safetensors::tensor::{Metadata, SafeTensorError};
@@ -532,24 +532,31 @@ impl<'a> File<'a> {
                     .map(|d| d.trim().parse())
                     .collect::<std::result::Result<_, _>>()
                     .map_err(|_| self.header_err(format!("bad lattice dimensions '{dims}'")))?;
-                let boundary = match self.meta_str("boundary")? {
+                let boundary_name = self.meta_str("boundary")?;
+                let boundary = match boundary_name {
                     "periodic" => Boundary::Periodic,
                     "open" => Boundary::Open,
                     other => return Err(self.header_err(format!("unknown boundary '{other}'"))),
                 };
-                let mut m =
-                    Ising::lattice(&dims, boundary, 0.0, 0.0).map_err(|e| self.invalid(e))?;
-                if m.n_units() != n
-                    || m.n_edges() != ne
-                    || (0..ne).any(|e| m.edge(e) != (edges[e].0, edges[e].1))
-                {
-                    return Err(self.invalid(Error::InvalidSequence {
+                let not_its_bonds = || {
+                    self.invalid(Error::InvalidSequence {
                         what: "edges",
                         reason: format!(
-                            "they are not the bonds of the {} {dims:?} lattice",
-                            self.meta_str("boundary")?
+                            "they are not the bonds of the {boundary_name} {dims:?} lattice"
                         ),
-                    }));
+                    })
+                };
+                // the shape (validated without allocating) must match the
+                // tensors present before the lattice is built: the dims may
+                // claim up to `MAX_SITES` sites in a file of a few spins
+                let shape = Lattice::new(&dims, boundary).map_err(|e| self.invalid(e))?;
+                if shape.n_sites() != n || shape.n_bonds() != ne {
+                    return Err(not_its_bonds());
+                }
+                let mut m =
+                    Ising::lattice(&dims, boundary, 0.0, 0.0).map_err(|e| self.invalid(e))?;
+                if (0..ne).any(|e| m.edge(e) != (edges[e].0, edges[e].1)) {
+                    return Err(not_its_bonds());
                 }
                 let mut theta = j;
                 theta.extend_from_slice(&h);

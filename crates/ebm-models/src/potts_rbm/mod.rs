@@ -28,8 +28,8 @@ mod exact;
 
 use crate::linalg::{View, sgemm, sigmoid, softplus};
 use ebm_core::{
-    Beta, Blocks, CategoricalModel, Categories, EnergyModel, Error, LogLinear, Result, Seed,
-    check_finite, check_len,
+    Beta, Blocks, CategoricalModel, Categories, EnergyModel, Error, LogLinear, MAX_CATEGORIES,
+    Result, Seed, check_finite, check_len,
 };
 
 pub use exact::MAX_EXACT_HIDDEN;
@@ -72,9 +72,10 @@ impl PottsRbm {
     /// W_ij(k) for j < n_h), fields (`n_v·q`) and hidden biases (`n_h`),
     /// projected onto the zero-sum gauge.
     ///
-    /// Errors: no visible or hidden units, q outside `2..=256`
-    /// ([`Error::InvalidParameter`]); lengths ([`Error::ShapeMismatch`]);
-    /// non-finite values ([`Error::NonFinite`]).
+    /// Errors: no visible or hidden units, q outside `2..=256`, `n_v·q·n_h`
+    /// overflowing ([`Error::InvalidParameter`]); lengths
+    /// ([`Error::ShapeMismatch`]); non-finite values ([`Error::NonFinite`]).
+    /// All but the last are checked before anything is allocated.
     pub fn new(
         n_visible: usize,
         n_hidden: usize,
@@ -90,6 +91,25 @@ impl PottsRbm {
                 expected: "≥ 1 visible and ≥ 1 hidden unit",
             });
         }
+        // q and the lengths are checked before anything is allocated: with
+        // q = 0 every slice is empty whatever n_v, and n_v·q·n_h may overflow
+        if !(2..=MAX_CATEGORIES).contains(&q) {
+            return Err(Error::InvalidParameter {
+                name: "number of categories",
+                value: q as f64,
+                expected: "an integer in 2..=256",
+            });
+        }
+        let too_large = || Error::InvalidParameter {
+            name: "n_v × q × n_h",
+            value: f64::INFINITY,
+            expected: "fits in memory",
+        };
+        let n_fields = n_visible.checked_mul(q).ok_or_else(too_large)?;
+        let n_weights = n_fields.checked_mul(n_hidden).ok_or_else(too_large)?;
+        check_len("weights (n_v·q·n_h)", n_weights, weights.len())?;
+        check_len("fields (n_v·q)", n_fields, fields.len())?;
+        check_len("hidden biases", n_hidden, hidden_bias.len())?;
         let mut qs = vec![q; n_visible];
         qs.resize(n_visible + n_hidden, 2);
         let space = Categories::new(qs)?;
@@ -98,12 +118,9 @@ impl PottsRbm {
             nh: n_hidden,
             q,
             space,
-            params: vec![0.0; n_visible * q * n_hidden + n_visible * q + n_hidden],
-            w32: vec![0.0; n_visible * q * n_hidden],
+            params: vec![0.0; n_weights + n_fields + n_hidden],
+            w32: vec![0.0; n_weights],
         };
-        check_len("weights (n_v·q·n_h)", n_visible * q * n_hidden, weights.len())?;
-        check_len("fields (n_v·q)", n_visible * q, fields.len())?;
-        check_len("hidden biases", n_hidden, hidden_bias.len())?;
         let mut theta = weights.to_vec();
         theta.extend_from_slice(fields);
         theta.extend_from_slice(hidden_bias);
