@@ -6,6 +6,7 @@ use ebm_core::{ChainRecord, Purpose, Seed};
 use ebm_data::{Images, Labels, NpyArray, NpyData, SavedModel};
 use ebm_models::gbrbm::GaussianRbm;
 use ebm_models::ising::{Boundary, Ising};
+use ebm_models::potts_rbm::PottsRbm;
 use ebm_models::rbm::Rbm;
 use ebm_train::Checkpoint;
 use std::collections::BTreeMap;
@@ -36,13 +37,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Rbm::random(5, 3, 0.3, Seed(1))?.into(),
         GaussianRbm::random(4, 2, 0.3, Seed(2))?.into(),
         Ising::lattice(&[3, 3], Boundary::Periodic, 1.0, 0.1)?.into(),
+        PottsRbm::random(3, 2, 3, 0.3, Seed(3))?.into(),
     ];
     let files = models.iter().map(|m| m.to_bytes(&meta)).collect::<Result<Vec<_>, _>>()?;
     write("model_file", &files)?;
+    write("model_metadata", &files)?;
     let c = Checkpoint::<i8> {
         step: 12,
         params: vec![0.5; 23],
-        optimizer: ebm_train::OptimizerState { step: 12, first: vec![0.0; 23], second: Vec::new() },
+        optimizer: ebm_train::OptimizerState {
+            step: 12,
+            first: vec![0.0; 23],
+            second: Vec::new(),
+            offsets: Vec::new(),
+        },
         chains: vec![ChainRecord {
             units: vec![0, 1, 1, 0, 1, 0, 0, 1],
             counts: vec![4, 2],
@@ -61,6 +69,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     v2.extend_from_slice(&body[16..body.len() - 4]);
     write("checkpoint", &[v3, v2])?;
     write("fasta", &[b">a\nACDEFG\n>b\nACD-FG\n>c\nWCDEFY\n".to_vec()])?;
+    // model specs: two bytes choosing J and h, then the text
+    let specs = [
+        "ising:4x4",
+        "ising:16",
+        "ising:3x3x3:open",
+        "potts:3:8x8",
+        "potts:4:5x5:periodic",
+        "glass:6x6:gauss:open:disorder=3",
+        "glass:4x4:pm",
+    ];
+    let spec_seeds: Vec<Vec<u8>> = specs
+        .iter()
+        .enumerate()
+        .map(|(k, s)| [&[k as u8, (k * 3) as u8][..], s.as_bytes()].concat())
+        .collect();
+    write("model_spec", &spec_seeds)?;
     println!("seed corpora written to corpus/");
     Ok(())
 }
