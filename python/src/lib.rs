@@ -1,9 +1,15 @@
 //! # ebm for Python: thin PyO3 bindings over the ebm crates
 //!
 //! NumPy in and out. Every number is computed by the same library functions
-//! the `ebm` command line calls (`ebm_thermo::exact`, `ebm_samplers::Run`,
-//! `ebm_thermo::observables::critical`, `Ais`, `Ti`, `rbm_ais`, `Cd`/`Pcd`),
-//! with the same seeds, so results are bit-identical to the CLI's JSON.
+//! the `ebm` command line calls, with the same seeds, so results are
+//! bit-identical to the CLI's JSON: what a user names and the sampling and
+//! ln Z runs come from `ebm-run` (`spec::parse_lattice`, `data::load`,
+//! `sample::measure`, `logz::log_z`), whose serialisable results reach
+//! Python through the CLI's own JSON; exact thermodynamics and training call
+//! `ebm_thermo::exact` and `Cd`/`Pcd` directly.
+//!
+//! Depends on the ebm crates, `pyo3`, `numpy`, `serde` and `serde_json`;
+//! nothing in the Rust workspace depends on it (its own Cargo workspace).
 //!
 //! Long calls run on a worker thread while the calling thread waits with the
 //! GIL released, checking for signals every 50 ms: Ctrl-C raises
