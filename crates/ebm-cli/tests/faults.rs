@@ -59,19 +59,23 @@ fn run(args: &[String]) -> Output {
     ebm(&refs)
 }
 
-/// 30 kills in all: 10 for each of PCD with the RBM kernel, CD, and PCD
-/// with parallel tempering, at pseudo-random moments of a 400-epoch run that
+/// 30 kills in all: 5 for each trainer and negative-phase sampler (PCD and
+/// CD with the RBM kernel; PCD with sequential Gibbs, block and random-scan
+/// Metropolis, parallel tempering), at pseudo-random moments of a 100-epoch run that
 /// writes its model and checkpoint after every epoch (the moments spread
 /// over the uninterrupted run's own duration, so the campaign adapts to the
 /// machine's speed).
 #[test]
 fn kill_9_at_random_moments_leaves_loadable_files_and_resume_is_byte_identical() {
-    let configs: [(&str, &[&str]); 3] = [
+    let configs: [(&str, &[&str]); 6] = [
         ("pcd", &[]),
         ("cd", &["--trainer", "cd"]),
+        ("gibbs", &["--k", "1", "--sampler", "gibbs"]),
+        ("metropolis", &["--k", "1", "--sampler", "metropolis"]),
+        ("metropolis-random", &["--k", "1", "--sampler", "metropolis-random"]),
         ("tempering", &["--k", "1", "--sampler", "tempering", "--n-replicas", "4"]),
     ];
-    let epochs = "400";
+    let epochs = "100";
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
     let mut next = move || {
         state ^= state << 13;
@@ -90,7 +94,7 @@ fn kill_9_at_random_moments_leaves_loadable_files_and_resume_is_byte_identical()
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let want_model = std::fs::read(&reference).unwrap();
         let want_ckpt = std::fs::read(dir.join("straight.safetensors.ckpt")).unwrap();
-        for round in 0..10 {
+        for round in 0..5 {
             let out = dir.join(format!("killed-{round}.safetensors"));
             let args = train_args(extra, epochs, &out);
             let mut child = Command::new(env!("CARGO_BIN_EXE_ebm"))
