@@ -945,7 +945,7 @@ fn sigterm_during_training_stops_after_the_step_and_leaves_loadable_files() {
     let dir = temp_dir("sigterm");
     let out = dir.join("m.safetensors");
     for round in 0..3u64 {
-        let child = Command::new(env!("CARGO_BIN_EXE_ebm"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ebm"))
             .args([
                 "train",
                 "--data",
@@ -954,18 +954,29 @@ fn sigterm_during_training_stops_after_the_step_and_leaves_loadable_files() {
                 "32",
                 "--epochs",
                 "1000000",
+                "--log-every",
+                "1",
                 "--quiet",
                 "--out",
                 out.to_str().unwrap(),
             ])
-            .stdout(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(1000 + 300 * round));
+        // training runs (its handler installed) once the first epoch line
+        // is out, however loaded the machine; the rest of stdout is drained
+        // so the child never blocks on a full pipe
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+        assert!(!first.is_empty(), "training printed no epoch line");
+        let drain = std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        std::thread::sleep(std::time::Duration::from_millis(100 + 300 * round));
         let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
         assert!(killed.is_ok_and(|s| s.success()));
         let r = child.wait_with_output().unwrap();
+        drain.join().unwrap().unwrap();
         assert!(!r.status.success());
         let err = String::from_utf8(r.stderr).unwrap();
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
