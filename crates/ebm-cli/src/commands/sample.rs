@@ -4,7 +4,7 @@ use super::{Measured, print_json};
 use crate::cli::{Common, ModelArgs, SamplerName};
 use crate::spec::{self, Model, Observed};
 use ebm_core::{Beta, Chain, FiniteModel, Result, Seed, UnitOf};
-pub use ebm_run::sample::{column_estimate, ladder_fraction};
+pub use ebm_run::sample::column_estimate;
 use ebm_samplers::{AnySampler, ChainsConfig, SiteMoves};
 use std::path::PathBuf;
 
@@ -67,6 +67,17 @@ pub fn run(o: &Options) -> Result<()> {
         return super::glass::run(o, &parsed, beta);
     }
     crate::with_model!(&parsed, model => run_on(o, &parsed, model, beta))
+}
+
+/// β_min / β for a tempering ladder (`ebm_run::sample::ladder_fraction`),
+/// its error naming the flag `--beta-min`.
+pub fn ladder_fraction(beta_min: Option<f64>, beta: Beta) -> Result<f64> {
+    ebm_run::sample::ladder_fraction(beta_min, beta).map_err(|e| match e {
+        ebm_core::Error::InvalidParameter { value, expected, .. } => {
+            ebm_core::Error::InvalidParameter { name: "--beta-min", value, expected }
+        }
+        other => other,
+    })
 }
 
 /// The JSON object `ebm sample --json` prints, without printing it (what
@@ -155,13 +166,7 @@ where
     // the checks whose messages name the flags, before the library's own
     let replicas = if o.sampler == SamplerName::Tempering { o.n_replicas } else { 1 };
     super::check_chain_units("--n-chains", o.n_chains.saturating_mul(replicas), model.n_units())?;
-    if let Some(b) = o.beta_min.filter(|&b| !(b > 0.0 && b < beta.value())) {
-        return Err(ebm_core::Error::InvalidParameter {
-            name: "--beta-min",
-            value: b,
-            expected: "in (0, β)",
-        });
-    }
+    ladder_fraction(o.beta_min, beta)?;
     sampler(o.sampler, o.n_replicas, 0.3)?;
     let options = ebm_run::sample::Options {
         sampler: name(o.sampler).into(),
