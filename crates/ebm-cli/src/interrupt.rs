@@ -9,18 +9,26 @@
 
 use ebm_core::{Error, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
-static STOP: AtomicBool = AtomicBool::new(false);
+/// Raised by SIGINT or SIGTERM once [`install`] ran.
+fn stop() -> &'static Arc<AtomicBool> {
+    static STOP: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    STOP.get_or_init(|| Arc::new(AtomicBool::new(false)))
+}
 
-/// Installs the handler (once; a failure to install leaves the default
-/// behaviour, which is also safe).
+/// Installs the handlers of SIGINT and SIGTERM (a failure to install leaves
+/// the default behaviour, which is also safe). SIGHUP keeps its
+/// disposition, so a run under `nohup` survives a closed terminal.
 pub fn install() {
-    let _ = ctrlc::try_set_handler(|| STOP.store(true, Ordering::SeqCst));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register(signal, Arc::clone(stop()));
+    }
 }
 
 /// An error if a signal arrived: training stops after the current step.
 pub fn check(epoch: usize) -> Result<()> {
-    if STOP.load(Ordering::SeqCst) {
+    if stop().load(Ordering::SeqCst) {
         return Err(Error::Interrupted { epoch });
     }
     Ok(())

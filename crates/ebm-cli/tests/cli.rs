@@ -945,7 +945,16 @@ fn sigterm_during_training_stops_after_the_step_and_leaves_loadable_files() {
     let dir = temp_dir("sigterm");
     let out = dir.join("m.safetensors");
     for round in 0..3u64 {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ebm"))
+        // the last round runs under `nohup` (SIGHUP ignored), as long runs
+        // are: the handler must still be installed
+        let mut child = if round == 2 {
+            let mut c = Command::new("nohup");
+            c.arg(env!("CARGO_BIN_EXE_ebm"));
+            c
+        } else {
+            Command::new(env!("CARGO_BIN_EXE_ebm"))
+        };
+        let mut child = child
             .args([
                 "train",
                 "--data",
@@ -979,7 +988,7 @@ fn sigterm_during_training_stops_after_the_step_and_leaves_loadable_files() {
         drain.join().unwrap().unwrap();
         assert!(!r.status.success());
         let err = String::from_utf8(r.stderr).unwrap();
-        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "round {round}, {}: {err}", r.status);
         assert!(err.contains("interrupted by a signal"), "{err}");
         // the model on disk loads and evaluates; no temporary file is left
         let e = json(&[
