@@ -163,6 +163,35 @@ fn kill_9_at_random_moments_leaves_loadable_files_and_resume_is_byte_identical()
     assert!(resumed >= 10, "only {resumed} of 30 runs resumed from a checkpoint");
 }
 
+/// The state a kill between the two saves of an epoch could leave when the
+/// checkpoint was written first — a checkpoint at the last epoch beside the
+/// model of the one before (the campaign above found it: the resume had
+/// nothing left to train and kept the stale model): resuming rewrites the
+/// model from the checkpoint, equal to the uninterrupted run's.
+#[test]
+fn resuming_a_finished_checkpoint_beside_an_older_model_rewrites_the_model() {
+    let dir = temp_dir("finished");
+    for (name, extra) in [("rbm", &[][..]), ("tempering", &["--sampler", "tempering"][..])] {
+        let done = dir.join(format!("{name}-done.safetensors"));
+        let stale = dir.join(format!("{name}-stale.safetensors"));
+        let o = run(&train_args(extra, "6", &done));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let o = run(&train_args(extra, "5", &stale));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let ckpt = |p: &Path| PathBuf::from(format!("{}.ckpt", p.display()));
+        std::fs::copy(ckpt(&done), ckpt(&stale)).unwrap();
+        let mut args = train_args(extra, "6", &stale);
+        args.push("--resume".into());
+        let o = run(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            std::fs::read(&stale).unwrap() == std::fs::read(&done).unwrap(),
+            "{name}: the model after resuming a finished checkpoint is not the checkpoint's"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// A full disk (a 2 MiB tmpfs, when this process may mount one: root on
 /// Linux; skipped otherwise), twice: the model and checkpoint on it, then
 /// the PNGs on it. A training run that would overwrite an earlier run's

@@ -226,8 +226,9 @@ where
             exact_log_likelihood_test: exact.map(|e| e.1),
         };
         let line = EpochLine { monitor_seconds: tm.elapsed().as_secs_f64(), ..line };
-        Checkpoint::capture(rbm, &state).with_config(super::train::run_config(a)).save(&ckpt)?;
+        // the model first: the checkpoint never runs ahead of it (see train.rs)
         save_model(rbm, a, epoch + 1)?;
+        Checkpoint::capture(rbm, &state).with_config(super::train::run_config(a)).save(&ckpt)?;
         if a.common.json {
             bar.suspend(|| print_json(&line))?;
         } else {
@@ -242,6 +243,10 @@ where
         }
     }
     bar.finish_and_clear();
+    if first_epoch >= a.epochs(steps_per_epoch) {
+        // a resume of a finished run: the model is the checkpoint's
+        save_model(rbm, a, first_epoch)?;
+    }
     if let Some(dir) = &a.png_dir {
         pictures(rbm, data, dir, Seed(a.common.seed))?;
         if !a.common.json {

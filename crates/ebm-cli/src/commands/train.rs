@@ -444,10 +444,10 @@ impl Run<'_> {
                 if let Err(e) = crate::interrupt::check(epoch + 1) {
                     // the files of the last finished epoch, then the one-line error
                     if let Some((ck, done)) = &unsaved {
-                        ck.save(&ckpt)?;
                         let mut m = rbm.clone();
                         m.set_params(&ck.params)?;
                         save_model(&m, a, *done)?;
+                        ck.save(&ckpt)?;
                     }
                     return Err(e);
                 }
@@ -470,8 +470,13 @@ impl Run<'_> {
             }
             let snapshot = Checkpoint::capture(rbm, &state).with_config(run_config_with(a, &curve));
             if done % ckpt_every == 0 || last {
-                snapshot.save(&ckpt)?;
+                // the model first: a checkpoint on disk never runs ahead of
+                // the model beside it (a kill between the two saves then
+                // leaves a checkpoint one epoch behind, which a resume
+                // recomputes), so resuming a finished run leaves a current
+                // model
                 save_model(rbm, a, done)?;
+                snapshot.save(&ckpt)?;
                 unsaved = None;
             } else {
                 // kept in memory, written if a signal stops the run
@@ -479,6 +484,10 @@ impl Run<'_> {
             }
         }
         bar.finish_and_clear();
+        if first_epoch >= epochs {
+            // a resume of a finished run: the model is the checkpoint's
+            save_model(rbm, a, epochs)?;
+        }
         if let Some(dir) = &a.png_dir {
             pictures(rbm, data, dir, &curve, a.common.seed)?;
             if !a.common.json {
