@@ -107,16 +107,23 @@ pub(crate) enum V {
     ArrI8(Vec<i8>, Vec<usize>),
     /// A uint8 array.
     ArrU8(Vec<u8>, Vec<usize>),
-    /// A result of `ebm-run` as its JSON (what the CLI prints), objects of
-    /// exactly `mean` and `std_err` as `ebm.Measured`; a top-level object
-    /// gains (or has replaced) the extra entries.
-    Json(serde_json::Value, Vec<(&'static str, V)>),
+    /// A result of `ebm-run`, turned into Python objects by its serde
+    /// serialisation (the fields and order the CLI prints; NaN and ±inf
+    /// stay floats, where the CLI's JSON has null), objects of exactly
+    /// `mean` and `std_err` as `ebm.Measured`; the top-level dict gains
+    /// `None` for each of `absent` the serialisation skipped, then the
+    /// extra entries (replacing any of the same name).
+    Result(RunResult, &'static [&'static str], Vec<(&'static str, V)>),
 }
 
 impl V {
-    /// `value` as the CLI serialises it, with `extras` added to the object.
-    pub fn json<T: serde::Serialize>(value: &T, extras: Vec<(&'static str, V)>) -> V {
-        V::Json(serde_json::to_value(value).unwrap_or_default(), extras)
+    /// A result of `ebm-run` (see [`V::Result`]).
+    pub fn result(
+        value: RunResult,
+        absent: &'static [&'static str],
+        extras: Vec<(&'static str, V)>,
+    ) -> V {
+        V::Result(value, absent, extras)
     }
 
     /// `Some(x)` → `x`, `None` → `V::None`.
@@ -148,9 +155,19 @@ impl V {
             V::ArrF(v, s) => to_numpy(py, v, &s)?,
             V::ArrI8(v, s) => to_numpy(py, v, &s)?,
             V::ArrU8(v, s) => to_numpy(py, v, &s)?,
-            V::Json(value, extras) => {
-                let out = json_to_py(py, value)?;
+            V::Result(value, absent, extras) => {
+                let out = match value {
+                    RunResult::Sample(r) => pythonize::pythonize(py, &*r),
+                    RunResult::LogZ(r) => pythonize::pythonize(py, &r),
+                }
+                .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+                let out = measured_pairs(py, out)?;
                 if let Ok(d) = out.cast::<PyDict>() {
+                    for k in absent {
+                        if !d.contains(*k)? {
+                            d.set_item(*k, py.None())?;
+                        }
+                    }
                     for (k, v) in extras {
                         d.set_item(k, v.into_py(py)?)?;
                     }
@@ -161,36 +178,36 @@ impl V {
     }
 }
 
-/// A JSON value as Python objects (`{mean, std_err}` as `ebm.Measured`).
-fn json_to_py(py: Python<'_>, value: serde_json::Value) -> PyResult<Bound<'_, PyAny>> {
-    use serde_json::Value;
-    Ok(match value {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => pyo3::types::PyBool::new(py, b).to_owned().into_any(),
-        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
-            (Some(u), _) => u.into_pyobject(py)?.into_any(),
-            (None, Some(i)) => i.into_pyobject(py)?.into_any(),
-            _ => n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any(),
-        },
-        Value::String(s) => s.into_pyobject(py)?.into_any(),
-        Value::Array(items) => {
-            let list = PyList::empty(py);
-            for v in items {
-                list.append(json_to_py(py, v)?)?;
-            }
-            list.into_any()
+/// The results of `ebm-run` the bindings return.
+#[derive(Debug, Clone)]
+pub(crate) enum RunResult {
+    /// `ebm_run::sample::measure`'s.
+    Sample(Box<ebm_run::sample::SampleOut>),
+    /// `ebm_run::logz::log_z`'s.
+    LogZ(ebm_run::logz::LogZOut),
+}
+
+/// `obj` with every dict of exactly `mean` and `std_err` (at any depth of
+/// dicts and lists) replaced by `ebm.Measured`.
+fn measured_pairs<'py>(py: Python<'py>, obj: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    if let Ok(d) = obj.cast::<PyDict>() {
+        if let (2, Some(mean), Some(se)) = (d.len(), d.get_item("mean")?, d.get_item("std_err")?) {
+            let cls = py.import("ebm._result")?.getattr("Measured")?;
+            return cls.call1((mean, se));
         }
-        Value::Object(map) => {
-            if let (2, Some(mean), Some(se)) = (map.len(), map.get("mean"), map.get("std_err")) {
-                let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
-                let cls = py.import("ebm._result")?.getattr("Measured")?;
-                return cls.call1((f(mean), f(se)));
+        let keys: Vec<Bound<'py, PyAny>> = d.keys().iter().collect();
+        for k in keys {
+            if let Some(v) = d.get_item(&k)? {
+                d.set_item(&k, measured_pairs(py, v)?)?;
             }
-            let d = PyDict::new(py);
-            for (k, v) in map {
-                d.set_item(k, json_to_py(py, v)?)?;
-            }
-            d.into_any()
         }
-    })
+        return Ok(obj);
+    }
+    if let Ok(l) = obj.cast::<PyList>() {
+        for i in 0..l.len() {
+            let v = measured_pairs(py, l.get_item(i)?)?;
+            l.set_item(i, v)?;
+        }
+    }
+    Ok(obj)
 }

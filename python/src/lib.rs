@@ -4,11 +4,12 @@
 //! the `ebm` command line calls, with the same seeds, so results are
 //! bit-identical to the CLI's JSON: what a user names and the sampling and
 //! ln Z runs come from `ebm-run` (`spec::parse_lattice`, `data::load`,
-//! `sample::measure`, `logz::log_z`), whose serialisable results reach
-//! Python through the CLI's own JSON; exact thermodynamics and training call
+//! `sample::measure`, `logz::log_z`), whose results become Python objects
+//! through their serde serialisation (`pythonize`), the fields the CLI's
+//! JSON prints; exact thermodynamics and training call
 //! `ebm_thermo::exact` and `Cd`/`Pcd` directly.
 //!
-//! Depends on the ebm crates, `pyo3`, `numpy`, `serde` and `serde_json`;
+//! Depends on the ebm crates, `pyo3`, `numpy` and `pythonize`;
 //! nothing in the Rust workspace depends on it (its own Cargo workspace).
 //!
 //! Long calls run on a worker thread while the calling thread waits with the

@@ -2,7 +2,23 @@
 //! (`ebm_run::sample::measure`), plus the chains' final states, the traces
 //! and, on request, the states along the way.
 
-use crate::convert::V;
+use crate::convert::{RunResult, V};
+
+/// The fields of `ebm sample --json` it leaves out when they have no value
+/// (`SampleOut`'s `skip_serializing_if`): `None` here. `abs_magnetization`
+/// stays absent for categorical units, as in the CLI.
+const SKIPPED: &[&str] = &[
+    "magnetization_sq",
+    "magnetization_4",
+    "binder",
+    "susceptibility",
+    "susceptibility_full",
+    "heat_capacity_per_unit",
+    "correlation_length",
+    "jackknife_block",
+    "mean_cluster_size",
+    "clusters_per_sweep",
+];
 use crate::models::{any_model, spec_of, with_any};
 use crate::{Cancel, IntoPy, detached};
 use ebm_core::{Beta, Chain, FiniteModel, Result, UnitOf};
@@ -69,7 +85,7 @@ where
         ),
         ("states", states.unwrap_or(V::None)),
     ];
-    Ok(V::json(&run.out, extras))
+    Ok(V::result(RunResult::Sample(Box::new(run.out)), SKIPPED, extras))
 }
 
 /// Markov-chain sampling with error bars (the CLI's `ebm sample`).

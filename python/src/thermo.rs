@@ -1,7 +1,7 @@
 //! `exact` and `log_z`: what `ebm exact` and `ebm logz` compute, by the
 //! same calls (`log_z` is `ebm_run::logz::log_z`).
 
-use crate::convert::{self, V};
+use crate::convert::{self, RunResult, V};
 use crate::models::{AnyModel, any_model, spec_of, with_any};
 use crate::{IntoPy, detached};
 use ebm_core::{Beta, EnergyModel, Result};
@@ -141,7 +141,7 @@ fn log_z(
         let name = spec.as_deref().unwrap_or("");
         let out =
             with_any!(&m, x => ebm_run::logz::log_z(name, x, beta, &o, marginals.as_deref()))?;
-        Ok(V::json(&out, vec![("model", V::opt(spec, V::S))]))
+        Ok(V::result(RunResult::LogZ(out), &[], vec![("model", V::opt(spec, V::S))]))
     })?;
     Ok(out.into_py(py)?.unbind())
 }

@@ -109,3 +109,15 @@ def test_the_gil_is_released_while_sampling():
     th.join()
     during = [t for t in ticks if t0 < t < t0 + dt]
     assert dt > 0.1 and len(during) > 0.3 * dt / 0.005, (dt, len(during))
+
+
+def test_undefined_statistics_are_nan_and_absent_ones_none():
+    """Two recorded sweeps: R̂ is undefined (a float NaN, not None), the
+    jackknife observables have no value (None, where the CLI's JSON leaves
+    them out); a model without a lattice has no correlation length."""
+    r = ebm.sample(ebm.Rbm.random(4, 3, 0.5, seed=1), 1.0, "block-gibbs", n_chains=1, n_sweeps=2, n_warmup=0)
+    assert isinstance(r.r_hat, float) and math.isnan(r.r_hat)
+    for k in ("correlation_length", "mean_cluster_size", "clusters_per_sweep"):
+        assert getattr(r, k) is None, k
+    r = ebm.sample(ebm.Ising.square(4, 4), 0.3, "metropolis", n_chains=2, n_sweeps=50)
+    assert r.mean_cluster_size is None and r.correlation_length is not None

@@ -169,6 +169,14 @@ pub fn centring(a: &TrainArgs) -> Result<Option<Centring>> {
     }
 }
 
+/// `--binarize` (`ebm_run::Binarize::parse`), its errors naming the flag.
+pub fn binarize(spec: &str) -> Result<ebm_run::Binarize> {
+    ebm_run::Binarize::parse(spec).map_err(|e| match e {
+        Error::InvalidSequence { reason, .. } => bad("--binarize", reason),
+        other => other,
+    })
+}
+
 /// The negative-phase sampler of `--sampler` (default: block Gibbs).
 pub fn sampler_name(a: &TrainArgs) -> SamplerName {
     a.sampler.unwrap_or(SamplerName::BlockGibbs)

@@ -943,8 +943,10 @@ fn a_diverging_learning_rate_is_reported_as_divergence() {
 #[test]
 fn sigterm_during_training_stops_after_the_step_and_leaves_loadable_files() {
     let dir = temp_dir("sigterm");
-    let out = dir.join("m.safetensors");
     for round in 0..3u64 {
+        // each round its own files: the model checked is the one this
+        // round's signal left
+        let out = dir.join(format!("m{round}.safetensors"));
         // the last round runs under `nohup` (SIGHUP ignored), as long runs
         // are: the handler must still be installed
         let mut child = if round == 2 {
@@ -969,6 +971,7 @@ fn sigterm_during_training_stops_after_the_step_and_leaves_loadable_files() {
                 "--out",
                 out.to_str().unwrap(),
             ])
+            .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -977,9 +980,14 @@ fn sigterm_during_training_stops_after_the_step_and_leaves_loadable_files() {
         // is out, however loaded the machine; the rest of stdout is drained
         // so the child never blocks on a full pipe
         let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
-        assert!(!first.is_empty(), "training printed no epoch line");
+        loop {
+            let mut line = String::new();
+            let n = std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+            assert!(n > 0, "training ended without an epoch line");
+            if line.starts_with("epoch") {
+                break;
+            }
+        }
         let drain = std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
         std::thread::sleep(std::time::Duration::from_millis(100 + 300 * round));
         let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();

@@ -212,6 +212,14 @@ fn a_full_disk_fails_cleanly_and_keeps_every_earlier_file() {
         std::fs::remove_dir_all(&dir).ok();
         return;
     }
+    // unmounted however the test ends
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            Command::new("umount").arg(self.0).status().ok();
+        }
+    }
+    let guard = Unmount(&disk);
     let mut failures = Vec::new();
     for (case, out_dir, png_dir) in
         [("model", disk.clone(), dir.join("png")), ("pngs", dir.clone(), disk.join("png"))]
@@ -228,7 +236,7 @@ fn a_full_disk_fails_cleanly_and_keeps_every_earlier_file() {
             };
         }
     }
-    Command::new("umount").arg(&disk).status().ok();
+    drop(guard);
     std::fs::remove_dir_all(&dir).ok();
     assert!(failures.is_empty(), "{failures:#?}");
 }

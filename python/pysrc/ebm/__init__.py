@@ -72,13 +72,16 @@ def model(spec: str, coupling: float = 1.0, field: float = 0.0):
     return _ebm.model(spec, coupling, field)
 
 
-def load_data(spec: str, seed: int = 0) -> Result:
-    """A data set exactly as ``ebm train --data SPEC --seed SEED`` loads it:
-    ``default`` (procedural 10×10 digits), ``bars-and-stripes:N`` or
-    ``mnist:DIR`` (binarised stochastically from the seed, as Salakhutdinov
-    & Murray). A :class:`Result` with int8 (rows, width) arrays ``train``
-    and ``test``, ``image_shape`` and, for MNIST, ``labels``."""
-    return wrap(_ebm.load_data(spec, seed))
+def load_data(spec: str, seed: int = 0, binarize: Optional[str] = None) -> Result:
+    """A data set exactly as ``ebm train --data SPEC --binarize B`` loads it:
+    ``default`` (procedural 10×10 digits), ``bars-and-stripes:N``,
+    ``mnist:DIR`` or ``fashion:DIR``. Images become bits by ``binarize``
+    (``"stochastic[:SEED]"`` or ``"threshold[:T]"``, as the CLI's flag), by
+    default stochastically from ``seed`` (Salakhutdinov & Murray; the CLI's
+    default is ``stochastic:0``). A :class:`Result` with int8 (rows, width)
+    arrays ``train`` and ``test``, ``name``, ``image_shape`` and, for
+    (Fashion-)MNIST, ``labels``."""
+    return wrap(_ebm.load_data(spec, seed, binarize))
 
 
 def exact(model, beta: float, *, moments: bool = True) -> Result:
@@ -171,7 +174,7 @@ def log_z(
     integration over ``⌈n_betas/4⌉·4`` Simpson intervals, ``n_runs`` chains
     per node. The :class:`Result` has ``log_z``, ``std_err``, ``lower``,
     ``upper``, ``ess``, ``n_runs`` and ``exact_log_z`` where that is cheap
-    (enumeration up to 2^24 states, an RBM's smaller layer up to 20 units,
+    (enumeration up to 2^24 states, an RBM's smaller layer up to 25 units,
     Kaufman's formula for the periodic 2D Ising lattice without a field).
     """
     return wrap(_ebm.log_z(model, beta, method, n_betas, n_runs, seed, data))

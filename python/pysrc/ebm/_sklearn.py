@@ -157,6 +157,9 @@ class BernoulliRBM(TransformerMixin, BaseEstimator):
     after the step in flight, leaving the model as that step left it.
     """
 
+    # estimators pickled before `centring` existed were not centred
+    centring = 0.0
+
     def __init__(
         self,
         n_components: int = 256,

@@ -184,7 +184,7 @@ pub fn run_eval(
     };
     // the binarisation the model was trained with, unless the flag says otherwise
     let spec = binarize.or(meta.get("binarize").map(String::as_str)).unwrap_or("stochastic");
-    let ds = crate::data::load(data, ebm_run::Binarize::parse(spec)?)?;
+    let ds = crate::data::load(data, crate::recipe::binarize(spec)?)?;
     ebm_core::check_len("data width (n_visible)", rbm.n_visible(), ds.width)?;
     let rows = ds.split(split)?;
     let t0 = std::time::Instant::now();

@@ -10,7 +10,6 @@ use ebm_core::{Chain, Error, LogLinear, Result, Sampler, Seed, Trainer};
 use ebm_data::SavedModel;
 use ebm_models::rbm::Rbm;
 use ebm_models::rbm_ais::{data_marginals, rbm_ais, rbm_log_likelihood};
-use ebm_run::Binarize;
 use ebm_samplers::{AnySampler, Gibbs, Ladder, Metropolis, ParallelTempering, WithClamp};
 use ebm_thermo::ais::Schedule;
 use ebm_train::{
@@ -331,7 +330,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
         });
     }
     let negative = negative_sampler(a)?;
-    let data = data::load(&a.data, Binarize::parse(&a.binarize)?)?;
+    let data = data::load(&a.data, recipe::binarize(&a.binarize)?)?;
     super::check_chain_units(
         "--n-chains",
         a.n_chains.max(a.batch_size).saturating_mul(replicas(a)),
@@ -649,6 +648,6 @@ fn save_model(rbm: &Rbm, a: &TrainArgs, epochs_done: usize) -> Result<()> {
     let mut meta = run_config(a);
     meta.insert("epochs".into(), epochs_done.to_string());
     meta.insert("n_params".into(), rbm.n_params().to_string());
-    meta.insert("binarize".into(), Binarize::parse(&a.binarize)?.spec());
+    meta.insert("binarize".into(), recipe::binarize(&a.binarize)?.spec());
     SavedModel::Rbm(rbm.clone()).save(&a.out, &meta)
 }
