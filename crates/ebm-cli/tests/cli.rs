@@ -990,7 +990,9 @@ fn sigterm_during_training_stops_after_the_step_and_leaves_loadable_files() {
         }
         let drain = std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
         std::thread::sleep(std::time::Duration::from_millis(100 + 300 * round));
-        let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        // round 1 is a closed terminal's SIGHUP, the others SIGTERM
+        let signal = if round == 1 { "-HUP" } else { "-TERM" };
+        let killed = Command::new("kill").args([signal, &child.id().to_string()]).status();
         assert!(killed.is_ok_and(|s| s.success()));
         let r = child.wait_with_output().unwrap();
         drain.join().unwrap().unwrap();
