@@ -4,26 +4,11 @@
 
 use crate::convert::{RunResult, V};
 
-/// The fields of `ebm sample --json` it leaves out when they have no value
-/// (`SampleOut`'s `skip_serializing_if`): `None` here. `abs_magnetization`
-/// stays absent for categorical units, as in the CLI.
-const SKIPPED: &[&str] = &[
-    "magnetization_sq",
-    "magnetization_4",
-    "binder",
-    "susceptibility",
-    "susceptibility_full",
-    "heat_capacity_per_unit",
-    "correlation_length",
-    "jackknife_block",
-    "mean_cluster_size",
-    "clusters_per_sweep",
-];
 use crate::models::{any_model, spec_of, with_any};
 use crate::{Cancel, IntoPy, detached};
 use ebm_core::{Beta, Chain, FiniteModel, Result, UnitOf};
 use ebm_run::Observed;
-use ebm_run::sample::{ORDER, Options};
+use ebm_run::sample::{ORDER, Options, SampleOut};
 use ebm_samplers::{ClusterMoves, SiteMoves};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -85,7 +70,7 @@ where
         ),
         ("states", states.unwrap_or(V::None)),
     ];
-    Ok(V::result(RunResult::Sample(Box::new(run.out)), SKIPPED, extras))
+    Ok(V::result(RunResult::Sample(Box::new(run.out)), &SampleOut::OPTIONAL_FIELDS, extras))
 }
 
 /// Markov-chain sampling with error bars (the CLI's `ebm sample`).

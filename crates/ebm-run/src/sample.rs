@@ -199,6 +199,25 @@ pub struct SampleOut {
     pub path: &'static str,
 }
 
+impl SampleOut {
+    /// The fields serialisation leaves out when they have no value (those
+    /// with `skip_serializing_if` but `abs_magnetization`, which categorical
+    /// units never have): a front end that shows every field fills these in
+    /// as "none". The test below fails when the struct and this list part.
+    pub const OPTIONAL_FIELDS: [&'static str; 10] = [
+        "magnetization_sq",
+        "magnetization_4",
+        "binder",
+        "susceptibility",
+        "susceptibility_full",
+        "heat_capacity_per_unit",
+        "correlation_length",
+        "jackknife_block",
+        "mean_cluster_size",
+        "clusters_per_sweep",
+    ];
+}
+
 /// One chain's share of [`SampleOut`].
 #[derive(Debug, Clone, Serialize)]
 pub struct PerChain {
@@ -402,4 +421,72 @@ pub fn column_estimate(traces: &Traces, k: usize) -> ebm_thermo::Estimate {
     let chains = traces.chains(k);
     let refs: Vec<&[f64]> = chains.iter().map(|c| c.as_slice()).collect();
     ebm_thermo::estimate(&refs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optional_fields_are_exactly_the_ones_serialisation_skips() {
+        let m = Measured { mean: 0.0, std_err: 0.0 };
+        let out = SampleOut {
+            model: String::new(),
+            beta: 1.0,
+            sampler: String::new(),
+            n_chains: 1,
+            n_sweeps: 1,
+            n_warmup: 0,
+            energy_per_unit: m,
+            abs_magnetization: Some(m),
+            order_parameter: m,
+            magnetization_sq: None,
+            magnetization_4: None,
+            binder: None,
+            susceptibility: None,
+            susceptibility_full: None,
+            heat_capacity_per_unit: None,
+            correlation_length: None,
+            jackknife_block: None,
+            mean_cluster_size: None,
+            clusters_per_sweep: None,
+            acceptance_rate: None,
+            tau_int: 0.0,
+            ess: 0.0,
+            r_hat: 0.0,
+            swap_rates: None,
+            per_chain: Vec::new(),
+            seconds: 0.0,
+            production_seconds: 0.0,
+            sweep_seconds: 0.0,
+            ns_per_attempt: 0.0,
+            path: "generic",
+        };
+        let with = |o: &SampleOut| -> Vec<String> {
+            match serde_json::to_value(o).unwrap() {
+                serde_json::Value::Object(map) => map.keys().cloned().collect(),
+                _ => unreachable!(),
+            }
+        };
+        let present = with(&out);
+        let full = SampleOut {
+            magnetization_sq: Some(m),
+            magnetization_4: Some(m),
+            binder: Some(m),
+            susceptibility: Some(m),
+            susceptibility_full: Some(m),
+            heat_capacity_per_unit: Some(m),
+            correlation_length: Some(m),
+            jackknife_block: Some(1),
+            mean_cluster_size: Some(1.0),
+            clusters_per_sweep: Some(1),
+            ..out
+        };
+        let mut skipped: Vec<String> =
+            with(&full).into_iter().filter(|k| !present.contains(k)).collect();
+        let mut listed = SampleOut::OPTIONAL_FIELDS.map(String::from).to_vec();
+        skipped.sort();
+        listed.sort();
+        assert_eq!(skipped, listed);
+    }
 }
