@@ -1,10 +1,9 @@
 //! The `ebm` binary, run as a user would: JSON fields, exact values, errors.
 
-use std::process::{Command, Output};
+mod support;
 
-fn ebm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ebm")).args(args).output().expect("the ebm binary runs")
-}
+use std::process::Command;
+use support::{ebm, temp_dir};
 
 fn json(args: &[&str]) -> serde_json::Value {
     let out = ebm(args);
@@ -135,12 +134,6 @@ fn bad_flags_and_values_give_one_line_errors_and_nonzero_exit() {
         assert!(err.starts_with("ebm: "), "{err}");
         assert!(!err.contains("panicked"), "{err}");
     }
-}
-
-fn temp_dir(tag: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ebm-cli-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[test]

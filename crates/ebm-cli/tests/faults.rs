@@ -6,18 +6,15 @@
 //! fails with one line and leaves every file that was there (PNGs included)
 //! as it was.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
-
-fn ebm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ebm")).args(args).output().expect("the ebm binary runs")
-}
+use support::ebm;
 
 fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ebm-faults-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    support::temp_dir(&format!("faults-{tag}"))
 }
 
 fn temporaries(dir: &Path) -> Vec<String> {
