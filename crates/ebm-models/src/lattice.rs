@@ -161,20 +161,160 @@ impl Lattice {
     /// `v.len() ≠ N`.
     pub fn lowest_mode(&self, v: &[f64]) -> f64 {
         assert_eq!(v.len(), self.n_sites, "one value per site");
+        let mut lines = [vec![0.0; self.dims[0]], Vec::new(), Vec::new()];
+        self.plane_sums(
+            v,
+            &mut lines,
+            0.0,
+            |row| row.iter().sum(),
+            |acc, row| acc.iter_mut().zip(row).for_each(|(a, &x)| *a += x),
+        );
+        self.mode_of_planes(&lines)
+    }
+
+    /// [`Lattice::lowest_mode`] of the field `v − centre` with `v` given as
+    /// `i8` values (±1 spins, 0/1 indicators): exact integer plane sums in
+    /// one pass, no conversion of the field, then `centre` times the plane's
+    /// size off each sum. Panics if `v.len() ≠ N`.
+    pub fn lowest_mode_i8(&self, v: &[i8], centre: f64) -> f64 {
+        assert_eq!(v.len(), self.n_sites, "one value per site");
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f,avx512bw")]
+        unsafe fn avx512(l: &Lattice, v: &[i8]) -> [Vec<i64>; 3] {
+            l.plane_sums_i8(v)
+        }
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2(l: &Lattice, v: &[i8]) -> [Vec<i64>; 3] {
+            l.plane_sums_i8(v)
+        }
+        let lines = 'sums: {
+            #[cfg(target_arch = "x86_64")]
+            {
+                if std::arch::is_x86_feature_detected!("avx512bw") {
+                    // SAFETY: the CPU has AVX-512F/BW (checked just above).
+                    break 'sums unsafe { avx512(self, v) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2 (checked just above).
+                    break 'sums unsafe { avx2(self, v) };
+                }
+            }
+            self.plane_sums_i8(v)
+        };
+        let lines = lines.map(|l| {
+            let plane = if l.is_empty() { 0.0 } else { (self.n_sites / l.len()) as f64 };
+            l.into_iter().map(|x| x as f64 - centre * plane).collect::<Vec<f64>>()
+        });
+        self.mode_of_planes(&lines)
+    }
+
+    /// The exact integer plane sums of [`Lattice::lowest_mode_i8`].
+    #[inline(always)]
+    fn plane_sums_i8(&self, v: &[i8]) -> [Vec<i64>; 3] {
+        let mut lines = [vec![0i64; self.dims[0]], Vec::new(), Vec::new()];
+        // rows sum in i32 (a row has at most 2^28 sites of |v| ≤ 128)
+        let row_sum = |row: &[i8]| -> i64 {
+            row.chunks(1 << 20)
+                .map(|c| i64::from(c.iter().map(|&x| i32::from(x)).sum::<i32>()))
+                .sum()
+        };
+        let mut acc32 = vec![0i32; *self.dims.last().unwrap_or(&1)];
+        let mut rows_in_acc = 0usize;
+        // the last axis accumulates rows element-wise in i32, flushed before
+        // it could overflow (2^24 rows of |v| ≤ 128)
+        self.plane_sums(v, &mut lines, 0i64, row_sum, |acc, row| {
+            acc32.iter_mut().zip(row).for_each(|(a, &x)| *a += i32::from(x));
+            rows_in_acc += 1;
+            if rows_in_acc == 1 << 23 {
+                acc.iter_mut().zip(&mut acc32).for_each(|(a, b)| {
+                    *a += i64::from(*b);
+                    *b = 0;
+                });
+                rows_in_acc = 0;
+            }
+        });
+        let last = self.dims.len() - 1;
+        if self.dims[last] == self.dims[0] {
+            lines[last].iter_mut().zip(&acc32).for_each(|(a, &b)| *a += i64::from(b));
+        }
+        lines
+    }
+
+    /// The sums of `v` over the planes `x_a = c`, into `lines[a]` (grown to
+    /// `L_a`), for the axes a whose side equals the first side; the others
+    /// are left empty. One pass over the rows of the last axis: each row's
+    /// sum (`row_sum`) goes to its plane of every earlier axis, and the row
+    /// itself is accumulated element-wise (`add_row`) for the last axis.
+    #[inline(always)]
+    fn plane_sums<T: Copy, A: Copy + std::ops::AddAssign>(
+        &self,
+        v: &[T],
+        lines: &mut [Vec<A>; 3],
+        zero: A,
+        row_sum: impl Fn(&[T]) -> A,
+        mut add_row: impl FnMut(&mut [A], &[T]),
+    ) {
+        let d = self.dims.len();
         let l0 = self.dims[0];
+        let used: Vec<bool> = self.dims.iter().map(|&l| l == l0).collect();
+        for (a, line) in lines.iter_mut().enumerate() {
+            line.clear();
+            if a < d && used[a] {
+                line.resize(self.dims[a], zero);
+            }
+        }
+        let row_len = self.dims[d - 1];
+        let (outer, mid) = match d {
+            1 => (1, 1),
+            2 => (1, self.dims[0]),
+            _ => (self.dims[0], self.dims[1]),
+        };
+        let [la, lb, lc] = lines;
+        let last = match d {
+            1 => &mut *la,
+            2 => &mut *lb,
+            _ => &mut *lc,
+        };
+        let mut last_acc = std::mem::take(last);
+        for o in 0..outer {
+            for m in 0..mid {
+                let r = o * mid + m;
+                let row = &v[r * row_len..(r + 1) * row_len];
+                if !last_acc.is_empty() {
+                    add_row(&mut last_acc, row);
+                }
+                if d == 1 {
+                    continue;
+                }
+                let s = row_sum(row);
+                if d == 2 {
+                    if used[0] {
+                        la[m] += s;
+                    }
+                } else {
+                    if used[0] {
+                        la[o] += s;
+                    }
+                    if used[1] {
+                        lb[m] += s;
+                    }
+                }
+            }
+        }
+        let last = match d {
+            1 => la,
+            2 => lb,
+            _ => lc,
+        };
+        *last = last_acc;
+    }
+
+    /// `Σ_a |Σ_c line_a[c] e^{i k_min c}|² / N`, averaged over the non-empty lines.
+    fn mode_of_planes(&self, lines: &[Vec<f64>; 3]) -> f64 {
         let mut total = 0.0;
         let mut axes = 0;
-        let mut line = vec![0.0; l0];
-        for (a, &l) in self.dims.iter().enumerate() {
-            if l != l0 {
-                continue;
-            }
-            // sums over the planes x_a = c, then their Fourier coefficient
-            line.iter_mut().for_each(|x| *x = 0.0);
-            let inner: usize = self.dims[a + 1..].iter().product();
-            for (i, &vi) in v.iter().enumerate() {
-                line[(i / inner) % l] += vi;
-            }
+        for line in lines.iter().filter(|l| !l.is_empty()) {
             let (mut re, mut im) = (0.0, 0.0);
             for (c, &sum) in line.iter().enumerate() {
                 let phase = self.k_min() * c as f64;

@@ -669,3 +669,55 @@ fn periodic_square_matches_kaufman() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// The structure factor at k_min against a direct sum over sites written from
+// the coordinates: S = mean over the axes a with L_a = L_0 of
+// |Σ_x (v_x − centre) e^{i k_min x_a}|² / N.
+
+fn mode_reference(l: &Lattice, v: &[f64]) -> f64 {
+    let dims = l.dims();
+    let k = std::f64::consts::TAU / dims[0] as f64;
+    let (mut total, mut axes) = (0.0, 0);
+    for a in 0..dims.len() {
+        if dims[a] != dims[0] {
+            continue;
+        }
+        let (mut re, mut im) = (0.0, 0.0);
+        for (i, &x) in v.iter().enumerate() {
+            let c = l.coords(i).unwrap()[a] as f64;
+            re += x * (k * c).cos();
+            im += x * (k * c).sin();
+        }
+        total += (re * re + im * im) / v.len() as f64;
+        axes += 1;
+    }
+    total / f64::from(axes)
+}
+
+proptest! {
+    #[test]
+    fn lowest_mode_is_the_structure_factor_at_k_min(
+        dims in prop::collection::vec(1usize..7, 1..4),
+        seed in any::<u64>(),
+        centre in prop::sample::select(vec![0.0, 1.0 / 3.0, 0.5]),
+    ) {
+        let l = Lattice::new(&dims, Boundary::Open).unwrap();
+        let n = l.n_sites();
+        let mut z = seed | 1;
+        let spins: Vec<i8> = (0..n)
+            .map(|_| {
+                z ^= z << 13;
+                z ^= z >> 7;
+                z ^= z << 17;
+                if centre == 0.0 { if z & 1 == 0 { -1 } else { 1 } } else { (z & 1) as i8 }
+            })
+            .collect();
+        let field: Vec<f64> = spins.iter().map(|&s| f64::from(s) - centre).collect();
+        let want = mode_reference(&l, &field);
+        let fast = l.lowest_mode_i8(&spins, centre);
+        let real = l.lowest_mode(&field);
+        prop_assert!(close_rel(fast, want, 1e-9), "i8 {fast} vs {want} on {dims:?}");
+        prop_assert!(close_rel(real, want, 1e-9), "f64 {real} vs {want} on {dims:?}");
+    }
+}

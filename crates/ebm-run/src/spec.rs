@@ -112,10 +112,7 @@ impl Observed for Ising {
         self.abs_magnetization(x)
     }
     fn lowest_mode(&self, x: &[i8]) -> f64 {
-        self.lattice_shape().map_or(0.0, |l| {
-            let v: Vec<f64> = x.iter().map(|&s| f64::from(s)).collect();
-            l.lowest_mode(&v)
-        })
+        self.lattice_shape().map_or(0.0, |l| l.lowest_mode_i8(x, 0.0))
     }
     fn k_min(&self) -> Option<f64> {
         self.lattice_shape().map(|l| l.k_min())
@@ -159,13 +156,13 @@ impl Observed for Potts {
             return 0.0;
         };
         let qf = q as f64;
-        let mut v = vec![0.0; x.len()];
+        let mut v = vec![0i8; x.len()];
         let mut total = 0.0;
         for k in 0..q {
             for (vi, &xi) in v.iter_mut().zip(x) {
-                *vi = f64::from(u8::from(usize::from(xi) == k)) - 1.0 / qf;
+                *vi = i8::from(usize::from(xi) == k);
             }
-            total += l.lowest_mode(&v);
+            total += l.lowest_mode_i8(&v, 1.0 / qf);
         }
         total * qf / (qf - 1.0)
     }

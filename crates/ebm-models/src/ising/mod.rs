@@ -51,6 +51,7 @@ use ebm_core::{
     Result, Seed, check_finite, check_len, rand_core::Rng, uniform,
 };
 use rand::RngExt;
+use rayon::prelude::*;
 
 /// A distribution of random couplings or fields.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -420,7 +421,7 @@ impl Ising {
 
     /// The magnetization per spin, `(1/N) Σ_i s_i`.
     pub fn magnetization(&self, s: &[i8]) -> f64 {
-        s.iter().map(|&x| i64::from(x)).sum::<i64>() as f64 / self.n as f64
+        sum_i8(s) as f64 / self.n as f64
     }
 
     /// `|magnetization(s)|`.
@@ -447,28 +448,96 @@ impl Ising {
 /// neighbour along every axis, wrapping if periodic; sides ≥ 2), by shifted
 /// dot products of contiguous slices: vectorised, without the edge list.
 fn lattice_bond_sum(dims: &[usize], periodic: bool, s: &[i8]) -> i64 {
-    fn dot(a: &[i8], b: &[i8]) -> i64 {
-        // blocks of 4096 products summed in i32 (no overflow), then i64
-        a.chunks(4096)
-            .zip(b.chunks(4096))
-            .map(|(x, y)| {
-                i64::from(x.iter().zip(y).map(|(&p, &q)| i32::from(p) * i32::from(q)).sum::<i32>())
-            })
-            .sum()
-    }
+    let parallel = s.len() >= PARALLEL_SUM_MIN;
     let mut total = 0i64;
     for a in 0..dims.len() {
         let stride: usize = dims[a + 1..].iter().product();
         let side = dims[a];
-        for block in s.chunks_exact(side * stride) {
+        let block_sum = |block: &[i8]| {
             let n = (side - 1) * stride;
-            total += dot(&block[..n], &block[stride..]);
+            let mut t = dot_i8(&block[..n], &block[stride..]);
             if periodic {
-                total += dot(&block[n..], &block[..stride]);
+                t += dot_i8(&block[n..], &block[..stride]);
             }
-        }
+            t
+        };
+        let blocks = s.chunks_exact(side * stride);
+        total += if parallel && blocks.len() >= 2 {
+            s.par_chunks_exact(side * stride)
+                .with_min_len(blocks.len().div_ceil(16))
+                .map(block_sum)
+                .sum::<i64>()
+        } else {
+            blocks.map(block_sum).sum::<i64>()
+        };
     }
     total
+}
+
+/// Arrays at least this long are summed by several threads (exact integer
+/// sums: the same result for any number of threads).
+const PARALLEL_SUM_MIN: usize = 1 << 16;
+
+/// `Σ a_k b_k` over the common length in exact integer arithmetic: blocks
+/// of 4096 products summed in i32 (no overflow), then i64; long arrays in
+/// parallel.
+fn dot_i8(a: &[i8], b: &[i8]) -> i64 {
+    #[inline(always)]
+    fn body(x: &[i8], y: &[i8]) -> i64 {
+        let block = |(x, y): (&[i8], &[i8])| {
+            let s: i32 =
+                x.iter().zip(y).map(|(&p, &q)| i32::from(i16::from(p) * i16::from(q))).sum();
+            i64::from(s)
+        };
+        x.chunks(SUM_BLOCK).zip(y.chunks(SUM_BLOCK)).map(block).sum()
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw")]
+    unsafe fn avx512(x: &[i8], y: &[i8]) -> i64 {
+        body(x, y)
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn avx2(x: &[i8], y: &[i8]) -> i64 {
+        body(x, y)
+    }
+    let run = |x: &[i8], y: &[i8]| -> i64 {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512bw") {
+                // SAFETY: the CPU has AVX-512F/BW (checked just above).
+                return unsafe { avx512(x, y) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (checked just above).
+                return unsafe { avx2(x, y) };
+            }
+        }
+        body(x, y)
+    };
+    let n = a.len().min(b.len());
+    split_sum(n, |r| run(&a[r.clone()], &b[r]))
+}
+
+/// `Σ s_i` in exact integer arithmetic (blocks of 4096 in i32, then i64;
+/// long arrays in parallel).
+pub(crate) fn sum_i8(s: &[i8]) -> i64 {
+    // Σ s = Σ s·1, by the same vectorised, exact kernel
+    const ONES: [i8; SUM_BLOCK] = [1; SUM_BLOCK];
+    split_sum(s.len(), |r| s[r].chunks(SUM_BLOCK).map(|c| dot_i8(c, &ONES[..c.len()])).sum())
+}
+
+/// Elements per block of [`sum_i8`] and [`dot_i8`].
+const SUM_BLOCK: usize = 4096;
+
+/// `f(0..len)`, or for long arrays `Σ f(range)` over fixed ranges of 16
+/// blocks in parallel (exact integer sums: the same for any thread count).
+fn split_sum(len: usize, f: impl Fn(std::ops::Range<usize>) -> i64 + Sync) -> i64 {
+    const GROUP: usize = 16 * SUM_BLOCK;
+    if len < PARALLEL_SUM_MIN {
+        return f(0..len);
+    }
+    (0..len.div_ceil(GROUP)).into_par_iter().map(|g| f(g * GROUP..((g + 1) * GROUP).min(len))).sum()
 }
 
 impl EnergyModel for Ising {
@@ -486,7 +555,7 @@ impl EnergyModel for Ising {
     /// − h·(spin sum)` from exact integer sums.
     fn energy(&self, s: &[i8]) -> f64 {
         if let Some((j, h)) = self.uniform {
-            let m: i64 = s.iter().map(|&x| i64::from(x)).sum();
+            let m = sum_i8(s);
             return -j * self.bond_sum(s) as f64 - h * m as f64;
         }
         let (couplings, fields) = self.params.split_at(self.edges.len());
