@@ -204,37 +204,43 @@ where
     let thin = thin.max(1);
     let n_samples = n_sweeps / thin;
     let t0 = std::time::Instant::now();
-    let per_chain: Vec<(Vec<f64>, f64)> = running
-        .chains
-        .par_iter_mut()
-        .zip(running.rngs.par_iter_mut())
-        .map(|(chain, rng)| {
-            let mut vals = vec![0.0; n_samples * n_observables];
-            let mut in_sweeps = std::time::Duration::ZERO;
-            let mut timed_sweep = |chain: &mut S::Chain, rng: &mut ChainRng| {
-                let t = std::time::Instant::now();
-                sampler.sweep(model, chain, beta, rng);
-                in_sweeps += t.elapsed();
-            };
-            for t in 0..n_samples * thin {
-                timed_sweep(chain, rng);
-                progress(1);
-                if (t + 1) % thin == 0 {
-                    let s = (t + 1) / thin - 1;
-                    observe(
-                        model,
-                        chain.state(),
-                        &mut vals[s * n_observables..(s + 1) * n_observables],
-                    );
+    let n_chains = running.chains.len();
+    let (chains, rngs) = (&mut running.chains, &mut running.rngs);
+    // fewer chains than threads on a model large enough for a sweep to fork:
+    // keep the spare workers awake for the forks (see `awake`)
+    let busy = if model.n_units() >= crate::awake::FORKING_UNITS { n_chains } else { usize::MAX };
+    let per_chain: Vec<(Vec<f64>, f64)> = crate::awake::with_workers_awake(busy, || {
+        chains
+            .par_iter_mut()
+            .zip(rngs.par_iter_mut())
+            .map(|(chain, rng)| {
+                let mut vals = vec![0.0; n_samples * n_observables];
+                let mut in_sweeps = std::time::Duration::ZERO;
+                let mut timed_sweep = |chain: &mut S::Chain, rng: &mut ChainRng| {
+                    let t = std::time::Instant::now();
+                    sampler.sweep(model, chain, beta, rng);
+                    in_sweeps += t.elapsed();
+                };
+                for t in 0..n_samples * thin {
+                    timed_sweep(chain, rng);
+                    progress(1);
+                    if (t + 1) % thin == 0 {
+                        let s = (t + 1) / thin - 1;
+                        observe(
+                            model,
+                            chain.state(),
+                            &mut vals[s * n_observables..(s + 1) * n_observables],
+                        );
+                    }
                 }
-            }
-            for _ in n_samples * thin..n_sweeps {
-                timed_sweep(chain, rng);
-                progress(1);
-            }
-            (vals, in_sweeps.as_secs_f64())
-        })
-        .collect();
+                for _ in n_samples * thin..n_sweeps {
+                    timed_sweep(chain, rng);
+                    progress(1);
+                }
+                (vals, in_sweeps.as_secs_f64())
+            })
+            .collect()
+    });
     let seconds = t0.elapsed().as_secs_f64();
     Traces {
         n_chains: running.chains.len(),

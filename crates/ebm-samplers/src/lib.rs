@@ -35,6 +35,7 @@
 
 mod anneal;
 mod any;
+mod awake;
 pub mod chains;
 mod clamp;
 pub mod cluster;

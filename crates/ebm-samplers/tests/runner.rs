@@ -203,3 +203,52 @@ fn batched_block_gibbs_equals_sweeping_chains_one_by_one() {
     assert_eq!(one, batch);
     assert_eq!(rngs_one, rngs_batch);
 }
+
+/// A 128² torus (16,384 spins: its kernel sweeps fork) with one chain, run
+/// from outside any pool (the global pool keeps its spare workers polling
+/// for the forks) and inside a one-thread pool: the same bits.
+#[test]
+fn one_forking_chain_gives_the_same_bits_with_spare_workers_kept_awake() {
+    use ebm_models::ising::{Boundary, Ising};
+    let m = Ising::square(128, 128, Boundary::Periodic, 1.0, 0.1).unwrap();
+    let s = Metropolis::block();
+    let config = ChainsConfig { n_chains: 1, n_warmup: 5, n_sweeps: 20, thin: 1, seed: Seed(9) };
+    let run = || {
+        let (traces, running) = Run::new(&m, &s, Beta::new(0.44).unwrap())
+            .config(config)
+            .record(1, |m: &Ising, x: &[i8], out: &mut [f64]| {
+                out[0] = ebm_core::EnergyModel::energy(m, x);
+            })
+            .unwrap();
+        (
+            traces.values.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            running.chains[0].state().to_vec(),
+        )
+    };
+    let outside = run();
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(run);
+    assert_eq!(outside, one);
+}
+
+/// A panic inside such a run reaches the caller instead of leaving the
+/// polling workers waiting for ever.
+#[test]
+fn a_panic_in_a_forking_run_reaches_the_caller() {
+    use ebm_models::ising::{Boundary, Ising};
+    let m = Ising::square(128, 128, Boundary::Periodic, 1.0, 0.0).unwrap();
+    let s = Metropolis::block();
+    let config = ChainsConfig { n_chains: 1, n_warmup: 1, n_sweeps: 5, thin: 1, seed: Seed(9) };
+    let count = std::sync::atomic::AtomicUsize::new(0);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        Run::new(&m, &s, Beta::new(0.44).unwrap()).config(config).record(
+            1,
+            |_: &Ising, _: &[i8], _: &mut [f64]| {
+                if count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 2 {
+                    panic!("observer fails on purpose");
+                }
+            },
+        )
+    }));
+    assert!(result.is_err());
+    assert_eq!(count.load(std::sync::atomic::Ordering::Relaxed), 3);
+}

@@ -1,0 +1,67 @@
+//! Keeping idle rayon workers awake while fewer chains than threads run.
+//!
+//! A chain whose sweep forks (a lattice kernel splitting its stripes over
+//! threads) hands work to the other workers twice per sweep. Between sweeps
+//! the chain's own thread observes the state, and rayon puts the workers
+//! with nothing to do to sleep within microseconds; every fork then pays a
+//! wake-up, which on a virtual machine can cost more than the half-sweep
+//! it hands over (measured: a 256² sweep was 2.3× *slower* on 2 threads
+//! than on 1). While such a run lasts, the spare workers poll the pool for
+//! work instead (`rayon::yield_now`), as OpenMP runtimes spin between
+//! parallel regions. Scheduling changes nothing in the results: which
+//! thread runs a stripe never affects its random numbers.
+
+use rayon::Yield;
+
+/// Models with fewer units than this are not kept awake for: their sweeps
+/// do not fork (the lattice kernels run smaller lattices on one thread), and
+/// polling would only take CPU time from whatever else runs.
+pub(crate) const FORKING_UNITS: usize = 1 << 14;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Runs `op` on a rayon worker with every other worker polling for work
+/// until it returns, when it is called from outside the pool (a worker's
+/// caller owns the pool's scheduling) and the pool has more threads than
+/// `busy` (the number of independent tasks `op` runs; each already keeps a
+/// worker busy); otherwise `op` runs as is.
+pub(crate) fn with_workers_awake<R: Send>(busy: usize, op: impl FnOnce() -> R + Send) -> R {
+    let threads = rayon::current_num_threads();
+    if busy >= threads || rayon::current_thread_index().is_some() {
+        return op();
+    }
+    /// Sets the flag when dropped, also while unwinding from a panic in
+    /// `op` (the pollers would otherwise wait for ever).
+    struct Done<'a>(&'a AtomicBool);
+    impl Drop for Done<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Release);
+        }
+    }
+    let done = AtomicBool::new(false);
+    let op = Mutex::new(Some(op));
+    let results = rayon::broadcast(|ctx| {
+        if ctx.index() == 0 {
+            let _done = Done(&done);
+            return op.lock().ok().and_then(|mut o| o.take()).map(|f| f());
+        }
+        let mut idle = 0u32;
+        while !done.load(Ordering::Acquire) {
+            match rayon::yield_now() {
+                Some(Yield::Executed) => idle = 0,
+                _ => {
+                    idle = idle.saturating_add(1);
+                    if idle < 1 << 16 {
+                        std::hint::spin_loop();
+                    } else {
+                        // a long serial stretch: let the OS run others
+                        std::thread::yield_now();
+                    }
+                }
+            }
+        }
+        None
+    });
+    // worker 0 took `op` (the only taker): its result is the first
+    results.into_iter().flatten().next().unwrap_or_else(|| unreachable!("broadcast runs index 0"))
+}
