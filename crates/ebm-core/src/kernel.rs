@@ -73,3 +73,28 @@ impl<U: 'static> Clone for Box<dyn KernelState<U>> {
         self.clone_box()
     }
 }
+
+/// A batch of annealed-importance-sampling runs handed to a model's own
+/// kernel ([`crate::EnergyModel::anneal_runs`]): the runs visit the inverse
+/// temperatures `path = [s_0, …, s_K]` in order, targeting
+/// `p_s(x) ∝ e^{−s E(x)}`, with one sweep of `rule` at `s_t` after every
+/// increment but the last (the generic runner's schedule).
+#[derive(Debug, Clone, Copy)]
+pub struct AnnealRuns<'a, U> {
+    /// The update rule of the caller's sampler, whose sweep is a plain block
+    /// sweep ([`crate::Sampler::block_rule`]).
+    pub rule: LocalRule,
+    /// The inverse temperatures in visiting order: from 0 up (forward runs)
+    /// or down to 0 (reverse runs).
+    pub path: &'a [f64],
+    /// Reverse runs: run r starts at row r (`n_units()` values, valid, at
+    /// least `n_runs` rows). Forward runs (`None`) start from the uniform
+    /// distribution at `s_0 = 0`.
+    pub starts: Option<&'a [U]>,
+    /// Number of runs.
+    pub n_runs: usize,
+    /// Run r draws only from `seed.stream(Purpose::AIS, stream_offset + r)`.
+    pub seed: crate::Seed,
+    /// See `seed`.
+    pub stream_offset: u64,
+}

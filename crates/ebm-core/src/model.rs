@@ -79,6 +79,20 @@ pub trait EnergyModel: Sync {
         let _ = f;
         self.energy(xf)
     }
+
+    /// The log-weights `ln w_r` (run order) of a batch of AIS runs by the
+    /// model's own kernel, or `None` (the default): the generic runner then
+    /// sweeps the caller's sampler. Forward weights must satisfy
+    /// `E[w] = Z(s_K) / Z(0)`, reverse ones `E[w] = Z(0) / Z(s_0)`, with
+    /// `Z(0)` the size of the state space; a kernel may sum some units out
+    /// analytically (Rao–Blackwellised weights, lower variance). The result
+    /// must not depend on the number of threads. The RBM answers for
+    /// heat-bath block sweeps, with its hidden layer summed out and the runs
+    /// batched.
+    fn anneal_runs(&self, runs: &crate::AnnealRuns<'_, UnitOf<Self>>) -> Option<Result<Vec<f64>>> {
+        let _ = runs;
+        None
+    }
 }
 
 /// A model whose energy is linear in its parameters: `E_θ(x) = −⟨θ, φ(x)⟩`

@@ -97,6 +97,13 @@ fn check_runs(n_runs: usize) -> Result<()> {
 /// [`data_marginals`]), or `None` for the uniform base `b_A = 0`. The
 /// standard schedule is [`Schedule::Standard`] (14,500 β).
 ///
+/// With `None` this is the generic call, bit for bit (tested):
+/// `Ais::new(schedule, n_runs)?.log_z(rbm, &Gibbs::block(), Beta::ONE, seed)`
+/// runs this kernel through [`EnergyModel::anneal_runs`](ebm_core::EnergyModel::anneal_runs),
+/// at any β, and `Ais::reverse_log_z` its reverse runs. What only this
+/// function offers is the data-marginal base, whose path the generic
+/// `Ais::log_z_from` runs with the generic sweeps.
+///
 /// Errors: zero runs ([`Error::InvalidParameter`]), marginals of the wrong
 /// length ([`Error::ShapeMismatch`]) or outside [0, 1], an invalid schedule
 /// ([`Error::InvalidSequence`]).
@@ -262,6 +269,49 @@ pub fn rbm_raise(
         total -= rbm.visible_free_energy(v, ebm_core::Beta::ONE)?;
     }
     RaiseEstimate::from_corrections(total / rows as f64, &lw, runs_per_point)
+}
+
+/// [`Rbm`]'s [`EnergyModel::anneal_runs`](ebm_core::EnergyModel::anneal_runs):
+/// heat-bath block sweeps along `runs.path` (any inverse temperatures ≥ 0)
+/// from the uniform base, by the batched [`Runner`] with `b_A = 0`, whose
+/// `ln Z_0 = (n_visible + n_hidden) ln 2` is the uniform distribution's.
+/// Reverse runs start at the visible part of each joint row (the hidden
+/// part is summed out). `None` for other rules.
+pub(crate) fn tempered_runs(
+    rbm: &Rbm,
+    runs: &ebm_core::AnnealRuns<'_, i8>,
+) -> Option<Result<Vec<f64>>> {
+    if runs.rule != ebm_core::LocalRule::HeatBath || runs.n_runs == 0 || runs.path.len() < 2 {
+        return None;
+    }
+    if runs.path.iter().any(|s| !(s.is_finite() && *s >= 0.0)) {
+        return None;
+    }
+    let (nv, n) = (rbm.n_visible(), rbm.n_visible() + rbm.n_hidden());
+    let starts = match runs.starts {
+        None => None,
+        Some(rows) => {
+            if rows.len() < runs.n_runs * n {
+                return Some(Err(Error::ShapeMismatch {
+                    what: "reverse AIS starting states (≥ n_runs rows of n_units)",
+                    expected: runs.n_runs * n,
+                    found: rows.len(),
+                }));
+            }
+            let v: Vec<i8> =
+                rows[..runs.n_runs * n].chunks_exact(n).flat_map(|r| &r[..nv]).copied().collect();
+            Some(v)
+        }
+    };
+    let runner = Runner::new(rbm, vec![0.0; nv]);
+    Some(Ok(runner.run(
+        runs.path,
+        runs.n_runs,
+        starts.as_deref(),
+        runs.seed,
+        runs.stream_offset,
+        None,
+    )))
 }
 
 /// Parameters in the layout the batched path needs.

@@ -254,3 +254,85 @@ fn raise_on_a_subset_and_threads() {
         Err(Error::ShapeMismatch { .. })
     ));
 }
+
+/// The generic [`Ais`] on an `Rbm` with `Gibbs::block()` runs the RBM's
+/// batched kernel (`EnergyModel::anneal_runs`): the same bits as `rbm_ais`
+/// with the uniform base at β = 1; ln Z(β) inside the interval at other β,
+/// forward and reverse (from exact samples), while the exact value at a β
+/// 10% off is outside (the negative control); the generic sweeps
+/// (`Metropolis::block()`, which the kernel does not take) agree.
+#[test]
+fn generic_ais_on_an_rbm_runs_the_batched_kernel_at_any_beta() {
+    use ebm_samplers::{Gibbs, Metropolis};
+    use ebm_thermo::ais::Ais;
+    let rbm = random_rbm(16, 6, 0.8, 0.3, Seed(8));
+    let ais = Ais::new(Schedule::Linear(400), 200).unwrap();
+    let kernel = ais.log_z(&rbm, &Gibbs::block(), Beta::ONE, Seed(2)).unwrap();
+    let free = rbm_ais(&rbm, None, &Schedule::Linear(400), 200, Seed(2)).unwrap();
+    assert_eq!(kernel.log_z.to_bits(), free.log_z.to_bits());
+    assert_eq!(kernel.std_err.to_bits(), free.std_err.to_bits());
+    for b in [0.5, 1.0, 2.5] {
+        let beta = Beta::new(b).unwrap();
+        let exact = rbm.exact_log_z(beta).unwrap();
+        let off = rbm.exact_log_z(Beta::new(1.1 * b).unwrap()).unwrap();
+        let fast = ais.log_z(&rbm, &Gibbs::block(), beta, Seed(3)).unwrap();
+        let generic = ais.log_z(&rbm, &Metropolis::block(), beta, Seed(3)).unwrap();
+        eprintln!("β {b}: exact {exact:.4}, kernel {fast:?}, generic {generic:?}");
+        assert!(
+            fast.contains(exact) && generic.contains(exact),
+            "β {b}: {exact} {fast:?} {generic:?}"
+        );
+        assert!(!fast.contains(off), "β {b}: the control {off} is inside {fast:?}");
+        // reverse runs from exact joint samples (v exact, h | v)
+        let mut starts = Vec::new();
+        let mut rng = Seed(5).stream(Purpose::DATA, 0);
+        let mut ph = vec![0.0; rbm.n_hidden()];
+        let vs = exact_visible_samples_at(&rbm, 200, Seed(6), beta);
+        for v in vs.chunks_exact(rbm.n_visible()) {
+            rbm.hidden_probs(v, beta, &mut ph).unwrap();
+            starts.extend_from_slice(v);
+            starts.extend(ph.iter().map(|&p| i8::from(uniform(&mut rng) < p)));
+        }
+        let rev = ais.reverse_log_z(&rbm, &Gibbs::block(), beta, &starts, Seed(4)).unwrap();
+        assert!(rev.contains(exact), "β {b}: reverse {rev:?} vs {exact}");
+    }
+    // any thread count
+    let run = |t| {
+        rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap().install(|| {
+            ais.log_z(&rbm, &Gibbs::block(), Beta::new(1.7).unwrap(), Seed(9))
+                .unwrap()
+                .log_z
+                .to_bits()
+        })
+    };
+    assert_eq!(run(1), run(3));
+}
+
+/// Exact samples of the visible marginal at inverse temperature `beta`.
+fn exact_visible_samples_at(rbm: &Rbm, n: usize, seed: Seed, beta: Beta) -> Vec<i8> {
+    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+    let mut h = vec![0i8; nh];
+    let logp: Vec<f64> = (0..1u64 << nh)
+        .map(|code| {
+            ebm_core::Domain::Bit.decode(code, &mut h);
+            -beta.value() * rbm.hidden_free_energy(&h, beta).unwrap()
+        })
+        .collect();
+    let m = logp.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut cdf: Vec<f64> = logp.iter().map(|l| (l - m).exp()).collect();
+    for i in 1..cdf.len() {
+        cdf[i] += cdf[i - 1];
+    }
+    let total = *cdf.last().unwrap();
+    let mut rng = seed.stream(Purpose::DATA, 0);
+    let mut probs = vec![0.0; nv];
+    let mut out = Vec::with_capacity(n * nv);
+    for _ in 0..n {
+        let u = uniform(&mut rng) * total;
+        let code = cdf.partition_point(|&c| c <= u).min(cdf.len() - 1);
+        ebm_core::Domain::Bit.decode(code as u64, &mut h);
+        rbm.visible_probs(&h, beta, &mut probs).unwrap();
+        out.extend(probs.iter().map(|&p| i8::from(uniform(&mut rng) < p)));
+    }
+    out
+}

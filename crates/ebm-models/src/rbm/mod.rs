@@ -438,6 +438,14 @@ fn check_rows_allow_empty(what: &'static str, len: usize, width: usize) -> Resul
 impl EnergyModel for Rbm {
     type Space = Domain;
 
+    /// Heat-bath block sweeps (block Gibbs) run as the batched AIS kernel of
+    /// [`crate::rbm_ais`] along the tempered path from the uniform base (the
+    /// base-rate path with `b_A = 0`): the hidden layer summed out
+    /// analytically, any β, runs advanced in groups. Other rules: `None`.
+    fn anneal_runs(&self, runs: &ebm_core::AnnealRuns<'_, i8>) -> Option<Result<Vec<f64>>> {
+        crate::rbm_ais::tempered_runs(self, runs)
+    }
+
     fn n_units(&self) -> usize {
         self.nv + self.nh
     }

@@ -53,8 +53,8 @@ pub use ti::{Ti, TiEstimate, TiNode};
 use crate::diagnostics::{Estimate, estimate};
 use ebm_core::rand_core::Rng;
 use ebm_core::{
-    Beta, Chain, EnergyModel, Error, FiniteSpace, Purpose, Result, Sampler, Seed, UniformSpace,
-    UnitOf,
+    AnnealRuns, Beta, Chain, EnergyModel, Error, FiniteSpace, Purpose, Result, Sampler, Seed,
+    UniformSpace, UnitOf,
 };
 use rayon::prelude::*;
 

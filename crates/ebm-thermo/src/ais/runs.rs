@@ -80,6 +80,9 @@ impl Ais {
         S: Sampler<M>,
     {
         let path = path_betas(&self.schedule, beta, false)?;
+        if let Some(lw) = self.model_kernel(model, sampler, &path, None, seed, 0) {
+            return lw;
+        }
         let (n, space) = (model.n_units(), model.space());
         (0..self.n_runs as u64)
             .into_par_iter()
@@ -142,6 +145,11 @@ impl Ais {
         }
         ebm_core::validate_rows(model.space(), &starts[..self.n_runs * n], n)?;
         let path = path_betas(&self.schedule, beta, true)?;
+        let kernel =
+            self.model_kernel(model, sampler, &path, Some(starts), seed, REVERSE_STREAM_OFFSET);
+        if let Some(lw) = kernel {
+            return LogZEstimate::from_reverse_log_weights(log_z0(model), &lw?);
+        }
         let lw: Vec<f64> = (0..self.n_runs)
             .into_par_iter()
             .map(|r| {
@@ -150,6 +158,26 @@ impl Ais {
             })
             .collect::<Result<_>>()?;
         LogZEstimate::from_reverse_log_weights(log_z0(model), &lw)
+    }
+
+    /// The runs by the model's own kernel ([`EnergyModel::anneal_runs`]) when
+    /// the sampler's sweep is a plain block sweep and the model has one.
+    fn model_kernel<M, S>(
+        &self,
+        model: &M,
+        sampler: &S,
+        path: &[f64],
+        starts: Option<&[UnitOf<M>]>,
+        seed: Seed,
+        stream_offset: u64,
+    ) -> Option<Result<Vec<f64>>>
+    where
+        M: EnergyModel + ?Sized,
+        S: Sampler<M>,
+    {
+        let rule = sampler.block_rule()?;
+        let runs = AnnealRuns { rule, path, starts, n_runs: self.n_runs, seed, stream_offset };
+        model.anneal_runs(&runs)
     }
 
     /// Forward and reverse AIS together (see [`Sandwich`]).
