@@ -8,6 +8,7 @@
 
 use ebm_core::{Beta, BinaryModel, Purpose, Result, Seed, uniform};
 use ebm_models::rbm::Rbm;
+use rayon::prelude::*;
 
 /// Monitors of an RBM on a training and a held-out set.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -58,25 +59,31 @@ pub fn rbm_monitors(
     let recon_error =
         train.iter().zip(&pv).map(|(&v, &p)| (f64::from(v) - f64::from(p)).powi(2)).sum::<f64>()
             / train.len().max(1) as f64;
+    // rows in parallel, their values collected in row order and summed in
+    // that order: the same bits for any number of threads
     let mean_f = |d: &[i8]| -> Result<f64> {
-        let mut s = 0.0;
-        for v in d.chunks_exact(nv) {
-            s += rbm.visible_free_energy(v, beta)?;
-        }
-        Ok(s / (d.len() / nv).max(1) as f64)
+        let f: Vec<f64> = d
+            .par_chunks_exact(nv)
+            .map(|v| rbm.visible_free_energy(v, beta))
+            .collect::<Result<_>>()?;
+        Ok(f.iter().sum::<f64>() / (d.len() / nv).max(1) as f64)
     };
     let mut rng = seed.stream(Purpose::custom(77), 0);
-    let mut pl = 0.0;
-    let mut flipped = vec![0i8; nv];
-    for v in train.chunks_exact(nv) {
-        let i = ((uniform(&mut rng) * nv as f64) as usize).min(nv - 1);
-        flipped.copy_from_slice(v);
-        flipped[i] = 1 - flipped[i];
-        // p(v_i | v_−i) = σ(F(v') − F(v))
-        pl += log_sigmoid_neg(
-            rbm.visible_free_energy(v, beta)? - rbm.visible_free_energy(&flipped, beta)?,
-        );
-    }
+    let units: Vec<usize> =
+        (0..rows).map(|_| ((uniform(&mut rng) * nv as f64) as usize).min(nv - 1)).collect();
+    let terms: Vec<f64> = train
+        .par_chunks_exact(nv)
+        .zip(units.par_iter())
+        .map(|(v, &i)| -> Result<f64> {
+            let mut flipped = v.to_vec();
+            flipped[i] = 1 - flipped[i];
+            // p(v_i | v_−i) = σ(F(v') − F(v))
+            Ok(log_sigmoid_neg(
+                rbm.visible_free_energy(v, beta)? - rbm.visible_free_energy(&flipped, beta)?,
+            ))
+        })
+        .collect::<Result<_>>()?;
+    let pl: f64 = terms.iter().sum();
     let (f_train, f_test) = (mean_f(train)?, mean_f(test)?);
     let log_z = if with_exact && nv.min(nh) <= 20 { Some(rbm.exact_log_z(beta)?) } else { None };
     Ok(RbmMonitors {
