@@ -200,39 +200,7 @@ pub enum Command {
     /// Train an RBM.
     Train(Box<TrainArgs>),
     /// Evaluate a saved RBM: ln Z by AIS and the mean log-likelihood.
-    Eval {
-        /// Saved model file.
-        #[arg(long)]
-        model: PathBuf,
-        /// Data: `mnist:DIR`, `fashion:DIR`, `bars-and-stripes:N`, `default`,
-        /// or (potts-rbm) `msa:FILE`.
-        #[arg(long, default_value = "default")]
-        data: String,
-        /// Which split of the data.
-        #[arg(long, default_value = "test")]
-        split: String,
-        /// Binarisation of MNIST-like images, as for `ebm train` (default:
-        /// the one the model was trained with, recorded in its file).
-        #[arg(long)]
-        binarize: Option<String>,
-        /// AIS intermediate inverse temperatures.
-        #[arg(long, default_value_t = 14_500, value_parser = count::<3, 100000000>, allow_negative_numbers = true)]
-        ais_betas: usize,
-        /// AIS runs.
-        #[arg(long, default_value_t = 100, value_parser = count::<1, 1000000>, allow_negative_numbers = true)]
-        ais_runs: usize,
-        /// Data rows RAISE starts reverse runs from (spread evenly through
-        /// the split; all rows when there are fewer), on the AIS schedule:
-        /// the conservative estimate of the log-likelihood, from below.
-        /// 0 skips it. Binary RBMs only.
-        #[arg(long, default_value_t = 500, value_parser = count::<0, 100000000>, allow_negative_numbers = true)]
-        raise_points: usize,
-        /// RAISE runs per data row.
-        #[arg(long, default_value_t = 1, value_parser = count::<1, 1000000>, allow_negative_numbers = true)]
-        raise_runs: usize,
-        #[command(flatten)]
-        common: Common,
-    },
+    Eval(Box<EvalArgs>),
     /// The guided tour: exact vs sampled Ising thermodynamics, an RBM trained
     /// on the embedded data, AIS against exact ln Z, pictures.
     Demo {
@@ -398,4 +366,41 @@ fn count<const MIN: usize, const MAX: usize>(s: &str) -> Result<usize, String> {
         Ok(v) if (MIN as i128..=MAX as i128).contains(&v) => Ok(v as usize),
         _ => Err(out_of_range()),
     }
+}
+
+/// The flags of `ebm eval`, shared by the binary, Gaussian–Bernoulli and
+/// categorical RBM evaluations.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Saved model file.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Data: `mnist:DIR`, `fashion:DIR`, `bars-and-stripes:N`, `default`,
+    /// or (potts-rbm) `msa:FILE`.
+    #[arg(long, default_value = "default")]
+    pub data: String,
+    /// Which split of the data.
+    #[arg(long, default_value = "test")]
+    pub split: String,
+    /// Binarisation of MNIST-like images, as for `ebm train` (default:
+    /// the one the model was trained with, recorded in its file).
+    #[arg(long)]
+    pub binarize: Option<String>,
+    /// AIS intermediate inverse temperatures.
+    #[arg(long, default_value_t = 14_500, value_parser = count::<3, 100000000>, allow_negative_numbers = true)]
+    pub ais_betas: usize,
+    /// AIS runs.
+    #[arg(long, default_value_t = 100, value_parser = count::<1, 1000000>, allow_negative_numbers = true)]
+    pub ais_runs: usize,
+    /// Data rows RAISE starts reverse runs from (spread evenly through
+    /// the split; all rows when there are fewer), on the AIS schedule:
+    /// the conservative estimate of the log-likelihood, from below.
+    /// 0 skips it. Binary RBMs only.
+    #[arg(long, default_value_t = 500, value_parser = count::<0, 100000000>, allow_negative_numbers = true)]
+    pub raise_points: usize,
+    /// RAISE runs per data row.
+    #[arg(long, default_value_t = 1, value_parser = count::<1, 1000000>, allow_negative_numbers = true)]
+    pub raise_runs: usize,
+    #[command(flatten)]
+    pub common: Common,
 }

@@ -7,7 +7,7 @@
 //! PNGs.
 
 use super::print_json;
-use crate::cli::{Common, TrainArgs, TrainerName};
+use crate::cli::{TrainArgs, TrainerName};
 use crate::picture;
 use ebm_core::{Beta, Chain, Error, LogLinear, Purpose, Result, Sampler, Seed, Trainer};
 use ebm_data::SavedModel;
@@ -345,15 +345,9 @@ fn independent_gaussian_log_likelihood(train: &[f64], rows: &[f64], width: usize
 /// coins for the hidden units) with block Gibbs at every step; the exact
 /// ln Z beside it when n_h ≤ 20, and the independent-Gaussian baseline.
 /// Log-densities are per image, in the standardised units the model sees.
-pub fn eval(
-    model: &Path,
-    rbm: &GaussianRbm,
-    data: &str,
-    split: &str,
-    ais_betas: usize,
-    ais_runs: usize,
-    common: &Common,
-) -> Result<()> {
+pub fn eval(args: &crate::cli::EvalArgs, rbm: &GaussianRbm) -> Result<()> {
+    let crate::cli::EvalArgs { model, data, split, ais_betas, ais_runs, common, .. } = args;
+    let (model, ais_betas, ais_runs) = (model.as_path(), *ais_betas, *ais_runs);
     let t0 = std::time::Instant::now();
     let ds = load(data)?;
     ebm_core::check_len("data width (n_visible)", rbm.n_visible(), ds.width)?;

@@ -2,14 +2,13 @@
 //! log-likelihood of data under a saved RBM.
 
 use super::print_json;
-use crate::cli::{Common, LogZMethod, ModelArgs};
+use crate::cli::{Common, EvalArgs, LogZMethod, ModelArgs};
 use crate::spec::{self, Model};
 use ebm_core::{Beta, Error, Result, Seed};
 use ebm_models::rbm_ais::{data_marginals, rbm_ais, rbm_log_likelihood, rbm_raise};
 use ebm_run::logz::{EXACT_RBM_LAYER, Method, log_z};
 use ebm_thermo::ais::Schedule;
 use serde::Serialize;
-use std::path::Path;
 
 pub fn run_logz(
     model: &ModelArgs,
@@ -154,26 +153,29 @@ impl EvalOut {
 /// `ebm eval`: forward AIS from the base rate, RAISE from the data
 /// (`raise_points` rows × `raise_runs` reverse runs on the same schedule;
 /// 0 points skips it) and exact ln Z when the smaller layer is small.
-#[allow(clippy::too_many_arguments)]
-pub fn run_eval(
-    model: &Path,
-    data: &str,
-    split: &str,
-    ais_betas: usize,
-    ais_runs: usize,
-    raise_points: usize,
-    raise_runs: usize,
-    binarize: Option<&str>,
-    common: &Common,
-) -> Result<()> {
+pub fn run_eval(args: &EvalArgs) -> Result<()> {
+    let EvalArgs {
+        model,
+        data,
+        split,
+        binarize,
+        ais_betas,
+        ais_runs,
+        raise_points,
+        raise_runs,
+        common,
+    } = args;
+    let (model, binarize) = (model.as_path(), binarize.as_deref());
+    let (ais_betas, ais_runs, raise_points, raise_runs) =
+        (*ais_betas, *ais_runs, *raise_points, *raise_runs);
     let (saved, meta) = ebm_data::SavedModel::load(model)?;
     if let ebm_data::SavedModel::GaussianRbm(m) = &saved {
-        return super::gbrbm::eval(model, m, data, split, ais_betas, ais_runs, common);
+        return super::gbrbm::eval(args, m);
     }
     let rbm = match spec::from_saved(model, saved)? {
         Model::Rbm(rbm) => rbm,
         Model::PottsRbm(m) => {
-            return super::potts_rbm::eval(model, &m, data, split, ais_betas, ais_runs, common);
+            return super::potts_rbm::eval(args, &m);
         }
         _ => {
             return Err(Error::InvalidSequence {

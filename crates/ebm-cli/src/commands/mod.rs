@@ -85,27 +85,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Logz { model, beta, method, n_betas, n_runs, common } => {
             logz::run_logz(&model, beta, method, n_betas, n_runs, &common)
         }
-        Command::Eval {
-            model,
-            data,
-            split,
-            binarize,
-            ais_betas,
-            ais_runs,
-            raise_points,
-            raise_runs,
-            common,
-        } => logz::run_eval(
-            &model,
-            &data,
-            &split,
-            ais_betas,
-            ais_runs,
-            raise_points,
-            raise_runs,
-            binarize.as_deref(),
-            &common,
-        ),
+        Command::Eval(args) => logz::run_eval(&args),
         Command::Demo { out, common } => {
             if common.json {
                 return Err(ebm_core::Error::InvalidSequence {

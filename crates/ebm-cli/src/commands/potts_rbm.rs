@@ -5,7 +5,7 @@
 //! and AIS (base-rate path) at the end and in `ebm eval`.
 
 use super::print_json;
-use crate::cli::{Common, TrainArgs, TrainerName};
+use crate::cli::{TrainArgs, TrainerName};
 use crate::picture;
 use ebm_core::{Beta, Error, LogLinear, Result, Seed, Trainer};
 use ebm_data::SavedModel;
@@ -312,19 +312,13 @@ fn save_model(rbm: &PottsRbm, a: &TrainArgs, epochs_done: usize) -> Result<()> {
 }
 
 /// `ebm eval` on a categorical RBM.
-pub fn eval(
-    model: &Path,
-    rbm: &PottsRbm,
-    data: &str,
-    split: &str,
-    ais_betas: usize,
-    ais_runs: usize,
-    common: &Common,
-) -> Result<()> {
+pub fn eval(args: &crate::cli::EvalArgs, rbm: &PottsRbm) -> Result<()> {
+    let crate::cli::EvalArgs { model, data, split, ais_betas, ais_runs, common, .. } = args;
+    let (model, ais_betas, ais_runs) = (model.as_path(), *ais_betas, *ais_runs);
     let t0 = std::time::Instant::now();
     let ds = load(data, common.seed, None)?;
     ebm_core::check_len("sequence length (n_visible)", rbm.n_visible_units(), ds.length)?;
-    let rows: &[u8] = match split {
+    let rows: &[u8] = match split.as_str() {
         "train" => &ds.train,
         "test" => &ds.test,
         other => {
