@@ -1,10 +1,12 @@
 //! Small numeric kernels shared by the RBM and the Boltzmann machine: a safe
-//! wrapper over `matrixmultiply`'s f32 GEMM, f64 dot products against `[i8]`
+//! wrapper over the `gemm` crate's f32 GEMM, f64 dot products against `[i8]`
 //! states, stable softplus / sigmoid, and Gaussian draws for initialisation.
 //!
-//! `matrixmultiply` is already in the dependency tree through nalgebra, takes
-//! arbitrary row and column strides (so one row-major copy of W serves both
-//! `V W` and `H Wᵀ`), and dispatches at run time to AVX2/FMA kernels.
+//! `gemm` takes arbitrary row and column strides (so one row-major copy of W
+//! serves both `V W` and `H Wᵀ`), dispatches at run time to AVX2/FMA or
+//! AVX-512 kernels, and is called on one thread: callers split the work into
+//! blocks fixed by the shape, never along the summed index, so results do
+//! not depend on the number of threads.
 
 use ebm_core::rand_core::Rng;
 use ebm_core::uniform;
@@ -72,23 +74,29 @@ pub(crate) fn sgemm(alpha: f32, a: View<'_>, b: View<'_>, beta: f32, c: &mut [f3
     }
     // SAFETY: `fits` checked that every (row, column) of A and B addresses an
     // element of its slice, and C is exactly m × n contiguous row-major; the
-    // slices cannot alias because C is borrowed mutably.
+    // slices cannot alias because C is borrowed mutably. gemm computes
+    // dst ← α·dst + β·A·B (dst read only when asked), one thread.
     unsafe {
-        matrixmultiply::sgemm(
+        gemm::gemm(
             m,
-            k,
             n,
-            alpha,
-            a.data.as_ptr(),
-            a.rs as isize,
-            a.cs as isize,
-            b.data.as_ptr(),
-            b.rs as isize,
-            b.cs as isize,
-            beta,
+            k,
             c.as_mut_ptr(),
-            n as isize,
             1,
+            n as isize,
+            beta != 0.0,
+            a.data.as_ptr(),
+            a.cs as isize,
+            a.rs as isize,
+            b.data.as_ptr(),
+            b.cs as isize,
+            b.rs as isize,
+            beta,
+            alpha,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
         );
     }
 }
