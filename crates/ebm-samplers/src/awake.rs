@@ -12,13 +12,13 @@
 //! thread runs a stripe never affects its random numbers.
 
 use rayon::Yield;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Models with fewer units than this are not kept awake for: their sweeps
 /// do not fork (the lattice kernels run smaller lattices on one thread), and
 /// polling would only take CPU time from whatever else runs.
 pub(crate) const FORKING_UNITS: usize = 1 << 14;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Runs `op` on a rayon worker with every other worker polling for work
 /// until it returns, when it is called from outside the pool (a worker's
