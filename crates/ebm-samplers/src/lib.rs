@@ -26,7 +26,9 @@
 //! - [`Clamp`]: a mask of fixed units every sampler respects (conditional
 //!   sampling, the clamped phase of a Boltzmann machine).
 //! - [`Run`] and [`chains`]: many chains in parallel with rayon, one ChaCha stream per
-//!   chain from (seed, purpose, index), bit-identical for any thread count.
+//!   chain from (seed, purpose, index), bit-identical for any thread count;
+//!   with fewer chains than threads on a large model the spare workers are
+//!   kept polling for the sweeps' forks (`awake.rs`).
 //! - [`AnySampler`]: run-time choice of sampler, dispatched once per sweep.
 //!
 //! Depends on `ebm-core`, `rand` and `rayon`; MCMC diagnostics (τ_int, ESS,
