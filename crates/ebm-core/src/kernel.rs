@@ -10,6 +10,12 @@
 //! `Metropolis::block()`) ask for it when a chain starts and run it on every
 //! sweep while the model accepts it; user code names no extra type.
 //!
+//! The same holds for annealed importance sampling: a model may run a whole
+//! batch of AIS runs itself ([`AnnealRuns`], through
+//! [`EnergyModel::anneal_runs`](crate::EnergyModel::anneal_runs)), which
+//! `Ais` asks for when its sampler's sweep is a plain block sweep (the RBM:
+//! block Gibbs with the hidden layer summed out, all runs batched).
+//!
 //! [`BinaryModel::blocks`]: crate::BinaryModel::blocks
 //! [`BinaryModel::block_deltas`]: crate::BinaryModel::block_deltas
 //! [`BinaryModel::block_kernel`]: crate::BinaryModel::block_kernel

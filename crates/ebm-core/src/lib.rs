@@ -9,7 +9,9 @@
 //! conditionals), [`LogLinear`], [`Sampler`],
 //! [`Chain`], [`Trainer`]; the validated inverse temperature [`Beta`]; owned
 //! binary states ([`Spins`], [`Bits`]); [`Blocks`] of independent units; the
-//! [`PairGraph`] cluster algorithms read; seeds
+//! [`PairGraph`] cluster algorithms read; the hooks through which a model
+//! supplies its own sweep or AIS kernel ([`kernel`]: [`KernelState`],
+//! [`AnnealRuns`]); seeds
 //! and per-chain ChaCha streams ([`Seed`], [`ChainRng`]); and the one
 //! [`Error`] enum. It depends only on `rand_core` and `rand_chacha`: no
 //! models, no linear algebra.
