@@ -99,10 +99,14 @@ impl Layout {
 
     /// The two colours' arrays joined back into site order: row r of the
     /// lattice interleaves `X_{p_r}[r]` (even sites) and `X_{1−p_r}[r]` (odd).
-    pub(crate) fn join<T: Copy + Default>(&self, values: &[Vec<T>; 2]) -> Vec<T> {
+    ///
+    /// Large lattices are joined in parallel over the stripes, so each
+    /// thread reads the rows it swept (pure copies: the same result).
+    pub(crate) fn join<T: Copy + Default + Send + Sync>(&self, values: &[Vec<T>; 2]) -> Vec<T> {
+        use rayon::prelude::*;
         let (n_rows, half) = (self.n_rows(), self.half);
         let mut out = vec![T::default(); n_rows * self.row_len];
-        for (r, row) in out.chunks_exact_mut(self.row_len).enumerate() {
+        let fill = |(r, row): (usize, &mut [T])| {
             let p = usize::from(self.row_parity[r]);
             let even = &values[p][r * half..(r + 1) * half];
             let odd = &values[1 - p][r * half..(r + 1) * half];
@@ -110,6 +114,15 @@ impl Layout {
                 o[0] = a;
                 o[1] = b;
             }
+        };
+        if out.len() >= 1 << 16 && rayon::current_num_threads() > 1 {
+            let per_stripe = n_rows.div_ceil(self.n_stripes());
+            out.par_chunks_exact_mut(self.row_len)
+                .enumerate()
+                .with_min_len(per_stripe)
+                .for_each(fill);
+        } else {
+            out.chunks_exact_mut(self.row_len).enumerate().for_each(fill);
         }
         out
     }
