@@ -25,31 +25,7 @@ fn random_rbm(nv: usize, nh: usize, w_sd: f64, b_sd: f64, seed: Seed) -> Rbm {
 /// Exact samples of the visible marginal of a small-hidden RBM: h from
 /// p(h) ∝ exp(−F(h)) by inverse CDF over 2^nh states, then v | h.
 fn exact_visible_samples(rbm: &Rbm, n: usize, seed: Seed) -> Vec<i8> {
-    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
-    let mut h = vec![0i8; nh];
-    let logp: Vec<f64> = (0..1u64 << nh)
-        .map(|code| {
-            ebm_core::Domain::Bit.decode(code, &mut h);
-            -rbm.hidden_free_energy(&h, Beta::ONE).unwrap()
-        })
-        .collect();
-    let m = logp.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let mut cdf: Vec<f64> = logp.iter().map(|l| (l - m).exp()).collect();
-    for i in 1..cdf.len() {
-        cdf[i] += cdf[i - 1];
-    }
-    let total = *cdf.last().unwrap();
-    let mut rng = seed.stream(Purpose::DATA, 0);
-    let mut probs = vec![0.0; nv];
-    let mut out = Vec::with_capacity(n * nv);
-    for _ in 0..n {
-        let u = uniform(&mut rng) * total;
-        let code = cdf.partition_point(|&c| c <= u).min(cdf.len() - 1);
-        ebm_core::Domain::Bit.decode(code as u64, &mut h);
-        rbm.visible_probs(&h, Beta::ONE, &mut probs).unwrap();
-        out.extend(probs.iter().map(|&p| i8::from(uniform(&mut rng) < p)));
-    }
-    out
+    exact_visible_samples_at(rbm, n, seed, Beta::ONE)
 }
 
 #[test]
@@ -308,7 +284,8 @@ fn generic_ais_on_an_rbm_runs_the_batched_kernel_at_any_beta() {
     assert_eq!(run(1), run(3));
 }
 
-/// Exact samples of the visible marginal at inverse temperature `beta`.
+/// Exact samples of the visible marginal at inverse temperature `beta`: h
+/// from p(h) ∝ exp(−β F(h)) by inverse CDF over 2^nh states, then v | h.
 fn exact_visible_samples_at(rbm: &Rbm, n: usize, seed: Seed, beta: Beta) -> Vec<i8> {
     let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
     let mut h = vec![0i8; nh];
