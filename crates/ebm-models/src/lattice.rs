@@ -179,7 +179,7 @@ impl Lattice {
     pub fn lowest_mode_i8(&self, v: &[i8], centre: f64) -> f64 {
         assert_eq!(v.len(), self.n_sites, "one value per site");
         #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx512f,avx512bw")]
+        #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
         unsafe fn avx512(l: &Lattice, v: &[i8]) -> [Vec<i64>; 3] {
             l.plane_sums_i8(v)
         }
@@ -188,19 +188,16 @@ impl Lattice {
         unsafe fn avx2(l: &Lattice, v: &[i8]) -> [Vec<i64>; 3] {
             l.plane_sums_i8(v)
         }
-        let lines = 'sums: {
+        // the blocks compiled for the CPU's instruction set, as the
+        // checkerboard kernel (integer sums: the same result on every path)
+        let lines = match crate::keystream::Isa::detect() {
+            // SAFETY: `Isa::detect` found avx512f, avx512bw and avx512vl.
             #[cfg(target_arch = "x86_64")]
-            {
-                if std::arch::is_x86_feature_detected!("avx512bw") {
-                    // SAFETY: the CPU has AVX-512F/BW (checked just above).
-                    break 'sums unsafe { avx512(self, v) };
-                }
-                if std::arch::is_x86_feature_detected!("avx2") {
-                    // SAFETY: the CPU has AVX2 (checked just above).
-                    break 'sums unsafe { avx2(self, v) };
-                }
-            }
-            self.plane_sums_i8(v)
+            crate::keystream::Isa::Avx512 => unsafe { avx512(self, v) },
+            // SAFETY: `Isa::detect` found avx2.
+            #[cfg(target_arch = "x86_64")]
+            crate::keystream::Isa::Avx2 => unsafe { avx2(self, v) },
+            crate::keystream::Isa::Generic => self.plane_sums_i8(v),
         };
         let lines = lines.map(|l| {
             let plane = if l.is_empty() { 0.0 } else { (self.n_sites / l.len()) as f64 };

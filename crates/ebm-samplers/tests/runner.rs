@@ -206,7 +206,9 @@ fn batched_block_gibbs_equals_sweeping_chains_one_by_one() {
 
 /// A 128² torus (16,384 spins: its kernel sweeps fork) with one chain, run
 /// from outside any pool (the global pool keeps its spare workers polling
-/// for the forks) and inside a one-thread pool: the same bits.
+/// for the forks) and inside a one-thread pool: the same bits. The polling
+/// only happens when the global pool has two or more threads (one per core:
+/// CI has two).
 #[test]
 fn one_forking_chain_gives_the_same_bits_with_spare_workers_kept_awake() {
     use ebm_models::ising::{Boundary, Ising};

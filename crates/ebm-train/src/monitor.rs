@@ -61,30 +61,29 @@ pub fn rbm_monitors(
             / train.len().max(1) as f64;
     // rows in parallel, their values collected in row order and summed in
     // that order: the same bits for any number of threads
-    let mean_f = |d: &[i8]| -> Result<f64> {
-        let f: Vec<f64> = d
-            .par_chunks_exact(nv)
-            .map(|v| rbm.visible_free_energy(v, beta))
-            .collect::<Result<_>>()?;
-        Ok(f.iter().sum::<f64>() / (d.len() / nv).max(1) as f64)
+    let free_energies = |d: &[i8]| -> Result<Vec<f64>> {
+        d.par_chunks_exact(nv).map(|v| rbm.visible_free_energy(v, beta)).collect()
     };
+    let mean = |f: &[f64]| f.iter().sum::<f64>() / f.len().max(1) as f64;
+    let f_train_rows = free_energies(train)?;
     let mut rng = seed.stream(Purpose::custom(77), 0);
     let units: Vec<usize> =
         (0..rows).map(|_| ((uniform(&mut rng) * nv as f64) as usize).min(nv - 1)).collect();
     let terms: Vec<f64> = train
         .par_chunks_exact(nv)
-        .zip(units.par_iter())
-        .map(|(v, &i)| -> Result<f64> {
-            let mut flipped = v.to_vec();
-            flipped[i] = 1 - flipped[i];
-            // p(v_i | v_−i) = σ(F(v') − F(v))
-            Ok(log_sigmoid_neg(
-                rbm.visible_free_energy(v, beta)? - rbm.visible_free_energy(&flipped, beta)?,
-            ))
-        })
+        .zip(units.par_iter().zip(f_train_rows.par_iter()))
+        .map_init(
+            || vec![0i8; nv],
+            |flipped, (v, (&i, &f))| -> Result<f64> {
+                flipped.copy_from_slice(v);
+                flipped[i] = 1 - flipped[i];
+                // p(v_i | v_−i) = σ(F(v') − F(v))
+                Ok(log_sigmoid_neg(f - rbm.visible_free_energy(flipped, beta)?))
+            },
+        )
         .collect::<Result<_>>()?;
     let pl: f64 = terms.iter().sum();
-    let (f_train, f_test) = (mean_f(train)?, mean_f(test)?);
+    let (f_train, f_test) = (mean(&f_train_rows), mean(&free_energies(test)?));
     let log_z = if with_exact && nv.min(nh) <= 20 { Some(rbm.exact_log_z(beta)?) } else { None };
     Ok(RbmMonitors {
         recon_error,

@@ -46,6 +46,7 @@ use crate::graph::{Adjacency, check_edges};
 pub use crate::lattice::{Boundary, Lattice, MAX_SITES};
 pub use uniform::UniformIsing;
 
+use crate::keystream::Isa;
 use ebm_core::{
     BinaryModel, Blocks, Domain, EnergyModel, Error, KernelState, LocalRule, LogLinear, Purpose,
     Result, Seed, check_finite, check_len, rand_core::Rng, uniform,
@@ -482,6 +483,21 @@ const PARALLEL_SUM_MIN: usize = 1 << 16;
 /// of 4096 products summed in i32 (no overflow), then i64; long arrays in
 /// parallel.
 fn dot_i8(a: &[i8], b: &[i8]) -> i64 {
+    let n = a.len().min(b.len());
+    split_sum(n, |r| dot_serial(&a[r.clone()], &b[r]))
+}
+
+/// `Σ s_i` in exact integer arithmetic (`Σ s·1` by the same kernel; long
+/// arrays in parallel).
+pub(crate) fn sum_i8(s: &[i8]) -> i64 {
+    const ONES: [i8; SUM_BLOCK] = [1; SUM_BLOCK];
+    split_sum(s.len(), |r| s[r].chunks(SUM_BLOCK).map(|c| dot_serial(c, &ONES[..c.len()])).sum())
+}
+
+/// [`dot_i8`] on one thread, the blocks compiled for the instruction set the
+/// CPU has ([`Isa::detect`], as the checkerboard kernel; integer arithmetic:
+/// the same result on every path).
+fn dot_serial(x: &[i8], y: &[i8]) -> i64 {
     #[inline(always)]
     fn body(x: &[i8], y: &[i8]) -> i64 {
         let block = |(x, y): (&[i8], &[i8])| {
@@ -492,7 +508,7 @@ fn dot_i8(a: &[i8], b: &[i8]) -> i64 {
         x.chunks(SUM_BLOCK).zip(y.chunks(SUM_BLOCK)).map(block).sum()
     }
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx512bw")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
     unsafe fn avx512(x: &[i8], y: &[i8]) -> i64 {
         body(x, y)
     }
@@ -501,30 +517,15 @@ fn dot_i8(a: &[i8], b: &[i8]) -> i64 {
     unsafe fn avx2(x: &[i8], y: &[i8]) -> i64 {
         body(x, y)
     }
-    let run = |x: &[i8], y: &[i8]| -> i64 {
+    match Isa::detect() {
+        // SAFETY: `Isa::detect` found avx512f, avx512bw and avx512vl.
         #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512bw") {
-                // SAFETY: the CPU has AVX-512F/BW (checked just above).
-                return unsafe { avx512(x, y) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (checked just above).
-                return unsafe { avx2(x, y) };
-            }
-        }
-        body(x, y)
-    };
-    let n = a.len().min(b.len());
-    split_sum(n, |r| run(&a[r.clone()], &b[r]))
-}
-
-/// `Σ s_i` in exact integer arithmetic (blocks of 4096 in i32, then i64;
-/// long arrays in parallel).
-pub(crate) fn sum_i8(s: &[i8]) -> i64 {
-    // Σ s = Σ s·1, by the same vectorised, exact kernel
-    const ONES: [i8; SUM_BLOCK] = [1; SUM_BLOCK];
-    split_sum(s.len(), |r| s[r].chunks(SUM_BLOCK).map(|c| dot_i8(c, &ONES[..c.len()])).sum())
+        Isa::Avx512 => unsafe { avx512(x, y) },
+        // SAFETY: `Isa::detect` found avx2.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { avx2(x, y) },
+        Isa::Generic => body(x, y),
+    }
 }
 
 /// Elements per block of [`sum_i8`] and [`dot_i8`].
