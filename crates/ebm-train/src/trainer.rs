@@ -7,6 +7,7 @@ use ebm_core::{
     Beta, Chain, ChainRng, Error, FiniteModel, LocalRule, LogLinear, Purpose, Result, Sampler,
     Seed, StateSpace, Trainer, UnitOf, check_len,
 };
+use ebm_models::gbrbm::GaussianRbm;
 use ebm_models::rbm::Rbm;
 use ebm_samplers::{Clamp, SiteChain, WithClamp};
 use rayon::prelude::*;
@@ -83,7 +84,10 @@ impl Learning {
 /// Reused buffers of a model's training kernel (block Gibbs on an RBM): not
 /// part of a checkpoint, ignored by equality.
 #[derive(Debug, Clone, Default)]
-pub struct Workspace(pub(crate) Option<Box<crate::rbm::Scratch>>);
+pub struct Workspace(
+    pub(crate) Option<Box<crate::rbm::Scratch>>,
+    pub(crate) Option<Box<crate::gbrbm::Scratch>>,
+);
 
 impl PartialEq for Workspace {
     fn eq(&self, _: &Self) -> bool {
@@ -269,25 +273,46 @@ fn apply_gradient<M: LogLinear + ?Sized>(
     neg: &[f64],
     layers: Option<(usize, usize)>,
 ) -> Result<f64> {
-    let step = opt.step;
     let b = learning.beta.value();
     let mut grad: Vec<f64> = pos.iter().zip(neg).map(|(p, q)| b * (p - q)).collect();
-    if let Some(k) = grad.iter().position(|g| !g.is_finite()) {
-        return Err(Error::Diverged { what: "gradient", step, index: k });
-    }
-    let mut next = opt.clone();
     if let (Some(c), Some((nv, nh))) = (&learning.centring, layers) {
+        if let Some(k) = grad.iter().position(|g| !g.is_finite()) {
+            return Err(Error::Diverged { what: "gradient", step: opt.step, index: k });
+        }
+        let mut next = opt.clone();
         // ⟨φ⟩_data holds the batch's visible and hidden means
         let means = &pos[nv * nh..];
         c.update_offsets(&mut next.offsets, &means[..nv], &means[nv..nv + nh]);
         Centring::centre(&mut grad, &next.offsets, nv, nh);
+        let norm = apply_ascent(model, learning, &mut next, &mut grad)?;
+        *opt = next;
+        return Ok(norm);
     }
+    apply_ascent(model, learning, opt, &mut grad)
+}
+
+/// `θ ← update(θ, grad)` for an ascent direction `grad` (β already in it),
+/// clipped when the learning asks for it, with the checks every trainer
+/// needs: a non-finite gradient is [`Error::Diverged`], and the update is
+/// applied to a copy of the optimizer state, kept only when the model takes
+/// the new parameters; on an error the model and `opt` are as they were.
+pub(crate) fn apply_ascent<M: LogLinear + ?Sized>(
+    model: &mut M,
+    learning: &Learning,
+    opt: &mut OptimizerState,
+    grad: &mut [f64],
+) -> Result<f64> {
+    let step = opt.step;
+    if let Some(k) = grad.iter().position(|g| !g.is_finite()) {
+        return Err(Error::Diverged { what: "gradient", step, index: k });
+    }
+    let mut next = opt.clone();
     let norm = match learning.clip_norm {
-        Some(max) => clip_norm(&mut grad, max),
+        Some(max) => clip_norm(grad, max),
         None => grad.iter().map(|g| g * g).sum::<f64>().sqrt(),
     };
     let mut theta = model.params().to_vec();
-    learning.optimizer.apply(&mut next, &mut theta, &grad, model.n_couplings());
+    learning.optimizer.apply(&mut next, &mut theta, grad, model.n_couplings());
     if let Some(k) = theta.iter().position(|t| !t.is_finite()) {
         return Err(Error::Diverged { what: "parameters", step, index: k });
     }
@@ -356,6 +381,19 @@ fn centring_layers<M: LogLinear + 'static>(
     }
 }
 
+/// The GB-RBM's block-Gibbs kernel, when `model` is a [`GaussianRbm`] and
+/// the sampler a plain heat-bath block sweep (batched f32 GEMMs; see
+/// [`crate::gbrbm`]).
+fn gbrbm_kernel<'m, M: LogLinear + 'static, S: Sampler<M>>(
+    model: &'m mut M,
+    sampler: &S,
+) -> Option<&'m mut GaussianRbm> {
+    if sampler.block_rule() != Some(LocalRule::HeatBath) {
+        return None;
+    }
+    (model as &mut dyn Any).downcast_mut::<GaussianRbm>()
+}
+
 /// The RBM's block-Gibbs kernel, when `model` is an [`Rbm`] and the sampler a
 /// plain heat-bath block sweep: the same chain and estimator as the generic
 /// code, batched (sparse products, f32 sampling; see [`crate::rbm`]).
@@ -387,6 +425,13 @@ where
             let kernel = Kernel { k: self.k, mean_field: false, learning: &self.learning };
             let ws = state.workspace.0.get_or_insert_with(Default::default);
             let (report, _) = kernel.step_units(rbm, &mut state.optimizer, ws, batch, None)?;
+            state.step = report.step;
+            return Ok(report);
+        }
+        if let Some(rbm) = gbrbm_kernel(model, &self.sampler) {
+            let kernel = crate::gbrbm::Kernel { k: self.k, learning: &self.learning };
+            let ws = state.workspace.1.get_or_insert_with(Default::default);
+            let report = kernel.step_units(rbm, &mut state.optimizer, ws, batch, None)?;
             state.step = report.step;
             return Ok(report);
         }
@@ -482,6 +527,15 @@ where
             let persistent = Some((&mut chains[..], &mut state.rngs[..]));
             let (report, _) =
                 kernel.step_units(rbm, &mut state.optimizer, ws, batch, persistent)?;
+            state.step = report.step;
+            return Ok(report);
+        }
+        let chains = (&mut state.chains as &mut dyn Any).downcast_mut::<Vec<SiteChain<f64>>>();
+        if let (Some(rbm), Some(chains)) = (gbrbm_kernel(model, &self.sampler), chains) {
+            let kernel = crate::gbrbm::Kernel { k: self.k, learning: &self.learning };
+            let ws = state.workspace.1.get_or_insert_with(Default::default);
+            let persistent = Some((&mut chains[..], &mut state.rngs[..]));
+            let report = kernel.step_units(rbm, &mut state.optimizer, ws, batch, persistent)?;
             state.step = report.step;
             return Ok(report);
         }

@@ -155,3 +155,102 @@ fn gbrbm_training_is_bit_identical_across_threads_and_checkpoint_resume() {
     assert_ne!(bits(&one), bits(&pcd_run(1, 0..3, None).0), "the epochs do change the model");
     let _ = one.energy(&[0.0; 7]);
 }
+
+/// Mean and standard error of the one-step gradient (θ' − θ)/η with plain
+/// SGD at rate η, over `n` seeds.
+fn mean_gradient<T: Fn(&mut GaussianRbm, u64)>(
+    m: &GaussianRbm,
+    n: u64,
+    eta: f64,
+    step: T,
+) -> (Vec<f64>, Vec<f64>) {
+    let k = m.n_params();
+    let (mut s1, mut s2) = (vec![0.0; k], vec![0.0; k]);
+    for seed in 0..n {
+        let mut x = m.clone();
+        step(&mut x, seed);
+        for (i, (a, b)) in x.params().iter().zip(m.params()).enumerate() {
+            let g = (a - b) / eta;
+            s1[i] += g;
+            s2[i] += g * g;
+        }
+    }
+    let nf = n as f64;
+    let mean: Vec<f64> = s1.iter().map(|s| s / nf).collect();
+    let se = s2.iter().zip(&mean).map(|(s, m)| ((s / nf - m * m).max(0.0) / nf).sqrt()).collect();
+    (mean, se)
+}
+
+/// The largest gap between two estimates in units of their combined standard
+/// error, after an allowance for the f32 arithmetic of the kernel.
+fn worst_gap(a: &(Vec<f64>, Vec<f64>), b: &(Vec<f64>, Vec<f64>)) -> f64 {
+    a.0.iter()
+        .zip(&a.1)
+        .zip(b.0.iter().zip(&b.1))
+        .map(|((ma, sa), (mb, sb))| {
+            let gap = ((ma - mb).abs() - 1e-4 * (1.0 + ma.abs())).max(0.0);
+            gap / (sa * sa + sb * sb).sqrt().max(1e-12)
+        })
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn the_gbrbm_kernel_has_the_generic_trainers_expected_gradient() {
+    use ebm_samplers::Clamp;
+    let m = teacher();
+    let batch = exact_samples(&m, 8, 5);
+    let n_units = m.n_units();
+    // the same chain on the generic path: a block sweep with an empty clamp
+    // is not a plain block sweep, so no model kernel is asked for
+    let generic = Gibbs::block().with_clamp(Clamp::first(0, n_units));
+    let (n, eta) = (3000, 0.01);
+    let cd = |beta: f64, kernel: bool, k: usize| {
+        mean_gradient(&m, n, eta, |x, seed| {
+            let learning = Learning {
+                beta: Beta::new(beta).unwrap(),
+                ..Learning::new(Optimizer::sgd(eta), Seed(seed))
+            };
+            if kernel {
+                let t = Cd { k, sampler: Gibbs::block(), learning };
+                let mut st = t.init(x).unwrap();
+                ebm_core::Trainer::step(&t, x, &mut st, &batch).unwrap();
+            } else {
+                let t = Cd { k, sampler: generic.clone(), learning };
+                let mut st = t.init(x).unwrap();
+                ebm_core::Trainer::step(&t, x, &mut st, &batch).unwrap();
+            }
+        })
+    };
+    let pcd = |beta: f64, kernel: bool| {
+        mean_gradient(&m, n, eta, |x, seed| {
+            let learning = Learning {
+                beta: Beta::new(beta).unwrap(),
+                ..Learning::new(Optimizer::sgd(eta), Seed(seed))
+            };
+            if kernel {
+                let t = Pcd { n_chains: 6, k: 2, sampler: Gibbs::block(), learning };
+                let mut st = t.init(x).unwrap();
+                ebm_core::Trainer::step(&t, x, &mut st, &batch).unwrap();
+            } else {
+                let t = Pcd { n_chains: 6, k: 2, sampler: generic.clone(), learning };
+                let mut st = t.init(x).unwrap();
+                ebm_core::Trainer::step(&t, x, &mut st, &batch).unwrap();
+            }
+        })
+    };
+    for beta in [1.0, 0.6] {
+        for k in [1, 3] {
+            let (a, b) = (cd(beta, true, k), cd(beta, false, k));
+            let gap = worst_gap(&a, &b);
+            assert!(gap < 5.0, "CD-{k} at β = {beta}: kernel vs generic {gap:.2} standard errors");
+        }
+        let (a, b) = (pcd(beta, true), pcd(beta, false));
+        let gap = worst_gap(&a, &b);
+        assert!(gap < 5.0, "PCD-2 at β = {beta}: kernel vs generic {gap:.2} standard errors");
+    }
+    // negative control: the kernel at β = 0.6 against the generic path at β = 1
+    // (the bound tells a mis-tempered reference apart)
+    let gap = worst_gap(&cd(0.6, true, 1), &cd(1.0, false, 1));
+
+    assert!(gap > 8.0, "a mis-tempered reference should be told apart: {gap:.2}");
+}

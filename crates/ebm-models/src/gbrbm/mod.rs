@@ -39,6 +39,7 @@
 //! ```
 
 mod exact;
+mod training;
 
 pub use exact::MAX_EXACT_HIDDEN;
 
@@ -108,17 +109,18 @@ pub struct GaussianRbm {
     space: Hybrid,
     /// 1/σ_i² = e^{−z_i}.
     inv_var: Vec<f64>,
-    /// W_ij / σ_i², row-major `n_visible × n_hidden` (the h | v weights).
-    scaled: Vec<f64>,
+    /// W_ij / σ_i², row-major `n_visible × n_hidden` (the h | v weights),
+    /// in f64 and in f32: built on first use after a parameter change (the
+    /// training kernels scale the visible rows instead and never ask).
+    scaled: std::sync::OnceLock<(Vec<f64>, Vec<f32>)>,
     /// Wᵀ (`n_hidden × n_visible`), for the energy's W h over active units:
     /// built on the first energy after a parameter change (training steps
     /// that never ask for an energy never pay for the transpose).
     wt: std::sync::OnceLock<Vec<f64>>,
     /// The two layers as blocks (built once).
     blocks: Blocks,
-    /// f32 mirrors of W and of `scaled` for the batched GEMMs.
+    /// The f32 mirror of W for the batched GEMMs.
     w32: Vec<f32>,
-    scaled32: Vec<f32>,
 }
 
 impl PartialEq for GaussianRbm {
@@ -161,14 +163,13 @@ impl GaussianRbm {
             theta: Vec::new(),
             space: Hybrid::new(n_visible, n_hidden),
             inv_var: vec![0.0; n_visible],
-            scaled: vec![0.0; nw],
+            scaled: std::sync::OnceLock::new(),
             wt: std::sync::OnceLock::new(),
             blocks: Blocks::new(
                 n_visible + n_hidden,
                 vec![(0..n_visible).collect(), (n_visible..n_visible + n_hidden).collect()],
             )?,
             w32: vec![0.0; nw],
-            scaled32: vec![0.0; nw],
         };
         check_len("GB-RBM parameters", nw + 2 * n_visible + n_hidden, theta.len())?;
         m.theta = vec![0.0; theta.len()];
@@ -286,7 +287,7 @@ impl GaussianRbm {
         let b = beta.value();
         // in f64 (not the f32 GEMM of the batched paths): F enters ln p(v)
         let mut pre = vec![0.0; self.nh];
-        for (&vi, row) in v.iter().zip(self.scaled.chunks_exact(self.nh)) {
+        for (&vi, row) in v.iter().zip(self.scaled().0.chunks_exact(self.nh)) {
             pre.iter_mut().zip(row).for_each(|(p, &w)| *p += vi * w);
         }
         let quad: f64 = v
@@ -300,6 +301,21 @@ impl GaussianRbm {
         Ok(quad - soft / b)
     }
 
+    /// `W_ij / σ_i²` in f64 and f32 (built on first use).
+    fn scaled(&self) -> &(Vec<f64>, Vec<f32>) {
+        self.scaled.get_or_init(|| {
+            let nh = self.nh;
+            let mut s64 = vec![0.0; self.nv * nh];
+            for ((row, w), &iv) in
+                s64.chunks_exact_mut(nh).zip(self.weights().chunks_exact(nh)).zip(&self.inv_var)
+            {
+                row.iter_mut().zip(w).for_each(|(s, &w)| *s = w * iv);
+            }
+            let s32 = s64.iter().map(|&x| x as f32).collect();
+            (s64, s32)
+        })
+    }
+
     /// `Σ_i v_i W_ij / σ_i²` for `rows` rows of `xs` (row stride `stride`,
     /// visible units first) into `out[r * nh * csc + j * csc]`.
     fn hidden_preactivations(
@@ -310,7 +326,7 @@ impl GaussianRbm {
         out: &mut [f64],
         csc: usize,
     ) {
-        let w = View::row_major(&self.scaled32, self.nv, self.nh);
+        let w = View::row_major(&self.scaled().1, self.nv, self.nh);
         gemm_rows((xs, rows, self.nv, stride), w, out, self.nh * csc, csc);
     }
 
@@ -470,7 +486,7 @@ impl HybridModel for GaussianRbm {
                 }
             }
             None => {
-                let w = self.weights();
+                let (w, scaled) = (self.weights(), &self.scaled().0);
                 for (x, o) in xs.chunks_exact(n).zip(out.chunks_exact_mut(2 * block.len().max(1))) {
                     let (v, h) = x.split_at(nv);
                     for (k, &i) in block.iter().enumerate() {
@@ -481,7 +497,7 @@ impl HybridModel for GaussianRbm {
                             o[2 * k + 1] = self.inv_var[i] * (self.visible_bias()[i] + drive);
                         } else {
                             let j = i - nv;
-                            let pre: f64 = (0..nv).map(|i| v[i] * self.scaled[i * nh + j]).sum();
+                            let pre: f64 = (0..nv).map(|i| v[i] * scaled[i * nh + j]).sum();
                             o[2 * k] = -(self.hidden_bias()[j] + pre);
                             o[2 * k + 1] = 0.0;
                         }
@@ -528,14 +544,9 @@ impl LogLinear for GaussianRbm {
         for (iv, &zi) in self.inv_var.iter_mut().zip(z) {
             *iv = (-zi).exp();
         }
-        let nh = self.nh;
-        for (i, row) in self.scaled.chunks_exact_mut(nh).enumerate() {
-            let iv = self.inv_var[i];
-            row.iter_mut().zip(&theta[i * nh..][..nh]).for_each(|(s, &w)| *s = w * iv);
-        }
-        self.w32.iter_mut().zip(&theta[..self.nv * nh]).for_each(|(a, &w)| *a = w as f32);
+        self.w32.iter_mut().zip(&theta[..self.nv * self.nh]).for_each(|(a, &w)| *a = w as f32);
         self.wt = std::sync::OnceLock::new();
-        self.scaled32.iter_mut().zip(&self.scaled).for_each(|(a, &w)| *a = w as f32);
+        self.scaled = std::sync::OnceLock::new();
         Ok(())
     }
 
