@@ -44,7 +44,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match commands::run(cli) {
+    // the command runs on a worker of the pool (RAYON_NUM_THREADS threads,
+    // default one per core), so that parallel sections start without waking
+    // a sleeping pool from outside and, on one thread, run inline
+    let run = || commands::run(cli);
+    let result = match rayon::ThreadPoolBuilder::new().build() {
+        Ok(pool) => pool.install(run),
+        Err(_) => run(),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ebm: error: {e}");

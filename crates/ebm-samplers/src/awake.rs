@@ -21,13 +21,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub(crate) const FORKING_UNITS: usize = 1 << 14;
 
 /// Runs `op` on a rayon worker with every other worker polling for work
-/// until it returns, when it is called from outside the pool (a worker's
-/// caller owns the pool's scheduling) and the pool has more threads than
-/// `busy` (the number of independent tasks `op` runs; each already keeps a
-/// worker busy); otherwise `op` runs as is.
+/// until it returns, when the pool has more threads than `busy` (the number
+/// of independent tasks `op` runs; each already keeps a worker busy);
+/// otherwise `op` runs as is. Called from a worker of the pool (the CLI runs
+/// its commands on one), the caller takes part in the broadcast like the
+/// others.
 pub(crate) fn with_workers_awake<R: Send>(busy: usize, op: impl FnOnce() -> R + Send) -> R {
     let threads = rayon::current_num_threads();
-    if busy >= threads || rayon::current_thread_index().is_some() {
+    if busy >= threads {
         return op();
     }
     /// Sets the flag when dropped, also while unwinding from a panic in

@@ -230,6 +230,10 @@ fn one_forking_chain_gives_the_same_bits_with_spare_workers_kept_awake() {
     let outside = run();
     let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(run);
     assert_eq!(outside, one);
+    // called from a worker of a three-thread pool (as the CLI runs): the
+    // caller takes part in the broadcast, the spare workers poll, same bits
+    let inside = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap().install(run);
+    assert_eq!(outside, inside);
 }
 
 /// A panic inside such a run reaches the caller instead of leaving the

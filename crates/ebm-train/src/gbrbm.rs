@@ -338,7 +338,7 @@ impl Kernel<'_> {
                 m.weight_statistics_f32(a, p, r.clone(), g)?;
                 m.couplings(g, r, cp);
                 *finite = all_finite(g);
-                *norm = g.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>() * sp * sp;
+                *norm = crate::rbm::squared_norm(g, sp);
                 Ok(())
             })?;
         for (gz, c) in s.gbias[nv + nh..].iter_mut().zip(&s.couplings) {

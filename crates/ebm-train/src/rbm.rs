@@ -868,7 +868,7 @@ fn hidden_bias_gradient(gc: &mut [f64], p0: &[f32], pk: &[f32], nh: usize, scale
 
 /// `Σ (scale · g)²` in f64 (eight lanes, fixed order; with AVX2 when the
 /// CPU has it: the same operations, the same bits).
-fn squared_norm(g32: &[f32], scale: f64) -> f64 {
+pub(crate) fn squared_norm(g32: &[f32], scale: f64) -> f64 {
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx2")]
