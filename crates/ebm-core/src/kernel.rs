@@ -104,3 +104,26 @@ pub struct AnnealRuns<'a, U> {
     /// See `seed`.
     pub stream_offset: u64,
 }
+
+/// The chains of a thermodynamic integration handed to a model's own kernel
+/// ([`crate::EnergyModel::node_traces`]): at each inverse temperature of
+/// `betas`, `n_chains` chains of a plain block sweep under `rule`, each
+/// started at a uniformly random state, `burn_in` sweeps discarded, then the
+/// energy `E(x)` recorded after each of `n_sweeps` sweeps (at β = 0: exact
+/// uniform draws). Chain c of node i draws only from
+/// `seed.derive(i).stream(Purpose::SAMPLING, c)`.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeRuns<'a> {
+    /// The update rule of the caller's sampler ([`crate::Sampler::block_rule`]).
+    pub rule: LocalRule,
+    /// The nodes' inverse temperatures (each finite and ≥ 0).
+    pub betas: &'a [f64],
+    /// Chains per node.
+    pub n_chains: usize,
+    /// Sweeps discarded per chain.
+    pub burn_in: usize,
+    /// Sweeps recorded per chain.
+    pub n_sweeps: usize,
+    /// The seed the chains' streams derive from.
+    pub seed: crate::Seed,
+}

@@ -93,6 +93,20 @@ pub trait EnergyModel: Sync {
         let _ = runs;
         None
     }
+
+    /// The energy traces of a thermodynamic integration's chains by the
+    /// model's own kernel (`traces[i · n_chains + c]`: node i, chain c, one
+    /// value per recorded sweep), or `None` (the default): `Ti` then sweeps
+    /// the caller's sampler. Each trace must be a trace of the chain the
+    /// caller's sampler would run (the same Markov kernel, any random
+    /// numbers), so that its mean estimates `⟨E⟩_β`; a kernel may record a
+    /// conditional expectation of E instead (Rao–Blackwellised). The result
+    /// must not depend on the number of threads. The RBM answers for
+    /// heat-bath block sweeps, with the chains batched.
+    fn node_traces(&self, runs: &crate::NodeRuns<'_>) -> Option<Result<Vec<Vec<f64>>>> {
+        let _ = runs;
+        None
+    }
 }
 
 /// A model whose energy is linear in its parameters: `E_θ(x) = −⟨θ, φ(x)⟩`

@@ -48,6 +48,7 @@
 
 mod conditionals;
 mod exact;
+mod ti;
 mod training;
 
 use crate::linalg::{self, View, axpy, dot_i8, sigmoid, sigmoid_f32, softplus};
@@ -463,6 +464,12 @@ impl EnergyModel for Rbm {
     /// analytically, any β, runs advanced in groups. Other rules: `None`.
     fn anneal_runs(&self, runs: &ebm_core::AnnealRuns<'_, i8>) -> Option<Result<Vec<f64>>> {
         crate::rbm_ais::tempered_runs(self, runs)
+    }
+
+    /// Thermodynamic integration's chains for heat-bath block sweeps,
+    /// batched in groups (the `ti` module); other rules: `None`.
+    fn node_traces(&self, runs: &ebm_core::NodeRuns<'_>) -> Option<Result<Vec<Vec<f64>>>> {
+        self.ti_traces(runs)
     }
 
     fn n_units(&self) -> usize {

@@ -292,6 +292,19 @@ impl Ti {
         M: EnergyModel<Space: UniformSpace> + ?Sized,
         S: Sampler<M>,
     {
+        if let Some(rule) = sampler.block_rule() {
+            let runs = ebm_core::NodeRuns {
+                rule,
+                betas: grid,
+                n_chains: self.n_chains,
+                burn_in: self.burn_in,
+                n_sweeps: self.n_sweeps,
+                seed,
+            };
+            if let Some(traces) = model.node_traces(&runs) {
+                return traces;
+            }
+        }
         let (n, space) = (model.n_units(), model.space());
         (0..grid.len() * self.n_chains)
             .into_par_iter()
