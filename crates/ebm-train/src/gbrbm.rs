@@ -225,11 +225,16 @@ impl Kernel<'_> {
         let n_chunks = m_neg.div_ceil(ROW_CHUNK);
         s.u.resize_with(n_chunks, Vec::new);
         // A₀ = V₀ / σ²
-        for (a, v) in s.a[..rows * nv].chunks_exact_mut(nv).zip(batch.chunks_exact(nv)) {
-            for ((a, &v), &iv) in a.iter_mut().zip(v).zip(&s.inv_var) {
-                *a = v as f32 * iv;
-            }
-        }
+        let inv_var = &s.inv_var;
+        s.a[..rows * nv]
+            .par_chunks_exact_mut(nv)
+            .zip(batch.par_chunks_exact(nv))
+            .with_min_len(8)
+            .for_each(|(a, v)| {
+                for ((a, &v), &iv) in a.iter_mut().zip(v).zip(inv_var) {
+                    *a = v as f32 * iv;
+                }
+            });
         let (a0, ak) = s.a.split_at_mut(rows * nv);
         let (p0, pk) = s.p.split_at_mut(rows * nh);
         model.hidden_probs_scaled_f32(a0, beta, p0, &mut s.work)?;
@@ -304,20 +309,34 @@ impl Kernel<'_> {
             let (gc, gz) = rest.split_at_mut(nh);
             let b = model.visible_bias();
             let iv64 = &s.inv_var64;
-            for row in batch.chunks_exact(nv) {
-                add_moments(row, b, sp, gb, gz);
-            }
-            for row in s.v.chunks_exact(nv) {
-                add_moments(row, b, -sn, gb, gz);
-            }
-            for row in p0.chunks_exact(nh) {
-                gc.iter_mut().zip(row).for_each(|(g, &p)| *g += sp * f64::from(p));
-            }
-            for row in pk.chunks_exact(nh) {
-                gc.iter_mut().zip(row).for_each(|(g, &p)| *g -= sn * f64::from(p));
-            }
-            gb.iter_mut().zip(iv64).for_each(|(g, iv)| *g *= iv);
-            gz.iter_mut().zip(iv64).for_each(|(g, iv)| *g *= iv);
+            let vk = &s.v[..];
+            // columns in fixed blocks in parallel, each summed in row order
+            const COLS: usize = 128;
+            let visible = || {
+                gb.par_chunks_mut(COLS).zip(gz.par_chunks_mut(COLS)).enumerate().for_each(
+                    |(k, (gb, gz))| {
+                        let cols = k * COLS..k * COLS + gb.len();
+                        let bk = &b[cols.clone()];
+                        for row in batch.chunks_exact(nv) {
+                            add_moments(&row[cols.clone()], bk, sp, gb, gz);
+                        }
+                        for row in vk.chunks_exact(nv) {
+                            add_moments(&row[cols.clone()], bk, -sn, gb, gz);
+                        }
+                        gb.iter_mut().zip(&iv64[cols.clone()]).for_each(|(g, iv)| *g *= iv);
+                        gz.iter_mut().zip(&iv64[cols]).for_each(|(g, iv)| *g *= iv);
+                    },
+                );
+            };
+            let hidden = || {
+                for row in p0.chunks_exact(nh) {
+                    gc.iter_mut().zip(row).for_each(|(g, &p)| *g += sp * f64::from(p));
+                }
+                for row in pk.chunks_exact(nh) {
+                    gc.iter_mut().zip(row).for_each(|(g, &p)| *g -= sn * f64::from(p));
+                }
+            };
+            rayon::join(visible, hidden);
         }
         // G = A₀ᵀP₀ − (B/m) AₖᵀPₖ, with Σ_j W_ij G_ij beside it
         let f = -(rows as f32 / m_neg as f32);

@@ -50,13 +50,15 @@ fn blocked_product<'b>(
         sgemm(alpha, View::row_major(a, rows, k), b(j0, w), 1.0, wk);
         finish(wk);
     });
-    for (blk, wk) in work.chunks(rows * cb).enumerate() {
-        let j0 = blk * cb;
-        let w = wk.len() / rows;
-        for (o, src) in out.chunks_exact_mut(n).zip(wk.chunks_exact(w)) {
-            o[j0..j0 + w].copy_from_slice(src);
+    // the blocks back into rows, in parallel over the rows (disjoint writes)
+    let work = &*work;
+    out.par_chunks_exact_mut(n).with_min_len(8).enumerate().for_each(|(r, o)| {
+        for (blk, wk) in work.chunks(rows * cb).enumerate() {
+            let j0 = blk * cb;
+            let w = wk.len() / rows;
+            o[j0..j0 + w].copy_from_slice(&wk[r * w..][..w]);
         }
-    }
+    });
 }
 
 /// Runs `f` compiled for AVX2 when the CPU has it (the crate builds for
