@@ -155,16 +155,24 @@ impl Observed for Potts {
         let (Some(l), Some(q)) = (self.lattice_shape(), self.space().uniform_q()) else {
             return 0.0;
         };
-        let qf = q as f64;
-        let mut v = vec![0i8; x.len()];
-        let mut total = 0.0;
-        for k in 0..q {
-            for (vi, &xi) in v.iter_mut().zip(x) {
-                *vi = i8::from(usize::from(xi) == k);
-            }
-            total += l.lowest_mode_i8(&v, 1.0 / qf);
+        thread_local! {
+            /// The indicator field of one value (reused: no allocation per
+            /// recorded sweep).
+            static INDICATOR: std::cell::RefCell<Vec<i8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
-        total * qf / (qf - 1.0)
+        let qf = q as f64;
+        INDICATOR.with(|v| {
+            let mut v = v.borrow_mut();
+            v.resize(x.len(), 0);
+            let mut total = 0.0;
+            for k in 0..q {
+                for (vi, &xi) in v.iter_mut().zip(x) {
+                    *vi = i8::from(usize::from(xi) == k);
+                }
+                total += l.lowest_mode_i8(&v, 1.0 / qf);
+            }
+            total * qf / (qf - 1.0)
+        })
     }
     fn k_min(&self) -> Option<f64> {
         self.lattice_shape().map(|l| l.k_min())
