@@ -253,6 +253,24 @@ impl ActiveSets {
         self.offsets.push(self.idx.len());
     }
 
+    /// Replaces the sets by rows of bits drawn from probabilities `p` (rows
+    /// of `width`), row r drawing 32 bits per unit from `rngs[r]` into the
+    /// buffer `u` ([`ActiveSets::push_bernoulli`]'s comparison).
+    pub fn sample_rows(
+        &mut self,
+        p: &[f32],
+        width: usize,
+        rngs: &mut [ebm_core::ChainRng],
+        u: &mut Vec<u32>,
+    ) {
+        self.clear(width);
+        u.resize(width, 0);
+        for (p, rng) in p.chunks_exact(width).zip(rngs.iter_mut()) {
+            rng.fill_u32(u);
+            self.push_bernoulli(p, u);
+        }
+    }
+
     /// Appends the rows of `other` (same width).
     pub fn extend(&mut self, other: &ActiveSets) {
         debug_assert_eq!(self.width, other.width);

@@ -107,6 +107,28 @@ fn sample_hidden(p: &[f32], rng: &mut ChainRng, u: &mut Vec<u32>, h: &mut [f32])
     }
 }
 
+/// `h ← Bernoulli(p)` for rows of `width`, row r drawing from `rngs[r]`, in
+/// parallel over fixed chunks of [`ROW_CHUNK`] rows (`u`: one buffer per
+/// chunk).
+fn sample_hidden_rows(
+    h: &mut [f32],
+    p: &[f32],
+    rngs: &mut [ChainRng],
+    u: &mut [Vec<u32>],
+    width: usize,
+) {
+    h.par_chunks_mut(ROW_CHUNK * width)
+        .zip(rngs.par_chunks_mut(ROW_CHUNK))
+        .zip(u.par_iter_mut())
+        .enumerate()
+        .for_each(|(c, ((h, r), u))| {
+            let p = &p[c * ROW_CHUNK * width..][..h.len()];
+            for ((h, p), r) in h.chunks_exact_mut(width).zip(p.chunks_exact(width)).zip(r) {
+                sample_hidden(p, r, u, h);
+            }
+        });
+}
+
 /// `v ← m + sd_i ξ` with ξ standard normal, then `a ← v / σ²` for one row.
 fn sample_visible(v: &mut [f32], a: &mut [f32], sd: &[f32], inv_var: &[f32], rng: &mut ChainRng) {
     for (((v, a), &s), &iv) in v.iter_mut().zip(a.iter_mut()).zip(sd).zip(inv_var) {
@@ -148,11 +170,7 @@ impl Kernel<'_> {
         batch: &[U],
         persistent: Option<Persistent<'_>>,
     ) -> Result<StepReport> {
-        if std::any::TypeId::of::<U>() == std::any::TypeId::of::<f64>() {
-            // SAFETY: U is f64 (the same type, checked above), so `batch` is a
-            // valid `[f64]` of the same length.
-            let v =
-                unsafe { std::slice::from_raw_parts(batch.as_ptr().cast::<f64>(), batch.len()) };
+        if let Some(v) = crate::trainer::units_as::<U, f64>(batch) {
             return self.step(model, optimizer, s, v, persistent);
         }
         let v: Vec<f64> = batch.iter().map(|u| u.to_f64()).collect();
@@ -252,17 +270,7 @@ impl Kernel<'_> {
                     (0..rows as u64)
                         .map(|r| l.seed.stream(Purpose::TRAINING, CD_SPACE + (step << 20) + r)),
                 );
-                let p0 = &*p0;
-                s.h.par_chunks_mut(ROW_CHUNK * nh)
-                    .zip(s.rngs.par_chunks_mut(ROW_CHUNK))
-                    .zip(s.u.par_iter_mut())
-                    .enumerate()
-                    .for_each(|(c, ((h, r), u))| {
-                        let p = &p0[c * ROW_CHUNK * nh..][..h.len()];
-                        for ((h, p), r) in h.chunks_exact_mut(nh).zip(p.chunks_exact(nh)).zip(r) {
-                            sample_hidden(p, r, u, h);
-                        }
-                    });
+                sample_hidden_rows(&mut s.h, p0, &mut s.rngs, &mut s.u, nh);
                 &mut s.rngs
             }
         };
@@ -279,17 +287,7 @@ impl Kernel<'_> {
                 });
             model.hidden_probs_scaled_f32(ak, beta, pk, &mut s.work)?;
             if sweep + 1 < self.k || pcd {
-                let pk = &*pk;
-                s.h.par_chunks_mut(ROW_CHUNK * nh)
-                    .zip(rngs.par_chunks_mut(ROW_CHUNK))
-                    .zip(s.u.par_iter_mut())
-                    .enumerate()
-                    .for_each(|(c, ((h, r), u))| {
-                        let p = &pk[c * ROW_CHUNK * nh..][..h.len()];
-                        for ((h, p), r) in h.chunks_exact_mut(nh).zip(p.chunks_exact(nh)).zip(r) {
-                            sample_hidden(p, r, u, h);
-                        }
-                    });
+                sample_hidden_rows(&mut s.h, pk, rngs, &mut s.u, nh);
             }
         }
         if let Some((chains, _)) = persistent.as_mut() {

@@ -191,24 +191,6 @@ impl RbmCd {
     }
 }
 
-/// Samples rows of bits from probabilities `p` (rows of `width`), row r
-/// drawing 32 bits per unit from `rngs[r]`.
-#[inline]
-fn sample_rows(
-    p: &[f32],
-    width: usize,
-    rngs: &mut [ChainRng],
-    u: &mut Vec<u32>,
-    out: &mut ActiveSets,
-) {
-    out.clear(width);
-    u.resize(width, 0);
-    for (p, rng) in p.chunks_exact(width).zip(rngs.iter_mut()) {
-        rng.fill_u32(u);
-        out.push_bernoulli(p, u);
-    }
-}
-
 /// `Σ (x − p)²` in f64 over a chunk of rows (eight lanes, fixed order).
 fn squared_error(data: &[i8], p: &[f32]) -> f64 {
     const L: usize = 8;
@@ -397,11 +379,7 @@ impl Kernel<'_> {
         batch: &[U],
         persistent: Option<Persistent<'_>>,
     ) -> Result<(StepReport, f64)> {
-        if std::any::TypeId::of::<U>() == std::any::TypeId::of::<i8>() {
-            // SAFETY: U is i8 (the same type, checked above), so `batch` is a
-            // valid `[i8]` of the same length.
-            let bits =
-                unsafe { std::slice::from_raw_parts(batch.as_ptr().cast::<i8>(), batch.len()) };
+        if let Some(bits) = crate::trainer::units_as::<U, i8>(batch) {
             return self.step(model, optimizer, s, bits, persistent);
         }
         let mut bits = std::mem::take(&mut s.batch);
@@ -489,7 +467,7 @@ impl Kernel<'_> {
                 ch.rng.extend((0..len as u64).map(|r| {
                     l.seed.stream(Purpose::TRAINING, RBM_CD_SPACE + (step << 20) + r0 as u64 + r)
                 }));
-                sample_rows(p0, nh, &mut ch.rng, &mut ch.u, &mut ch.h);
+                ch.h.sample_rows(p0, nh, &mut ch.rng, &mut ch.u);
                 m.visible_probs_sparse(&ch.h, 0..len, beta, pv)?;
                 ch.recon = squared_error(data, pv);
                 if mean_field {
@@ -499,10 +477,10 @@ impl Kernel<'_> {
                     if sweep > 0 {
                         m.visible_probs_sparse(&ch.h, 0..len, beta, pv)?;
                     }
-                    sample_rows(pv, nv, &mut ch.rng, &mut ch.u, &mut ch.v);
+                    ch.v.sample_rows(pv, nv, &mut ch.rng, &mut ch.u);
                     m.hidden_probs_sparse(&ch.v, 0..len, beta, pk)?;
                     if sweep + 1 < k {
-                        sample_rows(pk, nh, &mut ch.rng, &mut ch.u, &mut ch.h);
+                        ch.h.sample_rows(pk, nh, &mut ch.rng, &mut ch.u);
                     }
                 }
                 Ok(())
@@ -533,7 +511,7 @@ impl Kernel<'_> {
                         .zip(s.pv.par_chunks_mut(ROW_CHUNK * nv))
                         .try_for_each(|((ch, pk), pv)| -> Result<()> {
                             let len = pk.len() / nh;
-                            sample_rows(pk, nh, &mut ch.rng, &mut ch.u, &mut ch.h);
+                            ch.h.sample_rows(pk, nh, &mut ch.rng, &mut ch.u);
                             model.visible_probs_sparse(&ch.h, 0..len, beta, pv)
                         })?;
                     continue;
@@ -793,9 +771,9 @@ fn persistent_sweeps(
             }
             for _ in 0..k {
                 model.visible_probs_sparse(&ch.h, 0..len, beta, pv)?;
-                sample_rows(pv, nv, rs, &mut ch.u, &mut ch.v);
+                ch.v.sample_rows(pv, nv, rs, &mut ch.u);
                 model.hidden_probs_sparse(&ch.v, 0..len, beta, pk)?;
-                sample_rows(pk, nh, rs, &mut ch.u, &mut ch.h);
+                ch.h.sample_rows(pk, nh, rs, &mut ch.u);
             }
             for (r, c) in cs.iter_mut().enumerate() {
                 let x = c.state_mut();

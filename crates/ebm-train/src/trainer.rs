@@ -129,6 +129,16 @@ pub struct StepReport {
 /// purposes of their own, apart from the persistent chains' `TRAINING`).
 pub const MAX_BATCH_ROWS: usize = 1 << 24;
 
+/// `xs` as a slice of `T` when `U` is `T` (a kernel recognised its model, so
+/// it knows the unit type the generic caller holds), `None` otherwise.
+pub(crate) fn units_as<U: 'static, T: 'static>(xs: &[U]) -> Option<&[T]> {
+    (std::any::TypeId::of::<U>() == std::any::TypeId::of::<T>()).then(|| {
+        // SAFETY: U and T are the same type (checked just above), so `xs` is
+        // a valid `[T]` of the same length.
+        unsafe { std::slice::from_raw_parts(xs.as_ptr().cast::<T>(), xs.len()) }
+    })
+}
+
 fn row_streams(seed: Seed, purpose: Purpose, step: u64, rows: usize) -> Vec<ChainRng> {
     (0..rows as u64).map(|r| seed.stream(purpose, (step << 24) + r)).collect()
 }

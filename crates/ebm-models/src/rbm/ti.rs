@@ -45,22 +45,6 @@ impl Rbm {
         }
     }
 
-    /// `p` rows of `width` to bits in `out`, row r drawing from `rngs[r]`.
-    fn sample_group(
-        p: &[f32],
-        width: usize,
-        g: &mut [ebm_core::ChainRng],
-        u: &mut Vec<u32>,
-        out: &mut ActiveSets,
-    ) {
-        out.clear(width);
-        u.resize(width, 0);
-        for (p, rng) in p.chunks_exact(width).zip(g.iter_mut()) {
-            rng.fill_u32(u);
-            out.push_bernoulli(p, u);
-        }
-    }
-
     /// The traces of one group: chains `c0..c0 + len` of node `node`.
     fn group_traces(
         &self,
@@ -114,12 +98,12 @@ impl Rbm {
             linalg::sparse_rows(pv, nv, Some(&self.b32), (&self.wt32, &g.h), None, 0..len);
             pv.iter_mut().for_each(|x| *x *= bt);
             sigmoid_in_place(pv);
-            Self::sample_group(pv, nv, &mut g.rngs, &mut g.u, &mut g.v);
+            g.v.sample_rows(pv, nv, &mut g.rngs, &mut g.u);
             pre(&g.v, &mut g.a);
             let ph = &mut g.p[..len * nh];
             ph.iter_mut().zip(&g.a).for_each(|(p, &a)| *p = bt * a);
             sigmoid_in_place(ph);
-            Self::sample_group(ph, nh, &mut g.rngs, &mut g.u, &mut g.h);
+            g.h.sample_rows(ph, nh, &mut g.rngs, &mut g.u);
             if sweep >= runs.burn_in {
                 self.group_energies(&g, &g.a, &mut traces);
             }
