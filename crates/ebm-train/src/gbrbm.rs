@@ -40,7 +40,7 @@
 //! bits do not depend on the number of threads.
 
 use crate::optim::{Optimizer, OptimizerState};
-use crate::rbm::ROW_CHUNK;
+use crate::rbm::{ROW_CHUNK, all_finite};
 use crate::trainer::{Learning, StepReport};
 use ebm_core::{Chain, ChainRng, Error, LogLinear, Purpose, Result, check_len};
 use ebm_models::gbrbm::GaussianRbm;
@@ -145,11 +145,6 @@ fn add_moments<T: Copy + Into<f64>>(v: &[T], b: &[f64], w: f64, gb: &mut [f64], 
         *gb += w * d;
         *gz += w * 0.5 * d * d;
     }
-}
-
-/// Whether every value is finite (no early exit: vectorises).
-fn all_finite(p: &[f32]) -> bool {
-    p.iter().map(|x| u32::from(x.to_bits() & 0x7f80_0000 == 0x7f80_0000)).sum::<u32>() == 0
 }
 
 /// One CD-k or PCD-k step of block Gibbs on a GB-RBM.

@@ -212,7 +212,7 @@ fn squared_error(data: &[i8], p: &[f32]) -> f64 {
 }
 
 /// Whether every value is finite (no early exit: vectorises).
-fn all_finite(p: &[f32]) -> bool {
+pub(crate) fn all_finite(p: &[f32]) -> bool {
     p.iter().map(|x| u32::from(x.to_bits() & 0x7f80_0000 == 0x7f80_0000)).sum::<u32>() == 0
 }
 
