@@ -31,6 +31,7 @@
 pub mod boltzmann;
 pub mod gbrbm;
 mod graph;
+mod grouped;
 pub mod ising;
 mod keystream;
 pub mod lattice;

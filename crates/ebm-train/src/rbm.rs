@@ -154,6 +154,8 @@ pub(crate) struct Scratch {
     dense_work: Vec<f32>,
     v0_all: ActiveSets,
     vk_all: ActiveSets,
+    /// The batch's (or the chains') hidden samples, for the grouped `H Wᵀ`.
+    h_all: ActiveSets,
     v0_t: ActiveSets,
     vk_t: ActiveSets,
     gw: Vec<f32>,
@@ -443,17 +445,12 @@ impl Kernel<'_> {
         // the positive phase walks the batch's chunks beside P_k's (used by CD
         // only): as many of them as the batch has, whatever the chain count
         s.pk.resize(m_neg.max(rows) * nh, 0.0);
-        // positive phase (and, for CD, the negative chains), chunk by chunk
-        // (each chunk's rows are independent)
+        // positive phase (and, for CD, the first hidden sample), chunk by
+        // chunk (each chunk's rows are independent)
         let m = &*model;
         let k = self.k;
-        s.chunks
-            .par_iter_mut()
-            .zip(s.p0.par_chunks_mut(ROW_CHUNK * nh))
-            .zip(s.pk.par_chunks_mut(ROW_CHUNK * nh))
-            .zip(s.pv.par_chunks_mut(ROW_CHUNK * nv))
-            .enumerate()
-            .try_for_each(|(c, (((ch, p0), pk), pv))| -> Result<()> {
+        s.chunks.par_iter_mut().zip(s.p0.par_chunks_mut(ROW_CHUNK * nh)).enumerate().try_for_each(
+            |(c, (ch, p0))| -> Result<()> {
                 let r0 = c * ROW_CHUNK;
                 let len = p0.len() / nh;
                 let data = &batch[r0 * nv..(r0 + len) * nv];
@@ -468,23 +465,43 @@ impl Kernel<'_> {
                     l.seed.stream(Purpose::TRAINING, RBM_CD_SPACE + (step << 20) + r0 as u64 + r)
                 }));
                 ch.h.sample_rows(p0, nh, &mut ch.rng, &mut ch.u);
-                m.visible_probs_sparse(&ch.h, 0..len, beta, pv)?;
-                ch.recon = squared_error(data, pv);
-                if mean_field {
-                    return Ok(()); // the hidden probabilities of V₁ are one GEMM, below
-                }
-                for sweep in 0..k {
-                    if sweep > 0 {
-                        m.visible_probs_sparse(&ch.h, 0..len, beta, pv)?;
-                    }
-                    ch.v.sample_rows(pv, nv, &mut ch.rng, &mut ch.u);
-                    m.hidden_probs_sparse(&ch.v, 0..len, beta, pk)?;
-                    if sweep + 1 < k {
-                        ch.h.sample_rows(pk, nh, &mut ch.rng, &mut ch.u);
-                    }
-                }
                 Ok(())
-            })?;
+            },
+        )?;
+        // CD's negative chains: p(v | h) for the whole batch by group tables
+        // (hidden units are about half on), then each chunk samples on
+        if cd {
+            for sweep in 0..k {
+                s.h_all.clear(nh);
+                s.chunks.iter().for_each(|ch| s.h_all.extend(&ch.h));
+                m.visible_probs_grouped(&s.h_all, beta, &mut s.pv)?;
+                s.chunks
+                    .par_iter_mut()
+                    .zip(s.pk.par_chunks_mut(ROW_CHUNK * nh))
+                    .zip(s.pv.par_chunks(ROW_CHUNK * nv))
+                    .enumerate()
+                    .try_for_each(|(c, ((ch, pk), pv))| -> Result<()> {
+                        let len = pv.len() / nv;
+                        if sweep == 0 {
+                            let r0 = c * ROW_CHUNK;
+                            ch.recon = squared_error(&batch[r0 * nv..(r0 + len) * nv], pv);
+                            if mean_field {
+                                // the hidden probabilities of V₁ are one GEMM, below
+                                return Ok(());
+                            }
+                        }
+                        ch.v.sample_rows(pv, nv, &mut ch.rng, &mut ch.u);
+                        m.hidden_probs_sparse(&ch.v, 0..len, beta, &mut pk[..len * nh])?;
+                        if sweep + 1 < k {
+                            ch.h.sample_rows(&pk[..len * nh], nh, &mut ch.rng, &mut ch.u);
+                        }
+                        Ok(())
+                    })?;
+                if mean_field {
+                    break;
+                }
+            }
+        }
         if let Some((chains, rngs)) = persistent.as_mut() {
             s.pk.truncate(m_neg * nh);
             persistent_sweeps(m, beta, k, s, chains, rngs)?;
@@ -757,32 +774,38 @@ fn persistent_sweeps(
     let m = chains.len();
     s.neg_chunks.resize_with(m.div_ceil(ROW_CHUNK), Chunk::default);
     s.pv_neg.resize(m * nv, 0.0);
-    s.neg_chunks
-        .par_iter_mut()
-        .zip(chains.par_chunks_mut(ROW_CHUNK))
-        .zip(rngs.par_chunks_mut(ROW_CHUNK))
-        .zip(s.pk.par_chunks_mut(ROW_CHUNK * nh))
-        .zip(s.pv_neg.par_chunks_mut(ROW_CHUNK * nv))
-        .try_for_each(|((((ch, cs), rs), pk), pv)| -> Result<()> {
-            let len = cs.len();
-            ch.h.clear(nh);
-            for c in cs.iter() {
-                ch.h.push_row(&c.state()[nv..]);
-            }
-            for _ in 0..k {
-                model.visible_probs_sparse(&ch.h, 0..len, beta, pv)?;
+    s.neg_chunks.par_iter_mut().zip(chains.par_chunks(ROW_CHUNK)).for_each(|(ch, cs)| {
+        ch.h.clear(nh);
+        for c in cs.iter() {
+            ch.h.push_row(&c.state()[nv..]);
+        }
+    });
+    for _ in 0..k {
+        s.h_all.clear(nh);
+        s.neg_chunks.iter().for_each(|ch| s.h_all.extend(&ch.h));
+        model.visible_probs_grouped(&s.h_all, beta, &mut s.pv_neg)?;
+        s.neg_chunks
+            .par_iter_mut()
+            .zip(rngs.par_chunks_mut(ROW_CHUNK))
+            .zip(s.pk.par_chunks_mut(ROW_CHUNK * nh))
+            .zip(s.pv_neg.par_chunks(ROW_CHUNK * nv))
+            .try_for_each(|(((ch, rs), pk), pv)| -> Result<()> {
+                let len = rs.len();
                 ch.v.sample_rows(pv, nv, rs, &mut ch.u);
                 model.hidden_probs_sparse(&ch.v, 0..len, beta, pk)?;
                 ch.h.sample_rows(pk, nh, rs, &mut ch.u);
-            }
-            for (r, c) in cs.iter_mut().enumerate() {
-                let x = c.state_mut();
-                x.fill(0);
-                ch.v.row(r).iter().for_each(|&i| x[i as usize] = 1);
-                ch.h.row(r).iter().for_each(|&j| x[nv + j as usize] = 1);
-            }
-            Ok(())
-        })
+                Ok(())
+            })?;
+    }
+    s.neg_chunks.par_iter_mut().zip(chains.par_chunks_mut(ROW_CHUNK)).for_each(|(ch, cs)| {
+        for (r, c) in cs.iter_mut().enumerate() {
+            let x = c.state_mut();
+            x.fill(0);
+            ch.v.row(r).iter().for_each(|&i| x[i as usize] = 1);
+            ch.h.row(r).iter().for_each(|&j| x[nv + j as usize] = 1);
+        }
+    });
+    Ok(())
 }
 
 /// Gathers the chunks' visible rows (V₀, and Vₖ when `sampled`) in row order

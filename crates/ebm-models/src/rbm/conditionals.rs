@@ -104,6 +104,27 @@ impl Rbm {
         self.probs_sparse(v, rows, beta, out, false)
     }
 
+    /// Batched `p(v = 1 | h)` for every row of `h` (width `n_hidden`), the
+    /// product `H Wᵀ` by group tables (the method of four Russians: the 16
+    /// subset sums of each group of 4 hidden units' weight rows, then one
+    /// table row per group and output row). For hidden layers about half on,
+    /// as in training, it costs half of [`Rbm::visible_probs_sparse`]; the
+    /// sums are in another (fixed) order, so the bits differ from it, but
+    /// not with the number of threads. Used by the CD/PCD training kernel.
+    ///
+    /// Errors: a width other than `n_hidden` or a wrong `out` length.
+    pub fn visible_probs_grouped(&self, h: &ActiveSets, beta: Beta, out: &mut [f32]) -> Result<()> {
+        check_len("active-set width", self.nh, h.width())?;
+        check_len("probabilities (rows × n_visible)", h.n_rows() * self.nv, out.len())?;
+        crate::grouped::grouped_rows(out, self.nv, &self.b32, &self.wt32, h);
+        let bt = beta.value() as f32;
+        if bt != 1.0 {
+            out.iter_mut().for_each(|p| *p *= bt);
+        }
+        sigmoid_in_place(out);
+        Ok(())
+    }
+
     /// Batched `p(v = 1 | h)` for binary hidden rows given as [`ActiveSets`]
     /// (width `n_hidden`): `out` ← `σ(β (b + Σ_{j active} W_·j))`, as
     /// [`Rbm::hidden_probs_sparse`].
