@@ -42,7 +42,9 @@ thread_local! {
 
 /// `out[r, :] = init + Σ_{i ∈ sets.row(r)} m[i, :]` for every row of `sets`
 /// (`m` row-major with `cols` columns and at least `sets.width()` rows, `out`
-/// `n_rows × cols`), by group tables (see the [module docs](self)).
+/// `n_rows × cols`), by group tables (see the [module docs](self)); then
+/// `finish` on each block of finished rows, on the block's thread (an
+/// element-wise map such as a sigmoid, so its cost is split too).
 ///
 /// Panics on inconsistent shapes or an index outside `m` (callers check).
 pub(crate) fn grouped_rows(
@@ -51,6 +53,7 @@ pub(crate) fn grouped_rows(
     init: &[f32],
     m: &[f32],
     sets: &ActiveSets,
+    finish: impl Fn(&mut [f32]) + Sync,
 ) {
     let (rows, inner) = (sets.n_rows(), sets.width());
     assert!(out.len() == rows * cols && init.len() == cols, "grouped_rows: shapes");
@@ -71,6 +74,7 @@ pub(crate) fn grouped_rows(
             let (table, codes) = &mut *buf.borrow_mut();
             block(o, cols, init, m, sets, r0..r0 + n, table, codes);
         });
+        finish(o);
     });
 }
 
@@ -237,7 +241,7 @@ mod tests {
                 sets.push_indices((0..inner as u32).filter(|_| next() % 2 == 0));
             }
             let mut out = vec![0f32; rows * cols];
-            grouped_rows(&mut out, cols, &init, &m, &sets);
+            grouped_rows(&mut out, cols, &init, &m, &sets, |_| ());
             for r in 0..rows {
                 for j in 0..cols {
                     let want: f64 = f64::from(init[j])
@@ -253,7 +257,7 @@ mod tests {
             for threads in [1, 3] {
                 let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
                 let mut again = vec![0f32; rows * cols];
-                pool.install(|| grouped_rows(&mut again, cols, &init, &m, &sets));
+                pool.install(|| grouped_rows(&mut again, cols, &init, &m, &sets, |_| ()));
                 assert!(again.iter().zip(&out).all(|(a, b)| a.to_bits() == b.to_bits()));
             }
         }

@@ -564,13 +564,24 @@ impl Kernel<'_> {
                 other?;
             }
         } else if cd {
-            recon = collect_rows(&s.chunks, &mut s.v0_all, &mut s.vk_all, true, nv);
-            s.v0_all.transpose_into(&mut s.v0_t);
-            s.vk_all.transpose_into(&mut s.vk_t);
+            // the visible side and the hidden side on two threads
             let (gb, gc) = s.gbias.split_at_mut(nv);
-            visible_bias_gradient(gb, &s.v0_t, &s.vk_t, None, nv, scale);
-            hidden_bias_gradient(gc, &s.p0, &s.pk, nh, scale);
-            finite_p0_pv = all_finite(&s.p0);
+            let (chunks, v0_all, vk_all, v0_t, vk_t) =
+                (&s.chunks, &mut s.v0_all, &mut s.vk_all, &mut s.v0_t, &mut s.vk_t);
+            let (p0, pk) = (&s.p0, &s.pk);
+            (recon, finite_p0_pv) = rayon::join(
+                || {
+                    let recon = collect_rows(chunks, v0_all, vk_all, true, nv);
+                    v0_all.transpose_into(v0_t);
+                    vk_all.transpose_into(vk_t);
+                    visible_bias_gradient(gb, v0_t, vk_t, None, nv, scale);
+                    recon
+                },
+                || {
+                    hidden_bias_gradient(gc, p0, pk, nh, scale);
+                    all_finite(p0)
+                },
+            );
         } else {
             // PCD: B data rows against m chains, scales 1/B and 1/m
             collect_rows(&s.chunks, &mut s.v0_all, &mut s.vk_all, false, nv);
@@ -644,49 +655,58 @@ impl Kernel<'_> {
         let grad_norm = if let Some((eta, mu, decay)) = fused {
             // gradient, SGD update and f32 mirror, block by block
             let centre = l.centring.is_some();
-            if centre {
-                centred_biases(
-                    &mut s.gbias_centred,
-                    &mut s.centring_work,
-                    &s.gbias,
-                    &optimizer.offsets,
-                    pos,
-                    &neg,
-                    scale,
-                    (nv, nh),
-                );
-            }
             let (offsets, gbias) = (&optimizer.offsets, &s.gbias);
             let (vel_w, vel_b) = optimizer.first.split_at_mut(nv * nh);
-            let res = model.update_weights(
-                block_rows,
-                vel_w,
-                &mut s.gw,
-                &mut s.block_norms,
-                |r, g32| {
-                    match neg {
-                        // the positive half is already in g32
-                        Negative::Dense(pv, pk) if positive_first => {
-                            Rbm::subtract_dense_outer(g32, nh, nv, (pv, pk), r.clone())?
+            // the centred bias steps (they read only the plain gradient and
+            // the offsets) beside the weight update
+            let (gbias_centred, centring_work) = (&mut s.gbias_centred, &mut s.centring_work);
+            let centred = || {
+                if centre {
+                    centred_biases(
+                        gbias_centred,
+                        centring_work,
+                        gbias,
+                        offsets,
+                        pos,
+                        &neg,
+                        scale,
+                        (nv, nh),
+                    );
+                }
+            };
+            let (gw, block_norms) = (&mut s.gw, &mut s.block_norms);
+            let update = || {
+                model.update_weights(
+                    block_rows,
+                    vel_w,
+                    gw,
+                    block_norms,
+                    |r, g32| {
+                        match neg {
+                            // the positive half is already in g32
+                            Negative::Dense(pv, pk) if positive_first => {
+                                Rbm::subtract_dense_outer(g32, nh, nv, (pv, pk), r.clone())?
+                            }
+                            _ => weight_gradient(g32, nh, pos, neg, r.clone())?,
                         }
-                        _ => weight_gradient(g32, nh, pos, neg, r.clone())?,
-                    }
-                    if centre {
-                        // g'_W = g_W − μ g_cᵀ − g_b λᵀ, in g32's units (g = scale · g32)
-                        let (mu, lambda) = offsets.split_at(nv);
-                        let (gb, gc) = gbias.split_at(nv);
-                        for (row, i) in g32.chunks_exact_mut(nh).zip(r) {
-                            let (m, b) = (mu[i] / scale, gb[i] / scale);
-                            for ((g, &c), &l) in row.iter_mut().zip(gc).zip(lambda) {
-                                *g -= (m * c + b * l) as f32;
+                        if centre {
+                            // g'_W = g_W − μ g_cᵀ − g_b λᵀ, in g32's units (g = scale · g32)
+                            let (mu, lambda) = offsets.split_at(nv);
+                            let (gb, gc) = gbias.split_at(nv);
+                            for (row, i) in g32.chunks_exact_mut(nh).zip(r) {
+                                let (m, b) = (mu[i] / scale, gb[i] / scale);
+                                for ((g, &c), &l) in row.iter_mut().zip(gc).zip(lambda) {
+                                    *g -= (m * c + b * l) as f32;
+                                }
                             }
                         }
-                    }
-                    Ok(squared_norm(g32, scale))
-                },
-                // Optimizer::apply's SGD step, bit for bit
-                |t, v, g| crate::optim::sgd_step(t, v, scale * f64::from(g), eta, mu, decay),
-            );
+                        Ok(squared_norm(g32, scale))
+                    },
+                    // Optimizer::apply's SGD step, bit for bit
+                    |t, v, g| crate::optim::sgd_step(t, v, scale * f64::from(g), eta, mu, decay),
+                )
+            };
+            let (res, ()) = rayon::join(update, centred);
             let gb = if centre { &s.gbias_centred } else { &s.gbias };
             let res_b = model.update_biases(|b, c| {
                 for ((th, v), &g) in b.iter_mut().chain(c.iter_mut()).zip(vel_b.iter_mut()).zip(gb)

@@ -116,12 +116,13 @@ impl Rbm {
     pub fn visible_probs_grouped(&self, h: &ActiveSets, beta: Beta, out: &mut [f32]) -> Result<()> {
         check_len("active-set width", self.nh, h.width())?;
         check_len("probabilities (rows × n_visible)", h.n_rows() * self.nv, out.len())?;
-        crate::grouped::grouped_rows(out, self.nv, &self.b32, &self.wt32, h);
         let bt = beta.value() as f32;
-        if bt != 1.0 {
-            out.iter_mut().for_each(|p| *p *= bt);
-        }
-        sigmoid_in_place(out);
+        crate::grouped::grouped_rows(out, self.nv, &self.b32, &self.wt32, h, |o| {
+            if bt != 1.0 {
+                o.iter_mut().for_each(|p| *p *= bt);
+            }
+            sigmoid_in_place(o);
+        });
         Ok(())
     }
 
