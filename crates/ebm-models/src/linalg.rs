@@ -300,6 +300,44 @@ impl ActiveSets {
         &self.idx[self.offsets[r]..self.offsets[r + 1]]
     }
 
+    /// Row by row, the ones `self` and `other` (same width and number of
+    /// rows) share, and those of each alone, into `both`, `self_only` and
+    /// `other_only` (each row increasing).
+    pub fn split_into(
+        &self,
+        other: &ActiveSets,
+        both: &mut ActiveSets,
+        self_only: &mut ActiveSets,
+        other_only: &mut ActiveSets,
+    ) {
+        debug_assert!(self.width == other.width && self.n_rows() == other.n_rows());
+        for out in [&mut *both, &mut *self_only, &mut *other_only] {
+            out.clear(self.width);
+        }
+        for r in 0..self.n_rows().min(other.n_rows()) {
+            let (a, b) = (self.row(r), other.row(r));
+            let (mut i, mut j) = (0, 0);
+            while i < a.len() && j < b.len() {
+                if a[i] == b[j] {
+                    both.idx.push(a[i]);
+                    i += 1;
+                    j += 1;
+                } else if a[i] < b[j] {
+                    self_only.idx.push(a[i]);
+                    i += 1;
+                } else {
+                    other_only.idx.push(b[j]);
+                    j += 1;
+                }
+            }
+            self_only.idx.extend_from_slice(&a[i..]);
+            other_only.idx.extend_from_slice(&b[j..]);
+            for out in [&mut *both, &mut *self_only, &mut *other_only] {
+                out.offsets.push(out.idx.len());
+            }
+        }
+    }
+
     /// The transpose into `out`: row k of `out` lists the rows of `self`
     /// whose column k is one, increasing (counting sort, no allocation once
     /// `out` has grown).
@@ -331,9 +369,93 @@ impl ActiveSets {
     }
 }
 
+/// The changes between two batches of binary rows, row by row: the units
+/// switched on (`up`) and off (`down`) from an old row to a new one, so that
+/// a sum over the new row's ones is the old sum plus `up`'s terms minus
+/// `down`'s. A row whose changes are at least as many as the new row's ones
+/// is *fresh*: its `up` is the new row and its `down` empty, to be summed
+/// from the start (the cheaper of the two).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Moves {
+    up: ActiveSets,
+    down: ActiveSets,
+    fresh: Vec<bool>,
+}
+
+impl Moves {
+    /// The changes from each row of `old` to the same row of `new` (same
+    /// width and number of rows).
+    pub fn between(&mut self, old: &ActiveSets, new: &ActiveSets) {
+        debug_assert!(old.width == new.width && old.n_rows() == new.n_rows());
+        self.up.clear(new.width);
+        self.down.clear(new.width);
+        self.fresh.clear();
+        for r in 0..new.n_rows() {
+            let (a, b) = (old.row(r), new.row(r));
+            let (u0, d0) = (self.up.idx.len(), self.down.idx.len());
+            let (mut i, mut j) = (0, 0);
+            while i < a.len() && j < b.len() {
+                if a[i] == b[j] {
+                    i += 1;
+                    j += 1;
+                } else if a[i] < b[j] {
+                    self.down.idx.push(a[i]);
+                    i += 1;
+                } else {
+                    self.up.idx.push(b[j]);
+                    j += 1;
+                }
+            }
+            self.down.idx.extend_from_slice(&a[i..]);
+            self.up.idx.extend_from_slice(&b[j..]);
+            let fresh = (self.up.idx.len() - u0) + (self.down.idx.len() - d0) >= b.len();
+            if fresh {
+                self.up.idx.truncate(u0);
+                self.up.idx.extend_from_slice(b);
+                self.down.idx.truncate(d0);
+            }
+            self.up.offsets.push(self.up.idx.len());
+            self.down.offsets.push(self.down.idx.len());
+            self.fresh.push(fresh);
+        }
+    }
+
+    /// The units switched on, per row (a fresh row's whole new state).
+    pub fn up(&self) -> &ActiveSets {
+        &self.up
+    }
+
+    /// The units switched off, per row (empty for a fresh row).
+    pub fn down(&self) -> &ActiveSets {
+        &self.down
+    }
+
+    /// Whether row `r` is summed from the start.
+    pub fn is_fresh(&self, r: usize) -> bool {
+        self.fresh[r]
+    }
+
+    /// Number of rows.
+    pub fn n_rows(&self) -> usize {
+        self.fresh.len()
+    }
+}
+
+/// Where the sums of [`sparse_rows`] start.
+#[derive(Clone, Copy)]
+pub(crate) enum Init<'a> {
+    /// At zero.
+    Zero,
+    /// At this row (`cols` values), the same for every output row.
+    Row(&'a [f32]),
+    /// At what `out` holds: the sums are added in place.
+    Out,
+}
+
 /// `out[r, :] = init + Σ_{i ∈ plus.row(r)} a[i, :] − Σ_{i ∈ minus.row(r)} b[i, :]`
 /// for the rows `rows` of the sets (`out` holds `rows.len()` rows of `cols`),
-/// with `a` and `b` row-major with `cols` columns and `init` a row (or zeros).
+/// with `a` and `b` row-major with `cols` columns and `init` a row, zeros or
+/// `out`'s own values ([`Init`]).
 ///
 /// Each element is summed in the same order (init, then the `plus` indices
 /// increasing, then the `minus` ones) whatever the tiling or the split of the
@@ -342,13 +464,13 @@ impl ActiveSets {
 pub(crate) fn sparse_rows(
     out: &mut [f32],
     cols: usize,
-    init: Option<&[f32]>,
+    init: Init<'_>,
     plus: (&[f32], &ActiveSets),
     minus: Option<(&[f32], &ActiveSets)>,
     rows: std::ops::Range<usize>,
 ) {
     assert!(out.len() == rows.len() * cols && rows.end <= plus.1.n_rows(), "sparse_rows: shapes");
-    assert!(init.is_none_or(|i| i.len() == cols), "sparse_rows: init");
+    assert!(!matches!(init, Init::Row(i) if i.len() != cols), "sparse_rows: init");
     // every index read must address a row of its matrix (checked for the rows read only)
     let fits = |m: &[f32], s: &ActiveSets| {
         let idx = &s.idx[s.offsets[rows.start]..s.offsets[rows.end]];
@@ -370,7 +492,7 @@ pub(crate) fn sparse_rows(
         unsafe { sparse_rows_avx2(out, cols, init, plus, minus, rows) };
         return;
     }
-    sparse_rows_body::<TILE>(out, cols, init, plus, minus, rows);
+    sparse_rows_body(out, cols, init, plus, minus, rows);
 }
 
 /// The same element-wise additions in the same order as the AVX2 and
@@ -380,12 +502,12 @@ pub(crate) fn sparse_rows(
 unsafe fn sparse_rows_avx512(
     out: &mut [f32],
     cols: usize,
-    init: Option<&[f32]>,
+    init: Init<'_>,
     plus: (&[f32], &ActiveSets),
     minus: Option<(&[f32], &ActiveSets)>,
     rows: std::ops::Range<usize>,
 ) {
-    sparse_rows_body::<TILE>(out, cols, init, plus, minus, rows);
+    sparse_rows_body(out, cols, init, plus, minus, rows);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -393,52 +515,70 @@ unsafe fn sparse_rows_avx512(
 unsafe fn sparse_rows_avx2(
     out: &mut [f32],
     cols: usize,
-    init: Option<&[f32]>,
+    init: Init<'_>,
     plus: (&[f32], &ActiveSets),
     minus: Option<(&[f32], &ActiveSets)>,
     rows: std::ops::Range<usize>,
 ) {
-    sparse_rows_body::<TILE>(out, cols, init, plus, minus, rows);
+    sparse_rows_body(out, cols, init, plus, minus, rows);
 }
 
 #[inline(always)]
-fn sparse_rows_body<const TILE: usize>(
+fn sparse_rows_body(
     out: &mut [f32],
     cols: usize,
-    init: Option<&[f32]>,
+    init: Init<'_>,
     plus: (&[f32], &ActiveSets),
     minus: Option<(&[f32], &ActiveSets)>,
     rows: std::ops::Range<usize>,
 ) {
+    // tiles of 64 columns, then 32, 16 and 8 for the rest (each with its
+    // accumulators in registers), then single columns
     let mut j0 = 0;
     while j0 < cols {
-        let w = TILE.min(cols - j0);
-        for (o, r) in rows.clone().enumerate() {
-            let mut acc = [0f32; TILE];
-            if let Some(init) = init {
-                acc[..w].copy_from_slice(&init[j0..j0 + w]);
-            }
-            if w == TILE {
-                tile_add::<true, TILE>(&mut acc, plus.0, cols, j0, plus.1.row(r));
-                if let Some((b, s)) = minus {
-                    tile_add::<false, TILE>(&mut acc, b, cols, j0, s.row(r));
-                }
-            } else {
-                for &i in plus.1.row(r) {
-                    let src = &plus.0[i as usize * cols + j0..][..w];
-                    acc[..w].iter_mut().zip(src).for_each(|(a, x)| *a += x);
-                }
-                if let Some((b, s)) = minus {
-                    for &i in s.row(r) {
-                        let src = &b[i as usize * cols + j0..][..w];
-                        acc[..w].iter_mut().zip(src).for_each(|(a, x)| *a -= x);
-                    }
-                }
-            }
-            out[o * cols + j0..][..w].copy_from_slice(&acc[..w]);
-        }
-        j0 += w;
+        let left = cols - j0;
+        let args = (&mut *out, cols, init, plus, minus, rows.clone(), j0);
+        j0 += if left >= TILE {
+            tile_pass::<TILE>(args)
+        } else if left >= 32 {
+            tile_pass::<32>(args)
+        } else if left >= 16 {
+            tile_pass::<16>(args)
+        } else if left >= 8 {
+            tile_pass::<8>(args)
+        } else {
+            tile_pass::<1>(args)
+        };
     }
+}
+
+type TileArgs<'a, 'b> = (
+    &'a mut [f32],
+    usize,
+    Init<'b>,
+    (&'b [f32], &'b ActiveSets),
+    Option<(&'b [f32], &'b ActiveSets)>,
+    std::ops::Range<usize>,
+    usize,
+);
+
+/// Columns `j0..j0 + W` of every row of [`sparse_rows`]; returns `W`.
+#[inline(always)]
+fn tile_pass<const W: usize>((out, cols, init, plus, minus, rows, j0): TileArgs<'_, '_>) -> usize {
+    for (o, r) in rows.enumerate() {
+        let mut acc = [0f32; W];
+        match init {
+            Init::Zero => {}
+            Init::Row(init) => acc.copy_from_slice(&init[j0..j0 + W]),
+            Init::Out => acc.copy_from_slice(&out[o * cols + j0..][..W]),
+        }
+        tile_add::<true, W>(&mut acc, plus.0, cols, j0, plus.1.row(r));
+        if let Some((b, s)) = minus {
+            tile_add::<false, W>(&mut acc, b, cols, j0, s.row(r));
+        }
+        out[o * cols + j0..][..W].copy_from_slice(&acc);
+    }
+    W
 }
 
 #[inline(always)]
@@ -564,6 +704,77 @@ mod tests {
     }
 
     #[test]
+    fn moves_turn_old_rows_into_new_ones() {
+        let (rows, width) = (40, 23);
+        let mut s = 0x9e37_79b9_7f4a_7c15u64;
+        let mut bits = |p: u64| -> Vec<i8> {
+            (0..rows * width)
+                .map(|_| {
+                    s ^= s << 13;
+                    s ^= s >> 7;
+                    s ^= s << 17;
+                    i8::from(s % 100 < p)
+                })
+                .collect()
+        };
+        let (x, y) = (bits(30), bits(35));
+        let (mut old, mut new) = (ActiveSets::new(width), ActiveSets::new(width));
+        x.chunks(width).for_each(|r| old.push_row(r));
+        // some new rows close to the old ones, some far
+        for (r, (a, b)) in x.chunks(width).zip(y.chunks(width)).enumerate() {
+            let mixed: Vec<i8> = a
+                .iter()
+                .zip(b)
+                .enumerate()
+                .map(|(k, (&a, &b))| if (k + r) % 5 == 0 { b } else { a })
+                .collect();
+            new.push_row(if r % 3 == 0 { b } else { &mixed });
+        }
+        let mut m = Moves::default();
+        m.between(&old, &new);
+        let (mut fresh, mut moved) = (0, 0);
+        for r in 0..rows {
+            let mut v: Vec<i8> =
+                if m.is_fresh(r) { vec![0; width] } else { x[r * width..][..width].to_vec() };
+            m.up().row(r).iter().for_each(|&k| {
+                assert_eq!(v[k as usize], 0);
+                v[k as usize] = 1
+            });
+            m.down().row(r).iter().for_each(|&k| {
+                assert_eq!(v[k as usize], 1);
+                v[k as usize] = 0
+            });
+            let want: Vec<u32> = new.row(r).to_vec();
+            let got: Vec<u32> = (0..width as u32).filter(|&k| v[k as usize] == 1).collect();
+            assert_eq!(got, want, "row {r}");
+            let changes = m.up().row(r).len() + m.down().row(r).len();
+            if m.is_fresh(r) {
+                fresh += 1;
+                assert!(m.down().row(r).is_empty());
+            } else {
+                moved += 1;
+                assert!(changes < new.row(r).len(), "row {r}: a move costlier than a fresh sum");
+            }
+        }
+        assert!(fresh > 0 && moved > 0, "both kinds of rows: {fresh} fresh, {moved} moved");
+        let (mut both, mut old_only, mut new_only) = Default::default();
+        old.split_into(&new, &mut both, &mut old_only, &mut new_only);
+        for r in 0..rows {
+            let set = |s: &ActiveSets| s.row(r).to_vec();
+            let (o, n) = (set(&old), set(&new));
+            assert_eq!(set(&both), o.iter().copied().filter(|k| n.contains(k)).collect::<Vec<_>>());
+            assert_eq!(
+                set(&old_only),
+                o.iter().copied().filter(|k| !n.contains(k)).collect::<Vec<_>>()
+            );
+            assert_eq!(
+                set(&new_only),
+                n.iter().copied().filter(|k| !o.contains(k)).collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
     fn sparse_rows_match_dense_sums() {
         let (rows, inner, cols) = (5, 7, 70);
         let a: Vec<f32> = (0..inner * cols).map(|k| (k % 13) as f32 * 0.25 - 1.0).collect();
@@ -577,7 +788,7 @@ mod tests {
         x.chunks(inner).for_each(|r| sx.push_row(r));
         y.chunks(inner).for_each(|r| sy.push_row(r));
         let mut out = vec![0f32; (rows - 1) * cols];
-        sparse_rows(&mut out, cols, Some(&init), (&a, &sx), Some((&b, &sy)), 1..rows);
+        sparse_rows(&mut out, cols, Init::Row(&init), (&a, &sx), Some((&b, &sy)), 1..rows);
         for r in 1..rows {
             for j in 0..cols {
                 let mut want = init[j];

@@ -571,7 +571,7 @@ impl Runner {
         linalg::sparse_rows(
             &mut g.pre,
             self.nh,
-            Some(&self.c32),
+            linalg::Init::Row(&self.c32),
             (&self.w32, &g.v_ones),
             None,
             0..m,

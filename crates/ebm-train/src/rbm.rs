@@ -65,7 +65,7 @@ use crate::centring::Centring;
 use crate::optim::{Optimizer, OptimizerState, clip_norm};
 use crate::trainer::{Learning, StepReport};
 use ebm_core::{Chain, ChainRng, Error, LogLinear, Purpose, Result, Trainer, check_len};
-use ebm_models::rbm::{ActiveSets, Rbm};
+use ebm_models::rbm::{ActiveSets, Moves, Rbm};
 use ebm_samplers::SiteChain;
 use rayon::prelude::*;
 use std::time::Instant;
@@ -135,6 +135,12 @@ struct Chunk {
     v0: ActiveSets,
     h: ActiveSets,
     v: ActiveSets,
+    /// CD: the chain's previous visible state (k > 1).
+    v_prev: ActiveSets,
+    /// CD: the hidden pre-activations of the chain's last visible state.
+    inputs: Vec<f32>,
+    /// CD: the changes from the previous visible state to the new one.
+    moves: Moves,
     u: Vec<u32>,
     recon: f64,
 }
@@ -168,6 +174,11 @@ pub(crate) struct Scratch {
     kept_offsets: Vec<f64>,
     /// Centring in the fused update: the centred bias steps, and row products.
     gbias_centred: Vec<f64>,
+    /// CD: per visible unit, the batch rows whose data and chain state are
+    /// both on, the data alone, the chain alone ([`ActiveSets::split_into`]).
+    paired_t: [ActiveSets; 3],
+    /// CD: `P₀ − Pₖ`, the shared rows' terms of the weight gradient.
+    p_diff: Vec<f32>,
     centring_work: [Vec<f64>; 4],
     /// The batch as `i8` rows, for callers generic over the unit type.
     batch: Vec<i8>,
@@ -226,8 +237,11 @@ fn weight_block_rows(nv: usize) -> usize {
 /// Where the negative statistics live.
 #[derive(Clone, Copy)]
 enum Negative<'a> {
-    /// Sampled visible states (transposed) and their hidden probabilities.
-    Sparse(&'a ActiveSets, &'a [f32]),
+    /// Sampled visible states (transposed) and their hidden probabilities;
+    /// for CD, whose row r is the chain of data row r, also the split of the
+    /// ones into shared and single ones with `P₀ − Pₖ` (see
+    /// [`Rbm::sparse_outer_paired`]).
+    Sparse(&'a ActiveSets, &'a [f32], Option<(&'a [ActiveSets; 3], &'a [f32])>),
     /// Mean-field visible probabilities and their hidden probabilities.
     Dense(&'a [f32], &'a [f32]),
 }
@@ -241,7 +255,12 @@ fn weight_gradient(
     rows: std::ops::Range<usize>,
 ) -> Result<()> {
     match neg {
-        Negative::Sparse(vk_t, pk) => Rbm::sparse_outer_difference(g32, nh, pos, (pk, vk_t), rows),
+        Negative::Sparse(vk_t, pk, None) => {
+            Rbm::sparse_outer_difference(g32, nh, pos, (pk, vk_t), rows)
+        }
+        Negative::Sparse(_, pk, Some(([both, only0, onlyk], d))) => {
+            Rbm::sparse_outer_paired(g32, nh, (d, both), (pos.0, only0), (pk, onlyk), rows)
+        }
         Negative::Dense(pv, pk) => Rbm::sparse_dense_outer_difference(g32, nh, pos, (pv, pk), rows),
     }
 }
@@ -289,7 +308,7 @@ fn centred_biases(
     p_lambda(p0, a0);
     v_mu(v0_t, rows, b0);
     let pk = match *neg {
-        Negative::Sparse(vk_t, pk) => {
+        Negative::Sparse(vk_t, pk, _) => {
             p_lambda(pk, ak);
             v_mu(vk_t, pk.len() / nh, bk);
             pk
@@ -312,7 +331,7 @@ fn centred_biases(
     for i in 0..nv {
         let pos_i: f64 = v0_t.row(i).iter().map(|&r| a0[r as usize]).sum();
         let neg_i: f64 = match *neg {
-            Negative::Sparse(vk_t, _) => vk_t.row(i).iter().map(|&r| ak[r as usize]).sum(),
+            Negative::Sparse(vk_t, _, _) => vk_t.row(i).iter().map(|&r| ak[r as usize]).sum(),
             Negative::Dense(pv, _) => {
                 pv.chunks_exact(nv).zip(ak.iter()).map(|(row, a)| f64::from(row[i]) * a).sum()
             }
@@ -456,10 +475,14 @@ impl Kernel<'_> {
                 let data = &batch[r0 * nv..(r0 + len) * nv];
                 ch.v0.clear(nv);
                 data.chunks_exact(nv).for_each(|v| ch.v0.push_row(v));
-                m.hidden_probs_sparse(&ch.v0, 0..len, beta, p0)?;
                 if !cd {
-                    return Ok(());
+                    return m.hidden_probs_sparse(&ch.v0, 0..len, beta, p0);
                 }
+                // the pre-activations are kept: the chain's next visible
+                // state differs from v₀ in a few units (hidden_probs_moved)
+                ch.inputs.resize(len * nh, 0.0);
+                m.hidden_inputs_sparse(&ch.v0, 0..len, &mut ch.inputs)?;
+                Rbm::probs_of_inputs(&ch.inputs, beta, p0)?;
                 ch.rng.clear();
                 ch.rng.extend((0..len as u64).map(|r| {
                     l.seed.stream(Purpose::TRAINING, RBM_CD_SPACE + (step << 20) + r0 as u64 + r)
@@ -490,8 +513,13 @@ impl Kernel<'_> {
                                 return Ok(());
                             }
                         }
+                        if sweep > 0 {
+                            std::mem::swap(&mut ch.v, &mut ch.v_prev);
+                        }
                         ch.v.sample_rows(pv, nv, &mut ch.rng, &mut ch.u);
-                        m.hidden_probs_sparse(&ch.v, 0..len, beta, &mut pk[..len * nh])?;
+                        let old = if sweep == 0 { &ch.v0 } else { &ch.v_prev };
+                        ch.moves.between(old, &ch.v);
+                        m.hidden_probs_moved(&mut ch.inputs, &ch.moves, beta, &mut pk[..len * nh])?;
                         if sweep + 1 < k {
                             ch.h.sample_rows(&pk[..len * nh], nh, &mut ch.rng, &mut ch.u);
                         }
@@ -568,17 +596,21 @@ impl Kernel<'_> {
             let (gb, gc) = s.gbias.split_at_mut(nv);
             let (chunks, v0_all, vk_all, v0_t, vk_t) =
                 (&s.chunks, &mut s.v0_all, &mut s.vk_all, &mut s.v0_t, &mut s.vk_t);
-            let (p0, pk) = (&s.p0, &s.pk);
+            let (p0, pk, p_diff, [both, only0, onlyk]) =
+                (&s.p0, &s.pk, &mut s.p_diff, &mut s.paired_t);
             (recon, finite_p0_pv) = rayon::join(
                 || {
                     let recon = collect_rows(chunks, v0_all, vk_all, true, nv);
                     v0_all.transpose_into(v0_t);
                     vk_all.transpose_into(vk_t);
                     visible_bias_gradient(gb, v0_t, vk_t, None, nv, scale);
+                    v0_t.split_into(vk_t, both, only0, onlyk);
                     recon
                 },
                 || {
                     hidden_bias_gradient(gc, p0, pk, nh, scale);
+                    p_diff.clear();
+                    p_diff.extend(p0.iter().zip(&pk[..p0.len()]).map(|(a, b)| a - b));
                     all_finite(p0)
                 },
             );
@@ -621,7 +653,8 @@ impl Kernel<'_> {
         let neg = if mean_field {
             Negative::Dense(&s.pv, &s.pk)
         } else {
-            Negative::Sparse(&s.vk_t, &s.pk)
+            let paired = (cd && !s.p_diff.is_empty()).then_some((&s.paired_t, &s.p_diff[..]));
+            Negative::Sparse(&s.vk_t, &s.pk, paired)
         };
         let pos = (&s.p0[..], &s.v0_t);
         let fused = match l.optimizer {

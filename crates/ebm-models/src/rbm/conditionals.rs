@@ -104,6 +104,87 @@ impl Rbm {
         self.probs_sparse(v, rows, beta, out, false)
     }
 
+    /// The hidden pre-activations of binary visible rows, `inputs`
+    /// (`rows.len() × n_hidden`) ← `c + Σ_{i active} W_i·`: the sums of
+    /// [`Rbm::hidden_probs_sparse`] before β and the sigmoid, kept so that
+    /// [`Rbm::hidden_probs_moved`] can move them to a nearby state.
+    ///
+    /// Errors: as [`Rbm::hidden_probs_sparse`].
+    pub fn hidden_inputs_sparse(
+        &self,
+        v: &ActiveSets,
+        rows: Range<usize>,
+        inputs: &mut [f32],
+    ) -> Result<()> {
+        check_len("active-set width", self.nv, v.width())?;
+        check_len("rows within the active sets", v.n_rows(), v.n_rows().max(rows.end))?;
+        check_len("pre-activations (rows × n_hidden)", rows.len() * self.nh, inputs.len())?;
+        if rows.start > rows.end {
+            return Err(Error::ShapeMismatch {
+                what: "row range",
+                expected: rows.start,
+                found: rows.end,
+            });
+        }
+        linalg::sparse_rows(
+            inputs,
+            self.nh,
+            linalg::Init::Row(&self.c32),
+            (&self.w32, v),
+            None,
+            rows,
+        );
+        Ok(())
+    }
+
+    /// `p(h = 1 | v')` for visible rows v' near rows v whose pre-activations
+    /// `inputs` holds ([`Rbm::hidden_inputs_sparse`]): the pre-activations
+    /// are moved in place to those of v' by adding the weight rows of the
+    /// units `moves` switches on and subtracting those it switches off (a
+    /// fresh row is summed from `c`), then `out ← σ(β · inputs)`. A CD chain's
+    /// reconstruction differs from its data row in a few units, so this costs
+    /// a fraction of [`Rbm::hidden_probs_sparse`]. The same value in exact
+    /// arithmetic; in f32 the rounding differs (each element summed in a
+    /// fixed order, so the bits do not depend on the thread count).
+    ///
+    /// Errors: a width other than `n_visible`, or lengths other than
+    /// `moves.n_rows() × n_hidden`.
+    pub fn hidden_probs_moved(
+        &self,
+        inputs: &mut [f32],
+        moves: &Moves,
+        beta: Beta,
+        out: &mut [f32],
+    ) -> Result<()> {
+        let rows = moves.n_rows();
+        check_len("active-set width", self.nv, moves.up().width())?;
+        check_len("pre-activations (rows × n_hidden)", rows * self.nh, inputs.len())?;
+        check_len("probabilities (rows × n_hidden)", rows * self.nh, out.len())?;
+        for (r, a) in inputs.chunks_exact_mut(self.nh).enumerate() {
+            if moves.is_fresh(r) {
+                a.copy_from_slice(&self.c32);
+            }
+        }
+        let (up, down) = ((&self.w32[..], moves.up()), (&self.w32[..], moves.down()));
+        linalg::sparse_rows(inputs, self.nh, linalg::Init::Out, up, Some(down), 0..rows);
+        Self::probs_of_inputs(inputs, beta, out)
+    }
+
+    /// `out ← σ(β · inputs)`, element by element (the last step of the
+    /// sparse conditionals, with the same bits).
+    ///
+    /// Errors: `out` and `inputs` of different lengths.
+    pub fn probs_of_inputs(inputs: &[f32], beta: Beta, out: &mut [f32]) -> Result<()> {
+        check_len("probabilities", inputs.len(), out.len())?;
+        out.copy_from_slice(inputs);
+        let bt = beta.value() as f32;
+        if bt != 1.0 {
+            out.iter_mut().for_each(|p| *p *= bt);
+        }
+        sigmoid_in_place(out);
+        Ok(())
+    }
+
     /// Batched `p(v = 1 | h)` for every row of `h` (width `n_hidden`), the
     /// product `H Wᵀ` by group tables (the method of four Russians: the 16
     /// subset sums of each group of 4 hidden units' weight rows, then one
@@ -162,7 +243,7 @@ impl Rbm {
                 found: rows.end,
             });
         }
-        linalg::sparse_rows(out, width, Some(bias), (m, x), None, rows);
+        linalg::sparse_rows(out, width, linalg::Init::Row(bias), (m, x), None, rows);
         let bt = beta.value() as f32;
         if bt != 1.0 {
             out.iter_mut().for_each(|p| *p *= bt);
@@ -199,7 +280,45 @@ impl Rbm {
                 found: rows.end,
             });
         }
-        linalg::sparse_rows(out, cols, None, plus, Some(minus), rows);
+        linalg::sparse_rows(out, cols, linalg::Init::Zero, plus, Some(minus), rows);
+        Ok(())
+    }
+
+    /// [`Rbm::sparse_outer_difference`] for two batches whose rows share
+    /// most of their ones, as a CD chain's reconstruction shares them with its
+    /// data row: with `A − B = Σ_{shared} (a − b) + Σ_{plus only} a − Σ_{minus
+    /// only} b`, row k of the result is `Σ_{r ∈ shared.row(k)} d[r, :] +
+    /// Σ_{r ∈ plus_only.row(k)} a[r, :] − Σ_{r ∈ minus_only.row(k)} b[r, :]`
+    /// with `d = a − b` (the caller's), one add per one of the union instead
+    /// of one per one of each. The same value in exact arithmetic; the sets
+    /// come from [`ActiveSets::split_into`].
+    ///
+    /// Errors: inconsistent shapes.
+    pub fn sparse_outer_paired(
+        out: &mut [f32],
+        cols: usize,
+        shared: (&[f32], &ActiveSets),
+        plus_only: (&[f32], &ActiveSets),
+        minus_only: (&[f32], &ActiveSets),
+        rows: Range<usize>,
+    ) -> Result<()> {
+        let n = shared.1.n_rows();
+        check_len("rows within the active sets", n, n.max(rows.end))?;
+        check_len("rows of the sets", n, plus_only.1.n_rows())?;
+        check_len("rows of the sets", n, minus_only.1.n_rows())?;
+        check_len("output (rows × cols)", rows.len() * cols, out.len())?;
+        for (m, s) in [shared, plus_only, minus_only] {
+            check_len("matrix (width × cols)", s.width() * cols, m.len())?;
+        }
+        if rows.start > rows.end {
+            return Err(Error::ShapeMismatch {
+                what: "row range",
+                expected: rows.start,
+                found: rows.end,
+            });
+        }
+        linalg::sparse_rows(out, cols, linalg::Init::Zero, shared, None, rows.clone());
+        linalg::sparse_rows(out, cols, linalg::Init::Out, plus_only, Some(minus_only), rows);
         Ok(())
     }
 
@@ -302,7 +421,7 @@ impl Rbm {
                 found: rows.end,
             });
         }
-        linalg::sparse_rows(out, cols, None, plus, None, rows);
+        linalg::sparse_rows(out, cols, linalg::Init::Zero, plus, None, rows);
         Ok(())
     }
 

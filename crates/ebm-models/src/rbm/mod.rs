@@ -52,7 +52,7 @@ mod ti;
 mod training;
 
 use crate::linalg::{self, View, axpy, dot_i8, sigmoid, sigmoid_f32, softplus};
-pub use crate::linalg::{ActiveSets, sigmoid_in_place};
+pub use crate::linalg::{ActiveSets, Moves, sigmoid_in_place};
 use ebm_core::{
     Beta, BinaryModel, Blocks, Domain, EnergyModel, Error, LogLinear, Purpose, Result, Seed,
     check_finite, check_len,
@@ -570,7 +570,7 @@ impl BinaryModel for Rbm {
                 sets.push_row(if visible { &x[nv..] } else { &x[..nv] });
             }
             field.resize(rows * width, 0.0);
-            linalg::sparse_rows(field, width, Some(bias), (m, sets), None, 0..rows);
+            linalg::sparse_rows(field, width, linalg::Init::Row(bias), (m, sets), None, 0..rows);
             for ((o, f), x) in
                 out.chunks_exact_mut(width).zip(field.chunks_exact(width)).zip(xs.chunks_exact(n))
             {

@@ -68,7 +68,7 @@ impl Rbm {
             (0..len).map(|_| Vec::with_capacity(runs.n_sweeps)).collect();
         let beta = runs.betas[node];
         let pre = |v: &ActiveSets, a: &mut [f32]| {
-            linalg::sparse_rows(a, nh, Some(&self.c32), (&self.w32, v), None, 0..len);
+            linalg::sparse_rows(a, nh, linalg::Init::Row(&self.c32), (&self.w32, v), None, 0..len);
         };
         // the generic start: a uniform state per chain (at β = 0, every
         // recorded state is a fresh uniform draw, as the generic runner's)
@@ -95,7 +95,14 @@ impl Rbm {
         let bt = Beta::new(beta)?.value() as f32;
         for sweep in 0..runs.burn_in + runs.n_sweeps {
             let pv = &mut g.p[..len * nv];
-            linalg::sparse_rows(pv, nv, Some(&self.b32), (&self.wt32, &g.h), None, 0..len);
+            linalg::sparse_rows(
+                pv,
+                nv,
+                linalg::Init::Row(&self.b32),
+                (&self.wt32, &g.h),
+                None,
+                0..len,
+            );
             pv.iter_mut().for_each(|x| *x *= bt);
             sigmoid_in_place(pv);
             g.v.sample_rows(pv, nv, &mut g.rngs, &mut g.u);
