@@ -110,8 +110,8 @@ impl Rbm {
 }
 
 /// `update(w, side, work)` element-wise, then `w32 ← w as f32`; whether a
-/// non-finite value was left. With AVX2 when the CPU has it (the same
-/// operations, no fused multiply-adds: the same bits).
+/// non-finite value was left. With AVX-512 or AVX2 when the CPU has them
+/// (the same operations, no fused multiply-adds: the same bits).
 pub(super) fn apply_block<U: Fn(&mut f64, &mut f64, f32)>(
     w: &mut [f64],
     w32: &mut [f32],
@@ -149,6 +149,20 @@ pub(super) fn apply_block<U: Fn(&mut f64, &mut f64, f32)>(
         ) -> bool {
             body(w, w32, side, work, update)
         }
+        #[target_feature(enable = "avx512f")]
+        unsafe fn avx512<U: Fn(&mut f64, &mut f64, f32)>(
+            w: &mut [f64],
+            w32: &mut [f32],
+            side: &mut [f64],
+            work: &[f32],
+            update: &U,
+        ) -> bool {
+            body(w, w32, side, work, update)
+        }
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F (checked just above).
+            return unsafe { avx512(w, w32, side, work, update) };
+        }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2 (checked just above).
             return unsafe { avx2(w, w32, side, work, update) };
@@ -184,14 +198,10 @@ impl SharedColumns {
     unsafe fn write_transposed(&self, src: &[f32], c0: usize) {
         let (rows, cols) = (self.rows, self.cols);
         let n = src.len() / rows;
-        assert!(c0 + n <= cols, "SharedColumns: columns");
-        for j in 0..rows {
-            // SAFETY: row j, columns c0..c0 + n lie inside the matrix (checked).
-            let dst = unsafe { std::slice::from_raw_parts_mut(self.ptr.add(j * cols + c0), n) };
-            for (i, d) in dst.iter_mut().enumerate() {
-                *d = src[i * rows + j];
-            }
-        }
+        assert!(c0 + n <= cols && src.len() == n * rows, "SharedColumns: columns");
+        // SAFETY: columns c0..c0 + n of every row lie inside the matrix
+        // (checked), and the caller keeps other threads off them.
+        unsafe { linalg::transpose_to(src, rows, self.ptr.add(c0), cols) };
     }
 }
 
