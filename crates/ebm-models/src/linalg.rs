@@ -691,7 +691,19 @@ fn tile_add<const PLUS: bool, const TILE: usize>(
     // back to memory after every row (the bounds check's panic path can
     // observe them), which made the loop store-bound
     let mut a = *acc;
-    for &i in idx {
+    for (k, &i) in idx.iter().enumerate() {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(&ahead) = idx.get(k + 4) {
+            let base = m.as_ptr().wrapping_add(ahead as usize * cols + j0);
+            for l in (0..TILE).step_by(16) {
+                // SAFETY: a prefetch is a hint and never faults
+                unsafe {
+                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                        base.wrapping_add(l) as *const i8,
+                    )
+                };
+            }
+        }
         let src: &[f32; TILE] = m[i as usize * cols + j0..][..TILE].try_into().expect("a tile");
         for k in 0..TILE {
             if PLUS {
@@ -751,14 +763,18 @@ fn exp_f32(x: f32) -> f32 {
     // clamp so that 2^n stays a normal number (NaN stays NaN)
     let x = x.clamp(-87.0, 88.0);
     const MAGIC: f32 = 12_582_912.0; // 1.5 · 2^23: adding it rounds to an integer
-    let n = (x * std::f32::consts::LOG2_E + MAGIC) - MAGIC;
+    let t = x * std::f32::consts::LOG2_E + MAGIC;
+    let n = t - MAGIC;
+    // the same integer from t's bits (|n| < 2²² keeps t in [2²³, 2²⁴), one
+    // unit per ulp): `n as i32` is a saturating cast that does not vectorise
+    let n_int = t.to_bits().wrapping_sub(MAGIC.to_bits()) as i32;
     let r = x - n * 0.693_359_4 - n * -2.121_944_4e-4;
     // e^r on |r| ≤ ln2/2: Taylor to degree 6 (error ≈ 1.3e−7 relative)
     let p = 1.0
         + r * (1.0
             + r * (0.5
                 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    let scale = f32::from_bits((n_int.wrapping_add(127) as u32) << 23);
     p * scale
 }
 
