@@ -9,7 +9,8 @@
 //! than on 1). While such a run lasts, the spare workers poll the pool for
 //! work instead (`rayon::yield_now`), as OpenMP runtimes spin between
 //! parallel regions. Scheduling changes nothing in the results: which
-//! thread runs a stripe never affects its random numbers.
+//! thread runs a stripe never affects its random numbers. The RBM training
+//! kernel's steps (a dozen short parallel sections each) run the same way.
 
 use rayon::Yield;
 use std::sync::Mutex;
@@ -26,7 +27,7 @@ pub(crate) const FORKING_UNITS: usize = 1 << 14;
 /// otherwise `op` runs as is. Called from a worker of the pool (the CLI runs
 /// its commands on one), the caller takes part in the broadcast like the
 /// others.
-pub(crate) fn with_workers_awake<R: Send>(busy: usize, op: impl FnOnce() -> R + Send) -> R {
+pub fn with_workers_awake<R: Send>(busy: usize, op: impl FnOnce() -> R + Send) -> R {
     let threads = rayon::current_num_threads();
     if busy >= threads {
         return op();

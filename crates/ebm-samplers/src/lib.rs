@@ -51,6 +51,7 @@ mod ula;
 
 pub use anneal::{Anneal, Schedule};
 pub use any::{AnyChain, AnySampler};
+pub use awake::with_workers_awake;
 pub use chains::{ChainsConfig, Init, Recording, Run, Running, Traces, advance, start_chains};
 pub use clamp::{Clamp, WithClamp};
 pub use cluster::{

@@ -180,6 +180,20 @@ impl Kernel<'_> {
         optimizer: &mut OptimizerState,
         s: &mut Scratch,
         batch: &[f64],
+        persistent: Option<Persistent<'_>>,
+    ) -> Result<StepReport> {
+        // the other workers poll between the step's forks (as the RBM kernel)
+        ebm_samplers::with_workers_awake(1, || {
+            self.step_awake(model, optimizer, s, batch, persistent)
+        })
+    }
+
+    fn step_awake(
+        &self,
+        model: &mut GaussianRbm,
+        optimizer: &mut OptimizerState,
+        s: &mut Scratch,
+        batch: &[f64],
         mut persistent: Option<Persistent<'_>>,
     ) -> Result<StepReport> {
         let t0 = Instant::now();

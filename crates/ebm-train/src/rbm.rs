@@ -420,6 +420,22 @@ impl Kernel<'_> {
         optimizer: &mut OptimizerState,
         s: &mut Scratch,
         batch: &[i8],
+        persistent: Option<Persistent<'_>>,
+    ) -> Result<(StepReport, f64)> {
+        // a step forks a dozen times for a few hundred microseconds each:
+        // the other workers poll instead of sleeping between the forks
+        // (waking one costs about what it would take over on a VM)
+        ebm_samplers::with_workers_awake(1, || {
+            self.step_awake(model, optimizer, s, batch, persistent)
+        })
+    }
+
+    fn step_awake(
+        &self,
+        model: &mut Rbm,
+        optimizer: &mut OptimizerState,
+        s: &mut Scratch,
+        batch: &[i8],
         mut persistent: Option<Persistent<'_>>,
     ) -> Result<(StepReport, f64)> {
         let t0 = Instant::now();
