@@ -15,8 +15,10 @@
 //! Order of the sums: every output element is `(init + T₀ + T₂ + …) + (T₁ +
 //! T₃ + …)` over the groups' table entries, each entry itself summed in bit
 //! order; this depends only on the shape, so the result is bit-identical for
-//! any split of the rows among threads (the rows are cut into one block per
-//! thread, each building its own tables in a thread-local buffer).
+//! any number of threads. The work is split by column tiles: each task builds
+//! the tables of its own tile (in a thread-local buffer) and runs every row
+//! through them, so a second thread halves the table building too (a split
+//! by rows would build every table on both).
 
 use crate::linalg::ActiveSets;
 use rayon::prelude::*;
@@ -31,20 +33,18 @@ const ENTRIES: usize = 1 << GROUP_BITS;
 /// accumulators).
 const TILE: usize = 64;
 
-/// Output rows below which a second block (and a second set of tables) does
-/// not pay.
-const MIN_BLOCK_ROWS: usize = 16;
-
 thread_local! {
-    /// One tile's tables (groups × 16 × TILE) and the block's group codes.
-    static BUFFERS: RefCell<(Vec<f32>, Vec<u8>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    /// One tile's tables (groups × 16 × TILE).
+    static TABLE: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    /// The rows' group codes (rows × groups), built by the calling thread.
+    static CODES: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// `out[r, :] = init + Σ_{i ∈ sets.row(r)} m[i, :]` for every row of `sets`
 /// (`m` row-major with `cols` columns and at least `sets.width()` rows, `out`
 /// `n_rows × cols`), by group tables (see the [module docs](self)); then
-/// `finish` on each block of finished rows, on the block's thread (an
-/// element-wise map such as a sigmoid, so its cost is split too).
+/// `finish` on blocks of whole rows, in parallel (an element-wise map such as
+/// a sigmoid, so its cost is split too).
 ///
 /// Panics on inconsistent shapes or an index outside `m` (callers check).
 pub(crate) fn grouped_rows(
@@ -65,90 +65,141 @@ pub(crate) fn grouped_rows(
     if rows == 0 || cols == 0 {
         return;
     }
-    let blocks = rayon::current_num_threads().min(rows.div_ceil(MIN_BLOCK_ROWS)).max(1);
-    let block_rows = rows.div_ceil(blocks);
-    out.par_chunks_mut(block_rows * cols).enumerate().for_each(|(b, o)| {
-        let r0 = b * block_rows;
-        let n = o.len() / cols;
-        BUFFERS.with(|buf| {
-            let (table, codes) = &mut *buf.borrow_mut();
-            block(o, cols, init, m, sets, r0..r0 + n, table, codes);
+    let groups = inner.div_ceil(GROUP_BITS);
+    CODES.with(|codes| {
+        let codes = &mut *codes.borrow_mut();
+        codes.clear();
+        codes.resize(rows * groups, 0);
+        for (c, r) in codes.chunks_exact_mut(groups).zip(0..rows) {
+            for &i in sets.row(r) {
+                let i = i as usize;
+                c[i / GROUP_BITS] |= 1 << (i % GROUP_BITS);
+            }
+        }
+        let codes = &codes[..];
+        let out = Tiles { ptr: out.as_mut_ptr(), len: out.len() };
+        (0..cols.div_ceil(TILE)).into_par_iter().for_each(|t| {
+            let j0 = t * TILE;
+            let w = TILE.min(cols - j0);
+            TABLE.with(|table| {
+                let table = &mut *table.borrow_mut();
+                table.resize(groups * ENTRIES * TILE, 0.0);
+                // SAFETY: tile t alone writes columns j0..j0 + w of the rows,
+                // which lie inside `out` (len = rows · cols)
+                unsafe { tile(&out, cols, j0, w, init, m, inner, codes, table) };
+            });
         });
-        finish(o);
     });
+    // then `finish` on whole rows (on a tile's few columns a vectorised map
+    // falls to its scalar remainder), one block of rows per thread
+    let block = rows.div_ceil(rayon::current_num_threads());
+    out.par_chunks_mut(block * cols).for_each(&finish);
 }
 
+/// The output matrix, whose column tiles are written by different tasks.
+struct Tiles {
+    ptr: *mut f32,
+    len: usize,
+}
+
+// SAFETY: tasks write disjoint column tiles (see `grouped_rows`); the matrix
+// is borrowed mutably for as long as the tasks run.
+unsafe impl Sync for Tiles {}
+
+impl Tiles {
+    /// `len` elements from `start`.
+    ///
+    /// # Safety
+    /// No other task may access them meanwhile.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn part(&self, start: usize, len: usize) -> &mut [f32] {
+        assert!(start + len <= self.len, "grouped_rows: tile");
+        // SAFETY: inside the matrix (checked); exclusive by the caller
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(start), len) }
+    }
+}
+
+/// One column tile of [`grouped_rows`] for every row, dispatched by
+/// instruction set.
+///
+/// # Safety
+/// No other task may access columns `j0..j0 + w` of `out` meanwhile.
 #[allow(clippy::too_many_arguments)]
-fn block(
-    out: &mut [f32],
+unsafe fn tile(
+    out: &Tiles,
     cols: usize,
+    j0: usize,
+    w: usize,
     init: &[f32],
     m: &[f32],
-    sets: &ActiveSets,
-    rows: std::ops::Range<usize>,
-    table: &mut Vec<f32>,
-    codes: &mut Vec<u8>,
+    inner: usize,
+    codes: &[u8],
+    table: &mut [f32],
 ) {
-    let inner = sets.width();
-    let groups = inner.div_ceil(GROUP_BITS);
-    codes.clear();
-    codes.resize(rows.len() * groups, 0);
-    for (c, r) in codes.chunks_exact_mut(groups).zip(rows.clone()) {
-        for &i in sets.row(r) {
-            let i = i as usize;
-            c[i / GROUP_BITS] |= 1 << (i % GROUP_BITS);
-        }
-    }
-    table.resize(groups * ENTRIES * TILE, 0.0);
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU supports AVX-512F (checked just above).
-        unsafe { block_avx512(out, cols, init, m, inner, codes, table) };
+        // SAFETY: the CPU supports AVX-512F (checked just above); the caller
+        // vouches for the tile
+        unsafe { tile_avx512(out, cols, j0, w, init, m, inner, codes, table) };
         return;
     }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above).
-        unsafe { block_avx2(out, cols, init, m, inner, codes, table) };
+        // SAFETY: the CPU supports AVX2 (checked just above); as above
+        unsafe { tile_avx2(out, cols, j0, w, init, m, inner, codes, table) };
         return;
     }
-    block_body(out, cols, init, m, inner, codes, table);
+    // SAFETY: the caller vouches for the tile
+    unsafe { tile_body(out, cols, j0, w, init, m, inner, codes, table) };
 }
 
 /// The same element-wise additions in the same order as the portable body
 /// (no fused operations), so every dispatch gives the same bits.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn block_avx512(
-    out: &mut [f32],
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile_avx512(
+    out: &Tiles,
     cols: usize,
+    j0: usize,
+    w: usize,
     init: &[f32],
     m: &[f32],
     inner: usize,
     codes: &[u8],
     table: &mut [f32],
 ) {
-    block_body(out, cols, init, m, inner, codes, table);
+    // SAFETY: the caller vouches for the tile
+    unsafe { tile_body(out, cols, j0, w, init, m, inner, codes, table) };
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn block_avx2(
-    out: &mut [f32],
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile_avx2(
+    out: &Tiles,
     cols: usize,
+    j0: usize,
+    w: usize,
     init: &[f32],
     m: &[f32],
     inner: usize,
     codes: &[u8],
     table: &mut [f32],
 ) {
-    block_body(out, cols, init, m, inner, codes, table);
+    // SAFETY: the caller vouches for the tile
+    unsafe { tile_body(out, cols, j0, w, init, m, inner, codes, table) };
 }
 
+/// # Safety
+/// No other task may access columns `j0..j0 + w` of `out` meanwhile.
 #[inline(always)]
-fn block_body(
-    out: &mut [f32],
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile_body(
+    out: &Tiles,
     cols: usize,
+    j0: usize,
+    w: usize,
     init: &[f32],
     m: &[f32],
     inner: usize,
@@ -156,62 +207,63 @@ fn block_body(
     table: &mut [f32],
 ) {
     let groups = inner.div_ceil(GROUP_BITS);
-    let mut j0 = 0;
-    while j0 < cols {
-        let w = TILE.min(cols - j0);
-        // the tile's tables: entry 0 is zero, entry c = entry (c & (c − 1)) + row
-        for (g, t) in table.chunks_exact_mut(ENTRIES * TILE).enumerate() {
-            t[..TILE].fill(0.0);
-            for c in 1..ENTRIES {
-                let low = c.trailing_zeros() as usize;
-                let i = g * GROUP_BITS + low;
-                let (done, rest) = t.split_at_mut(c * TILE);
-                let prev = &done[(c & (c - 1)) * TILE..][..TILE];
-                let dst = &mut rest[..TILE];
-                if i < inner {
-                    let src = &m[i * cols + j0..][..w];
-                    for k in 0..w {
-                        dst[k] = prev[k] + src[k];
-                    }
-                    dst[w..].fill(0.0);
-                } else {
-                    // a unit past the last: never set in the codes
-                    dst.copy_from_slice(prev);
+    // the tile's tables: entry 0 is zero, entry c = entry (c & (c − 1)) + row
+    for (g, t) in table.chunks_exact_mut(ENTRIES * TILE).enumerate() {
+        t[..TILE].fill(0.0);
+        for c in 1..ENTRIES {
+            let low = c.trailing_zeros() as usize;
+            let i = g * GROUP_BITS + low;
+            let (done, rest) = t.split_at_mut(c * TILE);
+            let prev = &done[(c & (c - 1)) * TILE..][..TILE];
+            let dst = &mut rest[..TILE];
+            if i < inner && w == TILE {
+                // a whole tile: fixed bounds, so the loop vectorises
+                let src: &[f32; TILE] = m[i * cols + j0..][..TILE].try_into().expect("tile");
+                for k in 0..TILE {
+                    dst[k] = prev[k] + src[k];
                 }
+            } else if i < inner {
+                let src = &m[i * cols + j0..][..w];
+                for k in 0..w {
+                    dst[k] = prev[k] + src[k];
+                }
+                dst[w..].fill(0.0);
+            } else {
+                // a unit past the last: never set in the codes
+                dst.copy_from_slice(prev);
             }
         }
-        for (o, code) in out.chunks_exact_mut(cols).zip(codes.chunks_exact(groups)) {
-            let mut even = [0f32; TILE];
-            let mut odd = [0f32; TILE];
-            even[..w].copy_from_slice(&init[j0..j0 + w]);
-            let mut pairs = code.chunks_exact(2);
-            let mut g = 0;
-            for pair in &mut pairs {
-                let a: &[f32; TILE] = table[(g * ENTRIES + pair[0] as usize) * TILE..][..TILE]
-                    .try_into()
-                    .expect("tile");
-                let b: &[f32; TILE] = table[((g + 1) * ENTRIES + pair[1] as usize) * TILE..]
-                    [..TILE]
-                    .try_into()
-                    .expect("tile");
-                for k in 0..TILE {
-                    even[k] += a[k];
-                    odd[k] += b[k];
-                }
-                g += 2;
+    }
+    for (r, code) in codes.chunks_exact(groups).enumerate() {
+        let mut even = [0f32; TILE];
+        let mut odd = [0f32; TILE];
+        even[..w].copy_from_slice(&init[j0..j0 + w]);
+        let mut pairs = code.chunks_exact(2);
+        let mut g = 0;
+        for pair in &mut pairs {
+            let a: &[f32; TILE] =
+                table[(g * ENTRIES + pair[0] as usize) * TILE..][..TILE].try_into().expect("tile");
+            let b: &[f32; TILE] = table[((g + 1) * ENTRIES + pair[1] as usize) * TILE..][..TILE]
+                .try_into()
+                .expect("tile");
+            for k in 0..TILE {
+                even[k] += a[k];
+                odd[k] += b[k];
             }
-            if let [c] = pairs.remainder() {
-                let a: &[f32; TILE] =
-                    table[(g * ENTRIES + *c as usize) * TILE..][..TILE].try_into().expect("tile");
-                for k in 0..TILE {
-                    even[k] += a[k];
-                }
-            }
-            for k in 0..w {
-                o[j0 + k] = even[k] + odd[k];
+            g += 2;
+        }
+        if let [c] = pairs.remainder() {
+            let a: &[f32; TILE] =
+                table[(g * ENTRIES + *c as usize) * TILE..][..TILE].try_into().expect("tile");
+            for k in 0..TILE {
+                even[k] += a[k];
             }
         }
-        j0 += w;
+        // SAFETY: this tile's part of row r, exclusive by the caller
+        let o = unsafe { out.part(r * cols + j0, w) };
+        for k in 0..w {
+            o[k] = even[k] + odd[k];
+        }
     }
 }
 
