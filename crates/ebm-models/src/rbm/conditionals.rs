@@ -119,13 +119,7 @@ impl Rbm {
         check_len("active-set width", self.nv, v.width())?;
         check_len("rows within the active sets", v.n_rows(), v.n_rows().max(rows.end))?;
         check_len("pre-activations (rows × n_hidden)", rows.len() * self.nh, inputs.len())?;
-        if rows.start > rows.end {
-            return Err(Error::ShapeMismatch {
-                what: "row range",
-                expected: rows.start,
-                found: rows.end,
-            });
-        }
+        check_row_range(&rows)?;
         linalg::sparse_rows(
             inputs,
             self.nh,
@@ -236,13 +230,7 @@ impl Rbm {
         check_len("active-set width", inner, x.width())?;
         check_len("rows within the active sets", x.n_rows(), x.n_rows().max(rows.end))?;
         check_len("probabilities (rows × layer width)", rows.len() * width, out.len())?;
-        if rows.start > rows.end {
-            return Err(Error::ShapeMismatch {
-                what: "row range",
-                expected: rows.start,
-                found: rows.end,
-            });
-        }
+        check_row_range(&rows)?;
         linalg::sparse_rows(out, width, linalg::Init::Row(bias), (m, x), None, rows);
         let bt = beta.value() as f32;
         if bt != 1.0 {
@@ -273,13 +261,7 @@ impl Rbm {
         check_len("output (rows × cols)", rows.len() * cols, out.len())?;
         check_len("plus matrix (width × cols)", plus.1.width() * cols, plus.0.len())?;
         check_len("minus matrix (width × cols)", minus.1.width() * cols, minus.0.len())?;
-        if rows.start > rows.end {
-            return Err(Error::ShapeMismatch {
-                what: "row range",
-                expected: rows.start,
-                found: rows.end,
-            });
-        }
+        check_row_range(&rows)?;
         linalg::sparse_rows(out, cols, linalg::Init::Zero, plus, Some(minus), rows);
         Ok(())
     }
@@ -310,13 +292,7 @@ impl Rbm {
         for (m, s) in [shared, plus_only, minus_only] {
             check_len("matrix (width × cols)", s.width() * cols, m.len())?;
         }
-        if rows.start > rows.end {
-            return Err(Error::ShapeMismatch {
-                what: "row range",
-                expected: rows.start,
-                found: rows.end,
-            });
-        }
+        check_row_range(&rows)?;
         linalg::sparse_rows(out, cols, linalg::Init::Zero, shared, None, rows.clone());
         linalg::sparse_rows(out, cols, linalg::Init::Out, plus_only, Some(minus_only), rows);
         Ok(())
@@ -460,4 +436,16 @@ impl Rbm {
         linalg::sgemm(-1.0, vt, View::row_major(p, batch, cols), 1.0, out);
         Ok(())
     }
+}
+
+/// A row range that does not run backwards.
+fn check_row_range(rows: &Range<usize>) -> Result<()> {
+    if rows.start > rows.end {
+        return Err(Error::ShapeMismatch {
+            what: "row range",
+            expected: rows.start,
+            found: rows.end,
+        });
+    }
+    Ok(())
 }
