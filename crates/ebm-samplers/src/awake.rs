@@ -16,6 +16,9 @@ use rayon::Yield;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// Whether a polling broadcast is running (see [`with_workers_awake`]).
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
 /// Models with fewer units than this are not kept awake for: their sweeps
 /// do not fork (the lattice kernels run smaller lattices on one thread), and
 /// polling would only take CPU time from whatever else runs.
@@ -32,6 +35,22 @@ pub fn with_workers_awake<R: Send>(busy: usize, op: impl FnOnce() -> R + Send) -
     if busy >= threads {
         return op();
     }
+    // One polling broadcast at a time in the process: a second one (another
+    // thread training or sampling meanwhile, or a call nested in `op`) runs
+    // its `op` as is. Two at once can deadlock: a worker polling for the
+    // second may hold, lower on its stack, a stolen half of the first `op`'s
+    // fork, while the first `op` (the second's index-0 worker) waits for it.
+    if ACTIVE.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+        return op();
+    }
+    /// Frees the slot when dropped, also while unwinding.
+    struct Free;
+    impl Drop for Free {
+        fn drop(&mut self) {
+            ACTIVE.store(false, Ordering::Release);
+        }
+    }
+    let _free = Free;
     /// Sets the flag when dropped, also while unwinding from a panic in
     /// `op` (the pollers would otherwise wait for ever).
     struct Done<'a>(&'a AtomicBool);
