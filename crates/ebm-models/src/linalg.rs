@@ -406,23 +406,8 @@ impl ActiveSets {
             out.clear(self.width);
         }
         for r in 0..self.n_rows().min(other.n_rows()) {
-            let (a, b) = (self.row(r), other.row(r));
-            let (mut i, mut j) = (0, 0);
-            while i < a.len() && j < b.len() {
-                if a[i] == b[j] {
-                    both.idx.push(a[i]);
-                    i += 1;
-                    j += 1;
-                } else if a[i] < b[j] {
-                    self_only.idx.push(a[i]);
-                    i += 1;
-                } else {
-                    other_only.idx.push(b[j]);
-                    j += 1;
-                }
-            }
-            self_only.idx.extend_from_slice(&a[i..]);
-            other_only.idx.extend_from_slice(&b[j..]);
+            let (sb, sa, so) = (&mut both.idx, &mut self_only.idx, &mut other_only.idx);
+            merge_rows(self.row(r), other.row(r), |k| sb.push(k), |k| sa.push(k), |k| so.push(k));
             for out in [&mut *both, &mut *self_only, &mut *other_only] {
                 out.offsets.push(out.idx.len());
             }
@@ -482,23 +467,10 @@ impl Moves {
         self.down.clear(new.width);
         self.fresh.clear();
         for r in 0..new.n_rows() {
-            let (a, b) = (old.row(r), new.row(r));
+            let b = new.row(r);
             let (u0, d0) = (self.up.idx.len(), self.down.idx.len());
-            let (mut i, mut j) = (0, 0);
-            while i < a.len() && j < b.len() {
-                if a[i] == b[j] {
-                    i += 1;
-                    j += 1;
-                } else if a[i] < b[j] {
-                    self.down.idx.push(a[i]);
-                    i += 1;
-                } else {
-                    self.up.idx.push(b[j]);
-                    j += 1;
-                }
-            }
-            self.down.idx.extend_from_slice(&a[i..]);
-            self.up.idx.extend_from_slice(&b[j..]);
+            let (up, down) = (&mut self.up.idx, &mut self.down.idx);
+            merge_rows(old.row(r), b, |_| (), |k| down.push(k), |k| up.push(k));
             let fresh = (self.up.idx.len() - u0) + (self.down.idx.len() - d0) >= b.len();
             if fresh {
                 self.up.idx.truncate(u0);
@@ -530,6 +502,33 @@ impl Moves {
     pub fn n_rows(&self) -> usize {
         self.fresh.len()
     }
+}
+
+/// Walks two increasing index lists together, handing each index to `both`,
+/// `a_only` or `b_only` in increasing order.
+fn merge_rows(
+    a: &[u32],
+    b: &[u32],
+    mut both: impl FnMut(u32),
+    mut a_only: impl FnMut(u32),
+    mut b_only: impl FnMut(u32),
+) {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] == b[j] {
+            both(a[i]);
+            i += 1;
+            j += 1;
+        } else if a[i] < b[j] {
+            a_only(a[i]);
+            i += 1;
+        } else {
+            b_only(b[j]);
+            j += 1;
+        }
+    }
+    a[i..].iter().for_each(|&k| a_only(k));
+    b[j..].iter().for_each(|&k| b_only(k));
 }
 
 /// Where the sums of [`sparse_rows`] start.

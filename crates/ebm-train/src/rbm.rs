@@ -669,7 +669,8 @@ impl Kernel<'_> {
         let neg = if mean_field {
             Negative::Dense(&s.pv, &s.pk)
         } else {
-            let paired = (cd && !s.p_diff.is_empty()).then_some((&s.paired_t, &s.p_diff[..]));
+            // CD's chain r starts at data row r: pair their ones (filled above)
+            let paired = cd.then_some((&s.paired_t, &s.p_diff[..]));
             Negative::Sparse(&s.vk_t, &s.pk, paired)
         };
         let pos = (&s.p0[..], &s.v0_t);

@@ -116,19 +116,7 @@ impl Rbm {
         rows: Range<usize>,
         inputs: &mut [f32],
     ) -> Result<()> {
-        check_len("active-set width", self.nv, v.width())?;
-        check_len("rows within the active sets", v.n_rows(), v.n_rows().max(rows.end))?;
-        check_len("pre-activations (rows × n_hidden)", rows.len() * self.nh, inputs.len())?;
-        check_row_range(&rows)?;
-        linalg::sparse_rows(
-            inputs,
-            self.nh,
-            linalg::Init::Row(&self.c32),
-            (&self.w32, v),
-            None,
-            rows,
-        );
-        Ok(())
+        self.inputs_sparse(v, rows, inputs, false)
     }
 
     /// `p(h = 1 | v')` for visible rows v' near rows v whose pre-activations
@@ -171,11 +159,7 @@ impl Rbm {
     pub fn probs_of_inputs(inputs: &[f32], beta: Beta, out: &mut [f32]) -> Result<()> {
         check_len("probabilities", inputs.len(), out.len())?;
         out.copy_from_slice(inputs);
-        let bt = beta.value() as f32;
-        if bt != 1.0 {
-            out.iter_mut().for_each(|p| *p *= bt);
-        }
-        sigmoid_in_place(out);
+        sigmoid_scaled(out, beta);
         Ok(())
     }
 
@@ -191,12 +175,8 @@ impl Rbm {
     pub fn visible_probs_grouped(&self, h: &ActiveSets, beta: Beta, out: &mut [f32]) -> Result<()> {
         check_len("active-set width", self.nh, h.width())?;
         check_len("probabilities (rows × n_visible)", h.n_rows() * self.nv, out.len())?;
-        let bt = beta.value() as f32;
         crate::grouped::grouped_rows(out, self.nv, &self.b32, &self.wt32, h, |o| {
-            if bt != 1.0 {
-                o.iter_mut().for_each(|p| *p *= bt);
-            }
-            sigmoid_in_place(o);
+            sigmoid_scaled(o, beta)
         });
         Ok(())
     }
@@ -222,6 +202,21 @@ impl Rbm {
         out: &mut [f32],
         visible: bool,
     ) -> Result<()> {
+        self.inputs_sparse(x, rows, out, visible)?;
+        sigmoid_scaled(out, beta);
+        Ok(())
+    }
+
+    /// `out ← bias + Σ_{i active} M_i·` for the rows `rows` of `x`: the
+    /// pre-activations of the hidden layer (`M = W`, c) or of the visible one
+    /// (`M = Wᵀ`, b), as the sparse conditionals sum them.
+    fn inputs_sparse(
+        &self,
+        x: &ActiveSets,
+        rows: Range<usize>,
+        out: &mut [f32],
+        visible: bool,
+    ) -> Result<()> {
         let (inner, width, m, bias) = if visible {
             (self.nh, self.nv, &self.wt32, &self.b32)
         } else {
@@ -229,14 +224,9 @@ impl Rbm {
         };
         check_len("active-set width", inner, x.width())?;
         check_len("rows within the active sets", x.n_rows(), x.n_rows().max(rows.end))?;
-        check_len("probabilities (rows × layer width)", rows.len() * width, out.len())?;
+        check_len("rows × layer width", rows.len() * width, out.len())?;
         check_row_range(&rows)?;
         linalg::sparse_rows(out, width, linalg::Init::Row(bias), (m, x), None, rows);
-        let bt = beta.value() as f32;
-        if bt != 1.0 {
-            out.iter_mut().for_each(|p| *p *= bt);
-        }
-        sigmoid_in_place(out);
         Ok(())
     }
 
@@ -448,4 +438,14 @@ fn check_row_range(rows: &Range<usize>) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// `x ← σ(β x)` element by element, in f32 (the last step of every f32
+/// conditional).
+fn sigmoid_scaled(xs: &mut [f32], beta: Beta) {
+    let bt = beta.value() as f32;
+    if bt != 1.0 {
+        xs.iter_mut().for_each(|p| *p *= bt);
+    }
+    sigmoid_in_place(xs);
 }
