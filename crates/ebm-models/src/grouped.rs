@@ -66,32 +66,34 @@ pub(crate) fn grouped_rows(
         return;
     }
     let groups = inner.div_ceil(GROUP_BITS);
-    CODES.with(|codes| {
-        let codes = &mut *codes.borrow_mut();
-        codes.clear();
-        codes.resize(rows * groups, 0);
-        for (c, r) in codes.chunks_exact_mut(groups).zip(0..rows) {
-            for &i in sets.row(r) {
-                let i = i as usize;
-                c[i / GROUP_BITS] |= 1 << (i % GROUP_BITS);
-            }
+    // the codes leave the thread-local while the tiles run: waiting for them,
+    // this thread may run a task that calls grouped_rows itself (a borrow
+    // held across the fork would then panic)
+    let mut codes = CODES.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    codes.clear();
+    codes.resize(rows * groups, 0);
+    for (c, r) in codes.chunks_exact_mut(groups).zip(0..rows) {
+        for &i in sets.row(r) {
+            let i = i as usize;
+            c[i / GROUP_BITS] |= 1 << (i % GROUP_BITS);
         }
-        let codes = &codes[..];
-        let out = Tiles { ptr: out.as_mut_ptr(), len: out.len() };
-        (0..cols.div_ceil(TILE)).into_par_iter().for_each(|t| {
-            let j0 = t * TILE;
-            let w = TILE.min(cols - j0);
-            TABLE.with(|table| {
-                let table = &mut *table.borrow_mut();
-                table.resize(groups * ENTRIES * TILE, 0.0);
-                // SAFETY: tile t alone writes columns j0..j0 + w of the rows,
-                // which lie inside `out` (len = rows · cols)
-                unsafe { tile(&out, cols, j0, w, init, m, inner, codes, table) };
-            });
+    }
+    let tiles = Tiles { ptr: out.as_mut_ptr(), len: out.len() };
+    (0..cols.div_ceil(TILE)).into_par_iter().for_each(|t| {
+        let j0 = t * TILE;
+        let w = TILE.min(cols - j0);
+        TABLE.with(|table| {
+            // no fork while the table is borrowed
+            let table = &mut *table.borrow_mut();
+            table.resize(groups * ENTRIES * TILE, 0.0);
+            // SAFETY: tile t alone writes columns j0..j0 + w of the rows,
+            // which lie inside `out` (len = rows · cols)
+            unsafe { tile(&tiles, cols, j0, w, init, m, inner, &codes, table) };
         });
     });
-    // then `finish` on whole rows (on a tile's few columns a vectorised map
-    // falls to its scalar remainder), one block of rows per thread
+    CODES.with(|c| *c.borrow_mut() = codes);
+    // then `finish` on blocks of whole rows, one per thread (calls on each
+    // row's 64-column part of a tile measured slower)
     let block = rows.div_ceil(rayon::current_num_threads());
     out.par_chunks_mut(block * cols).for_each(&finish);
 }
@@ -311,6 +313,22 @@ mod tests {
                 let mut again = vec![0f32; rows * cols];
                 pool.install(|| grouped_rows(&mut again, cols, &init, &m, &sets, |_| ()));
                 assert!(again.iter().zip(&out).all(|(a, b)| a.to_bits() == b.to_bits()));
+            }
+            // called from many tasks at once (a thread waiting for its tiles
+            // may run another caller's task): the same bits
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+            let outs: Vec<Vec<f32>> = pool.install(|| {
+                (0..64)
+                    .into_par_iter()
+                    .map(|_| {
+                        let mut o = vec![0f32; rows * cols];
+                        grouped_rows(&mut o, cols, &init, &m, &sets, |_| ());
+                        o
+                    })
+                    .collect()
+            });
+            for o in &outs {
+                assert!(o.iter().zip(&out).all(|(a, b)| a.to_bits() == b.to_bits()));
             }
         }
     }
