@@ -6,7 +6,6 @@
 //! Run: `cargo run --release --example ais_vs_exact`
 
 use ebm::models::ising::Disorder;
-use ebm::models::rbm_ais::rbm_ais;
 use ebm::prelude::*;
 use ebm::thermo::ais::{Ais, Schedule};
 
@@ -37,7 +36,12 @@ fn main() -> Result<()> {
     let exact = rbm.exact_log_z(Beta::ONE)?;
     let exact_s = t.elapsed().as_secs_f64();
     let t = std::time::Instant::now();
-    let est = rbm_ais(&rbm, None, &Schedule::StandardScaled(2000), 100, Seed(4))?;
+    let est = Ais::new(Schedule::StandardScaled(2000), 100)?.log_z(
+        &rbm,
+        &Gibbs::block(),
+        Beta::ONE,
+        Seed(4),
+    )?;
     println!(
         "RBM 784×20: exact ln Z = {exact:.4} ({exact_s:.2} s); AIS (2000 β, 100 runs, {:.2} s) = {:.4} ± {:.4}, interval [{:.4}, {:.4}]",
         t.elapsed().as_secs_f64(),

@@ -1,16 +1,16 @@
 //! The engine behind `ebm.BernoulliRBM`: an RBM and its training state,
 //! trained by `ebm_train::Cd` / `Pcd` exactly as `ebm train` does
 //! (`Rbm::init` from the data, SGD with the CLI's momentum and weight cost,
-//! `Batches` seeded per epoch), scored by exact ln Z or `rbm_ais`.
+//! `Batches` seeded per epoch), scored by exact ln Z or base-rate AIS (`Ais::log_z_from`).
 
 use crate::convert::{self, V};
 use crate::models::Rbm as PyRbm;
 use crate::{Cancel, IntoPy, detached, to_py_err};
 use ebm_core::{Beta, Error, LogLinear, Purpose, Result, Seed, Trainer, uniform};
 use ebm_models::rbm::Rbm;
-use ebm_models::rbm_ais::{data_marginals, rbm_ais, rbm_log_likelihood};
+use ebm_models::rbm_ais::{base_rate, data_marginals, rbm_log_likelihood};
 use ebm_samplers::{Gibbs, Ladder, ParallelTempering, SiteChain, TemperingChain};
-use ebm_thermo::ais::{LogZEstimate, Schedule};
+use ebm_thermo::ais::{Ais, LogZEstimate, Schedule};
 use ebm_train::{
     Batches, Cd, Centring, Checkpoint, Learning, LearningRate, Momentum, Optimizer, Pcd,
     StepReport, TrainState, rbm_monitors,
@@ -515,7 +515,7 @@ impl RbmTrainer {
     }
 
     /// ln Z: exact (smaller layer summed) when it has at most `exact_max`
-    /// units, else `rbm_ais` with `ais_betas` β (14,500: the standard
+    /// units, else base-rate AIS (`Ais::log_z_from`) with `ais_betas` β (14,500: the standard
     /// schedule, as `ebm eval`), `ais_runs` runs, the base rates of
     /// `marginals` (or the uniform base) and `seed`. Cached until the
     /// parameters change. A dict: log_z, std_err, lower, upper, ess, n_runs,
@@ -723,7 +723,16 @@ impl RbmTrainer {
                 } else {
                     Schedule::StandardScaled(ais_betas.max(3))
                 };
-                Ok((rbm_ais(&rbm, m2.as_deref(), &schedule, ais_runs, Seed(seed))?, false))
+                let ais = Ais::new(schedule, ais_runs)?;
+                let gibbs = Gibbs::block();
+                let rbm: &Rbm = &rbm;
+                let est = match m2.as_deref() {
+                    Some(m) => {
+                        ais.log_z_from(rbm, &base_rate(rbm, m)?, &gibbs, Beta::ONE, Seed(seed))?
+                    }
+                    None => ais.log_z(rbm, &gibbs, Beta::ONE, Seed(seed))?,
+                };
+                Ok((est, false))
             }
         })?;
         self.log_z_cache = Some((self.version, ais_betas, ais_runs, marginals, est, exact));

@@ -81,10 +81,18 @@ impl<U: 'static> Clone for Box<dyn KernelState<U>> {
 }
 
 /// A batch of annealed-importance-sampling runs handed to a model's own
-/// kernel ([`crate::EnergyModel::anneal_runs`]): the runs visit the inverse
-/// temperatures `path = [s_0, …, s_K]` in order, targeting
-/// `p_s(x) ∝ e^{−s E(x)}`, with one sweep of `rule` at `s_t` after every
-/// increment but the last (the generic runner's schedule).
+/// kernel ([`crate::EnergyModel::anneal_runs`]): the runs visit the points
+/// `path = [s_0, …, s_K]` in order, targeting
+///
+/// ```text
+/// p_s(x) ∝ e^{−s E(x)}                      (no base: the uniform start)
+/// p_s(x) ∝ e^{−(β − s) E₀(x) − s E(x)}      (base E₀(x) = −Σ_i f_i(x_i), 0 ≤ s ≤ β)
+/// ln w   = −Σ_t (s_t − s_{t−1}) (E(x_t) − E₀(x_t))
+/// ```
+///
+/// with one sweep of `rule` at `s_t` after every increment but the last (the
+/// generic runner's schedule). Forward runs (`starts == None`) begin with
+/// exact draws from `p_0`.
 #[derive(Debug, Clone, Copy)]
 pub struct AnnealRuns<'a, U> {
     /// The update rule of the caller's sampler, whose sweep is a plain block
@@ -103,6 +111,22 @@ pub struct AnnealRuns<'a, U> {
     pub seed: crate::Seed,
     /// See `seed`.
     pub stream_offset: u64,
+    /// The independent-site base of the path, or `None` for the uniform
+    /// start (E₀ = 0).
+    pub base: Option<AnnealBase<'a>>,
+    /// RAISE: one sweep at `s_0` before the first increment (reverse runs
+    /// started at data points, which are not samples of `p_{s_0}`).
+    pub first_sweep: bool,
+}
+
+/// The base `E₀(x) = −Σ_i f_i(x_i)` of an [`AnnealRuns`] path and the β at
+/// which the path ends on the model.
+#[derive(Debug, Clone, Copy)]
+pub struct AnnealBase<'a> {
+    /// `f_i(k)`, unit-major, `q_i` values per unit in the space's value order.
+    pub fields: &'a [f64],
+    /// The path's end: `p_β ∝ e^{−β E}`, its start `p_0 ∝ e^{−β E₀}`.
+    pub beta: f64,
 }
 
 /// The chains of a thermodynamic integration handed to a model's own kernel

@@ -62,7 +62,7 @@ pub use error::{Error, Result, check_finite, check_len, check_rows};
 pub use finite::{Enumerable, FiniteModel};
 pub use gradient::GradientModel;
 pub use hybrid::{Hybrid, HybridModel};
-pub use kernel::{AnnealRuns, KernelState, LocalRule, NodeRuns};
+pub use kernel::{AnnealBase, AnnealRuns, KernelState, LocalRule, NodeRuns};
 pub use model::{EnergyModel, LogLinear, UnitOf};
 pub use pairs::{PairGraph, TorusIndex, UniformTorus};
 pub use rng::{ChainRng, Purpose, RngPosition, Seed, standard_normal, uniform};

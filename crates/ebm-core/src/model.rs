@@ -84,7 +84,10 @@ pub trait EnergyModel: Sync {
     /// model's own kernel, or `None` (the default): the generic runner then
     /// sweeps the caller's sampler. Forward weights must satisfy
     /// `E[w] = Z(s_K) / Z(0)`, reverse ones `E[w] = Z(0) / Z(s_0)`, with
-    /// `Z(0)` the size of the state space; a kernel may sum some units out
+    /// `Z(0)` the size of the state space, or with a base
+    /// ([`crate::AnnealBase`]) `Z(0) = Σ_x e^{−β E₀(x)}`; RAISE runs
+    /// (`first_sweep`) start at data points and weigh by the same formula
+    /// (Burda, Grosse and Salakhutdinov 2015). A kernel may sum some units out
     /// analytically (Rao–Blackwellised weights, lower variance). The result
     /// must not depend on the number of threads. The RBM answers for
     /// heat-bath block sweeps, with its hidden layer summed out and the runs
@@ -192,6 +195,14 @@ pub trait LogLinear: EnergyModel {
     /// fully visible model.
     fn n_visible(&self) -> usize {
         self.n_units()
+    }
+
+    /// `ln Σ_h e^{−β E(v, h)}` (`−β F(v)`, the log of the unnormalised
+    /// visible marginal) for visible values `v` (length `n_visible()`,
+    /// valid), or `None` when the model has latent units without a closed
+    /// form. The default handles fully visible models (`−β E(v)`).
+    fn visible_log_marginal(&self, v: &[UnitOf<Self>], beta: Beta) -> Option<f64> {
+        (self.n_visible() == self.n_units()).then(|| -beta.value() * self.energy(v))
     }
 
     /// `out += weight · E_β[φ(v, h) | v]` for visible data `v` (length

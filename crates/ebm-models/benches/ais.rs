@@ -5,10 +5,10 @@
 //! Run: `cargo bench -p ebm-models --bench ais`
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use ebm_core::Seed;
+use ebm_core::{Beta, Seed};
 use ebm_models::rbm::Rbm;
-use ebm_models::rbm_ais::rbm_ais;
-use ebm_thermo::ais::Schedule;
+use ebm_samplers::Gibbs;
+use ebm_thermo::ais::{Ais, Schedule};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -16,9 +16,12 @@ fn ais(c: &mut Criterion) {
     let rbm = Rbm::random(784, 500, 0.01, Seed(1)).unwrap();
     // one full-size run, timed once (criterion's minimum of 10 samples would take minutes)
     let t0 = Instant::now();
-    let est = rbm_ais(&rbm, None, &Schedule::Standard, 100, Seed(7)).unwrap();
+    let ais = |s: Schedule, rbm: &Rbm| {
+        Ais::new(s, 100).unwrap().log_z(rbm, &Gibbs::block(), Beta::ONE, Seed(7)).unwrap()
+    };
+    let est = ais(Schedule::Standard, &rbm);
     eprintln!(
-        "rbm_ais 784x500, 14,500 betas, 100 runs: {:.2} s on {} threads (ln Z = {:.3} ± {:.3})",
+        "Ais::log_z 784x500 (Gibbs::block(), the RBM's kernel), 14,500 betas, 100 runs: {:.2} s on {} threads (ln Z = {:.3} ± {:.3})",
         t0.elapsed().as_secs_f64(),
         rayon::current_num_threads(),
         est.log_z,
@@ -32,7 +35,7 @@ fn ais(c: &mut Criterion) {
     g.bench_function("standard_shape_1450_betas_100_runs", |b| {
         b.iter(|| {
             let s = Schedule::StandardScaled(1450);
-            let est = rbm_ais(black_box(&rbm), None, &s, 100, Seed(7)).unwrap();
+            let est = ais(s, black_box(&rbm));
             black_box(est)
         })
     });

@@ -1,38 +1,40 @@
-//! AIS for the RBM along the base-rate path of Salakhutdinov and Murray (2008).
+//! The RBM's AIS kernel ([`EnergyModel::anneal_runs`]): the generic `Ais`
+//! paths run by the RBM itself, its hidden layer summed out and its runs
+//! batched, for heat-bath block sweeps (`Gibbs::block()`).
 //!
-//! The base model A has zero weights and visible biases `b_A` fitted to the
-//! data marginals (`b_A,i = ln(p_i / (1 − p_i))`); the path interpolates in
-//! the joint space, and summing out the hidden units analytically gives the
-//! visible marginals the weights need (β = 1):
+//! Both paths are the same kernel. `Ais::log_z` starts at the uniform
+//! distribution (`b_A = 0`); `Ais::log_z_from` with [`base_rate`] starts at
+//! the base-rate model of Salakhutdinov and Murray (2008), zero weights and
+//! visible biases `b_A` fitted to the data marginals
+//! (`b_A,i = ln(p_i / (1 − p_i))`). Summing out the hidden units gives the
+//! visible marginals the weights need, for s from 0 to β:
 //!
 //! ```text
-//! ln p*_k(v) = (1 − β_k) b_A·v + β_k b·v + Σ_j softplus(β_k (c_j + Σ_i v_i W_ij))
-//! ln Z_0     = n_hidden ln 2 + Σ_i softplus(b_A,i)
+//! ln p*_s(v) = (β − s) b_A·v + s b·v + Σ_j softplus(s (c_j + Σ_i v_i W_ij))
+//! ln Z_0     = n_hidden ln 2 + Σ_i softplus(β b_A,i)
 //! ln w       = Σ_k ln p*_k(v_k) − ln p*_{k−1}(v_k)
 //! ```
 //!
-//! The transition at β_k is one block-Gibbs sweep
-//! `h ~ σ(β_k (c + Wᵀ v))`, `v ~ σ((1 − β_k) b_A + β_k (b + W h))`. All runs
+//! The transition at s_k is one block-Gibbs sweep
+//! `h ~ σ(s_k (c + Wᵀ v))`, `v ~ σ((β − s_k) b_A + s_k (b + W h))`. All runs
 //! advance together: `Wᵀ v` as sums of W's rows over the ones of v (sparse),
 //! `W h` as one f32 GEMM per step; the weights are accumulated
 //! in f64, and `Σ_j softplus` differences are formed as
-//! `Δβ Σ_j max(x_j, 0) + ln Π_j (1 + e^{−β_k |x_j|}) / (1 + e^{−β_{k−1} |x_j|})`,
+//! `Δs Σ_j max(x_j, 0) + ln Π_j (1 + e^{−s_k |x_j|}) / (1 + e^{−s_{k−1} |x_j|})`,
 //! one exponential per unit and temperature and one logarithm per 512 units.
-//! RAISE ([`rbm_raise`]) runs the same path backwards from data points,
-//! after one sweep at β = 1: a conservative log-likelihood from the other
-//! side of the forward estimate.
+//! Reverse runs (`Ais::reverse_log_z[_from]`) and RAISE (`Ais::raise_from`,
+//! from data points after one sweep at β) run the same path backwards.
 //!
-//! The runs are split into four fixed groups processed in parallel; run r
-//! draws from `seed.stream(Purpose::AIS, r)`, so the result does not depend
-//! on the number of threads.
+//! The runs are split into groups of at most 64 processed in parallel; run r
+//! draws from `seed.stream(Purpose::AIS, offset + r)`, so the result does not
+//! depend on the number of threads.
+//!
+//! [`EnergyModel::anneal_runs`]: ebm_core::EnergyModel::anneal_runs
 
-use crate::linalg::{self, View, sigmoid_f32, softplus};
+use crate::linalg::{self, View, sigmoid_f32};
 use crate::rbm::Rbm;
-use ebm_core::{Domain, Error, Purpose, Result, Seed, check_len};
-use ebm_thermo::ais::{
-    LogLikelihoodEstimate, LogZEstimate, RAISE_STREAM_OFFSET, REVERSE_STREAM_OFFSET, RaiseEstimate,
-    Sandwich, Schedule, path_betas,
-};
+use ebm_core::{AnnealRuns, Domain, Error, LocalRule, Purpose, Result, Seed, check_len};
+use ebm_thermo::ais::{IndependentSites, LogLikelihoodEstimate, LogZEstimate};
 use rayon::prelude::*;
 
 /// Data marginals are clamped to `[MARGINAL_MIN, 1 − MARGINAL_MIN]` before
@@ -43,7 +45,7 @@ pub const MARGINAL_MIN: f64 = 1e-3;
 const PRODUCT_LEN: usize = 512;
 
 /// The column means of `data` (rows of `n_visible` bits): the marginals
-/// `p_i = mean_r v_ri` for [`rbm_ais`].
+/// `p_i = mean_r v_ri` for [`base_rate`].
 ///
 /// Errors: empty data or a length not a multiple of `n_visible`
 /// ([`Error::ShapeMismatch`]), values other than 0/1.
@@ -63,9 +65,8 @@ pub fn data_marginals(data: &[i8], n_visible: usize) -> Result<Vec<f64>> {
 }
 
 /// The base-rate biases `logit(clamp(p))`, or zeros (the uniform base) without marginals.
-fn base_biases(rbm: &Rbm, marginals: Option<&[f64]>) -> Result<Vec<f64>> {
+fn base_biases(rbm: &Rbm, p: &[f64]) -> Result<Vec<f64>> {
     let nv = rbm.n_visible();
-    let Some(p) = marginals else { return Ok(vec![0.0; nv]) };
     check_len("data marginals (n_visible)", nv, p.len())?;
     p.iter()
         .map(|&q| {
@@ -83,103 +84,39 @@ fn base_biases(rbm: &Rbm, marginals: Option<&[f64]>) -> Result<Vec<f64>> {
         .collect()
 }
 
-fn check_runs(n_runs: usize) -> Result<()> {
-    if n_runs == 0 {
-        return Err(Error::InvalidParameter { name: "n_runs", value: 0.0, expected: "≥ 1" });
-    }
-    Ok(())
-}
-
-/// Forward AIS estimate of the RBM's ln Z (at β = 1) along the base-rate path
-/// (see the [module docs](self)), from `n_runs` runs.
+/// The base-rate base of Salakhutdinov and Murray (2008) for `rbm`: visible
+/// unit i independent with `p(v_i = 1) = clamp(p_i)` (at β = 1; fields
+/// `[0, logit(clamp(p_i))]`), the hidden units uniform (fields `[0, 0]`).
+/// `data_marginals` are the per-unit means of the training data (see
+/// [`data_marginals`]), clamped to `[MARGINAL_MIN, 1 − MARGINAL_MIN]`.
 ///
-/// `data_marginals`: the per-unit means of the training data (see
-/// [`data_marginals`]), or `None` for the uniform base `b_A = 0`. The
-/// standard schedule is [`Schedule::Standard`] (14,500 β).
-///
-/// With `None` this is the generic call, bit for bit (tested):
-/// `Ais::new(schedule, n_runs)?.log_z(rbm, &Gibbs::block(), Beta::ONE, seed)`
-/// runs this kernel through [`EnergyModel::anneal_runs`](ebm_core::EnergyModel::anneal_runs),
-/// at any β, and `Ais::reverse_log_z` its reverse runs. What only this
-/// function offers is the data-marginal base, whose path the generic
-/// `Ais::log_z_from` runs with the generic sweeps.
-///
-/// Errors: zero runs ([`Error::InvalidParameter`]), marginals of the wrong
-/// length ([`Error::ShapeMismatch`]) or outside [0, 1], an invalid schedule
-/// ([`Error::InvalidSequence`]).
+/// Annealing from it is the generic call, which the RBM's kernel runs
+/// (hidden layer summed out, runs batched, any β):
 ///
 /// ```
 /// use ebm_core::{Beta, Seed};
-/// use ebm_models::{rbm::Rbm, rbm_ais::rbm_ais};
-/// use ebm_thermo::ais::Schedule;
+/// use ebm_models::{rbm::Rbm, rbm_ais::{base_rate, data_marginals}};
+/// use ebm_thermo::ais::{Ais, Schedule};
+/// use ebm_samplers::Gibbs;
 /// let rbm = Rbm::random(20, 8, 0.3, Seed(3))?;
-/// let est = rbm_ais(&rbm, None, &Schedule::Linear(500), 64, Seed(1))?;
-/// let exact = rbm.exact_log_z(Beta::ONE)?;
-/// assert!(est.contains(exact), "{est:?} vs {exact}");
+/// let data: Vec<i8> = (0..50 * 20).map(|i| ((i * 7 / 3) % 2) as i8).collect();
+/// let base = base_rate(&rbm, &data_marginals(&data, 20)?)?;
+/// let ais = Ais::new(Schedule::Linear(500), 64)?;
+/// let est = ais.log_z_from(&rbm, &base, &Gibbs::block(), Beta::ONE, Seed(1))?;
+/// assert!(est.contains(rbm.exact_log_z(Beta::ONE)?), "{est:?}");
 /// # Ok::<(), ebm_core::Error>(())
 /// ```
-pub fn rbm_ais(
-    rbm: &Rbm,
-    data_marginals: Option<&[f64]>,
-    schedule: &Schedule,
-    n_runs: usize,
-    seed: Seed,
-) -> Result<LogZEstimate> {
-    check_runs(n_runs)?;
-    let ba = base_biases(rbm, data_marginals)?;
-    let path = path_betas(schedule, ebm_core::Beta::ONE, false)?;
-    let runner = Runner::new(rbm, ba);
-    let lw = runner.run(&path, n_runs, None, seed, 0, None);
-    LogZEstimate::from_log_weights(runner.log_z0(), &lw)
-}
-
-/// Reverse AIS along the base-rate path from visible states `starts` (rows of
-/// `n_visible` bits, at least `n_runs`; the first `n_runs` are used), which
-/// should be samples of the RBM's visible marginal (exact, or from long or
-/// persistent chains). `E[w] = Z_0 / Z`, so the result is a stochastic upper
-/// bound on ln Z. Run r draws from `seed.stream(Purpose::AIS,
-/// REVERSE_STREAM_OFFSET + r)`.
 ///
-/// Errors: those of [`rbm_ais`], plus too few or malformed starting rows.
-pub fn rbm_reverse_ais(
-    rbm: &Rbm,
-    data_marginals: Option<&[f64]>,
-    schedule: &Schedule,
-    starts: &[i8],
-    n_runs: usize,
-    seed: Seed,
-) -> Result<LogZEstimate> {
-    check_runs(n_runs)?;
-    let nv = rbm.n_visible();
-    if !starts.len().is_multiple_of(nv) || starts.len() / nv < n_runs {
-        return Err(Error::ShapeMismatch {
-            what: "reverse AIS starting states (≥ n_runs rows of n_visible)",
-            expected: n_runs * nv,
-            found: starts.len(),
-        });
-    }
-    let starts = &starts[..n_runs * nv];
-    Domain::Bit.validate(starts)?;
+/// Errors: marginals of the wrong length ([`Error::ShapeMismatch`]) or
+/// outside [0, 1] ([`Error::InvalidParameter`]).
+pub fn base_rate(rbm: &Rbm, data_marginals: &[f64]) -> Result<IndependentSites<Domain>> {
     let ba = base_biases(rbm, data_marginals)?;
-    let path = path_betas(schedule, ebm_core::Beta::ONE, true)?;
-    let runner = Runner::new(rbm, ba);
-    let lw = runner.run(&path, n_runs, Some(starts), seed, REVERSE_STREAM_OFFSET, None);
-    LogZEstimate::from_reverse_log_weights(runner.log_z0(), &lw)
-}
-
-/// Forward and reverse RBM AIS (see [`Sandwich`]).
-pub fn rbm_ais_sandwich(
-    rbm: &Rbm,
-    data_marginals: Option<&[f64]>,
-    schedule: &Schedule,
-    starts: &[i8],
-    n_runs: usize,
-    seed: Seed,
-) -> Result<Sandwich> {
-    Ok(Sandwich {
-        forward: rbm_ais(rbm, data_marginals, schedule, n_runs, seed)?,
-        reverse: rbm_reverse_ais(rbm, data_marginals, schedule, starts, n_runs, seed)?,
-    })
+    let mut fields = Vec::with_capacity(2 * (rbm.n_visible() + rbm.n_hidden()));
+    for a in ba {
+        fields.extend([0.0, a]);
+    }
+    fields.resize(2 * (rbm.n_visible() + rbm.n_hidden()), 0.0);
+    IndependentSites::new(Domain::Bit, rbm.n_visible() + rbm.n_hidden(), fields)
 }
 
 /// The mean log-likelihood `mean_v[−F(v)] − ln Z` (β = 1) of `data` (rows of
@@ -207,87 +144,37 @@ pub fn rbm_log_likelihood(
     Ok(LogLikelihoodEstimate::new(total / rows as f64, log_z))
 }
 
-/// A conservative mean log-likelihood of `data` (rows of `n_visible` bits)
-/// by RAISE along the base-rate path (see [`RaiseEstimate`]): `n_points`
-/// rows spread evenly through the data (row `⌊i · rows / n_points⌋`; all
-/// rows when `n_points ≥ rows`) each start `runs_per_point` reverse runs —
-/// one block-Gibbs sweep at β = 1, then the schedule from β = 1 down to
-/// the base, sweeping at each intermediate β. `ln f_K(v) = −F(v)` is summed
-/// over every row. Where [`rbm_ais`] over-states the log-likelihood (in
-/// expectation), this under-states it; both tighten as the schedule grows.
-/// Run r (point-major) draws from
-/// `seed.stream(Purpose::AIS, RAISE_STREAM_OFFSET + r)`; the result does not
-/// depend on the number of threads.
-///
-/// Errors: those of [`rbm_ais`], data empty, of the wrong width or not bits,
-/// zero points or runs per point ([`Error::InvalidParameter`]).
-///
-/// ```
-/// use ebm_core::{Beta, Seed};
-/// use ebm_models::{rbm::Rbm, rbm_ais::rbm_raise};
-/// use ebm_thermo::ais::Schedule;
-/// let rbm = Rbm::random(12, 6, 0.5, Seed(3))?;
-/// let data: Vec<i8> = (0..40 * 12).map(|i| ((i * 7 / 3) % 2) as i8).collect();
-/// let est = rbm_raise(&rbm, None, &Schedule::Linear(1000), &data, 40, 4, Seed(1))?;
-/// let exact = rbm.exact_log_likelihood(&data, Beta::ONE)?;
-/// assert!(est.contains(exact), "{est:?} vs {exact}");
-/// # Ok::<(), ebm_core::Error>(())
-/// ```
-pub fn rbm_raise(
-    rbm: &Rbm,
-    data_marginals: Option<&[f64]>,
-    schedule: &Schedule,
-    data: &[i8],
-    n_points: usize,
-    runs_per_point: usize,
-    seed: Seed,
-) -> Result<RaiseEstimate> {
-    let nv = rbm.n_visible();
-    let rows = ebm_core::check_rows("data (rows of n_visible values)", data.len(), nv)?;
-    Domain::Bit.validate(data)?;
-    check_runs(n_points)?;
-    check_runs(runs_per_point)?;
-    let ba = base_biases(rbm, data_marginals)?;
-    let path = path_betas(schedule, ebm_core::Beta::ONE, true)?;
-    let n = n_points.min(rows);
-    let mut starts = Vec::with_capacity(n * runs_per_point * nv);
-    for i in 0..n {
-        let row = i * rows / n;
-        for _ in 0..runs_per_point {
-            starts.extend_from_slice(&data[row * nv..(row + 1) * nv]);
-        }
-    }
-    let runner = Runner::new(rbm, ba);
-    let log_z0 = runner.log_z0();
-    let lw: Vec<f64> = runner
-        .run(&path, n * runs_per_point, Some(&starts), seed, RAISE_STREAM_OFFSET, Some(1.0))
-        .into_iter()
-        .map(|w| w - log_z0)
-        .collect();
-    let mut total = 0.0;
-    for v in data.chunks_exact(nv) {
-        total -= rbm.visible_free_energy(v, ebm_core::Beta::ONE)?;
-    }
-    RaiseEstimate::from_corrections(total / rows as f64, &lw, runs_per_point)
-}
-
 /// [`Rbm`]'s [`EnergyModel::anneal_runs`](ebm_core::EnergyModel::anneal_runs):
-/// heat-bath block sweeps along `runs.path` (any inverse temperatures ≥ 0)
-/// from the uniform base, by the batched [`Runner`] with `b_A = 0`, whose
-/// `ln Z_0 = (n_visible + n_hidden) ln 2` is the uniform distribution's.
-/// Reverse runs start at the visible part of each joint row (the hidden
-/// part is summed out). `None` for other rules.
-pub(crate) fn tempered_runs(
-    rbm: &Rbm,
-    runs: &ebm_core::AnnealRuns<'_, i8>,
-) -> Option<Result<Vec<f64>>> {
-    if runs.rule != ebm_core::LocalRule::HeatBath || runs.n_runs == 0 || runs.path.len() < 2 {
+/// heat-bath block sweeps along `runs.path` (any points ≥ 0) by the batched
+/// [`Runner`], from the uniform start or from a base of independent sites
+/// whose hidden fields are flat (a field on a hidden unit would couple the
+/// summed-out layer to the base: `None`, the generic path). Starts are joint
+/// rows whose visible part is kept (the hidden part is summed out). `None`
+/// for other rules.
+pub(crate) fn anneal_runs(rbm: &Rbm, runs: &AnnealRuns<'_, i8>) -> Option<Result<Vec<f64>>> {
+    if runs.rule != LocalRule::HeatBath || runs.n_runs == 0 || runs.path.len() < 2 {
         return None;
     }
     if runs.path.iter().any(|s| !(s.is_finite() && *s >= 0.0)) {
         return None;
     }
     let (nv, n) = (rbm.n_visible(), rbm.n_visible() + rbm.n_hidden());
+    // b_A = f_i(1) − f_i(0); the constant Σ_i f_i(0) shifts every ln f_s by
+    // (β − s) times it, which the kernel's increments leave out
+    let (ba, top, constant) = match runs.base {
+        None => (vec![0.0; nv], 1.0, 0.0),
+        Some(base) => {
+            let f = base.fields;
+            if f.len() != 2 * n || !(base.beta.is_finite() && base.beta > 0.0) {
+                return None;
+            }
+            if f[2 * nv..].chunks_exact(2).any(|p| p[0] != p[1]) {
+                return None;
+            }
+            let ba = f[..2 * nv].chunks_exact(2).map(|p| p[1] - p[0]).collect();
+            (ba, base.beta, f.iter().step_by(2).sum::<f64>())
+        }
+    };
     let starts = match runs.starts {
         None => None,
         Some(rows) => {
@@ -303,15 +190,21 @@ pub(crate) fn tempered_runs(
             Some(v)
         }
     };
-    let runner = Runner::new(rbm, vec![0.0; nv]);
-    Some(Ok(runner.run(
+    let runner = Runner::new(rbm, ba, top);
+    let first_sweep = runs.first_sweep.then_some(runs.path[0]);
+    let mut lw = runner.run(
         runs.path,
         runs.n_runs,
         starts.as_deref(),
         runs.seed,
         runs.stream_offset,
-        None,
-    )))
+        first_sweep,
+    );
+    let shift = -(runs.path[runs.path.len() - 1] - runs.path[0]) * constant;
+    if shift != 0.0 {
+        lw.iter_mut().for_each(|w| *w += shift);
+    }
+    Some(Ok(lw))
 }
 
 /// Parameters in the layout the batched path needs.
@@ -324,8 +217,9 @@ struct Runner {
     /// b_A and b − b_A in f32 (for the visible conditional) and f64 (weights).
     ba32: Vec<f32>,
     b32: Vec<f32>,
-    ba: Vec<f64>,
     db: Vec<f64>,
+    /// β, the path's end: the base enters as `(β − s) b_A`.
+    top: f32,
 }
 
 /// Per-group scratch, allocated once per group.
@@ -409,7 +303,7 @@ fn unit_f32(u: u32) -> f32 {
 }
 
 impl Runner {
-    fn new(rbm: &Rbm, ba: Vec<f64>) -> Self {
+    fn new(rbm: &Rbm, ba: Vec<f64>, top: f64) -> Self {
         let b = rbm.visible_bias();
         Runner {
             nv: rbm.n_visible(),
@@ -419,12 +313,8 @@ impl Runner {
             ba32: ba.iter().map(|&x| x as f32).collect(),
             b32: b.iter().map(|&x| x as f32).collect(),
             db: b.iter().zip(&ba).map(|(b, a)| b - a).collect(),
-            ba,
+            top: top as f32,
         }
-    }
-
-    fn log_z0(&self) -> f64 {
-        self.nh as f64 * std::f64::consts::LN_2 + self.ba.iter().map(|&a| softplus(a)).sum::<f64>()
     }
 
     /// Log-weights of `n_runs` runs along `path`, in run order.
@@ -490,7 +380,7 @@ impl Runner {
                     let bits = &mut g.bits[..nv];
                     g.rngs[r].fill_u32(bits);
                     for ((d, &a), &u) in v.iter_mut().zip(&self.ba32).zip(bits.iter()) {
-                        *d = f32::from(u8::from(unit_f32(u) < sigmoid_f32(a)));
+                        *d = f32::from(u8::from(unit_f32(u) < sigmoid_f32(self.top * a)));
                     }
                 }
             }
@@ -593,8 +483,8 @@ impl Runner {
         }
     }
 
-    /// `v ~ σ((1 − β) b_A + β (b + W h))`, updating `(b − b_A)·v`.
-    fn visible_sample(&self, g: &mut Group, m: usize, beta: f32) {
+    /// `v ~ σ((β_top − s) b_A + s (b + W h))`, updating `(b − b_A)·v`.
+    fn visible_sample(&self, g: &mut Group, m: usize, s: f32) {
         let nv = self.nv;
         let wt = View::row_major(&self.w32, nv, self.nh).t();
         linalg::sgemm(1.0, View::row_major(&g.h, m, self.nh), wt, 0.0, &mut g.vin);
@@ -605,7 +495,7 @@ impl Runner {
             let vin = &g.vin[r * nv..(r + 1) * nv];
             let (ba, b) = (&self.ba32, &self.b32);
             for ((((vi, &a0), &b0), &x), &u) in v.iter_mut().zip(ba).zip(b).zip(vin).zip(&*bits) {
-                let a = (1.0 - beta) * a0 + beta * (b0 + x);
+                let a = (self.top - s) * a0 + s * (b0 + x);
                 let e = exp_neg_f32(-a.abs());
                 let inv = 1.0 / (1.0 + e);
                 let p = if a >= 0.0 { inv } else { e * inv };

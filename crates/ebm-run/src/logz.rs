@@ -8,7 +8,7 @@ use ebm_models::ising::{Boundary, Ising};
 use ebm_models::potts::Potts;
 use ebm_models::potts_rbm::PottsRbm;
 use ebm_models::rbm::Rbm;
-use ebm_models::rbm_ais::rbm_ais;
+use ebm_models::rbm_ais::base_rate;
 use ebm_samplers::{Gibbs, SiteMoves};
 use ebm_thermo::ais::{Ais, LogZEstimate, Schedule, Ti};
 use serde::Serialize;
@@ -146,8 +146,9 @@ impl LogZPaths for Ising {
 }
 
 impl LogZPaths for Rbm {
-    /// At β = 1, AIS anneals from the base-rate model (the data's
-    /// marginals, or ½) with the hidden units summed analytically.
+    /// AIS anneals from the base-rate model of the data's marginals when
+    /// given (else from the uniform distribution), at any β, by the RBM's
+    /// kernel (hidden units summed analytically, runs batched).
     fn estimate(
         &self,
         method: Method,
@@ -161,8 +162,14 @@ impl LogZPaths for Rbm {
             ebm_core::check_len("data width (n_visible)", self.n_visible(), m.len())?;
         }
         match method {
-            Method::Ais if beta == Beta::ONE => {
-                rbm_ais(self, marginals, &Schedule::StandardScaled(n_betas.max(3)), n_runs, seed)
+            Method::Ais => {
+                let ais = Ais::new(Schedule::StandardScaled(n_betas.max(3)), n_runs)?;
+                match marginals {
+                    Some(m) => {
+                        ais.log_z_from(self, &base_rate(self, m)?, &Gibbs::block(), beta, seed)
+                    }
+                    None => ais.log_z(self, &Gibbs::block(), beta, seed),
+                }
             }
             _ => generic(self, method, beta, n_betas, n_runs, seed),
         }

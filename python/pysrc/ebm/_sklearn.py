@@ -2,7 +2,7 @@
 
 The estimator keeps scikit-learn's constructor, attributes and methods; the
 work is ebm's: ``Rbm::init``, ``Cd``/``Pcd`` on the RBM kernel, exact ln Z or
-AIS (``ebm_models::rbm_ais``), all in Rust. With scikit-learn installed it
+AIS (``Ais::log_z_from`` from the base rate), all in Rust. With scikit-learn installed it
 is a ``BaseEstimator`` and ``TransformerMixin``; without, a minimal
 stand-in gives ``get_params``/``set_params``/``fit_transform``.
 """

@@ -5,9 +5,10 @@ use super::print_json;
 use crate::cli::{Common, EvalArgs, LogZMethod, ModelArgs};
 use crate::spec::{self, Model};
 use ebm_core::{Beta, Error, Result, Seed};
-use ebm_models::rbm_ais::{data_marginals, rbm_ais, rbm_log_likelihood, rbm_raise};
+use ebm_models::rbm_ais::{base_rate, data_marginals, rbm_log_likelihood};
 use ebm_run::logz::{EXACT_RBM_LAYER, Method, log_z};
-use ebm_thermo::ais::Schedule;
+use ebm_samplers::Gibbs;
+use ebm_thermo::ais::{Ais, Schedule};
 use serde::Serialize;
 
 pub fn run_logz(
@@ -198,15 +199,25 @@ pub fn run_eval(args: &EvalArgs) -> Result<()> {
         Schedule::StandardScaled(ais_betas.max(3))
     };
     let t_ais = std::time::Instant::now();
-    let est = rbm_ais(&rbm, Some(&marginals), &schedule, ais_runs, Seed(common.seed))?;
+    let base = base_rate(&rbm, &marginals)?;
+    let gibbs = Gibbs::block();
+    let est = Ais::new(schedule.clone(), ais_runs)?.log_z_from(
+        &rbm,
+        &base,
+        &gibbs,
+        Beta::ONE,
+        Seed(common.seed),
+    )?;
     let ais_seconds = t_ais.elapsed().as_secs_f64();
     let ll = rbm_log_likelihood(&rbm, rows, &est)?;
     let conservative = (raise_points > 0)
         .then(|| {
             let t = std::time::Instant::now();
             let seed = Seed(common.seed);
-            rbm_raise(&rbm, Some(&marginals), &schedule, rows, raise_points, raise_runs, seed).map(
-                |r| Conservative {
+            let raise = Ais::new(schedule.clone(), 1)?;
+            raise
+                .raise_from(&rbm, &base, &gibbs, Beta::ONE, rows, raise_points, raise_runs, seed)
+                .map(|r| Conservative {
                     mean_log_likelihood_conservative: r.mean,
                     mean_log_likelihood_conservative_std_err: r.std_err,
                     mean_log_likelihood_conservative_lower: r.lower,
@@ -214,8 +225,7 @@ pub fn run_eval(args: &EvalArgs) -> Result<()> {
                     raise_points: r.n_points,
                     raise_runs_per_point: r.runs_per_point,
                     raise_seconds: t.elapsed().as_secs_f64(),
-                },
-            )
+                })
         })
         .transpose()?;
     let exact_log_z = (rbm.n_visible().min(rbm.n_hidden()) <= EXACT_RBM_LAYER)

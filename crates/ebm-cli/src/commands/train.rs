@@ -6,12 +6,12 @@ use crate::cli::{SamplerName, TrainArgs, TrainerName};
 use crate::data::{self, DataSet};
 use crate::picture::{self, Series};
 use crate::recipe;
-use ebm_core::{Chain, Error, LogLinear, Result, Sampler, Seed, Trainer};
+use ebm_core::{Beta, Chain, Error, LogLinear, Result, Sampler, Seed, Trainer};
 use ebm_data::SavedModel;
 use ebm_models::rbm::Rbm;
-use ebm_models::rbm_ais::{data_marginals, rbm_ais, rbm_log_likelihood};
+use ebm_models::rbm_ais::{base_rate, data_marginals, rbm_log_likelihood};
 use ebm_samplers::{AnySampler, Gibbs, Ladder, Metropolis, ParallelTempering, WithClamp};
-use ebm_thermo::ais::Schedule;
+use ebm_thermo::ais::{Ais, Schedule};
 use ebm_train::{
     Batches, Cd, Checkpoint, Learning, Pcd, RbmMonitors, StepReport, TrainState, rbm_monitors,
 };
@@ -524,7 +524,14 @@ impl Run<'_> {
             Some(k) if done % k == 0 || last => {
                 let test = &data.test[..data.test.len().min(1000 * nv)];
                 let schedule = Schedule::StandardScaled(a.ll_betas);
-                let est = rbm_ais(rbm, Some(marginals), &schedule, 16, Seed(a.common.seed))?;
+                let base = base_rate(rbm, marginals)?;
+                let est = Ais::new(schedule, 16)?.log_z_from(
+                    rbm,
+                    &base,
+                    &Gibbs::block(),
+                    Beta::ONE,
+                    Seed(a.common.seed),
+                )?;
                 // the mean free energy is exact: ln Ẑ's error is the LL's
                 Some((rbm_log_likelihood(rbm, test, &est)?.mean, est.std_err))
             }

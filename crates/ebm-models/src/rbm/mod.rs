@@ -459,11 +459,11 @@ impl EnergyModel for Rbm {
     type Space = Domain;
 
     /// Heat-bath block sweeps (block Gibbs) run as the batched AIS kernel of
-    /// [`crate::rbm_ais`] along the tempered path from the uniform base (the
-    /// base-rate path with `b_A = 0`): the hidden layer summed out
-    /// analytically, any β, runs advanced in groups. Other rules: `None`.
+    /// [`crate::rbm_ais`], from the uniform start or a base of independent
+    /// sites (the base-rate path): the hidden layer summed out analytically,
+    /// any β, runs advanced in groups. Other rules: `None`.
     fn anneal_runs(&self, runs: &ebm_core::AnnealRuns<'_, i8>) -> Option<Result<Vec<f64>>> {
-        crate::rbm_ais::tempered_runs(self, runs)
+        crate::rbm_ais::anneal_runs(self, runs)
     }
 
     /// Thermodynamic integration's chains for heat-bath block sweeps,
@@ -639,6 +639,11 @@ impl LogLinear for Rbm {
 
     fn n_visible(&self) -> usize {
         self.nv
+    }
+
+    /// `−β F(v)` ([`Rbm::visible_free_energy`]).
+    fn visible_log_marginal(&self, v: &[i8], beta: Beta) -> Option<f64> {
+        Some(-beta.value() * self.visible_free_energy_unchecked(v, beta))
     }
 
     /// Rao–Blackwellised: `φ` with h replaced by `E[h | v] = σ(β (c + Wᵀ v))`,

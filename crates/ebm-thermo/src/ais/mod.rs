@@ -21,7 +21,10 @@
 //! **A base of its own.** [`Ais::log_z_from`] anneals along
 //! `E_t = (1 − t) E₀ + t E` from an exactly solvable base ([`Base`]; e.g.
 //! [`IndependentSites`] fitted to data), which needs far fewer steps when the
-//! base is close to the target. On ℝⁿ the base is [`DiagonalGaussian`]; on
+//! base is close to the target, with its reverse runs, sandwich and RAISE
+//! (`reverse_log_z_from`, `sandwich_from`, `raise_from`). A model may run
+//! such a path with its own kernel ([`EnergyModel::anneal_runs`]; the RBM
+//! does, for a base of independent sites). On ℝⁿ the base is [`DiagonalGaussian`]; on
 //! a hybrid space (real and binary units: the Gaussian–Bernoulli RBM)
 //! [`GaussianBits`], whose path keeps closed-form conditionals (`hybrid.rs`).
 //!
@@ -36,6 +39,7 @@
 //! runs the path backwards from the data points themselves and under-states
 //! it, with no ln Z needed ([`RaiseEstimate`]).
 
+mod based;
 mod estimate;
 mod hybrid;
 mod path;
@@ -43,9 +47,10 @@ mod runs;
 mod schedule;
 mod ti;
 
+pub use based::AIS_BATCH;
 pub use estimate::{Estimated, LogLikelihoodEstimate, LogZEstimate, RaiseEstimate, Sandwich};
 pub use hybrid::GaussianBits;
-pub use path::{AIS_BATCH, Base, DiagonalGaussian, GradientBase, IndependentSites, Interpolated};
+pub use path::{Base, DiagonalGaussian, GradientBase, IndependentSites, Interpolated};
 pub use runs::{Ais, path_betas};
 pub use schedule::Schedule;
 pub use ti::{Ti, TiEstimate, TiNode};

@@ -29,6 +29,13 @@ pub trait Base<S: StateSpace>: Sync {
     fn base_log_z(&self, beta: Beta) -> f64;
     /// An exact draw from `p₀ ∝ e^{−β E₀}` into `out`.
     fn base_draw(&self, beta: Beta, rng: &mut ChainRng, out: &mut [S::Unit]);
+    /// For a base of independent sites, `E₀(x) = −Σ_i f_i(x_i)`: the fields
+    /// `f_i(k)` (unit-major, in the space's value order), which a model's own
+    /// AIS kernel ([`EnergyModel::anneal_runs`]) can run the path with;
+    /// `None` (the default) for any other base.
+    fn site_fields(&self) -> Option<&[f64]> {
+        None
+    }
 }
 
 /// Independent units with a field on every value: `E₀(x) = −Σ_i f_i(x_i)`,
@@ -157,6 +164,9 @@ impl CategoricalModel for IndependentSites<Categories> {
 impl<S: FiniteSpace + Clone> Base<S> for IndependentSites<S> {
     fn base_energy(&self, x: &[S::Unit]) -> f64 {
         self.energy(x)
+    }
+    fn site_fields(&self) -> Option<&[f64]> {
+        Some(&self.fields)
     }
     fn base_log_z(&self, beta: Beta) -> f64 {
         let b = beta.value();
@@ -359,75 +369,5 @@ impl Base<Reals> for DiagonalGaussian {
         for ((o, m), s) in out.iter_mut().zip(&self.mean).zip(&self.std) {
             *o = m + s * scale * ebm_core::standard_normal(rng);
         }
-    }
-}
-
-/// Runs of [`Ais::log_z_from`] swept together as one batch.
-pub const AIS_BATCH: usize = 16;
-
-impl Ais {
-    /// ln Z(β) by AIS along `E_t = (1 − t) E₀ + t E` from `base`, over the
-    /// schedule's grid read as t ∈ [0, 1]; each intermediate distribution
-    /// is swept at β by `sampler` on the [`Interpolated`] model. Run r
-    /// draws its base state and its moves from `seed.stream(Purpose::AIS,
-    /// r)`; runs are swept in batches of [`AIS_BATCH`] (`sweep_batch`, so a
-    /// model's batched hooks serve them), and the result is bit-identical for
-    /// any thread count.
-    ///
-    /// Errors: a schedule that does not validate, sampler start errors.
-    pub fn log_z_from<M, B, S>(
-        &self,
-        model: &M,
-        base: &B,
-        sampler: &S,
-        beta: Beta,
-        seed: Seed,
-    ) -> Result<LogZEstimate>
-    where
-        M: EnergyModel + ?Sized,
-        B: Base<M::Space> + Sync,
-        S: for<'a> Sampler<Interpolated<'a, M, B>>,
-    {
-        let path = path_betas(self.schedule(), Beta::ONE, false)?;
-        let n = model.n_units();
-        let b = beta.value();
-        let runs = self.n_runs() as u64;
-        // fixed chunks of runs, each swept as one batch (one GEMM per block
-        // for models with batched hooks); run r keeps its own stream, so the
-        // result does not depend on the chunking or the thread count
-        let starts: Vec<u64> = (0..runs).step_by(AIS_BATCH).collect();
-        let chunks: Vec<Vec<f64>> = starts
-            .into_par_iter()
-            .map(|first| {
-                let last_run = (first + AIS_BATCH as u64).min(runs);
-                let mut rngs: Vec<ChainRng> =
-                    (first..last_run).map(|r| seed.stream(Purpose::AIS, r)).collect();
-                let at = |t: f64| Interpolated { target: model, base, t };
-                let mut chains = rngs
-                    .iter_mut()
-                    .map(|rng| {
-                        let mut x: Vec<UnitOf<M>> =
-                            (0..n).map(|i| model.space().fixed_value(i)).collect();
-                        base.base_draw(beta, rng, &mut x);
-                        sampler.start(&at(0.0), &x)
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                let last = path.len() - 1;
-                let mut lw = vec![0.0; chains.len()];
-                for k in 1..=last {
-                    for (w, chain) in lw.iter_mut().zip(&chains) {
-                        let s = chain.state();
-                        let gap = model.energy(s) - base.base_energy(s);
-                        *w -= b * (path[k] - path[k - 1]) * gap;
-                    }
-                    if k < last {
-                        sampler.sweep_batch(&at(path[k]), &mut chains, beta, &mut rngs);
-                    }
-                }
-                Ok(lw)
-            })
-            .collect::<Result<_>>()?;
-        let lw: Vec<f64> = chunks.into_iter().flatten().collect();
-        LogZEstimate::from_log_weights(base.base_log_z(beta), &lw)
     }
 }

@@ -176,7 +176,16 @@ impl Ais {
         S: Sampler<M>,
     {
         let rule = sampler.block_rule()?;
-        let runs = AnnealRuns { rule, path, starts, n_runs: self.n_runs, seed, stream_offset };
+        let runs = AnnealRuns {
+            rule,
+            path,
+            starts,
+            n_runs: self.n_runs,
+            seed,
+            stream_offset,
+            base: None,
+            first_sweep: false,
+        };
         model.anneal_runs(&runs)
     }
 
