@@ -446,6 +446,68 @@ where
             self.inner.sweep(model, &mut c.replicas[r], beta.scaled_down(c.fractions[r]), rng);
             c.refresh_energies(model, r);
         }
+        self.exchange(c, beta, rng);
+    }
+
+    /// Each rung of every chain as one batch of the inner sampler
+    /// (`sweep_batch`: one GEMM per layer for the RBM's block Gibbs), then
+    /// each chain's exchanges. A chain draws from its own stream in the order
+    /// [`Sampler::sweep`] does (its rungs bottom up, then its exchanges), so
+    /// the result is `sweep`'s wherever the inner sampler's batch is its
+    /// `sweep`'s. Chains whose ladders differ (adapted during warm-up) are
+    /// swept one by one.
+    fn sweep_batch<R: rand::Rng>(
+        &self,
+        model: &M,
+        chains: &mut [Self::Chain],
+        beta: Beta,
+        rngs: &mut [R],
+    ) {
+        let n = chains.len().min(rngs.len());
+        let (chains, rngs) = (&mut chains[..n], &mut rngs[..n]);
+        let k = self.ladder.len();
+        let same =
+            chains.iter().all(|c| c.replicas.len() == k && c.fractions == chains[0].fractions);
+        if n < 2 || !same {
+            for (c, r) in chains.iter_mut().zip(rngs.iter_mut()) {
+                self.sweep(model, c, beta, r);
+            }
+            return;
+        }
+        let fractions = chains[0].fractions.clone();
+        // the replicas rung-major (moved, not copied): rung r is one batch
+        let mut rungs: Vec<S::Chain> = Vec::with_capacity(n * k);
+        {
+            let mut drains: Vec<_> = chains.iter_mut().map(|c| c.replicas.drain(..)).collect();
+            for _ in 0..k {
+                rungs.extend(drains.iter_mut().filter_map(Iterator::next));
+            }
+        }
+        for (r, batch) in rungs.chunks_mut(n).enumerate() {
+            self.inner.sweep_batch(model, batch, beta.scaled_down(fractions[r]), rngs);
+        }
+        for (i, replica) in rungs.into_iter().enumerate() {
+            chains[i % n].replicas.push(replica);
+        }
+        for (c, rng) in chains.iter_mut().zip(rngs.iter_mut()) {
+            (0..k).for_each(|r| c.refresh_energies(model, r));
+            self.exchange(c, beta, rng);
+        }
+    }
+}
+
+impl<S> ParallelTempering<S> {
+    /// The exchange half of a sweep: neighbouring rungs (even pairs on even
+    /// sweeps, odd on odd) swap with the Metropolis probability of their
+    /// energies, factor by factor where the model has independent factors;
+    /// then the round-trip bookkeeping and, during warm-up, the adaptation.
+    fn exchange<C: Chain, R: rand::Rng + ?Sized>(
+        &self,
+        c: &mut TemperingChain<C>,
+        beta: Beta,
+        rng: &mut R,
+    ) {
+        let k = c.replicas.len();
         let (parity, f) = ((c.sweeps % 2) as usize, c.parts);
         for i in (parity..k - 1).step_by(2) {
             let j = i + 1;
@@ -483,7 +545,7 @@ where
         }
         c.track_ends();
         c.sweeps += 1;
-        if c.sweeps <= self.adapt_sweeps && c.sweeps % 50 == 0 {
+        if c.sweeps <= self.adapt_sweeps && c.sweeps.is_multiple_of(50) {
             let rates = c.swap_rates();
             respace(&mut c.fractions, &rates);
             c.attempts.iter_mut().for_each(|a| *a = 0);

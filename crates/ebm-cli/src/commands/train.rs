@@ -266,9 +266,12 @@ pub fn checkpoint_path(out: &Path) -> PathBuf {
 
 /// The negative-phase sampler of `--sampler` for `--model rbm`: block or
 /// sequential Gibbs (the `Gibbs` type, whose block form runs the RBM's
-/// batched kernel) or the run-time choice of Metropolis and tempering.
+/// batched kernel), tempering over block Gibbs (its concrete type, whose
+/// `sweep_batch` sweeps each rung of all chains as one batch of that kernel)
+/// or the run-time choice of Metropolis.
 enum Negative {
     Gibbs(Gibbs),
+    Tempering(ParallelTempering<Gibbs>),
     Other(AnySampler),
 }
 
@@ -285,10 +288,7 @@ fn negative_sampler(a: &TrainArgs) -> Result<Negative> {
                 Some(f) => Ladder::new(f.clone())?,
                 None => Ladder::geometric(a.n_replicas, a.beta_min)?,
             };
-            Negative::Other(AnySampler::TemperingGibbs(ParallelTempering::new(
-                Gibbs::block(),
-                ladder,
-            )))
+            Negative::Tempering(ParallelTempering::new(Gibbs::block(), ladder))
         }
         other => {
             return Err(Error::InvalidSequence {
@@ -344,6 +344,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
     let run = Run { a, data: &data, steps_per_epoch };
     match negative {
         Negative::Gibbs(g) => run.with_sampler(&mut rbm, g, learning),
+        Negative::Tempering(t) => run.with_sampler(&mut rbm, t, learning),
         Negative::Other(s) => run.with_sampler(&mut rbm, s, learning),
     }
 }
