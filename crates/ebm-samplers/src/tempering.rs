@@ -489,8 +489,11 @@ where
         for (i, replica) in rungs.into_iter().enumerate() {
             chains[i % n].replicas.push(replica);
         }
+        // the energies in parallel (a dense model's energy is the costly
+        // part: the RBM's reads nnz(v) rows of W), the exchanges in order
+        use rayon::prelude::*;
+        chains.par_iter_mut().for_each(|c| (0..k).for_each(|r| c.refresh_energies(model, r)));
         for (c, rng) in chains.iter_mut().zip(rngs.iter_mut()) {
-            (0..k).for_each(|r| c.refresh_energies(model, r));
             self.exchange(c, beta, rng);
         }
     }
