@@ -102,26 +102,33 @@ pub(crate) fn sgemm(alpha: f32, a: View<'_>, b: View<'_>, beta: f32, c: &mut [f3
 }
 
 /// `dst ← srcᵀ` for a row-major `rows × cols` matrix `src` (`dst` is
-/// `cols × rows`), in parallel over fixed blocks of 32 rows of `dst`: pure
-/// copies, so the result does not depend on the number of threads.
+/// `cols × rows`), in parallel over fixed blocks of 64 rows of `src`, each
+/// by [`transpose_to`]: pure copies, so the result does not depend on the
+/// number of threads.
 pub(crate) fn transpose_f32(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
     use rayon::prelude::*;
-    const T: usize = 32;
+    /// Rows of `src` per task: a multiple of 8 (whole AVX blocks).
+    const T: usize = 64;
+    /// `dst`'s base pointer, shared by the tasks (each writes its own columns).
+    struct Dst(*mut f32);
+    // SAFETY: the tasks write disjoint elements (their own columns).
+    unsafe impl Sync for Dst {}
+    impl Dst {
+        /// The pointer (a method, so closures capture the `Sync` wrapper).
+        fn get(&self) -> *mut f32 {
+            self.0
+        }
+    }
     assert!(src.len() == rows * cols && dst.len() == rows * cols, "transpose_f32: shapes");
     if rows == 0 || cols == 0 {
         return;
     }
-    dst.par_chunks_mut(T * rows).enumerate().for_each(|(jb, d)| {
-        let j0 = jb * T;
-        let jn = d.len() / rows;
-        for i0 in (0..rows).step_by(T) {
-            for i in i0..(i0 + T).min(rows) {
-                let row = &src[i * cols + j0..i * cols + j0 + jn];
-                for (dj, &x) in row.iter().enumerate() {
-                    d[dj * rows + i] = x;
-                }
-            }
-        }
+    let d = Dst(dst.as_mut_ptr());
+    src.par_chunks(T * cols).enumerate().for_each(|(k, chunk)| {
+        // SAFETY: task k writes columns k·T.. k·T + chunk rows of the
+        // `cols × rows` matrix `dst` (stride `rows`), inside it and apart
+        // from every other task's; `dst` is borrowed mutably for the call.
+        unsafe { transpose_to(chunk, cols, d.get().add(k * T), rows) };
     });
 }
 
@@ -828,6 +835,20 @@ mod tests {
         sigmoid_in_place(&mut xs);
         for (g, w) in xs.iter().zip(&want) {
             assert!((g - w).abs() <= 1e-6 * w.max(1e-30) + 1e-38, "{g} vs {w}");
+        }
+    }
+
+    #[test]
+    fn transpose_f32_is_the_transpose_at_any_shape() {
+        for (rows, cols) in [(1, 1), (7, 3), (63, 7), (64, 9), (65, 64), (130, 500), (784, 500)] {
+            let src: Vec<f32> = (0..rows * cols).map(|k| k as f32 - 0.25).collect();
+            let mut dst = vec![f32::NAN; rows * cols];
+            transpose_f32(&src, rows, cols, &mut dst);
+            for i in 0..rows {
+                for j in 0..cols {
+                    assert_eq!(dst[j * rows + i], src[i * cols + j], "{rows}×{cols}: ({i}, {j})");
+                }
+            }
         }
     }
 

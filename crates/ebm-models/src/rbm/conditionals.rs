@@ -442,7 +442,7 @@ fn check_row_range(rows: &Range<usize>) -> Result<()> {
 
 /// `x ← σ(β x)` element by element, in f32 (the last step of every f32
 /// conditional).
-fn sigmoid_scaled(xs: &mut [f32], beta: Beta) {
+pub(super) fn sigmoid_scaled(xs: &mut [f32], beta: Beta) {
     let bt = beta.value() as f32;
     if bt != 1.0 {
         xs.iter_mut().for_each(|p| *p *= bt);

@@ -12,6 +12,7 @@
 //! `seed.derive(i).stream(SAMPLING, c)`; groups run in parallel and never
 //! share a stream, so the traces do not depend on the number of threads.
 
+use super::conditionals::sigmoid_scaled;
 use super::*;
 use ebm_core::{LocalRule, NodeRuns, Purpose};
 
@@ -92,7 +93,7 @@ impl Rbm {
             return Ok(traces);
         }
         draw(&mut g);
-        let bt = Beta::new(beta)?.value() as f32;
+        let beta = Beta::new(beta)?;
         for sweep in 0..runs.burn_in + runs.n_sweeps {
             let pv = &mut g.p[..len * nv];
             linalg::sparse_rows(
@@ -103,13 +104,12 @@ impl Rbm {
                 None,
                 0..len,
             );
-            pv.iter_mut().for_each(|x| *x *= bt);
-            sigmoid_in_place(pv);
+            sigmoid_scaled(pv, beta);
             g.v.sample_rows(pv, nv, &mut g.rngs, &mut g.u);
             pre(&g.v, &mut g.a);
             let ph = &mut g.p[..len * nh];
-            ph.iter_mut().zip(&g.a).for_each(|(p, &a)| *p = bt * a);
-            sigmoid_in_place(ph);
+            ph.copy_from_slice(&g.a);
+            sigmoid_scaled(ph, beta);
             g.h.sample_rows(ph, nh, &mut g.rngs, &mut g.u);
             if sweep >= runs.burn_in {
                 self.group_energies(&g, &g.a, &mut traces);
