@@ -37,7 +37,8 @@ impl Ais {
     /// ln Z(β) by AIS along `E_t = (1 − t) E₀ + t E` from `base`, over the
     /// schedule's grid read as t ∈ [0, 1]; each intermediate distribution
     /// is swept at β by `sampler` on the [`Interpolated`] model, or the
-    /// model's own kernel runs the whole path (see the [module docs](self)).
+    /// model's own kernel runs the whole path ([`EnergyModel::anneal_runs`],
+    /// when `base` is one of independent sites and the sweep a plain block sweep).
     /// Run r draws its base state and its moves from
     /// `seed.stream(Purpose::AIS, r)`; generic runs are swept in batches of
     /// [`AIS_BATCH`] (`sweep_batch`, so a model's batched hooks serve them),
