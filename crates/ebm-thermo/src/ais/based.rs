@@ -94,17 +94,7 @@ impl Ais {
         B: Base<M::Space> + Sync,
         S: for<'a> Sampler<Interpolated<'a, M, B>>,
     {
-        let n = model.n_units();
-        let rows = starts.len().checked_div(n).unwrap_or(0);
-        if n == 0 || rows * n != starts.len() || rows < self.n_runs() {
-            return Err(Error::ShapeMismatch {
-                what: "reverse AIS starting states (≥ n_runs rows of n_units)",
-                expected: self.n_runs() * n,
-                found: starts.len(),
-            });
-        }
-        let starts = &starts[..self.n_runs() * n];
-        ebm_core::validate_rows(model.space(), starts, n)?;
+        let starts = self.reverse_starts(model, starts)?;
         let path = path_betas(self.schedule(), Beta::ONE, true)?;
         let runs = Runs {
             n_runs: self.n_runs(),

@@ -106,3 +106,26 @@ fn at_least(name: &'static str, value: usize, min: usize) -> Result<()> {
 fn log_z0<M: EnergyModel<Space: UniformSpace> + ?Sized>(model: &M) -> f64 {
     model.space().ln_volume(model.n_units())
 }
+
+impl Ais {
+    /// The first R rows of reverse runs' `starts`, checked: whole rows of
+    /// `n_units()` values in the model's space, at least R of them.
+    fn reverse_starts<'s, M: EnergyModel + ?Sized>(
+        &self,
+        model: &M,
+        starts: &'s [UnitOf<M>],
+    ) -> Result<&'s [UnitOf<M>]> {
+        let n = model.n_units();
+        let rows = starts.len().checked_div(n).unwrap_or(0);
+        if n == 0 || rows * n != starts.len() || rows < self.n_runs() {
+            return Err(Error::ShapeMismatch {
+                what: "reverse AIS starting states (≥ n_runs rows of n_units)",
+                expected: self.n_runs() * n,
+                found: starts.len(),
+            });
+        }
+        let starts = &starts[..self.n_runs() * n];
+        ebm_core::validate_rows(model.space(), starts, n)?;
+        Ok(starts)
+    }
+}

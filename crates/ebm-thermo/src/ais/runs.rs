@@ -135,15 +135,7 @@ impl Ais {
         S: Sampler<M>,
     {
         let n = model.n_units();
-        let rows = starts.len().checked_div(n).unwrap_or(0);
-        if n == 0 || rows * n != starts.len() || rows < self.n_runs {
-            return Err(Error::ShapeMismatch {
-                what: "reverse AIS starting states (≥ n_runs rows of n_units)",
-                expected: self.n_runs * n,
-                found: starts.len(),
-            });
-        }
-        ebm_core::validate_rows(model.space(), &starts[..self.n_runs * n], n)?;
+        let starts = self.reverse_starts(model, starts)?;
         let path = path_betas(&self.schedule, beta, true)?;
         let kernel =
             self.model_kernel(model, sampler, &path, Some(starts), seed, REVERSE_STREAM_OFFSET);
