@@ -120,7 +120,8 @@ pub fn base_rate(rbm: &Rbm, data_marginals: &[f64]) -> Result<IndependentSites<D
 }
 
 /// The mean log-likelihood `mean_v[−F(v)] − ln Z` (β = 1) of `data` (rows of
-/// `n_visible` bits) with the interval of `log_z` carried through.
+/// `n_visible` bits) with the interval of `log_z` carried through:
+/// [`LogLikelihoodEstimate::of_data`] at β = 1.
 ///
 /// Errors: data empty, of the wrong width or not bits.
 pub fn rbm_log_likelihood(
@@ -128,20 +129,7 @@ pub fn rbm_log_likelihood(
     data: &[i8],
     log_z: &LogZEstimate,
 ) -> Result<LogLikelihoodEstimate> {
-    let nv = rbm.n_visible();
-    let rows = data.len() / nv;
-    if rows == 0 || rows * nv != data.len() {
-        return Err(Error::ShapeMismatch {
-            what: "data (rows of n_visible values)",
-            expected: nv * rows.max(1),
-            found: data.len(),
-        });
-    }
-    let mut total = 0.0;
-    for v in data.chunks_exact(nv) {
-        total -= rbm.visible_free_energy(v, ebm_core::Beta::ONE)?;
-    }
-    Ok(LogLikelihoodEstimate::new(total / rows as f64, log_z))
+    LogLikelihoodEstimate::of_data(rbm, data, ebm_core::Beta::ONE, log_z)
 }
 
 /// [`Rbm`]'s [`EnergyModel::anneal_runs`](ebm_core::EnergyModel::anneal_runs):

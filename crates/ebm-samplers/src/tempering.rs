@@ -474,7 +474,6 @@ where
             }
             return;
         }
-        let fractions = chains[0].fractions.clone();
         // the replicas rung-major (moved, not copied): rung r is one batch
         let mut rungs: Vec<S::Chain> = Vec::with_capacity(n * k);
         {
@@ -483,8 +482,10 @@ where
                 rungs.extend(drains.iter_mut().filter_map(Iterator::next));
             }
         }
-        for (r, batch) in rungs.chunks_mut(n).enumerate() {
-            self.inner.sweep_batch(model, batch, beta.scaled_down(fractions[r]), rngs);
+        // (the ladder stays in the chains: only their replicas were moved)
+        let ladder = &chains[0].fractions;
+        for (batch, &f) in rungs.chunks_mut(n).zip(ladder) {
+            self.inner.sweep_batch(model, batch, beta.scaled_down(f), rngs);
         }
         for (i, replica) in rungs.into_iter().enumerate() {
             chains[i % n].replicas.push(replica);

@@ -13,6 +13,7 @@
 //! (2008), its hidden layer summed out and its runs batched, is
 //! `Ais::log_z_from(&rbm, &base, &Gibbs::block(), β, seed)`.
 
+use super::estimate::mean_visible_log_marginal;
 use super::*;
 use ebm_core::{AnnealBase, ChainRng, LogLinear, StateSpace};
 
@@ -167,18 +168,14 @@ impl Ais {
         S: for<'a> Sampler<Interpolated<'a, M, B>>,
     {
         let (n, nv) = (model.n_units(), model.n_visible());
-        let rows = ebm_core::check_rows("data (rows of n_visible values)", data.len(), nv)?;
-        ebm_core::validate_rows(model.space(), data, nv)?;
         at_least("n_points", n_points, 1)?;
         at_least("runs_per_point", runs_per_point, 1)?;
+        let mean_log_f = mean_visible_log_marginal(model, data, beta)?;
+        let rows = data.len() / nv;
         let unsupported = || Error::Unsupported {
             what: "RAISE",
             reason: "the model's latent units have no closed-form marginal".into(),
         };
-        let mut total = 0.0;
-        for v in data.chunks_exact(nv) {
-            total += model.visible_log_marginal(v, beta).ok_or_else(unsupported)?;
-        }
         // each point's row, repeated per run; latent units are placeholders
         // (only a model kernel, which sums them out, runs such starts)
         let points = n_points.min(rows);
@@ -205,7 +202,7 @@ impl Ais {
             e => e,
         })?;
         let corrections: Vec<f64> = lw.iter().map(|w| w - log_z0).collect();
-        RaiseEstimate::from_corrections(total / rows as f64, &corrections, runs_per_point)
+        RaiseEstimate::from_corrections(mean_log_f, &corrections, runs_per_point)
     }
 }
 

@@ -2,6 +2,7 @@
 //! from it, log-likelihoods, and the forward/reverse sandwich.
 
 use super::*;
+use ebm_core::LogLinear;
 
 /// An estimate of ln Z from importance weights, with its uncertainty.
 ///
@@ -72,6 +73,43 @@ impl LogLikelihoodEstimate {
             std_err: log_z.std_err,
         }
     }
+
+    /// [`LogLikelihoodEstimate::new`] with the data term computed:
+    /// `mean_v ln f(v)` over the rows of `data` (`n_visible()` values each) by
+    /// [`mean_visible_log_marginal`].
+    pub fn of_data<M: LogLinear + ?Sized>(
+        model: &M,
+        data: &[UnitOf<M>],
+        beta: Beta,
+        log_z: &LogZEstimate,
+    ) -> Result<Self> {
+        Ok(LogLikelihoodEstimate::new(mean_visible_log_marginal(model, data, beta)?, log_z))
+    }
+}
+
+/// `mean_v ln Σ_h e^{−β E(v, h)}` (`mean_v[−β F(v)]`) over the rows of `data`
+/// ([`LogLinear::visible_log_marginal`]), the data term of a mean
+/// log-likelihood.
+///
+/// Errors: data empty, not whole rows of `n_visible()` values or outside the
+/// space ([`Error::ShapeMismatch`], [`Error::InvalidUnitValue`]), a model
+/// whose latent units have no closed-form marginal ([`Error::Unsupported`]).
+pub fn mean_visible_log_marginal<M: LogLinear + ?Sized>(
+    model: &M,
+    data: &[UnitOf<M>],
+    beta: Beta,
+) -> Result<f64> {
+    let nv = model.n_visible();
+    let rows = ebm_core::check_rows("data (rows of n_visible values)", data.len(), nv)?;
+    ebm_core::validate_rows(model.space(), data, nv)?;
+    let mut total = 0.0;
+    for v in data.chunks_exact(nv) {
+        total += model.visible_log_marginal(v, beta).ok_or_else(|| Error::Unsupported {
+            what: "a visible marginal",
+            reason: "the model's latent units have no closed-form marginal".into(),
+        })?;
+    }
+    Ok(total / rows as f64)
 }
 
 /// `(m, mean, sd, ess)` of the weights `e^{lw − m}`; errors on non-finite input.

@@ -48,7 +48,10 @@ mod schedule;
 mod ti;
 
 pub use based::AIS_BATCH;
-pub use estimate::{Estimated, LogLikelihoodEstimate, LogZEstimate, RaiseEstimate, Sandwich};
+pub use estimate::{
+    Estimated, LogLikelihoodEstimate, LogZEstimate, RaiseEstimate, Sandwich,
+    mean_visible_log_marginal,
+};
 pub use hybrid::GaussianBits;
 pub use path::{Base, DiagonalGaussian, GradientBase, IndependentSites, Interpolated};
 pub use runs::{Ais, path_betas};
