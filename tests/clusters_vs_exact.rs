@@ -53,6 +53,11 @@ where
     tv_test(&p, &counts)
 }
 
+/// Swendsen–Wang cutting a torus into stripes of one slab each.
+fn striped() -> SwendsenWang {
+    SwendsenWang::new().with_stripe_sites(1).unwrap()
+}
+
 fn check_clusters<M: FiniteModel>(name: &str, m: &M, betas: &[f64])
 where
     M::Space: ClusterMoves<M>,
@@ -66,6 +71,8 @@ where
             ("wolff×3", tv_case(m, &Wolff::clusters_per_sweep(3).unwrap(), beta, beta, seed)),
             ("wolff-adaptive", adaptive_wolff_tv(m, beta, seed)),
             ("swendsen-wang", tv_case(m, &SwendsenWang::new(), beta, beta, seed)),
+            // one slab per stripe: the crossings and wraps of the torus path
+            ("swendsen-wang-stripes", tv_case(m, &striped(), beta, beta, seed)),
             (
                 "pt-swendsen-wang",
                 tv_case(
@@ -111,6 +118,17 @@ fn cluster_samplers_match_exact_on_a_3d_ising_lattice() {
 }
 
 #[test]
+fn cluster_samplers_match_exact_on_tori_without_fields_in_1_2_and_3_d() {
+    // the tori Swendsen–Wang runs in stripes
+    let m = Ising::cubic(2, 2, 3, Boundary::Periodic, 0.3, 0.0).unwrap();
+    check_clusters("ising-2x2x3-torus", &m, &[0.5, 1.2]);
+    let m = Ising::square(2, 5, Boundary::Periodic, 0.7, 0.0).unwrap();
+    check_clusters("ising-2x5-torus", &m, &[0.4, 1.1]);
+    let m = Potts::lattice(3, &[6], true, 1.0, 0.0).unwrap();
+    check_clusters("potts3-ring6", &m, &[0.8, 1.7]);
+}
+
+#[test]
 fn cluster_samplers_match_exact_on_a_graph_with_couplings_of_both_signs_and_fields() {
     // a frustrated 9-spin graph: satisfied-bond clusters are exact for any sign
     let edges = [
@@ -152,6 +170,7 @@ fn cluster_samplers_match_exact_on_a_q4_potts_graph_with_site_dependent_fields()
 #[test]
 fn mis_tempered_cluster_samplers_fail_the_same_test() {
     let ising = Ising::square(3, 3, Boundary::Periodic, 1.0, 0.2).unwrap();
+    let torus = Ising::square(3, 3, Boundary::Periodic, 1.0, 0.0).unwrap();
     // a q = 3 ring of 6 (729 states: a 10% temperature error is visible)
     let potts = Potts::lattice(3, &[6], true, 1.0, 0.0).unwrap();
     let w = Wolff::clusters_per_sweep(2).unwrap();
@@ -161,9 +180,17 @@ fn mis_tempered_cluster_samplers_fail_the_same_test() {
         let r = tv_case(&ising, &SwendsenWang::new(), beta, 0.9 * beta, 11);
         assert!(!r.passed(), "Ising SW β={beta}: {r:?}");
     }
+    // (without a field both ground states hold almost all of the mass at
+    // β = 1 whatever the 10%: the torus control runs near β_c)
+    for beta in [0.3, 0.44] {
+        let r = tv_case(&torus, &striped(), beta, 0.9 * beta, 11);
+        assert!(!r.passed(), "Ising SW in stripes β={beta}: {r:?}");
+    }
     for beta in [1.0, 2.0] {
         let r = tv_case(&potts, &SwendsenWang::new(), beta, 0.9 * beta, 11);
         assert!(!r.passed(), "Potts SW β={beta}: {r:?}");
+        let r = tv_case(&potts, &striped(), beta, 0.9 * beta, 11);
+        assert!(!r.passed(), "Potts SW in stripes β={beta}: {r:?}");
         let r = tv_case(&potts, &w, beta, 0.9 * beta, 11);
         assert!(!r.passed(), "Potts Wolff β={beta}: {r:?}");
     }
@@ -273,6 +300,45 @@ fn cluster_runs_are_bit_identical_for_one_and_two_threads() {
     }
 }
 
+/// Swendsen–Wang in stripes on one chain of a large torus: the stripes run
+/// on every thread, and the run is bit-identical for 1, 2 and 3 threads
+/// (Ising in 2-D and 3-D, Potts in 2-D; 2 to 16 stripes).
+#[test]
+fn striped_swendsen_wang_is_bit_identical_for_any_thread_count() {
+    use ebm_core::Chain;
+    fn run<M: ebm_core::EnergyModel>(
+        m: &M,
+        s: &SwendsenWang,
+        threads: usize,
+    ) -> Vec<ebm_core::UnitOf<M>>
+    where
+        M::Space: ClusterMoves<M>,
+    {
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
+            let mut rng = Seed(8).stream(Purpose::SAMPLING, 0);
+            let x0 = rng.random_state(m.space(), m.n_units());
+            let mut c = s.start(m, &x0).unwrap();
+            for _ in 0..30 {
+                s.sweep(m, &mut c, Beta::new(0.44).unwrap(), &mut rng);
+            }
+            c.state().to_vec()
+        })
+    }
+    let ising = Ising::square(64, 64, Boundary::Periodic, 1.0, 0.0).unwrap();
+    let cube = Ising::cubic(12, 12, 12, Boundary::Periodic, 0.5, 0.0).unwrap();
+    let potts = Potts::lattice(3, &[48, 40], true, 2.0, 0.0).unwrap();
+    for s in [SwendsenWang::new(), SwendsenWang::new().with_stripe_sites(256).unwrap()] {
+        let a = run(&ising, &s, 1);
+        assert_eq!(a, run(&ising, &s, 2));
+        assert_eq!(a, run(&ising, &s, 3));
+        let a = run(&cube, &s, 1);
+        assert_eq!(a, run(&cube, &s, 2));
+        let a = run(&potts, &s, 1);
+        assert_eq!(a, run(&potts, &s, 3));
+        assert!(a.iter().any(|&v| v != a[0]));
+    }
+}
+
 /// A chain rebuilt from its record and its stream's position continues
 /// exactly as the uninterrupted chain (Wolff's adapted n_c included, the
 /// record taken in the middle of the adaptation).
@@ -306,6 +372,9 @@ fn a_restored_cluster_chain_continues_as_the_uninterrupted_one() {
     }
     check(&wolff, &m, beta);
     check(&sw, &m, beta);
+    // the torus path: no field, in stripes
+    let m = Potts::lattice(3, &[6, 6], true, 1.0, 0.0).unwrap();
+    check(&SwendsenWang::new().with_stripe_sites(6).unwrap(), &m, beta);
 }
 
 /// Clamped units never change, and the free ones follow the exact

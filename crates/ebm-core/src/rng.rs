@@ -37,6 +37,9 @@ impl Purpose {
     pub const CD_ROWS: Purpose = Purpose(8);
     /// Clamped positive-phase chains of latent models (index = step · 2^24 + row).
     pub const POSITIVE_ROWS: Purpose = Purpose(9);
+    /// The stripes of one sweep that threads share, keyed per sweep by a
+    /// word of the chain's stream (index = stripe).
+    pub const STRIPES: Purpose = Purpose(10);
 
     /// A user-defined purpose. Values below 1024 are reserved for ebm.
     pub const fn custom(tag: u64) -> Purpose {

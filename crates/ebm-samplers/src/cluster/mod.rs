@@ -38,10 +38,16 @@
 //!
 //! Cluster growth allocates nothing per sweep: the chain owns the stack,
 //! the visit stamps and the union-find forest.
+//!
+//! On a uniform torus without fields or clamped units, a Swendsen–Wang
+//! update runs in stripes that threads share (`stripes.rs`): each stripe
+//! draws its own bonds and labels its own clusters, and the bonds between
+//! stripes join them after; bit-identical on any number of threads.
 
 mod bonds;
 mod houdayer;
 mod rules;
+mod stripes;
 
 pub use houdayer::{Houdayer, HoudayerChain, Replicas};
 pub use rules::ClusterMoves;
@@ -162,7 +168,24 @@ impl Wolff {
 impl SwendsenWang {
     /// Swendsen–Wang with every unit free.
     pub fn new() -> Self {
-        SwendsenWang { clamp: None }
+        SwendsenWang { clamp: None, stripe_sites: stripes::STRIPE_SITES }
+    }
+
+    /// On a uniform torus without fields or clamps, the update runs in
+    /// stripes of whole slabs that threads share (at most 16): this sets the
+    /// sites per stripe aimed at (default 2048, ≥ 1). The result depends on
+    /// the stripes (each draws from its own stream), never on the number of
+    /// threads.
+    pub fn with_stripe_sites(mut self, sites: usize) -> Result<Self> {
+        if sites == 0 {
+            return Err(Error::InvalidParameter {
+                name: "Swendsen–Wang stripe sites",
+                value: 0.0,
+                expected: "≥ 1",
+            });
+        }
+        self.stripe_sites = sites;
+        Ok(self)
     }
 
     /// The same sampler with the units of `clamp` fixed: a cluster holding a
@@ -178,9 +201,21 @@ impl SwendsenWang {
 /// cluster independently takes a new option (uniform without fields, its
 /// heat bath with them). One sweep is one such update.
 /// (Usage as [`Wolff`]'s example.)
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+///
+/// On a uniform torus (one coupling, bonds joining equal values) without
+/// fields or clamped units, one update runs in stripes that threads share,
+/// bit-identical on any number of threads
+/// ([`SwendsenWang::with_stripe_sites`]); elsewhere it runs in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SwendsenWang {
     clamp: Option<Clamp>,
+    stripe_sites: usize,
+}
+
+impl Default for SwendsenWang {
+    fn default() -> Self {
+        SwendsenWang::new()
+    }
 }
 
 /// The chain of a cluster sampler: the configuration, the scratch of
@@ -196,6 +231,8 @@ pub struct ClusterChain<U> {
     stamp: u32,
     /// SW with fields: option energies per cluster.
     energies: Vec<f64>,
+    /// SW on a uniform torus: the stripes' scratch.
+    stripes: stripes::Stripes,
     /// Sweeps done.
     sweeps: u64,
     /// Wolff: clusters per sweep (0 until the first sweep).
@@ -234,6 +271,7 @@ impl<U: UnitValue> ClusterChain<U> {
             stack: Vec::with_capacity(n),
             stamp: 0,
             energies: Vec::new(),
+            stripes: stripes::Stripes::default(),
             sweeps: 0,
             n_c,
             adapt_units: 0,
@@ -676,6 +714,25 @@ where
         };
         let n = c.x.len();
         let beta = beta.value();
+        if let Some(t) = g.torus.filter(|t| {
+            self.clamp.is_none()
+                && !g.has_fields()
+                && t.index().is_some()
+                && M::Space::aligned_clusters(&g)
+        }) {
+            // the uniform torus in stripes (stripes.rs), on every thread
+
+            let strength = M::Space::bond_strength(c.x[0], c.x[0], t.coupling);
+            let threshold = threshold32(beta, strength);
+            let (x, parent, scratch) = (&mut c.x, &mut c.marks, &mut c.stripes);
+            let layout = stripes::Layout::new(t.dims, self.stripe_sites);
+            let clusters = stripes::sweep::<M, R>(x, parent, scratch, layout, q, threshold, rng);
+            c.sweeps += 1;
+            c.proposed += clusters;
+            c.accepted += clusters;
+            c.units += n as u64;
+            return;
+        }
         let mut bonds = BondTest::new(beta);
         // the forest of open bonds
         let parent = &mut c.marks;
