@@ -3,17 +3,19 @@
 //! The lattice is cut into stripes of whole slabs (a slab: every site with
 //! one value of the slowest coordinate: a row in 2-D, a plane in 3-D). The
 //! cut depends on the lattice only, never on the thread count, and each
-//! stripe draws from its own ChaCha stream, keyed per sweep by one word of
-//! the chain's stream (purpose [`Purpose::STRIPES`], index = stripe). So the
-//! sweep is bit-identical on any number of threads.
+//! stripe draws from its own two ChaCha streams, keyed per sweep by one word
+//! of the chain's stream (purpose [`Purpose::STRIPES`], index = stripe for
+//! the bonds, 2^32 + stripe for the coins). So the sweep is bit-identical on
+//! any number of threads.
 //!
 //! 1. *Bonds* (stripes in parallel): every site draws a 32-bit word per
-//!    forward bond (+1 along each axis) and one *coin*. An eligible bond
-//!    (equal values) whose word is below the threshold opens. A bond inside
-//!    the stripe joins a union-find forest local to the stripe; a bond that
-//!    leaves it (the last slab's bonds along the slowest axis) is kept in
-//!    the stripe's list of crossings. The forest then links every site to
-//!    its stripe-local root in one forward pass.
+//!    forward bond (+1 along each axis). An eligible bond (equal values)
+//!    whose word is below the threshold opens. A bond inside the stripe
+//!    joins a union-find forest local to the stripe; a bond that leaves it
+//!    (the last slab's bonds along the slowest axis) is kept in the
+//!    stripe's list of crossings. The forest then links every site to its
+//!    stripe-local root in one forward pass, and every local root draws a
+//!    32-bit *coin*.
 //! 2. *Crossings* (in order): the listed bonds join the local trees, and
 //!    the paths from their ends are compressed, so every site reaches its
 //!    root in at most two steps.
@@ -35,8 +37,8 @@ use rayon::prelude::*;
 pub(crate) const STRIPE_SITES: usize = 2048;
 /// At most this many stripes (crossings grow with their number).
 const MAX_STRIPES: usize = 16;
-/// Sites whose words are drawn in one bulk call.
-const BLOCK: usize = 64;
+/// At most this many sites of a line draw their words in one bulk call.
+const PIECE: usize = 256;
 
 /// How a torus of `dims` (slowest axis first) is cut into stripes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,20 +180,20 @@ struct StripeScratch<'a> {
     wraps: &'a mut Vec<[u32; 2]>,
 }
 
-/// Phase 1 on one stripe starting at site `start`, in two passes.
+/// Phase 1 on one stripe starting at site `start`.
 ///
-/// - Draws: each site's coin and the bits of its open forward bonds (bit a:
-///   along axis a), branch-free. A bond that wraps around an axis other
-///   than the slowest goes back to an earlier site of the same slab and is
-///   listed in `wraps`; a bond leaving the stripe's last slab along the
+/// - Draws, line by line along the fastest axis: the bits of each site's
+///   open forward bonds (bit a: along axis a), branch-free over contiguous
+///   runs of neighbours. A bond leaving the stripe's last slab along the
 ///   slowest axis is listed in `crossings` (with one stripe too: it wraps).
 /// - Labels: sites in increasing order, each joined to its open backward
 ///   neighbours (the forward bonds of earlier sites). Every root is the
 ///   smallest site of its tree, so the site and the roots of its open
 ///   neighbours all hang under their minimum, without a branch on the bonds.
-///
-/// Then the listed wraps join, and one forward pass links each site to its
-/// root.
+///   A bond wrapping around a faster axis goes back to an earlier site of
+///   the slab: it is listed in `wraps` and joined after.
+/// - One forward pass links each site to its root; then every local root
+///   (the clusters' roots are among them) draws a coin from a second stream.
 #[allow(clippy::too_many_arguments)]
 fn stripe_bonds<M, const D: usize>(
     x: &[UnitOf<M>],
@@ -208,46 +210,70 @@ fn stripe_bonds<M, const D: usize>(
     let StripeScratch { forest, coins, bits, crossings, wraps } = sc;
     let len = forest.len();
     let slab = geo.strides[0];
+    // (in 1-D the stripe is the line, its last site's bond a crossing)
+    let line = if D == 1 { len } else { geo.dims[D - 1] };
+    let n = geo.dims[0] * slab;
     let mut rng = key.stream(Purpose::STRIPES, stripe as u64);
     crossings.clear();
     wraps.clear();
-    // the coordinates of site `start` (a slab boundary: all but the first are 0)
-    let first = [start / slab, 0, 0];
-    let mut coord = [0usize; D];
-    coord[0] = first[0];
-    let mut buffer = [0u32; BLOCK * 4];
-    let words = &mut buffer[..BLOCK * (D + 1)];
-    for block in (0..len).step_by(BLOCK) {
-        rng.fill_u32(words);
-        let sites = BLOCK.min(len - block);
-        coins[block..block + sites].copy_from_slice(&words[..sites]);
-        for k in 0..sites {
-            let i = start + block + k;
-            let xi = x[i];
-            let mut open_bits = 0u8;
-            for a in 0..D {
-                let last = coord[a] + 1 == geo.dims[a];
-                let j = if last {
-                    i + geo.strides[a] - geo.dims[a] * geo.strides[a]
+    // draws, line by line (a line: the sites along the fastest axis), in
+    // pieces of at most PIECE sites; the words of a piece are axis-major
+    let mut buffer = [0u32; PIECE * 3];
+    let mut lc = [0usize; D]; // the line's coordinates (all but the last)
+    lc[0] = start / slab;
+    for line_start in (start..start + len).step_by(line) {
+        for c0 in (0..line).step_by(PIECE) {
+            let m = PIECE.min(line - c0);
+            let words = &mut buffer[..D * m];
+            rng.fill_u32(words);
+            let base = line_start + c0;
+            let b = &mut bits[base - start..base - start + m];
+            let here = &x[base..base + m];
+            // the fastest axis: neighbour i + 1, but the line's last site wraps
+            let w = &words[(D - 1) * m..D * m];
+            let inner = m - usize::from(c0 + m == line);
+            let next = &x[base + 1..base + 1 + inner];
+            for k in 0..inner {
+                b[k] = u8::from((here[k] == next[k]) & (u64::from(w[k]) < threshold)) << (D - 1);
+            }
+            if inner < m {
+                let j = if D > 1 { line_start } else { (line_start + line) % n };
+                let open = (here[m - 1] == x[j]) & (u64::from(w[m - 1]) < threshold);
+                b[m - 1] = u8::from(open) << (D - 1);
+            }
+            // the slower axes: the neighbours form a contiguous run
+            for a in 0..D - 1 {
+                let to = if lc[a] + 1 < geo.dims[a] {
+                    base + geo.strides[a]
                 } else {
-                    i + geo.strides[a]
+                    base + geo.strides[a] - geo.dims[a] * geo.strides[a]
                 };
-                let open = (x[j] == xi) & (u64::from(words[BLOCK + k * D + a]) < threshold);
-                open_bits |= u8::from(open) << a;
-                if a == 0 && block + k + slab >= len {
-                    if open {
-                        crossings.push([i as u32, j as u32]);
-                    }
-                } else if last && open {
-                    wraps.push([j as u32, i as u32]);
+                let there = &x[to..to + m];
+                let w = &words[a * m..(a + 1) * m];
+                for k in 0..m {
+                    b[k] |= u8::from((here[k] == there[k]) & (u64::from(w[k]) < threshold)) << a;
                 }
             }
-            bits[block + k] = open_bits;
-            next(&mut coord, &geo.dims);
+        }
+        for a in (0..D - 1).rev() {
+            lc[a] += 1;
+            if lc[a] < geo.dims[a] {
+                break;
+            }
+            lc[a] = 0;
         }
     }
-    coord = [0; D];
-    coord[0] = first[0];
+    // the last slab's bonds along the slowest axis leave the stripe
+    for (k, &b) in bits.iter().enumerate().skip(len - slab) {
+        if b & 1 != 0 {
+            let i = start + k;
+            let j = if i + slab < n { i + slab } else { i + slab - n };
+            crossings.push([i as u32, j as u32]);
+        }
+    }
+    // labels
+    let mut coord = [0usize; D];
+    coord[0] = start / slab;
     for k in 0..len {
         let i = start + k;
         let mut m = i;
@@ -266,6 +292,13 @@ fn stripe_bonds<M, const D: usize>(
             forest[c - start] = m as u32;
         }
         forest[k] = m as u32;
+        // a bond wrapping around a faster axis goes back to this slab
+        let axes = coord.iter().zip(&geo.dims).zip(&geo.strides).enumerate().skip(1);
+        for (a, ((&c, &l), &stride)) in axes {
+            if c + 1 == l && bits[k] >> a & 1 != 0 {
+                wraps.push([(i + stride - l * stride) as u32, i as u32]);
+            }
+        }
         next(&mut coord, &geo.dims);
     }
     for &[a, b] in wraps.iter() {
@@ -276,6 +309,19 @@ fn stripe_bonds<M, const D: usize>(
     for k in 0..len {
         let p = forest[k] as usize - start;
         forest[k] = forest[p];
+    }
+    // a coin for every local root (the clusters' roots are among them), in
+    // order, from a stream of its own; branch-free on the roots
+    let mut rng = key.stream(Purpose::STRIPES, 1 << 32 | stripe as u64);
+    let mut words = [0u32; 64];
+    let mut pos = words.len();
+    for (k, coin) in coins.iter_mut().enumerate() {
+        if pos == words.len() {
+            rng.fill_u32(&mut words);
+            pos = 0;
+        }
+        *coin = words[pos];
+        pos += usize::from(forest[k] as usize == start + k);
     }
 }
 
