@@ -437,15 +437,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for &algo in &o.algos {
             let left = (o.budget_s - t_all.elapsed().as_secs_f64()).max(1.0);
             let budget = Budget { tau_target, min_records, cap_s: left / (n_runs - done) as f64 };
-            let r = match algo {
+            // the sweeps run with the pool's spare workers polling for their
+            // forks (Swendsen–Wang's stripes), as in `ebm sample`
+            let r = ebm_samplers::with_workers_awake(1, || match algo {
                 Algo::Metropolis => {
-                    run_one(&model, &Metropolis::block(), algo, l, o.seed, &budget, no_clusters)?
+                    run_one(&model, &Metropolis::block(), algo, l, o.seed, &budget, no_clusters)
                 }
                 Algo::Gibbs => {
-                    run_one(&model, &Gibbs::block(), algo, l, o.seed, &budget, no_clusters)?
+                    run_one(&model, &Gibbs::block(), algo, l, o.seed, &budget, no_clusters)
                 }
                 Algo::Wolff => {
-                    run_one(&model, &Wolff::new(), algo, l, o.seed, &budget, cluster_stats_of)?
+                    run_one(&model, &Wolff::new(), algo, l, o.seed, &budget, cluster_stats_of)
                 }
                 Algo::SwendsenWang => run_one(
                     &model,
@@ -455,8 +457,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     o.seed,
                     &budget,
                     cluster_stats_of,
-                )?,
-            };
+                ),
+            })?;
             done += 1;
             eprintln!(
                 "  {:<10} L={l:>4}: {:>9} sweeps (+{} warm-up) in {:.1} s (cap {:.1} s), τ_E {:.2}, \

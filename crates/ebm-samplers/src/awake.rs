@@ -20,9 +20,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 
 /// Models with fewer units than this are not kept awake for: their sweeps
-/// do not fork (the lattice kernels run smaller lattices on one thread), and
-/// polling would only take CPU time from whatever else runs.
-pub(crate) const FORKING_UNITS: usize = 1 << 14;
+/// do not fork (Swendsen–Wang's stripes start at 2 × 2048 sites, the lattice
+/// kernels at 2^14), and polling would only take CPU time from whatever
+/// else runs.
+pub(crate) const FORKING_UNITS: usize = 2 * crate::cluster::STRIPE_SITES;
 
 /// Runs `op` on a rayon worker with every other worker polling for work
 /// until it returns, when the pool has more threads than `busy` (the number

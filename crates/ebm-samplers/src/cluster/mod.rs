@@ -51,6 +51,7 @@ mod stripes;
 
 pub use houdayer::{Houdayer, HoudayerChain, Replicas};
 pub use rules::ClusterMoves;
+pub(crate) use stripes::STRIPE_SITES;
 
 use crate::clamp::{Clamp, check_clamp, is_free};
 use bonds::{BondTest, Words, find, heat_bath, index, threshold32, union};

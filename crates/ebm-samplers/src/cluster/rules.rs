@@ -65,7 +65,11 @@ impl<M: BinaryModel + ?Sized> ClusterMoves<M> for Domain {
     }
 
     fn aligned_clusters(graph: &PairGraph<'_>) -> bool {
-        graph.couplings.iter().all(|&j| j >= 0.0)
+        // a torus hint stands for every coupling
+        match &graph.torus {
+            Some(t) => t.coupling >= 0.0,
+            None => graph.couplings.iter().all(|&j| j >= 0.0),
+        }
     }
 
     /// A satisfied bond (J s_a s_b > 0) is eligible with K = 2|J| (Kandel–

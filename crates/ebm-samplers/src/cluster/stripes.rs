@@ -283,7 +283,19 @@ fn stripe_bonds<M, const D: usize>(
             if back {
                 let nb = i - geo.strides[a];
                 let open = bits[nb - start] >> a & 1 != 0;
-                let r = local_find(forest, start, nb);
+                // the previous site's parent is a root (each step leaves the
+                // site it labels under one); farther sites' roots may have
+                // moved since: two hops, then the rare rest
+                let r = if a == D - 1 {
+                    forest[nb - start] as usize
+                } else {
+                    let mut r = forest[forest[nb - start] as usize - start] as usize;
+                    while forest[r - start] as usize != r {
+                        r = forest[r - start] as usize;
+                    }
+                    forest[nb - start] = r as u32;
+                    r
+                };
                 cand[a] = if open { r } else { i };
                 m = m.min(cand[a]);
             }
@@ -292,7 +304,6 @@ fn stripe_bonds<M, const D: usize>(
             forest[c - start] = m as u32;
         }
         forest[k] = m as u32;
-        // a bond wrapping around a faster axis goes back to this slab
         let axes = coord.iter().zip(&geo.dims).zip(&geo.strides).enumerate().skip(1);
         for (a, ((&c, &l), &stride)) in axes {
             if c + 1 == l && bits[k] >> a & 1 != 0 {
@@ -305,23 +316,21 @@ fn stripe_bonds<M, const D: usize>(
         local_union(forest, start, a as usize, b as usize);
     }
     // every pointer goes to a smaller site, so one forward pass links each
-    // site to its root
-    for k in 0..len {
-        let p = forest[k] as usize - start;
-        forest[k] = forest[p];
-    }
-    // a coin for every local root (the clusters' roots are among them), in
-    // order, from a stream of its own; branch-free on the roots
+    // site to its root; and a coin for every local root (the clusters' roots
+    // are among them), in order, from a stream of its own, branch-free on
+    // the roots
     let mut rng = key.stream(Purpose::STRIPES, 1 << 32 | stripe as u64);
     let mut words = [0u32; 64];
     let mut pos = words.len();
-    for (k, coin) in coins.iter_mut().enumerate() {
+    for k in 0..len {
+        let root = forest[forest[k] as usize - start];
+        forest[k] = root;
         if pos == words.len() {
             rng.fill_u32(&mut words);
             pos = 0;
         }
-        *coin = words[pos];
-        pos += usize::from(forest[k] as usize == start + k);
+        coins[k] = words[pos];
+        pos += usize::from(root as usize == start + k);
     }
 }
 
