@@ -618,56 +618,78 @@ where
     let stack = &mut c.stack;
     let old = x[seed];
     let new = M::Space::apply(old, k);
-    stack.clear();
-    stack.push(seed as u32);
     x[seed] = new;
     let mut top = 0;
-    if let (Some(t), Some(ft)) = (&g.torus, &fast.torus) {
+    let size = if let (Some(t), Some(ft)) = (&g.torus, &fast.torus) {
         // neighbours by index arithmetic and one threshold for every bond;
-        // branch-free: a 32-bit word is drawn for every neighbour, and the
-        // site is written to the stack top whether or not it joins (the
-        // stack has room for n + 6), so the two coin-flip branches cannot
-        // mispredict
+        // branch-free: a 32-bit word is drawn for every neighbour, the site
+        // is written to the stack top whether or not it joins (the stack has
+        // room for n + 6), and the new value is a `select_unpredictable`
+        // (the compiler had made it a branch, mispredicted half the time),
+        // so the coin flips cannot mispredict
         let threshold = threshold32(beta, M::Space::bond_strength(old, old, t.coupling));
         let words = &mut fast.words;
         let n = x.len();
-        stack.resize(n + 6, 0);
+        if stack.len() != n + 6 {
+            // sized once: the stack's length stays n + 6, `len` counts
+            stack.clear();
+            stack.resize(n + 6, 0);
+        }
+        stack[0] = seed as u32;
         let mut len = 1;
         let mut nb = [0usize; 6];
         if ft.is_square() {
-            // the square lattice, unrolled: four neighbours, two draws
-            while top < len {
-                let a = stack[top] as usize;
-                top += 1;
-                let [down, up, right, left] = ft.square_neighbours(a);
-                let (w1, w2) = (words.next_pair(rng), words.next_pair(rng));
-                for (b, w) in [
-                    (down, w1 as u32),
-                    (up, (w1 >> 32) as u32),
-                    (right, w2 as u32),
-                    (left, (w2 >> 32) as u32),
-                ] {
-                    let joins = (x[b] == old) & (u64::from(w) < threshold);
-                    stack[len] = b as u32;
-                    len += usize::from(joins);
-                    x[b] = if joins { new } else { x[b] };
-                }
-            }
+            len = grow_square(x, stack, (top, len), ft, (old, new), threshold, words, rng);
+            top = len;
         }
         while top < len {
             let a = stack[top] as usize;
             top += 1;
             let k = ft.neighbours(a, &mut nb);
             for &b in &nb[..k] {
-                let joins = (x[b] == old) & (u64::from(words.next(rng)) < threshold);
+                let xb = x[b];
+                let joins = (xb == old) & (u64::from(words.next(rng)) < threshold);
                 stack[len] = b as u32;
                 len += usize::from(joins);
-                x[b] = if joins { new } else { x[b] };
+                x[b] = std::hint::select_unpredictable(joins, new, xb);
             }
         }
-        stack.truncate(len);
+        len
+    } else {
+        stack.clear();
+        stack.push(seed as u32);
+        grow_graph::<M, R>(x, stack, g, bonds, (old, new), rng)
+    };
+    let members = &stack[..size];
+    let accept = accepts::<M, R>(members, |_| old, k, q, fields, clamp, beta, rng);
+    if !accept {
+        for &i in members {
+            x[i as usize] = old;
+        }
     }
-    while top < stack.len() && fast.torus.is_none() {
+    c.proposed += 1;
+    c.units += size as u64;
+    c.accepted += u64::from(accept);
+    size
+}
+
+/// Wolff's aligned growth on any graph (see [`grow_aligned`]); `stack`
+/// holds the seed. Returns the cluster's size (`stack`'s length).
+fn grow_graph<M, R>(
+    x: &mut [UnitOf<M>],
+    stack: &mut Vec<u32>,
+    g: &ebm_core::PairGraph<'_>,
+    bonds: &mut BondTest,
+    (old, new): (UnitOf<M>, UnitOf<M>),
+    rng: &mut R,
+) -> usize
+where
+    M: EnergyModel + ?Sized,
+    M::Space: ClusterMoves<M>,
+    R: Rng + ?Sized,
+{
+    let mut top = 0;
+    while top < stack.len() {
         let a = stack[top] as usize;
         top += 1;
         let r = g.offsets[a]..g.offsets[a + 1];
@@ -682,17 +704,43 @@ where
             }
         }
     }
-    let size = stack.len();
-    let accept = accepts::<M, R>(stack, |_| old, k, q, fields, clamp, beta, rng);
-    if !accept {
-        for &i in stack.iter() {
-            x[i as usize] = old;
+    stack.len()
+}
+
+/// Wolff's growth on the square lattice (see [`grow_aligned`]), unrolled:
+/// four neighbours and two draws per member, every select branch-free.
+/// `stack[top..len]` is the queue (with room for n + 6 entries); returns the
+/// cluster's size.
+#[allow(clippy::too_many_arguments)]
+fn grow_square<U: UnitValue, R: Rng + ?Sized>(
+    x: &mut [U],
+    stack: &mut [u32],
+    (mut top, mut len): (usize, usize),
+    ft: &ebm_core::TorusIndex,
+    (old, new): (U, U),
+    threshold: u64,
+    words: &mut Words,
+    rng: &mut R,
+) -> usize {
+    while top < len {
+        let a = stack[top] as usize;
+        top += 1;
+        let [down, up, right, left] = ft.square_neighbours(a);
+        let (w1, w2) = (words.next_pair(rng), words.next_pair(rng));
+        for (b, w) in [
+            (down, w1 as u32),
+            (up, (w1 >> 32) as u32),
+            (right, w2 as u32),
+            (left, (w2 >> 32) as u32),
+        ] {
+            let xb = x[b];
+            let joins = (xb == old) & (u64::from(w) < threshold);
+            stack[len] = b as u32;
+            len += usize::from(joins);
+            x[b] = std::hint::select_unpredictable(joins, new, xb);
         }
     }
-    c.proposed += 1;
-    c.units += size as u64;
-    c.accepted += u64::from(accept);
-    size
+    len
 }
 
 impl<M: EnergyModel + ?Sized> Sampler<M> for SwendsenWang
