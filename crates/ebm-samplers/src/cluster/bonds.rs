@@ -65,19 +65,39 @@ impl Words {
         self.pos += 4;
         u32::from_le_bytes([w[0], w[1], w[2], w[3]])
     }
+}
 
-    /// Two words at once (the low and high halves).
-    #[inline]
-    pub(crate) fn next_pair<R: Rng + ?Sized>(&mut self, rng: &mut R) -> u64 {
-        if self.pos > 248 {
-            rng.fill_bytes(&mut self.buf);
-            self.pos = 0;
-        }
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&self.buf[self.pos..self.pos + 8]);
-        self.pos += 8;
-        u64::from_le_bytes(w)
+/// A byte-wide bond test against a 32-bit threshold `t` (≤ 2^32, as
+/// [`threshold32`]): a random byte below `t >> 24` opens the bond, above it
+/// closes it, and a tie (1 in 256) is settled by 24 more random bits
+/// ([`settle_tie`]): exactly the test of one 32-bit word against `t`, at a
+/// quarter of the random bits.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ByteTest {
+    top: u32,
+    low: u32,
+}
+
+impl ByteTest {
+    pub(crate) fn new(threshold: u64) -> Self {
+        ByteTest { top: (threshold >> 24) as u32, low: (threshold & 0xff_ffff) as u32 }
     }
+
+    /// Whether an eligible bond opens on `byte` (`eligible` false: never).
+    #[inline]
+    pub(crate) fn open<R: Rng + ?Sized>(self, eligible: bool, byte: u32, rng: &mut R) -> bool {
+        if eligible & (byte == self.top) {
+            return settle_tie(self.low, rng);
+        }
+        eligible & (byte < self.top)
+    }
+}
+
+/// The rare tie of [`ByteTest`]: 24 more bits against the threshold's low 24.
+#[cold]
+#[inline(never)]
+fn settle_tie<R: Rng + ?Sized>(low: u32, rng: &mut R) -> bool {
+    rng.next_u32() & 0xff_ffff < low
 }
 
 /// `round(p · 2^32)` for the bond probability of strength `k` at `beta`: a
@@ -132,4 +152,30 @@ pub(crate) fn heat_bath<R: Rng + ?Sized>(e: &[f64], beta: f64, rng: &mut R) -> u
     }
     // rounding: the last option with positive weight
     e.iter().rposition(|&ek| (-beta * (ek - min)).exp() > 0.0).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ebm_core::{Purpose, Seed};
+
+    /// The byte test with its tie settled is exactly the 32-bit word test,
+    /// at every byte, for thresholds at, between and around the byte steps
+    /// (p = 0 and p = 1 included).
+    #[test]
+    fn the_byte_test_is_the_32_bit_test() {
+        let mut rng = Seed(4).stream(Purpose::SAMPLING, 0);
+        let thresholds = [0u64, 1, 0x00ff_ffff, 0x0100_0000, 0x9612_3456, 0xffff_ffff, 1 << 32];
+        for &t in &thresholds {
+            let test = ByteTest::new(t);
+            for byte in 0..256u32 {
+                for _ in 0..4 {
+                    let low = rng.clone().next_u32() & 0xff_ffff;
+                    let word = u64::from(byte << 24 | low);
+                    assert_eq!(test.open(true, byte, &mut rng), word < t, "t {t:#x} byte {byte}");
+                    assert!(!test.open(false, byte, &mut rng));
+                }
+            }
+        }
+    }
 }

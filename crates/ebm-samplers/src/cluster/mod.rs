@@ -54,7 +54,7 @@ pub use rules::ClusterMoves;
 pub(crate) use stripes::STRIPE_SITES;
 
 use crate::clamp::{Clamp, check_clamp, is_free};
-use bonds::{BondTest, Words, find, heat_bath, index, threshold32, union};
+use bonds::{BondTest, ByteTest, Words, find, heat_bath, index, threshold32, union};
 use ebm_core::{
     Beta, Chain, ChainRecord, EnergyModel, Error, Result, Sampler, StateSpace, UnitOf, UnitValue,
     check_len, uniform,
@@ -722,19 +722,17 @@ fn grow_square<U: UnitValue, R: Rng + ?Sized>(
     words: &mut Words,
     rng: &mut R,
 ) -> usize {
+    let test = ByteTest::new(threshold);
     while top < len {
         let a = stack[top] as usize;
         top += 1;
         let [down, up, right, left] = ft.square_neighbours(a);
-        let (w1, w2) = (words.next_pair(rng), words.next_pair(rng));
-        for (b, w) in [
-            (down, w1 as u32),
-            (up, (w1 >> 32) as u32),
-            (right, w2 as u32),
-            (left, (w2 >> 32) as u32),
-        ] {
+        let w = words.next(rng);
+        for (b, byte) in
+            [(down, w & 0xff), (up, w >> 8 & 0xff), (right, w >> 16 & 0xff), (left, w >> 24)]
+        {
             let xb = x[b];
-            let joins = (xb == old) & (u64::from(w) < threshold);
+            let joins = test.open(xb == old, byte, rng);
             stack[len] = b as u32;
             len += usize::from(joins);
             x[b] = std::hint::select_unpredictable(joins, new, xb);
