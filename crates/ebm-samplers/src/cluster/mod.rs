@@ -622,8 +622,9 @@ where
     let mut top = 0;
     let size = if let (Some(t), Some(ft)) = (&g.torus, &fast.torus) {
         // neighbours by index arithmetic and one threshold for every bond;
-        // branch-free: a 32-bit word is drawn for every neighbour, the site
-        // is written to the stack top whether or not it joins (the stack has
+        // branch-free: every neighbour draws its test (a byte on the square
+        // lattice, `grow_square`; a 32-bit word otherwise), the site is
+        // written to the stack top whether or not it joins (the stack has
         // room for n + 6), and the new value is a `select_unpredictable`
         // (the compiler had made it a branch, mispredicted half the time),
         // so the coin flips cannot mispredict
@@ -708,7 +709,8 @@ where
 }
 
 /// Wolff's growth on the square lattice (see [`grow_aligned`]), unrolled:
-/// four neighbours and two draws per member, every select branch-free.
+/// four neighbours per member, their bond tests one byte each of one
+/// 32-bit word ([`ByteTest`]), every select branch-free.
 /// `stack[top..len]` is the queue (with room for n + 6 entries); returns the
 /// cluster's size.
 #[allow(clippy::too_many_arguments)]
@@ -768,7 +770,6 @@ where
                 && M::Space::aligned_clusters(&g)
         }) {
             // the uniform torus in stripes (stripes.rs), on every thread
-
             let strength = M::Space::bond_strength(c.x[0], c.x[0], t.coupling);
             let threshold = threshold32(beta, strength);
             let (x, parent, scratch) = (&mut c.x, &mut c.marks, &mut c.stripes);

@@ -70,8 +70,9 @@ impl Layout {
     }
 }
 
-/// A sweep's scratch, owned by the chain: per-stripe crossings and cluster
-/// counts, and every site's coin.
+/// A sweep's scratch, owned by the chain: per-stripe crossings, wraps and
+/// cluster counts; per site the bond bits and a coin slot (meaningful at the
+/// local roots only).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Stripes {
     crossings: Vec<Vec<[u32; 2]>>,
