@@ -327,7 +327,12 @@ fn striped_swendsen_wang_is_bit_identical_for_any_thread_count() {
     let ising = Ising::square(64, 64, Boundary::Periodic, 1.0, 0.0).unwrap();
     let cube = Ising::cubic(12, 12, 12, Boundary::Periodic, 0.5, 0.0).unwrap();
     let potts = Potts::lattice(3, &[48, 40], true, 2.0, 0.0).unwrap();
-    for s in [SwendsenWang::new(), SwendsenWang::new().with_stripe_sites(256).unwrap()] {
+    let (default, narrow) =
+        (SwendsenWang::new(), SwendsenWang::new().with_stripe_sites(256).unwrap());
+    // the striped path ran: each stripe draws its own stream, so another cut
+    // gives another run (the in-order path would ignore the stripe size)
+    assert_ne!(run(&ising, &default, 1), run(&ising, &narrow, 1));
+    for s in [default, narrow] {
         let a = run(&ising, &s, 1);
         assert_eq!(a, run(&ising, &s, 2));
         assert_eq!(a, run(&ising, &s, 3));
