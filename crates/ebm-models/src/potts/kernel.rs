@@ -39,9 +39,9 @@
 use super::Potts;
 use crate::keystream::{AVX2, AVX512, GENERIC, GROUP, Isa, WideChaCha8};
 use crate::lattice::Boundary;
-use crate::sublattice::Layout;
+use crate::sublattice::schedule::OtherRows;
+use crate::sublattice::{Layout, schedule};
 use ebm_core::{Beta, KernelState, LocalRule};
-use rayon::prelude::*;
 use std::any::Any;
 use std::sync::OnceLock;
 
@@ -201,7 +201,7 @@ fn run_stripe(
     c: usize,
     r0: usize,
     rows: &mut [u8],
-    y: &[u8],
+    y: &OtherRows<'_, u8>,
     scratch: &mut Scratch,
 ) -> u64 {
     match isa {
@@ -226,7 +226,7 @@ unsafe fn stripe_avx512(
     c: usize,
     r0: usize,
     rows: &mut [u8],
-    y: &[u8],
+    y: &OtherRows<'_, u8>,
     scratch: &mut Scratch,
 ) -> u64 {
     stripe::<AVX512>(k, table, key, stream, c, r0, rows, y, scratch)
@@ -243,7 +243,7 @@ unsafe fn stripe_avx2(
     c: usize,
     r0: usize,
     rows: &mut [u8],
-    y: &[u8],
+    y: &OtherRows<'_, u8>,
     scratch: &mut Scratch,
 ) -> u64 {
     stripe::<AVX2>(k, table, key, stream, c, r0, rows, y, scratch)
@@ -283,7 +283,7 @@ fn stripe<const LEVEL: u8>(
     c: usize,
     r0: usize,
     rows: &mut [u8],
-    y: &[u8],
+    y: &OtherRows<'_, u8>,
     scratch: &mut Scratch,
 ) -> u64 {
     let half = k.layout.half;
@@ -299,7 +299,7 @@ fn stripe<const LEVEL: u8>(
     for (rr, x) in rows.chunks_exact_mut(half).enumerate() {
         let r = r0 + rr;
         rng.fill::<LEVEL>(words);
-        let yr = &y[r * half..(r + 1) * half];
+        let yr = y.row(r);
         // the side neighbour other than [k]: [k − 1] (offset 0) or [k + 1]
         if c ^ usize::from(k.layout.row_parity[r]) == 0 {
             side[0] = yr[half - 1];
@@ -308,10 +308,7 @@ fn stripe<const LEVEL: u8>(
             side[..half - 1].copy_from_slice(&yr[1..]);
             side[half - 1] = yr[0];
         }
-        let nb = |m: usize| {
-            let rn = k.layout.row_nbrs[r][m] as usize;
-            &y[rn * half..(rn + 1) * half]
-        };
+        let nb = |m: usize| y.row(k.layout.row_nbrs[r][m] as usize);
         let empty: &[u8] = &[];
         let (n0, n1, n2, n3) = match k.layout.n_row_nbrs {
             0 => (empty, empty, empty, empty),
@@ -540,32 +537,16 @@ pub(crate) fn sweep(
     let isa = Isa::detect();
     let parallel = k.layout.n_rows() * k.layout.row_len >= PARALLEL_MIN_SITES
         && rayon::current_num_threads() > 1;
-    let mut changed = 0u64;
+    let mut values = std::mem::take(&mut k.values);
     let mut scratch = std::mem::take(&mut k.scratch);
-    for c in 0..2 {
-        let mut x = std::mem::take(&mut k.values[c]);
-        let kk = &*k;
-        let y = &kk.values[1 - c];
-        let mut items = Vec::with_capacity(kk.layout.stripe_rows.len() - 1);
-        let mut rest: &mut [u8] = &mut x;
-        for (s, pool) in scratch.iter_mut().enumerate() {
-            let (r0, r1) = (kk.layout.stripe_rows[s], kk.layout.stripe_rows[s + 1]);
-            let (mine, tail) = rest.split_at_mut((r1 - r0) * kk.layout.half);
-            rest = tail;
-            items.push((s, r0, mine, pool));
-        }
-        let run = |(s, r0, rows, pool): &mut (usize, usize, &mut [u8], &mut Scratch)| {
-            let stream = (c as u64) << 32 | *s as u64;
-            run_stripe(isa, kk, &table, &key, stream, c, *r0, rows, y, pool)
-        };
-        changed += if parallel {
-            let per_task = items.len().div_ceil(rayon::current_num_threads());
-            items.par_iter_mut().with_min_len(per_task).map(run).sum::<u64>()
-        } else {
-            items.iter_mut().map(run).sum::<u64>()
-        };
-        k.values[c] = x;
-    }
+    let kk = &*k;
+    let changed =
+        schedule::sweep(&kk.layout, &mut values, &mut scratch, parallel, |c, s, rows, y, pool| {
+            let stream = (c as u64) << 32 | s as u64;
+            let r0 = kk.layout.stripe_rows[s];
+            run_stripe(isa, kk, &table, &key, stream, c, r0, rows, y, pool)
+        });
+    k.values = values;
     k.scratch = scratch;
     k.view = OnceLock::new();
     Some(changed)
@@ -621,7 +602,7 @@ mod tests {
                         0,
                         0,
                         &mut x,
-                        &k.values[1],
+                        &OtherRows::all(&k.values[1], &k.layout),
                         &mut pool,
                     );
                     (x, n)

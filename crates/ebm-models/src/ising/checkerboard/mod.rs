@@ -61,9 +61,8 @@
 mod rows;
 
 use super::{Boundary, Ising};
-use crate::sublattice::Layout;
+use crate::sublattice::{Layout, schedule};
 use ebm_core::{Beta, KernelState, LocalRule};
-use rayon::prelude::*;
 use rows::{Geometry, Isa, Thresholds, run_stripe};
 use std::any::Any;
 use std::sync::OnceLock;
@@ -166,34 +165,17 @@ pub(crate) fn sweep(
         row_nbrs: &chain.layout.row_nbrs,
         n_row_nbrs: chain.layout.n_row_nbrs,
     };
-    let mut flips = 0u64;
-    for c in 0..2 {
-        let [s0, s1] = &mut chain.spins;
-        let (x, y) = if c == 0 { (s0, &*s1) } else { (s1, &*s0) };
-        // one work item per stripe: (stripe, first row, its rows of x, scratch)
-        let mut items = Vec::with_capacity(chain.scratch.len());
-        let mut rest: &mut [i8] = x;
-        for (s, scratch) in chain.scratch.iter_mut().enumerate() {
-            let (r0, r1) = (chain.layout.stripe_rows[s], chain.layout.stripe_rows[s + 1]);
-            let (mine, tail) = rest.split_at_mut((r1 - r0) * geo.half);
-            rest = tail;
-            items.push((s, r0, mine, scratch));
-        }
-        let run = |(s, r0, rows, scratch): &mut (usize, usize, &mut [i8], &mut Scratch)| {
-            let stream = (c as u64) << 32 | *s as u64;
-            run_stripe(isa, &geo, &table, &key, stream, c, *r0, rows, y, scratch)
-        };
-        flips += if parallel {
-            // one task per thread (not per stripe): every fork may have to
-            // wake a sleeping worker, and a sweep between observations found
-            // them asleep (~60 context switches per sweep, no 2-thread gain);
-            // an integer sum is the same in any order and grouping
-            let per_task = items.len().div_ceil(rayon::current_num_threads());
-            items.par_iter_mut().with_min_len(per_task).map(run).sum::<u64>()
-        } else {
-            items.iter_mut().map(run).sum::<u64>()
-        };
-    }
+    let flips = schedule::sweep(
+        &chain.layout,
+        &mut chain.spins,
+        &mut chain.scratch,
+        parallel,
+        |c, s, rows, y, scratch| {
+            let stream = (c as u64) << 32 | s as u64;
+            let r0 = chain.layout.stripe_rows[s];
+            run_stripe(isa, &geo, &table, &key, stream, c, r0, rows, y, scratch)
+        },
+    );
     chain.view = OnceLock::new();
     Some(flips)
 }
@@ -203,6 +185,7 @@ mod tests {
     use super::rows::*;
     use super::*;
     use crate::keystream::{GROUP, WideChaCha8};
+    use crate::sublattice::schedule::OtherRows;
     use ebm_core::{ChainRng, EnergyModel, RngPosition, rand_core::Rng};
 
     #[test]
@@ -297,7 +280,7 @@ mod tests {
                             0,
                             0,
                             &mut x,
-                            &chain.spins[1],
+                            &OtherRows::all(&chain.spins[1], &chain.layout),
                             &mut scratch,
                         );
                         (x, f)

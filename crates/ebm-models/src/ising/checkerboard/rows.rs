@@ -5,6 +5,7 @@
 use super::Scratch;
 pub(super) use crate::keystream::{AVX2, AVX512, GENERIC, Isa};
 use crate::keystream::{GROUP, WideChaCha8};
+use crate::sublattice::schedule::OtherRows;
 use ebm_core::{Beta, LocalRule};
 
 /// Shared, read-only geometry of a chain.
@@ -58,7 +59,7 @@ pub(super) fn run_stripe(
     c: usize,
     r0: usize,
     rows: &mut [i8],
-    y: &[i8],
+    y: &OtherRows<'_, i8>,
     scratch: &mut Scratch,
 ) -> u64 {
     match isa {
@@ -83,7 +84,7 @@ pub(super) unsafe fn stripe_avx512(
     c: usize,
     r0: usize,
     rows: &mut [i8],
-    y: &[i8],
+    y: &OtherRows<'_, i8>,
     scratch: &mut Scratch,
 ) -> u64 {
     stripe::<AVX512>(geo, table, key, stream, c, r0, rows, y, scratch)
@@ -100,7 +101,7 @@ pub(super) unsafe fn stripe_avx2(
     c: usize,
     r0: usize,
     rows: &mut [i8],
-    y: &[i8],
+    y: &OtherRows<'_, i8>,
     scratch: &mut Scratch,
 ) -> u64 {
     stripe::<AVX2>(geo, table, key, stream, c, r0, rows, y, scratch)
@@ -116,7 +117,7 @@ pub(super) fn stripe<const LEVEL: u8>(
     c: usize,
     r0: usize,
     rows: &mut [i8],
-    y: &[i8],
+    y: &OtherRows<'_, i8>,
     scratch: &mut Scratch,
 ) -> u64 {
     match geo.n_row_nbrs {
@@ -136,7 +137,7 @@ pub(super) fn stripe_n<const NR: usize, const LEVEL: u8>(
     c: usize,
     r0: usize,
     rows: &mut [i8],
-    y: &[i8],
+    y: &OtherRows<'_, i8>,
     scratch: &mut Scratch,
 ) -> u64 {
     let h = geo.half;
@@ -153,7 +154,7 @@ pub(super) fn stripe_n<const NR: usize, const LEVEL: u8>(
     }
     let (mut pos, mut len) = (0usize, 0usize);
     let mut flips = 0u64;
-    let yrow = |r: usize| &y[r * h..(r + 1) * h];
+    let yrow = |r: usize| y.row(r);
     for (i, x) in rows.chunks_exact_mut(h).enumerate() {
         let r = r0 + i;
         // make sure at least h unused words are in the pool

@@ -7,7 +7,9 @@
 //! `[r][k]`, `[r][k ∓ 1]` and `[r'][k]` for the neighbouring rows r′, so a
 //! row of one colour updates with contiguous loops. The rows are split into
 //! a fixed number of stripes (independent of the thread count), the
-//! parallel work units of a sweep.
+//! parallel work units of a sweep, scheduled by [`schedule`].
+
+pub(crate) mod schedule;
 
 /// The geometry of the layout.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,11 +28,17 @@ pub(crate) struct Layout {
     pub(crate) n_row_nbrs: usize,
     /// Stripe boundaries (row indices), `n_stripes + 1` of them.
     pub(crate) stripe_rows: Vec<usize>,
+    /// The stripe of each row.
+    pub(crate) row_stripe: Vec<u8>,
+    /// For each stripe, the mask of the stripes holding a row neighbour of
+    /// one of its rows, itself included (a symmetric relation).
+    pub(crate) deps: Vec<u64>,
 }
 
 impl Layout {
     /// The layout of a periodic lattice with sides `dims` (every side even,
-    /// checked by the caller) in at most `stripes` stripes.
+    /// checked by the caller) in at most `stripes` stripes (and at most
+    /// [`schedule::MAX_STRIPES`]).
     pub(crate) fn new(dims: &[usize], stripes: usize) -> Layout {
         let d = dims.len();
         let row_len = dims[d - 1];
@@ -55,15 +63,33 @@ impl Layout {
                 idx(a, (b + 1) % n_b),
             ]);
         }
-        let n_stripes = stripes.min(n_rows);
+        let n_stripes = stripes.clamp(1, schedule::MAX_STRIPES).min(n_rows);
+        let stripe_rows: Vec<usize> = (0..=n_stripes).map(|s| s * n_rows / n_stripes).collect();
+        let mut row_stripe = vec![0u8; n_rows];
+        for s in 0..n_stripes {
+            // s < MAX_STRIPES = 64
+            row_stripe[stripe_rows[s]..stripe_rows[s + 1]].fill(s as u8);
+        }
+        let n_row_nbrs = 2 * (d - 1);
+        let deps = (0..n_stripes)
+            .map(|s| {
+                (stripe_rows[s]..stripe_rows[s + 1]).fold(1u64 << s, |m, r| {
+                    row_nbrs[r][..n_row_nbrs]
+                        .iter()
+                        .fold(m, |m, &rn| m | 1 << row_stripe[rn as usize])
+                })
+            })
+            .collect();
         Layout {
             dims: dims.to_vec(),
             row_len,
             half: row_len / 2,
             row_parity,
             row_nbrs,
-            n_row_nbrs: 2 * (d - 1),
-            stripe_rows: (0..=n_stripes).map(|s| s * n_rows / n_stripes).collect(),
+            n_row_nbrs,
+            stripe_rows,
+            row_stripe,
+            deps,
         }
     }
 
