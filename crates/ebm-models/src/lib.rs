@@ -24,8 +24,9 @@
 //! Each implements `EnergyModel`, its family trait (`BinaryModel`: fast flip
 //! deltas, valid blocks; `CategoricalModel` for Potts: local energies) and
 //! `LogLinear` from `ebm-core`, and passes `ebm-testkit`.
-//! Depends on `ebm-core`, `rand`, `rayon` and `nalgebra`; never on samplers or
-//! trainers.
+//! Depends on `ebm-core`, `ebm-thermo` (ln Z estimates), `ebm-parallel`
+//! (the checkerboard sweeps' task crews), `rand`, `rayon`, `nalgebra` and
+//! `gemm`; never on samplers or trainers.
 #![deny(missing_docs)]
 
 pub mod boltzmann;

@@ -183,6 +183,12 @@ where
     advance_reporting(model, sampler, beta, running, rec, observe, &|_| {})
 }
 
+/// Models with fewer units than this are not kept awake for: their sweeps
+/// do not fork (Swendsen–Wang's stripes start at 2 × 2048 sites, the lattice
+/// kernels at 2^14), and polling would only take CPU time from whatever
+/// else runs.
+const FORKING_UNITS: usize = 2 * crate::cluster::STRIPE_SITES;
+
 /// [`advance`], calling `progress(1)` after every sweep of every chain (from
 /// the worker threads; e.g. a progress bar's `inc`).
 fn advance_reporting<M, S, O, P>(
@@ -207,9 +213,9 @@ where
     let n_chains = running.chains.len();
     let (chains, rngs) = (&mut running.chains, &mut running.rngs);
     // fewer chains than threads on a model large enough for a sweep to fork:
-    // keep the spare workers awake for the forks (see `awake`)
-    let busy = if model.n_units() >= crate::awake::FORKING_UNITS { n_chains } else { usize::MAX };
-    let per_chain: Vec<(Vec<f64>, f64)> = crate::awake::with_workers_awake(busy, || {
+    // keep the spare workers awake for the forks (see `ebm_parallel`)
+    let busy = if model.n_units() >= FORKING_UNITS { n_chains } else { usize::MAX };
+    let per_chain: Vec<(Vec<f64>, f64)> = ebm_parallel::with_workers_awake(busy, || {
         chains
             .par_iter_mut()
             .zip(rngs.par_iter_mut())

@@ -28,16 +28,15 @@
 //! - [`Run`] and [`chains`]: many chains in parallel with rayon, one ChaCha stream per
 //!   chain from (seed, purpose, index), bit-identical for any thread count;
 //!   with fewer chains than threads on a large model the spare workers are
-//!   kept polling for the sweeps' forks (`awake.rs`).
+//!   kept polling for the sweeps' forks (`ebm-parallel`).
 //! - [`AnySampler`]: run-time choice of sampler, dispatched once per sweep.
 //!
-//! Depends on `ebm-core`, `rand` and `rayon`; MCMC diagnostics (τ_int, ESS,
+//! Depends on `ebm-core`, `ebm-parallel`, `rand`, `rayon` and `nalgebra`; MCMC diagnostics (τ_int, ESS,
 //! R̂) live in `ebm-thermo`.
 #![deny(missing_docs)]
 
 mod anneal;
 mod any;
-mod awake;
 pub mod chains;
 mod clamp;
 pub mod cluster;
@@ -51,12 +50,12 @@ mod ula;
 
 pub use anneal::{Anneal, Schedule};
 pub use any::{AnyChain, AnySampler};
-pub use awake::with_workers_awake;
 pub use chains::{ChainsConfig, Init, Recording, Run, Running, Traces, advance, start_chains};
 pub use clamp::{Clamp, WithClamp};
 pub use cluster::{
     ClusterChain, ClusterMoves, Houdayer, HoudayerChain, Replicas, SwendsenWang, Wolff,
 };
+pub use ebm_parallel::with_workers_awake;
 pub use gibbs::Gibbs;
 pub use hmc::Hmc;
 pub use mala::{GradientChain, Mala};

@@ -204,36 +204,41 @@ fn batched_block_gibbs_equals_sweeping_chains_one_by_one() {
     assert_eq!(rngs_one, rngs_batch);
 }
 
-/// A 128² torus (16,384 spins: its kernel sweeps fork) with one chain, run
-/// from outside any pool (the global pool keeps its spare workers polling
-/// for the forks) and inside a one-thread pool: the same bits. The polling
-/// only happens when the global pool has two or more threads (one per core:
-/// CI has two).
+/// A 128² torus (16,384 spins: its kernel sweeps fork) and a 256² one (its
+/// states are also joined in parallel) with one chain, run from outside any
+/// pool (the global pool keeps its spare workers polling, and they take the
+/// sweep's tasks from `ebm_parallel`'s slot) and inside pools of 1, 2 and 3
+/// threads: the same bits. The polling only happens when the pool has two or
+/// more threads (the global pool has one per core: CI has two).
 #[test]
 fn one_forking_chain_gives_the_same_bits_with_spare_workers_kept_awake() {
     use ebm_models::ising::{Boundary, Ising};
-    let m = Ising::square(128, 128, Boundary::Periodic, 1.0, 0.1).unwrap();
-    let s = Metropolis::block();
-    let config = ChainsConfig { n_chains: 1, n_warmup: 5, n_sweeps: 20, thin: 1, seed: Seed(9) };
-    let run = || {
-        let (traces, running) = Run::new(&m, &s, Beta::new(0.44).unwrap())
-            .config(config)
-            .record(1, |m: &Ising, x: &[i8], out: &mut [f64]| {
-                out[0] = ebm_core::EnergyModel::energy(m, x);
-            })
-            .unwrap();
-        (
-            traces.values.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-            running.chains[0].state().to_vec(),
-        )
-    };
-    let outside = run();
-    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(run);
-    assert_eq!(outside, one);
-    // called from a worker of a three-thread pool (as the CLI runs): the
-    // caller takes part in the broadcast, the spare workers poll, same bits
-    let inside = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap().install(run);
-    assert_eq!(outside, inside);
+    for side in [128, 256] {
+        let m = Ising::square(side, side, Boundary::Periodic, 1.0, 0.1).unwrap();
+        let s = Metropolis::block();
+        let config =
+            ChainsConfig { n_chains: 1, n_warmup: 5, n_sweeps: 20, thin: 1, seed: Seed(9) };
+        let run = || {
+            let (traces, running) = Run::new(&m, &s, Beta::new(0.44).unwrap())
+                .config(config)
+                .record(1, |m: &Ising, x: &[i8], out: &mut [f64]| {
+                    out[0] = ebm_core::EnergyModel::energy(m, x);
+                })
+                .unwrap();
+            (
+                traces.values.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                running.chains[0].state().to_vec(),
+            )
+        };
+        let outside = run();
+        for threads in [1, 2, 3] {
+            // called from a worker of the pool (as the CLI runs): the caller
+            // takes part in the broadcast, the spare workers poll
+            let inside =
+                rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(run);
+            assert_eq!(outside, inside, "{side}², {threads} threads");
+        }
+    }
 }
 
 /// A panic inside such a run reaches the caller instead of leaving the

@@ -126,30 +126,40 @@ impl Layout {
     /// The two colours' arrays joined back into site order: row r of the
     /// lattice interleaves `X_{p_r}[r]` (even sites) and `X_{1−p_r}[r]` (odd).
     ///
-    /// Large lattices are joined in parallel over the stripes, so each
-    /// thread reads the rows it swept (pure copies: the same result).
+    /// Large lattices are joined in parallel, each task reading the stripes
+    /// its sweep task updates ([`schedule::task_block`]), so the rows stay in
+    /// the cache of the core that swept them (pure copies: the same result).
     pub(crate) fn join<T: Copy + Default + Send + Sync>(&self, values: &[Vec<T>; 2]) -> Vec<T> {
-        use rayon::prelude::*;
-        let (n_rows, half) = (self.n_rows(), self.half);
-        let mut out = vec![T::default(); n_rows * self.row_len];
-        let fill = |(r, row): (usize, &mut [T])| {
-            let p = usize::from(self.row_parity[r]);
-            let even = &values[p][r * half..(r + 1) * half];
-            let odd = &values[1 - p][r * half..(r + 1) * half];
-            for ((o, &a), &b) in row.chunks_exact_mut(2).zip(even).zip(odd) {
-                o[0] = a;
-                o[1] = b;
+        let (n_rows, half, row_len) = (self.n_rows(), self.half, self.row_len);
+        let mut out = vec![T::default(); n_rows * row_len];
+        // rows r0.. of the lattice into `rows`
+        let fill = |r0: usize, rows: &mut [T]| {
+            for (r, row) in (r0..).zip(rows.chunks_exact_mut(row_len)) {
+                let p = usize::from(self.row_parity[r]);
+                let even = &values[p][r * half..(r + 1) * half];
+                let odd = &values[1 - p][r * half..(r + 1) * half];
+                for ((o, &a), &b) in row.chunks_exact_mut(2).zip(even).zip(odd) {
+                    o[0] = a;
+                    o[1] = b;
+                }
             }
         };
-        if out.len() >= 1 << 16 && rayon::current_num_threads() > 1 {
-            let per_stripe = n_rows.div_ceil(self.n_stripes());
-            out.par_chunks_exact_mut(self.row_len)
-                .enumerate()
-                .with_min_len(per_stripe)
-                .for_each(fill);
-        } else {
-            out.chunks_exact_mut(self.row_len).enumerate().for_each(fill);
+        let tasks = schedule::n_tasks(self.n_stripes());
+        if out.len() < 1 << 16 || tasks < 2 {
+            fill(0, &mut out);
+            return out;
         }
+        let mut blocks = Vec::with_capacity(tasks);
+        let mut rest: &mut [T] = &mut out;
+        for t in 0..tasks {
+            let stripes = schedule::task_block(self.n_stripes(), t, tasks);
+            let r0 = self.stripe_rows[stripes.start];
+            let rows = self.stripe_rows[stripes.end] - r0;
+            let (mine, tail) = std::mem::take(&mut rest).split_at_mut(rows * row_len);
+            rest = tail;
+            blocks.push((r0, mine));
+        }
+        ebm_parallel::run_each(&mut blocks, |_, (r0, rows)| fill(*r0, rows));
         out
     }
 }

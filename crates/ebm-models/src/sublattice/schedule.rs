@@ -32,7 +32,7 @@
 
 use super::Layout;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 /// At most this many stripes (dependency sets are 64-bit masks).
 pub(crate) const MAX_STRIPES: usize = 64;
@@ -209,7 +209,7 @@ where
     /// Task `t` of `tasks`: its block of stripes, then whatever is left.
     fn task(&self, t: usize, tasks: usize) -> u64 {
         let n = self.layout.n_stripes();
-        let block = t * n / tasks..(t + 1) * n / tasks;
+        let block = task_block(n, t, tasks);
         let own: u64 = block.clone().fold(0, |m, s| m | 1 << s);
         let mut flips = 0;
         for s in block.clone() {
@@ -230,6 +230,18 @@ where
         }
         flips
     }
+}
+
+/// The stripes task `t` of `tasks` starts with: a fixed block, so that a
+/// core keeps updating (and [`Layout::join`] reading) the same rows.
+pub(crate) fn task_block(n_stripes: usize, t: usize, tasks: usize) -> std::ops::Range<usize> {
+    t * n_stripes / tasks..(t + 1) * n_stripes / tasks
+}
+
+/// The number of tasks a parallel sweep of `n_stripes` stripes forks into:
+/// one per thread of the current pool.
+pub(crate) fn n_tasks(n_stripes: usize) -> usize {
+    rayon::current_num_threads().min(n_stripes)
 }
 
 /// One sweep of the two colour arrays `values` (the layout's shape):
@@ -257,7 +269,7 @@ where
     let n = layout.n_stripes();
     let len = layout.n_rows() * layout.half;
     assert!(scratch.len() == n && values.iter().all(|v| v.len() == len), "the layout's shape");
-    let tasks = rayon::current_num_threads().min(n);
+    let tasks = n_tasks(n);
     if !parallel || tasks < 2 {
         let mut flips = 0;
         for c in 0..2 {
@@ -282,9 +294,12 @@ where
         states: &states,
         unit: &unit,
     };
-    use rayon::prelude::*;
     // an integer sum is the same in any order and grouping
-    (0..tasks).into_par_iter().map(|t| run.task(t, tasks)).sum()
+    let flips = AtomicU64::new(0);
+    ebm_parallel::run_tasks(tasks, |t| {
+        flips.fetch_add(run.task(t, tasks), Ordering::Relaxed);
+    });
+    flips.into_inner()
 }
 
 #[cfg(test)]

@@ -1,14 +1,16 @@
 //! Keeping idle rayon workers awake while fewer chains than threads run.
 //!
 //! A chain whose sweep forks (a lattice kernel splitting its stripes over
-//! threads) hands work to the other workers twice per sweep. Between sweeps
+//! threads) hands work to the other workers once or twice per sweep. Between sweeps
 //! the chain's own thread observes the state, and rayon puts the workers
 //! with nothing to do to sleep within microseconds; every fork then pays a
 //! wake-up, which on a virtual machine can cost more than the half-sweep
 //! it hands over (measured: a 256² sweep was 2.3× *slower* on 2 threads
 //! than on 1). While such a run lasts, the spare workers poll the pool for
 //! work instead (`rayon::yield_now`), as OpenMP runtimes spin between
-//! parallel regions. Scheduling changes nothing in the results: which
+//! parallel regions; they also take the tasks the operation's thread
+//! publishes through [`run_tasks`](crate::run_tasks) (`crew.rs`), the
+//! cheaper hand-over. Scheduling changes nothing in the results: which
 //! thread runs a stripe never affects its random numbers. The RBM training
 //! kernel's steps (a dozen short parallel sections each) run the same way.
 
@@ -18,12 +20,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Whether a polling broadcast is running (see [`with_workers_awake`]).
 static ACTIVE: AtomicBool = AtomicBool::new(false);
-
-/// Models with fewer units than this are not kept awake for: their sweeps
-/// do not fork (Swendsen–Wang's stripes start at 2 × 2048 sites, the lattice
-/// kernels at 2^14), and polling would only take CPU time from whatever
-/// else runs.
-pub(crate) const FORKING_UNITS: usize = 2 * crate::cluster::STRIPE_SITES;
 
 /// Runs `op` on a rayon worker with every other worker polling for work
 /// until it returns, when the pool has more threads than `busy` (the number
@@ -65,10 +61,15 @@ pub fn with_workers_awake<R: Send>(busy: usize, op: impl FnOnce() -> R + Send) -
     let results = rayon::broadcast(|ctx| {
         if ctx.index() == 0 {
             let _done = Done(&done);
-            return op.lock().ok().and_then(|mut o| o.take()).map(|f| f());
+            let op = op.lock().ok().and_then(|mut o| o.take());
+            return op.map(|f| crate::crew::as_publisher(f));
         }
         let mut idle = 0u32;
         while !done.load(Ordering::Acquire) {
+            if crate::crew::help() {
+                idle = 0;
+                continue;
+            }
             match rayon::yield_now() {
                 Some(Yield::Executed) => idle = 0,
                 _ => {

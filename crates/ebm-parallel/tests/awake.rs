@@ -3,7 +3,7 @@
 //! forks) must all finish. Two polling broadcasts at once could deadlock, a
 //! worker polling for one holding a stolen part of the other's work.
 
-use ebm_samplers::with_workers_awake;
+use ebm_parallel::with_workers_awake;
 use rayon::prelude::*;
 use std::sync::mpsc;
 use std::time::Duration;
