@@ -69,10 +69,7 @@ pub fn tau_int(chains: &[&[f64]]) -> f64 {
         })
         .collect();
     let autocov = |t: usize| -> f64 {
-        centred
-            .iter()
-            .map(|c| dot_lanes(&c[..n - t], &c[t..]))
-            .sum::<f64>()
+        centred.iter().map(|c| dot_lanes(&c[..n - t], &c[t..])).sum::<f64>()
             / (centred.len() * n) as f64
     };
     let c0 = autocov(0);
