@@ -40,10 +40,9 @@ use super::Potts;
 use crate::keystream::{AVX2, AVX512, GENERIC, GROUP, Isa, WideChaCha8};
 use crate::lattice::Boundary;
 use crate::sublattice::schedule::OtherRows;
-use crate::sublattice::{Layout, schedule};
+use crate::sublattice::{Layout, SiteView, schedule};
 use ebm_core::{Beta, KernelState, LocalRule};
 use std::any::Any;
-use std::sync::OnceLock;
 
 /// The largest transition table the kernel builds (entries of q − 1 words).
 pub const MAX_TABLE: usize = 1 << 14;
@@ -62,7 +61,7 @@ pub(crate) struct PottsSublattices {
     q: usize,
     /// One scratch pool per stripe (random words, side neighbours).
     scratch: Vec<Scratch>,
-    view: OnceLock<Vec<u8>>,
+    view: SiteView<u8>,
 }
 
 /// A stripe's buffers, kept across sweeps.
@@ -74,7 +73,7 @@ struct Scratch {
 
 impl KernelState<u8> for PottsSublattices {
     fn state(&self) -> &[u8] {
-        self.view.get_or_init(|| self.layout.join(&self.values))
+        self.view.get(&self.layout, &self.values)
     }
     fn clone_box(&self) -> Box<dyn KernelState<u8>> {
         Box::new(self.clone())
@@ -103,7 +102,7 @@ pub(crate) fn start(model: &Potts, x0: &[u8]) -> Option<PottsSublattices> {
         scratch: vec![Scratch::default(); layout.n_stripes()],
         layout,
         q,
-        view: OnceLock::new(),
+        view: SiteView::default(),
     };
     Some(k)
 }
@@ -548,7 +547,7 @@ pub(crate) fn sweep(
         });
     k.values = values;
     k.scratch = scratch;
-    k.view = OnceLock::new();
+    k.view.stale();
     Some(changed)
 }
 

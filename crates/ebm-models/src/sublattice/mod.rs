@@ -11,6 +11,8 @@
 
 pub(crate) mod schedule;
 
+use std::sync::{Mutex, OnceLock};
+
 /// The geometry of the layout.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Layout {
@@ -129,9 +131,20 @@ impl Layout {
     /// Large lattices are joined in parallel, each task reading the stripes
     /// its sweep task updates ([`schedule::task_block`]), so the rows stay in
     /// the cache of the core that swept them (pure copies: the same result).
-    pub(crate) fn join<T: Copy + Default + Send + Sync>(&self, values: &[Vec<T>; 2]) -> Vec<T> {
+    ///
+    /// The result is written into `out`'s buffer: every element is
+    /// overwritten, and a buffer of the right length is neither reallocated
+    /// nor zeroed.
+    pub(crate) fn join<T: Copy + Default + Send + Sync>(
+        &self,
+        values: &[Vec<T>; 2],
+        mut out: Vec<T>,
+    ) -> Vec<T> {
         let (n_rows, half, row_len) = (self.n_rows(), self.half, self.row_len);
-        let mut out = vec![T::default(); n_rows * row_len];
+        if out.len() != n_rows * row_len {
+            out.clear();
+            out.resize(n_rows * row_len, T::default());
+        }
         // rows r0.. of the lattice into `rows`
         let fill = |r0: usize, rows: &mut [T]| {
             for (r, row) in (r0..).zip(rows.chunks_exact_mut(row_len)) {
@@ -164,6 +177,39 @@ impl Layout {
     }
 }
 
+/// A chain's configuration in site order: rebuilt from the two colour
+/// arrays on first request after a sweep, into the buffer of the view the
+/// sweep made stale (so observing every sweep allocates and zeroes nothing).
+#[derive(Debug, Default)]
+pub(crate) struct SiteView<T> {
+    view: OnceLock<Vec<T>>,
+    spare: Mutex<Vec<T>>,
+}
+
+impl<T: Clone> Clone for SiteView<T> {
+    fn clone(&self) -> Self {
+        SiteView { view: self.view.clone(), spare: Mutex::new(Vec::new()) }
+    }
+}
+
+impl<T: Copy + Default + Send + Sync> SiteView<T> {
+    /// The view of `values` (the colour arrays of `layout`), current until
+    /// the next [`SiteView::stale`].
+    pub(crate) fn get(&self, layout: &Layout, values: &[Vec<T>; 2]) -> &[T] {
+        self.view.get_or_init(|| {
+            let buf = self.spare.lock().map(|mut b| std::mem::take(&mut *b)).unwrap_or_default();
+            layout.join(values, buf)
+        })
+    }
+
+    /// The colour arrays changed: the view is rebuilt on the next request.
+    pub(crate) fn stale(&mut self) {
+        if let (Some(v), Ok(spare)) = (self.view.take(), self.spare.get_mut()) {
+            *spare = v;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Layout;
@@ -182,7 +228,11 @@ mod tests {
                     }
                 }
             }
-            assert_eq!(layout.join(&parts), x, "{dims:?}");
+            assert_eq!(layout.join(&parts, Vec::new()), x, "{dims:?}");
+            // into a used buffer of the right length (not zeroed first) and
+            // of another length
+            assert_eq!(layout.join(&parts, vec![u32::MAX; n]), x, "{dims:?}");
+            assert_eq!(layout.join(&parts, vec![7; n + 3]), x, "{dims:?}");
         }
     }
 }

@@ -61,11 +61,10 @@
 mod rows;
 
 use super::{Boundary, Ising};
-use crate::sublattice::{Layout, schedule};
+use crate::sublattice::{Layout, SiteView, schedule};
 use ebm_core::{Beta, KernelState, LocalRule};
 use rows::{Geometry, Isa, Thresholds, run_stripe};
 use std::any::Any;
-use std::sync::OnceLock;
 
 /// Stripes per colour: the parallel work units of a sweep, each with its own
 /// random stream (a lattice with fewer rows uses one stripe per row).
@@ -88,12 +87,12 @@ pub(crate) struct Sublattices {
     /// One scratch pool per stripe.
     scratch: Vec<Scratch>,
     /// The ±1 configuration in site order, rebuilt on demand.
-    view: OnceLock<Vec<i8>>,
+    view: SiteView<i8>,
 }
 
 impl KernelState for Sublattices {
     fn state(&self) -> &[i8] {
-        self.view.get_or_init(|| self.layout.join(&self.spins))
+        self.view.get(&self.layout, &self.spins)
     }
 
     fn clone_box(&self) -> Box<dyn KernelState> {
@@ -135,7 +134,7 @@ pub(crate) fn start(model: &Ising, x0: &[i8]) -> Option<Sublattices> {
         degree: 2 * dims.len(),
         scratch: vec![Scratch::default(); layout.n_stripes()],
         layout,
-        view: OnceLock::new(),
+        view: SiteView::default(),
     };
     Some(chain)
 }
@@ -176,7 +175,7 @@ pub(crate) fn sweep(
             run_stripe(isa, &geo, &table, &key, stream, c, r0, rows, y, scratch)
         },
     );
-    chain.view = OnceLock::new();
+    chain.view.stale();
     Some(flips)
 }
 
