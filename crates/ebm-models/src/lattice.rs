@@ -309,19 +309,38 @@ impl Lattice {
 
     /// `Σ_a |Σ_c line_a[c] e^{i k_min c}|² / N`, averaged over the non-empty lines.
     fn mode_of_planes(&self, lines: &[Vec<f64>; 3]) -> f64 {
-        let mut total = 0.0;
-        let mut axes = 0;
-        for line in lines.iter().filter(|l| !l.is_empty()) {
-            let (mut re, mut im) = (0.0, 0.0);
-            for (c, &sum) in line.iter().enumerate() {
-                let phase = self.k_min() * c as f64;
-                re += sum * phase.cos();
-                im += sum * phase.sin();
-            }
-            total += (re * re + im * im) / self.n_sites as f64;
-            axes += 1;
+        thread_local! {
+            /// `(cos, sin)` of `k_min · c` for the last first side seen on
+            /// this thread: one table per run instead of 2L `sincos` per
+            /// observation (3 % of a 512² CLI run's main thread).
+            static TABLE: std::cell::RefCell<(f64, Vec<(f64, f64)>)> =
+                const { std::cell::RefCell::new((0.0, Vec::new())) };
         }
-        total / axes.max(1) as f64
+        let k = self.k_min();
+        let len = lines.iter().map(Vec::len).max().unwrap_or(0);
+        TABLE.with_borrow_mut(|(k_table, table)| {
+            if *k_table != k || table.len() < len {
+                *k_table = k;
+                *table = (0..len)
+                    .map(|c| {
+                        let phase = k * c as f64;
+                        (phase.cos(), phase.sin())
+                    })
+                    .collect();
+            }
+            let mut total = 0.0;
+            let mut axes = 0;
+            for line in lines.iter().filter(|l| !l.is_empty()) {
+                let (mut re, mut im) = (0.0, 0.0);
+                for (&sum, &(cos, sin)) in line.iter().zip(table.iter()) {
+                    re += sum * cos;
+                    im += sum * sin;
+                }
+                total += (re * re + im * im) / self.n_sites as f64;
+                axes += 1;
+            }
+            total / axes.max(1) as f64
+        })
     }
 
     /// Whether the bond graph is bipartite, so that the checkerboard (parity of
