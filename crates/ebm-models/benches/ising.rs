@@ -2,7 +2,8 @@
 //! one sweep = L² update attempts, reported as elements (attempts) per
 //! second. `Metropolis::block()` and `Gibbs::block()`, which run the model's
 //! checkerboard kernel on a uniform periodic lattice (the path the CLI takes),
-//! at L = 64, 256, 1024 on rayon pools of 1 and 2 threads, and the generic
+//! at L = 64, 256, 1024 on rayon pools of 1 and 2 threads (the spare worker
+//! polling for the sweep's tasks, as in the chain runner), and the generic
 //! `Metropolis::sequential()` (sequential scan through `flip_delta`) at
 //! L = 256 for comparison. Chains start cold (all +1) and are warmed up before timing,
 //! like the peers in `../shared/peers/ising_numba.py`.
@@ -57,7 +58,14 @@ fn block_samplers<M>(
                 }
             });
             g.bench_function(format!("block_{name}_t{threads}"), |b| {
-                pool.install(|| b.iter(|| sampler.sweep(black_box(m), &mut chain, beta, &mut rng)))
+                // as the chain runner (and so the CLI) runs one chain: the
+                // spare workers polling, taking the sweep's tasks from the
+                // crew's slot (`ebm_parallel`)
+                pool.install(|| {
+                    ebm_samplers::with_workers_awake(1, || {
+                        b.iter(|| sampler.sweep(black_box(m), &mut chain, beta, &mut rng))
+                    })
+                })
             });
         }
     }
