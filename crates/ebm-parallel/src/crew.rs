@@ -19,8 +19,8 @@
 //! then the ticket with `Release`; a worker's `fetch_add(1)` (`Acquire`)
 //! returns an index, a task of the open job if it is below n, and the job's
 //! fields are then visible. The job stays valid until the publisher has
-//! counted n finished tasks, which includes every index below n handed out,
-//! so a worker never sees a job that has gone. Task 0 is the publisher's own
+//! run task 0 and counted the other n − 1 finished, which includes every
+//! index below n handed out, so a worker never sees a job that has gone. Task 0 is the publisher's own
 //! (the same stripes stay in the same core's cache from sweep to sweep);
 //! it then takes what no worker has. A panic in a task is caught where it
 //! happens, counted as finished and raised again on the publisher's thread
