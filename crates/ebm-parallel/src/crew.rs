@@ -102,6 +102,8 @@ pub(crate) fn help() -> bool {
     // SAFETY: `call` holds a `fn(*const (), usize)` (`trampoline::<F>`),
     // written with `data` before the ticket this task came from.
     let call: fn(*const (), usize) = unsafe { std::mem::transmute(call) };
+    #[cfg(test)]
+    tests::TAKEN_BY_WORKERS.fetch_add(1, Ordering::Relaxed);
     if let Err(p) = catch_unwind(AssertUnwindSafe(|| call(data, i as usize))) {
         keep_first(p);
     }
@@ -205,5 +207,51 @@ pub fn run_each<I: Send, F: Fn(usize, &mut I) + Sync>(items: &mut [I], f: F) {
 fn keep_first(p: Box<dyn std::any::Any + Send>) {
     if let Ok(mut slot) = PANIC.lock() {
         slot.get_or_insert(p);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+    use std::time::{Duration, Instant};
+
+    /// Tasks the polling workers took from the slot (counted in `help`).
+    pub(super) static TAKEN_BY_WORKERS: AtomicU64 = AtomicU64::new(0);
+
+    /// Under `with_workers_awake` on two threads the polling worker takes
+    /// tasks from the slot: task 0 (the caller's) waits for task 1 to start,
+    /// which only the worker can do meanwhile, through `help`. Without the
+    /// slot (the rayon loop) the count stays where it was.
+    #[test]
+    fn the_polling_workers_take_tasks_from_the_slot() {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        let before = TAKEN_BY_WORKERS.load(Ordering::Relaxed);
+        pool.install(|| {
+            crate::with_workers_awake(1, || {
+                for _ in 0..20 {
+                    let started = AtomicBool::new(false);
+                    run_tasks(2, |i| {
+                        if i == 1 {
+                            started.store(true, Ordering::Release);
+                        } else {
+                            let t = Instant::now();
+                            while !started.load(Ordering::Acquire)
+                                && t.elapsed() < Duration::from_secs(5)
+                            {
+                                std::hint::spin_loop();
+                            }
+                        }
+                    });
+                }
+            })
+        });
+        let taken = TAKEN_BY_WORKERS.load(Ordering::Relaxed) - before;
+        assert!(taken >= 20, "the worker took {taken} of 20 tasks from the slot");
+        // a one-thread pool has no polling worker: the caller runs both
+        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let before = TAKEN_BY_WORKERS.load(Ordering::Relaxed);
+        one.install(|| crate::with_workers_awake(1, || run_tasks(2, |_| {})));
+        assert_eq!(TAKEN_BY_WORKERS.load(Ordering::Relaxed), before);
     }
 }

@@ -25,10 +25,12 @@
 //! or its inputs: the result is bit-identical to the in-order sweep, for
 //! any number of threads.
 //!
-//! Measured on the 2-core machine of the README (256² Ising, Metropolis):
-//! a rayon fork and join costs about 1.2 µs with the workers polling, against
-//! about 17 µs for a 2-thread sweep; two of them per sweep held 1 → 2 thread
-//! scaling to 1.74×.
+//! The one fork goes through `ebm_parallel::run_tasks`: with the chain
+//! runner's workers polling, a hand-over through its slot instead of a rayon
+//! fork and join. Measured on the 2-core machine of the README (256² Ising,
+//! Metropolis): a rayon fork and join cost about 1.2 µs with the workers
+//! polling, against about 17 µs for a 2-thread sweep; two of them per sweep
+//! held 1 → 2 thread scaling to 1.74×.
 
 use super::Layout;
 use std::marker::PhantomData;
@@ -100,8 +102,8 @@ struct Shared<T, S> {
 // SAFETY: the tasks only touch what the schedule gives each unit: its own
 // rows and scratch exclusively, and rows of the other colour no one writes
 // meanwhile (see `Sweep::run`). T: Send + Sync and S: Send make that sound.
+// (Only shared references cross threads, so Send is not needed.)
 unsafe impl<T: Send + Sync, S: Send> Sync for Shared<T, S> {}
-unsafe impl<T: Send + Sync, S: Send> Send for Shared<T, S> {}
 
 /// One sweep in progress.
 struct Sweep<'a, T, S, F> {
