@@ -25,15 +25,21 @@
 //!
 //! ## Randomness
 //!
-//! Each decision compares a fresh 32-bit uniform `u` with a threshold
+//! Each decision compares a 32-bit uniform `u` with a threshold
 //! `T = ⌊p·2³²⌋` from a table indexed by (spin, neighbour sum), precomputed
 //! once per sweep from β: the flip happens iff `u < T` (`T = 2³² − 1` means
 //! "always"; a probability is thus quantised to a multiple of 2⁻³²). No `exp`
-//! in the loop. Every site consumes one word, also a Metropolis move with
-//! `Δ ≤ 0` (which flips whatever the word): the rows are vectorised with the
-//! words aligned to the sites, and compacting the draws to the uncertain
-//! moves (about 88% of them at T = 2.269) would cost more than the ChaCha
-//! words it saves. No word is shared between decisions or truncated.
+//! in the loop. The comparison runs in two stages ([`ties`]): the kernel
+//! draws the upper 16 bits `a` of u, two sites per ChaCha word, and decides
+//! at once unless `a` equals the upper half of T (probability 2⁻¹⁶); only
+//! then does it draw the lower 16 bits, from the stripe's refinement stream.
+//! The flip probability is exactly `T/2³²`, as with a whole word per site,
+//! for half the keystream, which is most of the sweep's work. Every site
+//! draws, also a Metropolis move with `Δ ≤ 0` (which flips whatever the
+//! draw): the rows are vectorised with the draws aligned to the sites, and
+//! compacting the draws to the uncertain moves (about 88% of them at
+//! T = 2.269) would cost more than the words it saves. No draw is shared
+//! between decisions.
 //!
 //! Each sweep gets a 256-bit key from the sampler (eight `next_u32` of the
 //! chain's stream). Colour c of stripe s then draws from the ChaCha8
@@ -41,7 +47,10 @@
 //! exactly the words of `ChaCha8Rng::from_seed(key)` after
 //! `set_stream(2^32·c + s)`, generated sixteen blocks at a time and used in
 //! the order word 0 of blocks 0..16, word 1 of blocks 0..16, … (a fixed
-//! permutation within each 1 KiB group, so every word is used once). The
+//! permutation within each 1 KiB group, so every word is used once). A row of
+//! h sites takes ⌈h/2⌉ words, site k the low (k even) or high (k odd) half of
+//! word ⌊k/2⌋. The refinement draws come from stream id `2^32·(c + 2) + s`,
+//! 16 bits at a time, in site order. The
 //! rows of each colour are split into [`STRIPES`] stripes (independent of
 //! the thread count) run in parallel with rayon, so a chain's trajectory is
 //! bit-identical for any number of threads. (Lattices under 2¹⁴ sites run
@@ -52,13 +61,14 @@
 //! The row kernel and the keystream are compiled three times (AVX-512, AVX2,
 //! baseline) and chosen at run time. The AVX2 version fuses a row update
 //! into 32-site steps with `core::arch` intrinsics; the AVX-512 version into
-//! 64-site steps (one 16-entry permute per 16 thresholds, compares into mask
-//! registers, a masked negation) and runs ChaCha8 with the sixteen blocks in
+//! 64-site steps (one `u16` permute per 32 thresholds, 16-bit compares into
+//! mask registers, a masked negation) and runs ChaCha8 with the sixteen blocks in
 //! the lanes of sixteen `zmm` registers (rotations by `vprold`). These are
 //! the only `unsafe` here, measured: the portable loop's threshold lookup
 //! became a gather, and the portable keystream spilled its state.
 //! See `benches/ising.rs`.
 mod rows;
+mod ties;
 
 use super::{Boundary, Ising};
 use crate::sublattice::{Layout, SiteView, schedule};
@@ -105,13 +115,13 @@ impl KernelState for Sublattices {
 }
 
 /// Per-stripe scratch: a pool of random words, a row of side neighbours,
-/// table indices and thresholds.
+/// table indices, and the refinement draws' buffer.
 #[derive(Debug, Clone, Default)]
 struct Scratch {
     pool: Vec<u32>,
     side: Vec<i8>,
-    idx: Vec<u32>,
-    th: Vec<u32>,
+    idx: Vec<u8>,
+    refine: Vec<u32>,
 }
 
 /// The lattice sides of `model` if the kernel applies to it: a periodic
@@ -289,6 +299,160 @@ mod tests {
                 for (isa, r) in isas.iter().zip(&results) {
                     assert_eq!(r, &results[0], "{isa:?} {rule:?} {}", m.n_units());
                 }
+            }
+        }
+    }
+}
+
+/// The two-stage comparison on crafted draws: every third site's 16-bit draw
+/// equals its threshold's upper half (a tie), its neighbours miss by one.
+#[cfg(test)]
+mod tie_tests {
+    use super::rows::*;
+    use super::ties::Refine;
+    use ebm_core::{Beta, LocalRule};
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma,bmi1,bmi2,popcnt")]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn row_avx512_level(
+        x: &mut [i8],
+        y: &[i8],
+        side: &[i8],
+        nbrs: [&[i8]; 2],
+        rand: &[u32],
+        table: &Thresholds,
+        idx: &mut [u8],
+        refine: &mut Refine<'_>,
+    ) -> u64 {
+        row_dense::<2, AVX512>(x, y, side, nbrs, rand, table, idx, refine)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma,bmi1,bmi2,popcnt")]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn row_avx2_level(
+        x: &mut [i8],
+        y: &[i8],
+        side: &[i8],
+        nbrs: [&[i8]; 2],
+        rand: &[u32],
+        table: &Thresholds,
+        idx: &mut [u8],
+        refine: &mut Refine<'_>,
+    ) -> u64 {
+        row_dense::<2, AVX2>(x, y, side, nbrs, rand, table, idx, refine)
+    }
+
+    /// One kernel level's row update.
+    type Level<'a> = dyn Fn(&mut [i8], &mut Refine<'_>) -> u64 + 'a;
+
+    /// ±1 values from a fixed LCG.
+    fn spins(n: usize, salt: u64) -> Vec<i8> {
+        let mut z = salt.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (0..n)
+            .map(|_| {
+                z = z
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                if z >> 63 == 1 { 1 } else { -1 }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ties_draw_refinements_in_site_order_on_every_kernel_level() {
+        // a 64-site block, a 32-site block and a scalar tail
+        let h = 64 + 32 + 5;
+        let key = [3, 1, 4, 1, 5, 9, 2, 6];
+        let stream = (1u64 << 32) | 5;
+        for rule in [LocalRule::Metropolis, LocalRule::HeatBath] {
+            let table = Thresholds::new(rule, Beta::new(0.37).unwrap(), (1.0, 0.3), 4);
+            let (x0, y, side) = (spins(h, 1), spins(h, 2), spins(h, 3));
+            let nbrs = [spins(h, 4), spins(h, 5)];
+            let idx_of = |k: usize| {
+                let nn = y[k] + side[k] + nbrs[0][k] + nbrs[1][k];
+                usize::from(((nn + 4) >> 1) as u8 | (u8::from(x0[k] > 0) << 3))
+            };
+            // every third site ties, the others miss by one either way
+            let a: Vec<u16> = (0..h)
+                .map(|k| {
+                    let hi = table.hi[idx_of(k)];
+                    [hi, hi.wrapping_sub(1), hi.wrapping_add(1)][k % 3]
+                })
+                .collect();
+            let rand: Vec<u32> = (0..h.div_ceil(2))
+                .map(|w| {
+                    let at = |k: usize| u32::from(a.get(k).copied().unwrap_or(0));
+                    at(2 * w) | at(2 * w + 1) << 16
+                })
+                .collect();
+            // the 32-bit rule u = 2¹⁶a + b < T, b drawn in site order on ties;
+            // the control ignores the low halves (a tie never flips)
+            let reference = |exact: bool| {
+                let mut buf = Vec::new();
+                let mut refine = Refine::new(&key, stream, &mut buf);
+                let (mut x, mut flips, mut draws) = (x0.clone(), 0u64, 0);
+                for k in 0..h {
+                    let i = idx_of(k);
+                    let t = table.t[i];
+                    let tie = t != u32::MAX && a[k] == table.hi[i];
+                    let flip = t == u32::MAX
+                        || a[k] < table.hi[i]
+                        || (tie && exact && {
+                            draws += 1;
+                            refine.next() < table.lo[i]
+                        });
+                    if flip {
+                        x[k] = -x[k];
+                        flips += 1;
+                    }
+                }
+                (x, flips, draws)
+            };
+            let (want_x, want_flips, draws) = reference(true);
+            assert!(draws >= 15, "{rule:?}: only {draws} ties");
+            assert_ne!(reference(false).0, want_x, "{rule:?}: the control must differ");
+            let nb = [&nbrs[0][..], &nbrs[1][..]];
+            let mut levels: Vec<(&str, Box<Level<'_>>)> = Vec::new();
+            levels.push((
+                "generic",
+                Box::new(|x: &mut [i8], r: &mut Refine<'_>| {
+                    let mut idx = vec![0u8; h];
+                    row_dense::<2, GENERIC>(x, &y, &side, nb, &rand, &table, &mut idx, r)
+                }),
+            ));
+            #[cfg(target_arch = "x86_64")]
+            {
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    levels.push((
+                        "avx2",
+                        Box::new(|x: &mut [i8], r: &mut Refine<'_>| {
+                            let mut idx = vec![0u8; h];
+                            // SAFETY: AVX2 detected above.
+                            unsafe { row_avx2_level(x, &y, &side, nb, &rand, &table, &mut idx, r) }
+                        }),
+                    ));
+                }
+                if Isa::detect() == Isa::Avx512 {
+                    levels.push((
+                        "avx512",
+                        Box::new(|x: &mut [i8], r: &mut Refine<'_>| {
+                            let mut idx = vec![0u8; h];
+                            // SAFETY: AVX-512 F/BW/VL detected above.
+                            unsafe {
+                                row_avx512_level(x, &y, &side, nb, &rand, &table, &mut idx, r)
+                            }
+                        }),
+                    ));
+                }
+            }
+            for (name, run) in &levels {
+                let mut buf = Vec::new();
+                let mut refine = Refine::new(&key, stream, &mut buf);
+                let mut x = x0.clone();
+                let flips = run(&mut x, &mut refine);
+                assert_eq!((x, flips), (want_x.clone(), want_flips), "{name} {rule:?}");
             }
         }
     }

@@ -1,8 +1,10 @@
 //! The row kernels of the checkerboard sweep: flip thresholds, run-time
 //! instruction-set choice, stripes, and the portable, AVX2 and AVX-512 row
-//! updates (same decisions, same bits).
+//! updates (same decisions, same bits), each drawing 16 bits per site and
+//! resolving ties with [`ties`](super::ties).
 
 use super::Scratch;
+use super::ties::{Refine, draw, resolve};
 pub(super) use crate::keystream::{AVX2, AVX512, GENERIC, Isa};
 use crate::keystream::{GROUP, WideChaCha8};
 use crate::sublattice::schedule::OtherRows;
@@ -16,10 +18,13 @@ pub(super) struct Geometry<'a> {
     pub(super) n_row_nbrs: usize,
 }
 
-/// Flip thresholds indexed by `(nn + D)/2 + 8·[s = +1]` (D ≤ 6).
+/// Flip thresholds indexed by `(nn + D)/2 + 8·[s = +1]` (D ≤ 6): the
+/// 32-bit `t`, its upper and lower halves, and which are certain flips.
 pub(super) struct Thresholds {
     pub(super) degree: usize,
     pub(super) t: [u32; 16],
+    pub(super) hi: [u16; 16],
+    pub(super) lo: [u16; 16],
 }
 
 impl Thresholds {
@@ -34,7 +39,9 @@ impl Thresholds {
                 t[8 * si + m] = threshold(p);
             }
         }
-        Thresholds { degree, t }
+        let hi = t.map(|t| (t >> 16) as u16);
+        let lo = t.map(|t| t as u16);
+        Thresholds { degree, t, hi, lo }
     }
 }
 
@@ -141,13 +148,15 @@ pub(super) fn stripe_n<const NR: usize, const LEVEL: u8>(
     scratch: &mut Scratch,
 ) -> u64 {
     let h = geo.half;
+    // 16-bit draws, two per word: a row takes ⌈h/2⌉ words
+    let w = h.div_ceil(2);
     let mut keystream = WideChaCha8 { key: *key, stream, block: 0 };
     // the pool holds `len` words, of which `pos..len` are unused
-    let Scratch { pool, side, idx, th } = scratch;
+    let Scratch { pool, side, idx, refine } = scratch;
+    let mut refine = Refine::new(key, stream, refine);
     side.resize(h, 0);
     idx.resize(h, 0);
-    th.resize(h, 0);
-    let cap = (h + GROUP).div_ceil(GROUP) * GROUP + GROUP;
+    let cap = (w + GROUP).div_ceil(GROUP) * GROUP + GROUP;
     if pool.len() != cap {
         pool.clear();
         pool.resize(cap, 0);
@@ -157,12 +166,12 @@ pub(super) fn stripe_n<const NR: usize, const LEVEL: u8>(
     let yrow = |r: usize| y.row(r);
     for (i, x) in rows.chunks_exact_mut(h).enumerate() {
         let r = r0 + i;
-        // make sure at least h unused words are in the pool
-        if len - pos < h {
+        // make sure at least w unused words are in the pool
+        if len - pos < w {
             pool.copy_within(pos..len, 0);
             len -= pos;
             pos = 0;
-            while len < h {
+            while len < w {
                 let out: &mut [u32; GROUP] = (&mut pool[len..len + GROUP]).try_into().unwrap();
                 keystream.fill::<LEVEL>(out);
                 len += GROUP;
@@ -178,20 +187,21 @@ pub(super) fn stripe_n<const NR: usize, const LEVEL: u8>(
             side[..h - 1].copy_from_slice(&y_r[1..]);
             side[h - 1] = y_r[0];
         }
-        let rand = &pool[pos..pos + h];
-        let (used, f) = row_dense::<NR, LEVEL>(x, y_r, side, nbrs, rand, table, idx, th);
-        pos += used;
+        let rand = &pool[pos..pos + w];
+        let f = row_dense::<NR, LEVEL>(x, y_r, side, nbrs, rand, table, idx, &mut refine);
+        pos += w;
         flips += f;
     }
     flips
 }
 
-/// Updates one row of one colour, one random word per site; `side[k]` is
-/// the in-row neighbour not at `[k]` (`y[k − 1]` or `y[k + 1]`, wrapping).
-/// `idx` and `th` are scratch rows. With `LEVEL` ≥ [`AVX2`] (x86-64 with
-/// AVX2) the threshold lookup is a register permute instead of a gather, and
-/// a fused AVX2 ([`row_avx2`]) or AVX-512 ([`row_avx512`]) kernel takes most
-/// of the row. Returns (words used, flips).
+/// Updates one row of one colour, one 16-bit draw per site (site k: half
+/// `k mod 2` of word `⌊k/2⌋` of `rand`) and a refinement draw on a tie;
+/// `side[k]` is the in-row neighbour not at `[k]` (`y[k − 1]` or `y[k + 1]`,
+/// wrapping). `idx` is a scratch row. With `LEVEL` ≥ [`AVX2`] (x86-64 with
+/// AVX2) a fused AVX2 ([`row_avx2`]) or AVX-512 ([`row_avx512`]) kernel takes
+/// most of the row. Every path decides the sites in increasing order, so the
+/// refinement draws go to the same sites. Returns the number of flips.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn row_dense<const NR: usize, const LEVEL: u8>(
@@ -201,12 +211,12 @@ pub(super) fn row_dense<const NR: usize, const LEVEL: u8>(
     nbrs: [&[i8]; NR],
     rand: &[u32],
     table: &Thresholds,
-    idx: &mut [u32],
-    th: &mut [u32],
-) -> (usize, u64) {
+    idx: &mut [u8],
+    refine: &mut Refine<'_>,
+) -> u64 {
     let h = x.len();
     let d = table.degree as i8;
-    let (y, side, rand) = (&y[..h], &side[..h], &rand[..h]);
+    let (y, side, rand) = (&y[..h], &side[..h], &rand[..h.div_ceil(2)]);
     let nbrs: [&[i8]; NR] = std::array::from_fn(|q| &nbrs[q][..h]);
     let mut flips = 0u32;
     // the fused kernels take 64 (AVX-512) or 32 (AVX2) sites at a time, the
@@ -216,58 +226,63 @@ pub(super) fn row_dense<const NR: usize, const LEVEL: u8>(
     if LEVEL >= AVX512 {
         // SAFETY: LEVEL = AVX512 only inside functions compiled with
         // `target_feature(enable = "avx512f,avx512bw,avx512vl,avx2")`, called
-        // after run-time detection of those; every slice has length h.
-        (k0, flips) = unsafe { row_avx512(x, y, side, &nbrs, rand, &table.t, d) };
+        // after run-time detection of those; every slice has length h (`rand`
+        // ⌈h/2⌉ words).
+        (k0, flips) = unsafe { row_avx512(x, y, side, &nbrs, rand, table, refine) };
     }
     #[cfg(target_arch = "x86_64")]
     if LEVEL >= AVX2 {
         // SAFETY: LEVEL ≥ AVX2 only inside functions compiled with
         // `target_feature(enable = "avx2")`, called after run-time detection
-        // of AVX2; every slice has length h (sliced above), k0 ≤ h.
+        // of AVX2; every slice has length h (sliced above), k0 ≤ h and even.
         let (k1, f1) = unsafe {
             row_avx2::<NR>(
                 &mut x[k0..],
                 &y[k0..],
                 &side[k0..],
                 &std::array::from_fn(|q| &nbrs[q][k0..]),
-                &rand[k0..],
-                &table.t,
-                d,
+                &rand[k0 / 2..],
+                table,
+                refine,
             )
         };
         k0 += k1;
         flips += f1;
     }
-    let (x, y, side, rand) = (&mut x[k0..], &y[k0..], &side[k0..], &rand[k0..]);
     let n = h - k0;
-    let (idx, th) = (&mut idx[..n], &mut th[..n]);
+    let (x, y, side, idx) = (&mut x[k0..], &y[k0..], &side[k0..], &mut idx[..n]);
     // 1. table index (nn + D)/2 + 8·[s = +1]
     for k in 0..n {
         let mut nn = y[k] + side[k];
         for nb in &nbrs {
             nn += nb[k0 + k];
         }
-        idx[k] = (((nn + d) >> 1) | (i8::from(x[k] > 0) << 3)) as u32;
+        idx[k] = (((nn + d) >> 1) | (i8::from(x[k] > 0) << 3)) as u8;
     }
-    // 2. thresholds
-    lookup::<LEVEL>(&table.t, idx, th);
-    // 3. decisions
+    // 2. decisions, in increasing k (the refinement draws' order)
     for k in 0..n {
-        let (s, t) = (x[k], th[k]);
-        let flip = (rand[k] < t) | (t == u32::MAX);
-        x[k] = if flip { -s } else { s };
+        let i = usize::from(idx[k] & 15);
+        let a = draw(rand, k0 + k);
+        let flip = table.t[i] == u32::MAX
+            || a < table.hi[i]
+            || (a == table.hi[i] && refine.next() < table.lo[i]);
+        if flip {
+            x[k] = -x[k];
+        }
         flips += u32::from(flip);
     }
-    (h, u64::from(flips))
+    u64::from(flips)
 }
 
 /// The row update of [`row_dense`] for sites `0..64·⌊h/64⌋` in AVX-512
-/// registers: neighbour sums and table indices in 64 `i8` lanes, thresholds
-/// by one 16-entry permute per 16 sites, unsigned compares into mask
-/// registers, and the flips as a masked negation. Returns (sites done, flips).
+/// registers: neighbour sums and table indices in 64 `i8` lanes, the upper
+/// threshold halves by one 32-entry `u16` permute per 32 sites, unsigned
+/// 16-bit compares into mask registers (ties go to [`resolve`]), and the flips
+/// as a masked negation. Returns (sites done, flips).
 ///
 /// # Safety
-/// AVX-512 F, BW and VL must be available; all slices have the length of `x`.
+/// AVX-512 F, BW and VL must be available; `y`, `side` and `nbrs` have the
+/// length of `x`, `rand` at least half of it.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 pub(super) unsafe fn row_avx512<const NR: usize>(
@@ -276,20 +291,22 @@ pub(super) unsafe fn row_avx512<const NR: usize>(
     side: &[i8],
     nbrs: &[&[i8]; NR],
     rand: &[u32],
-    t: &[u32; 16],
-    d: i8,
+    table: &Thresholds,
+    refine: &mut Refine<'_>,
 ) -> (usize, u32) {
     use std::arch::x86_64::*;
     let h = x.len();
+    let d = table.degree as i8;
     let mut flips = 0u32;
     let mut k = 0;
     // certain flips (threshold u32::MAX) as a byte table for `vpshufb`
-    let certain: [i8; 16] = std::array::from_fn(|i| -i8::from(t[i] == u32::MAX));
+    let certain: [i8; 16] = std::array::from_fn(|i| -i8::from(table.t[i] == u32::MAX));
     // SAFETY: the caller guarantees AVX-512 F/BW/VL; every load and store
-    // covers `k..k + 64` bytes (or `k..k + 64` words of `rand`) with
-    // `k + 64 ≤ h`, inside slices of length h; unaligned loads and stores.
+    // covers `k..k + 64` bytes (or words `k/2..k/2 + 32` of `rand`) with
+    // `k + 64 ≤ h`, inside slices of length h (`rand`: ≥ h/2); unaligned
+    // loads and stores.
     unsafe {
-        let tv = _mm512_loadu_si512(t.as_ptr().cast());
+        let tv = _mm512_zextsi256_si512(_mm256_loadu_si256(table.hi.as_ptr().cast()));
         let cert = _mm512_broadcast_i32x4(_mm_loadu_si128(certain.as_ptr().cast()));
         let dv = _mm512_set1_epi8(d);
         let low7 = _mm512_set1_epi8(0x7f);
@@ -307,16 +324,27 @@ pub(super) unsafe fn row_avx512<const NR: usize>(
             let up = _mm512_cmpgt_epi8_mask(s, zero);
             let idx8 = _mm512_mask_add_epi8(m, up, m, eight);
             let sure = _mm512_shuffle_epi8(cert, idx8);
-            let mut fm: u64 = _mm512_test_epi8_mask(sure, sure);
-            let words = |g: usize| _mm512_loadu_si512(rand.as_ptr().add(k + 16 * g).cast());
-            let lt = |q: __m128i, u: __m512i| {
-                let th = _mm512_permutexvar_epi32(_mm512_cvtepu8_epi32(q), tv);
-                u64::from(_mm512_cmplt_epu32_mask(u, th))
-            };
-            fm |= lt(_mm512_castsi512_si128(idx8), words(0));
-            fm |= lt(_mm512_extracti32x4_epi32::<1>(idx8), words(1)) << 16;
-            fm |= lt(_mm512_extracti32x4_epi32::<2>(idx8), words(2)) << 32;
-            fm |= lt(_mm512_extracti32x4_epi32::<3>(idx8), words(3)) << 48;
+            let sure: u64 = _mm512_test_epi8_mask(sure, sure);
+            // sites 32g..32g + 32: draws in words k/2 + 16g.., thresholds by index
+            let (mut lt, mut eq) = (0u64, 0u64);
+            for g in 0..2 {
+                let u = _mm512_loadu_si512(rand.as_ptr().add(k / 2 + 16 * g).cast());
+                let i8s = if g == 0 {
+                    _mm512_castsi512_si256(idx8)
+                } else {
+                    _mm512_extracti64x4_epi64::<1>(idx8)
+                };
+                let th = _mm512_permutexvar_epi16(_mm512_cvtepu8_epi16(i8s), tv);
+                lt |= u64::from(_mm512_cmplt_epu16_mask(u, th)) << (32 * g);
+                eq |= u64::from(_mm512_cmpeq_epi16_mask(u, th)) << (32 * g);
+            }
+            let mut fm = sure | lt;
+            let tied = eq & !sure;
+            if tied != 0 {
+                let mut ib = [0u8; 64];
+                _mm512_storeu_si512(ib.as_mut_ptr().cast(), idx8);
+                fm |= resolve(tied, &ib, &table.lo, refine);
+            }
             // s → −s where the flip mask is set
             let new = _mm512_mask_sub_epi8(s, fm, zero, s);
             flips += fm.count_ones();
@@ -328,12 +356,14 @@ pub(super) unsafe fn row_avx512<const NR: usize>(
 }
 
 /// The row update of [`row_dense`] for sites `0..32·⌊h/32⌋`, fused in AVX2
-/// registers: neighbour sums and table indices in 32 `i8` lanes, thresholds by
-/// two 8-entry permutes, unsigned compares of the words, and the flips packed
-/// back to `i8`. Returns (sites done, flips).
+/// registers: neighbour sums and table indices in 32 `i8` lanes, the upper
+/// threshold halves by two byte shuffles, signed 16-bit compares of the
+/// biased draws (ties go to [`resolve`]), and the flips packed back to `i8`.
+/// Returns (sites done, flips).
 ///
 /// # Safety
-/// AVX2 must be available; all slices have the length of `x`.
+/// AVX2 must be available; `y`, `side` and `nbrs` have the length of `x`,
+/// `rand` at least half of it.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 pub(super) unsafe fn row_avx2<const NR: usize>(
@@ -342,26 +372,31 @@ pub(super) unsafe fn row_avx2<const NR: usize>(
     side: &[i8],
     nbrs: &[&[i8]; NR],
     rand: &[u32],
-    t: &[u32; 16],
-    d: i8,
+    table: &Thresholds,
+    refine: &mut Refine<'_>,
 ) -> (usize, u32) {
     use std::arch::x86_64::*;
     let h = x.len();
+    let d = table.degree as i8;
     let mut flips = 0u32;
     let mut k = 0;
+    let certain: [i8; 16] = std::array::from_fn(|i| -i8::from(table.t[i] == u32::MAX));
+    let hi_low: [u8; 16] = table.hi.map(|t| t as u8);
+    let hi_high: [u8; 16] = table.hi.map(|t| (t >> 8) as u8);
     // SAFETY: the caller guarantees AVX2; every load and store covers
-    // `k..k + 32` bytes (or `k..k + 32` words of `rand`) with `k + 32 ≤ h`,
-    // inside slices of length h; unaligned loads and stores throughout.
+    // `k..k + 32` bytes (or words `k/2..k/2 + 16` of `rand`) with `k + 32 ≤
+    // h`, inside slices of length h (`rand`: ≥ h/2); unaligned loads and
+    // stores throughout.
     unsafe {
-        let lo = _mm256_loadu_si256(t.as_ptr().cast());
-        let hi = _mm256_loadu_si256(t.as_ptr().add(8).cast());
+        let table16 =
+            |b: &[u8; 16]| _mm256_broadcastsi128_si256(_mm_loadu_si128(b.as_ptr().cast()));
+        let (tl, th, cert) =
+            (table16(&hi_low), table16(&hi_high), table16(&certain.map(|c| c as u8)));
         let dv = _mm256_set1_epi8(d);
         let low7 = _mm256_set1_epi8(0x7f);
         let eight = _mm256_set1_epi8(8);
         let zero = _mm256_setzero_si256();
-        let bias = _mm256_set1_epi32(i32::MIN);
-        let ones = _mm256_set1_epi32(-1);
-        let unpack = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+        let bias = _mm256_set1_epi16(i16::MIN);
         while k + 32 <= h {
             let ld = |p: *const i8| _mm256_loadu_si256(p.add(k).cast());
             let s = ld(x.as_ptr());
@@ -372,70 +407,45 @@ pub(super) unsafe fn row_avx2<const NR: usize>(
             // (nn + D)/2: nn + D is even and in 0..=12, so a 16-bit shift and a mask do
             let m = _mm256_and_si256(_mm256_srli_epi16::<1>(_mm256_add_epi8(nn, dv)), low7);
             let idx8 = _mm256_or_si256(m, _mm256_and_si256(_mm256_cmpgt_epi8(s, zero), eight));
-            let halves = [_mm256_castsi256_si128(idx8), _mm256_extracti128_si256::<1>(idx8)];
-            let mut f = [zero; 4];
-            for (g, fg) in f.iter_mut().enumerate() {
-                let half = halves[g / 2];
-                let q = if g % 2 == 0 { half } else { _mm_srli_si128::<8>(half) };
-                let i = _mm256_cvtepu8_epi32(q);
-                // bit 3 of the index selects the upper table
-                let th = _mm256_castps_si256(_mm256_blendv_ps(
-                    _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(lo, i)),
-                    _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(hi, i)),
-                    _mm256_castsi256_ps(_mm256_slli_epi32::<28>(i)),
-                ));
-                let u = _mm256_loadu_si256(rand.as_ptr().add(k + 8 * g).cast());
-                // u < th as unsigned, or th = u32::MAX (certain flip)
-                let lt = _mm256_cmpgt_epi32(_mm256_xor_si256(th, bias), _mm256_xor_si256(u, bias));
-                *fg = _mm256_or_si256(lt, _mm256_cmpeq_epi32(th, ones));
+            // the thresholds' two bytes; unpacking interleaves per 128-bit
+            // lane (sites 0..8 | 16..24 and 8..16 | 24..32), the permutes
+            // put sites 0..16 and 16..32 together
+            let (bl, bh) = (_mm256_shuffle_epi8(tl, idx8), _mm256_shuffle_epi8(th, idx8));
+            let (a, b) = (_mm256_unpacklo_epi8(bl, bh), _mm256_unpackhi_epi8(bl, bh));
+            let t16 =
+                [_mm256_permute2x128_si256::<0x20>(a, b), _mm256_permute2x128_si256::<0x31>(a, b)];
+            let mut lt = [zero; 2];
+            let mut eq = [zero; 2];
+            for g in 0..2 {
+                let u = _mm256_loadu_si256(rand.as_ptr().add(k / 2 + 8 * g).cast());
+                lt[g] =
+                    _mm256_cmpgt_epi16(_mm256_xor_si256(t16[g], bias), _mm256_xor_si256(u, bias));
+                eq[g] = _mm256_cmpeq_epi16(t16[g], u);
             }
-            // 4 × 8 i32 masks → 32 i8 masks (saturating packs keep 0 and −1),
-            // then undo the packs' per-128-bit-lane interleaving
-            let p =
-                _mm256_packs_epi16(_mm256_packs_epi32(f[0], f[1]), _mm256_packs_epi32(f[2], f[3]));
-            let fm = _mm256_permutevar8x32_epi32(p, unpack);
+            // 2 × 16 i16 masks → 32 i8 masks (saturating packs keep 0 and −1),
+            // then undo the pack's per-128-bit-lane interleaving
+            let pack =
+                |p: [__m256i; 2]| _mm256_permute4x64_epi64::<0xd8>(_mm256_packs_epi16(p[0], p[1]));
+            let sure = _mm256_shuffle_epi8(cert, idx8);
+            let fm = _mm256_or_si256(pack(lt), sure);
+            let tied = (_mm256_movemask_epi8(pack(eq)) & !_mm256_movemask_epi8(sure)) as u32;
             // s → −s where fm = −1: (s ^ fm) − fm
             let new = _mm256_sub_epi8(_mm256_xor_si256(s, fm), fm);
             flips += (_mm256_movemask_epi8(fm) as u32).count_ones();
             _mm256_storeu_si256(x.as_mut_ptr().add(k).cast(), new);
+            if tied != 0 {
+                let mut ib = [0u8; 64];
+                _mm256_storeu_si256(ib.as_mut_ptr().cast(), idx8);
+                let mut extra = resolve(u64::from(tied), &ib, &table.lo, refine);
+                flips += extra.count_ones();
+                while extra != 0 {
+                    let j = extra.trailing_zeros() as usize;
+                    x[k + j] = -x[k + j];
+                    extra &= extra - 1;
+                }
+            }
             k += 32;
         }
     }
     (k, flips)
-}
-
-/// `th[k] = t[idx[k] & 15]`.
-#[inline(always)]
-pub(super) fn lookup<const LEVEL: u8>(t: &[u32; 16], idx: &[u32], th: &mut [u32]) {
-    let mut done = 0;
-    #[cfg(target_arch = "x86_64")]
-    if LEVEL >= AVX2 {
-        use std::arch::x86_64::*;
-        // SAFETY: LEVEL ≥ AVX2 only inside functions compiled with
-        // `target_feature(enable = "avx2")`, called after run-time detection
-        // of AVX2; loads and stores are unaligned and within the slices (8
-        // words at `k`, with `k + 8 ≤ len`).
-        unsafe {
-            let lo = _mm256_loadu_si256(t.as_ptr().cast());
-            let hi = _mm256_loadu_si256(t.as_ptr().add(8).cast());
-            let n = idx.len().min(th.len());
-            while done + 8 <= n {
-                let i = _mm256_loadu_si256(idx.as_ptr().add(done).cast());
-                let a = _mm256_permutevar8x32_epi32(lo, i);
-                let b = _mm256_permutevar8x32_epi32(hi, i);
-                // bit 3 of the index selects the upper table
-                let sel = _mm256_slli_epi32(i, 28);
-                let v = _mm256_castps_si256(_mm256_blendv_ps(
-                    _mm256_castsi256_ps(a),
-                    _mm256_castsi256_ps(b),
-                    _mm256_castsi256_ps(sel),
-                ));
-                _mm256_storeu_si256(th.as_mut_ptr().add(done).cast(), v);
-                done += 8;
-            }
-        }
-    }
-    for (o, &i) in th[done..].iter_mut().zip(&idx[done..]) {
-        *o = t[i as usize & 15];
-    }
 }
