@@ -17,7 +17,8 @@
 //! [`kaufman`] holds the exact 2D Ising results: Kaufman's finite torus and
 //! Onsager's infinite lattice (closed forms, `std` only).
 //!
-//! Depends on `ebm-core` and `rayon` only.
+//! Depends on `ebm-core`, `rayon` and `rustfft` (the autocovariances of long
+//! chains, `diagnostics`).
 //!
 //! [`FiniteModel`]: ebm_core::FiniteModel
 #![deny(missing_docs)]

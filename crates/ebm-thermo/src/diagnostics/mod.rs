@@ -7,6 +7,10 @@
 //! error of its mean is `σ √(τ / N)`. The sum is cut at Sokal's automatic
 //! window: the smallest M with `M ≥ c τ(M)`, c = 5.
 
+mod autocov;
+
+use autocov::Autocov;
+
 /// Sokal's window constant.
 pub const SOKAL_C: f64 = 5.0;
 
@@ -33,26 +37,6 @@ fn mean(x: &[f64]) -> f64 {
     x.iter().sum::<f64>() / x.len() as f64
 }
 
-/// `Σ_k a_k b_k` over the common length, in eight lanes summed in a fixed
-/// order: the same bits on every machine, and a loop the compiler
-/// vectorises (one running sum would chain every addition on the last:
-/// τ_int's lag sums were over a third of a 20,000-sweep `ebm sample`).
-fn dot_lanes(a: &[f64], b: &[f64]) -> f64 {
-    const L: usize = 8;
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut acc = [0.0f64; L];
-    let (ac, bc) = (a.chunks_exact(L), b.chunks_exact(L));
-    let tail: f64 = ac.remainder().iter().zip(bc.remainder()).map(|(x, y)| x * y).sum();
-    for (x, y) in ac.zip(bc) {
-        for k in 0..L {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    let pairs = [acc[0] + acc[4], acc[1] + acc[5], acc[2] + acc[6], acc[3] + acc[7]];
-    (pairs[0] + pairs[2]) + (pairs[1] + pairs[3]) + tail
-}
-
 /// Integrated autocorrelation time τ pooled over chains (each chain centred on
 /// its own mean; autocovariances summed over chains before normalising).
 /// Returns 1 for constant or too-short series.
@@ -68,10 +52,9 @@ pub fn tau_int(chains: &[&[f64]]) -> f64 {
             c[..n].iter().map(|v| v - m).collect()
         })
         .collect();
-    let autocov = |t: usize| -> f64 {
-        centred.iter().map(|c| dot_lanes(&c[..n - t], &c[t..])).sum::<f64>()
-            / (centred.len() * n) as f64
-    };
+    let mut sums = Autocov::new(&centred, n);
+    let norm = (centred.len() * n) as f64;
+    let mut autocov = |t: usize| sums.at(t) / norm;
     let c0 = autocov(0);
     if c0 <= 0.0 || !c0.is_finite() {
         return 1.0;
