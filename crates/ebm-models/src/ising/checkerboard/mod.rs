@@ -241,12 +241,15 @@ mod tests {
     }
 
     /// Every kernel level gives the same spins and flip counts as the
-    /// portable loops, on rows with a 64-, a 32-site and a scalar part.
+    /// portable loops, on rows with a 64-, a 32-site and a scalar part, and
+    /// on rows of two 64-site blocks.
     #[test]
     fn kernels_agree_with_the_portable_loops() {
         let models = [
             Ising::chain(200, Boundary::Periodic, 1.0, 0.1).unwrap(),
             Ising::square(12, 200, Boundary::Periodic, 1.0, -0.2).unwrap(),
+            // rows of 128: two 64-site blocks, the last one wrapping
+            Ising::square(6, 256, Boundary::Periodic, 1.0, 0.1).unwrap(),
             Ising::cubic(4, 6, 200, Boundary::Periodic, 0.7, 0.0).unwrap(),
         ];
         let mut isas = vec![Isa::Generic];
@@ -318,14 +321,15 @@ mod tie_tests {
     unsafe fn row_avx512_level(
         x: &mut [i8],
         y: &[i8],
-        side: &[i8],
+        left: bool,
+        side: &mut [i8],
         nbrs: [&[i8]; 2],
         rand: &[u32],
         table: &Thresholds,
         idx: &mut [u8],
         refine: &mut Refine<'_>,
     ) -> u64 {
-        row_dense::<2, AVX512>(x, y, side, nbrs, rand, table, idx, refine)
+        row_dense::<2, AVX512>(x, y, left, side, nbrs, rand, table, idx, refine)
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -334,14 +338,15 @@ mod tie_tests {
     unsafe fn row_avx2_level(
         x: &mut [i8],
         y: &[i8],
-        side: &[i8],
+        left: bool,
+        side: &mut [i8],
         nbrs: [&[i8]; 2],
         rand: &[u32],
         table: &Thresholds,
         idx: &mut [u8],
         refine: &mut Refine<'_>,
     ) -> u64 {
-        row_dense::<2, AVX2>(x, y, side, nbrs, rand, table, idx, refine)
+        row_dense::<2, AVX2>(x, y, left, side, nbrs, rand, table, idx, refine)
     }
 
     /// One kernel level's row update.
@@ -362,13 +367,23 @@ mod tie_tests {
 
     #[test]
     fn ties_draw_refinements_in_site_order_on_every_kernel_level() {
-        // a 64-site block, a 32-site block and a scalar tail
-        let h = 64 + 32 + 5;
+        // rows with a 64-site block, a 32-site block and a scalar tail, and
+        // with two 64-site blocks; the side neighbour on either side
+        let cases = [101, 128].into_iter().flat_map(|h| [(h, true), (h, false)]);
+        let rules = [LocalRule::Metropolis, LocalRule::HeatBath];
+        for ((h, left), rule) in cases.flat_map(|c| rules.map(|r| (c, r))) {
+            check_ties(h, left, rule);
+        }
+    }
+
+    fn check_ties(h: usize, left: bool, rule: LocalRule) {
         let key = [3, 1, 4, 1, 5, 9, 2, 6];
         let stream = (1u64 << 32) | 5;
-        for rule in [LocalRule::Metropolis, LocalRule::HeatBath] {
+        {
             let table = Thresholds::new(rule, Beta::new(0.37).unwrap(), (1.0, 0.3), 4);
-            let (x0, y, side) = (spins(h, 1), spins(h, 2), spins(h, 3));
+            let (x0, y) = (spins(h, 1), spins(h, 2));
+            let side: Vec<i8> =
+                (0..h).map(|k| if left { y[(k + h - 1) % h] } else { y[(k + 1) % h] }).collect();
             let nbrs = [spins(h, 4), spins(h, 5)];
             let idx_of = |k: usize| {
                 let nn = y[k] + side[k] + nbrs[0][k] + nbrs[1][k];
@@ -418,8 +433,8 @@ mod tie_tests {
             levels.push((
                 "generic",
                 Box::new(|x: &mut [i8], r: &mut Refine<'_>| {
-                    let mut idx = vec![0u8; h];
-                    row_dense::<2, GENERIC>(x, &y, &side, nb, &rand, &table, &mut idx, r)
+                    let (mut idx, mut side) = (vec![0u8; h], vec![0i8; h]);
+                    row_dense::<2, GENERIC>(x, &y, left, &mut side, nb, &rand, &table, &mut idx, r)
                 }),
             ));
             #[cfg(target_arch = "x86_64")]
@@ -428,9 +443,13 @@ mod tie_tests {
                     levels.push((
                         "avx2",
                         Box::new(|x: &mut [i8], r: &mut Refine<'_>| {
-                            let mut idx = vec![0u8; h];
+                            let (mut idx, mut side) = (vec![0u8; h], vec![0i8; h]);
                             // SAFETY: AVX2 detected above.
-                            unsafe { row_avx2_level(x, &y, &side, nb, &rand, &table, &mut idx, r) }
+                            unsafe {
+                                row_avx2_level(
+                                    x, &y, left, &mut side, nb, &rand, &table, &mut idx, r,
+                                )
+                            }
                         }),
                     ));
                 }
@@ -438,10 +457,12 @@ mod tie_tests {
                     levels.push((
                         "avx512",
                         Box::new(|x: &mut [i8], r: &mut Refine<'_>| {
-                            let mut idx = vec![0u8; h];
+                            let (mut idx, mut side) = (vec![0u8; h], vec![0i8; h]);
                             // SAFETY: AVX-512 F/BW/VL detected above.
                             unsafe {
-                                row_avx512_level(x, &y, &side, nb, &rand, &table, &mut idx, r)
+                                row_avx512_level(
+                                    x, &y, left, &mut side, nb, &rand, &table, &mut idx, r,
+                                )
                             }
                         }),
                     ));
@@ -452,7 +473,11 @@ mod tie_tests {
                 let mut refine = Refine::new(&key, stream, &mut buf);
                 let mut x = x0.clone();
                 let flips = run(&mut x, &mut refine);
-                assert_eq!((x, flips), (want_x.clone(), want_flips), "{name} {rule:?}");
+                assert_eq!(
+                    (x, flips),
+                    (want_x.clone(), want_flips),
+                    "{name} {rule:?} h {h} left {left}"
+                );
             }
         }
     }

@@ -180,15 +180,9 @@ pub(super) fn stripe_n<const NR: usize, const LEVEL: u8>(
         let nbrs: [&[i8]; NR] = std::array::from_fn(|q| yrow(geo.row_nbrs[r][q] as usize));
         let y_r = yrow(r);
         // the in-row neighbour on the other side: y[k − 1] or y[k + 1], wrapping
-        if (c ^ usize::from(geo.row_parity[r])) == 0 {
-            side[0] = y_r[h - 1];
-            side[1..].copy_from_slice(&y_r[..h - 1]);
-        } else {
-            side[..h - 1].copy_from_slice(&y_r[1..]);
-            side[h - 1] = y_r[0];
-        }
+        let left = (c ^ usize::from(geo.row_parity[r])) == 0;
         let rand = &pool[pos..pos + w];
-        let f = row_dense::<NR, LEVEL>(x, y_r, side, nbrs, rand, table, idx, &mut refine);
+        let f = row_dense::<NR, LEVEL>(x, y_r, left, side, nbrs, rand, table, idx, &mut refine);
         pos += w;
         flips += f;
     }
@@ -197,8 +191,8 @@ pub(super) fn stripe_n<const NR: usize, const LEVEL: u8>(
 
 /// Updates one row of one colour, one 16-bit draw per site (site k: half
 /// `k mod 2` of word `⌊k/2⌋` of `rand`) and a refinement draw on a tie;
-/// `side[k]` is the in-row neighbour not at `[k]` (`y[k − 1]` or `y[k + 1]`,
-/// wrapping). `idx` is a scratch row. With `LEVEL` ≥ [`AVX2`] (x86-64 with
+/// the in-row neighbour not at `y[k]` is `y[k − 1]` if `left`, else
+/// `y[k + 1]` (wrapping). `side` and `idx` are scratch rows. With `LEVEL` ≥ [`AVX2`] (x86-64 with
 /// AVX2) a fused AVX2 ([`row_avx2`]) or AVX-512 ([`row_avx512`]) kernel takes
 /// most of the row. Every path decides the sites in increasing order, so the
 /// refinement draws go to the same sites. Returns the number of flips.
@@ -207,7 +201,8 @@ pub(super) fn stripe_n<const NR: usize, const LEVEL: u8>(
 pub(super) fn row_dense<const NR: usize, const LEVEL: u8>(
     x: &mut [i8],
     y: &[i8],
-    side: &[i8],
+    left: bool,
+    side: &mut [i8],
     nbrs: [&[i8]; NR],
     rand: &[u32],
     table: &Thresholds,
@@ -216,7 +211,7 @@ pub(super) fn row_dense<const NR: usize, const LEVEL: u8>(
 ) -> u64 {
     let h = x.len();
     let d = table.degree as i8;
-    let (y, side, rand) = (&y[..h], &side[..h], &rand[..h.div_ceil(2)]);
+    let (y, rand) = (&y[..h], &rand[..h.div_ceil(2)]);
     let nbrs: [&[i8]; NR] = std::array::from_fn(|q| &nbrs[q][..h]);
     let mut flips = 0u32;
     // the fused kernels take 64 (AVX-512) or 32 (AVX2) sites at a time, the
@@ -228,18 +223,36 @@ pub(super) fn row_dense<const NR: usize, const LEVEL: u8>(
         // `target_feature(enable = "avx512f,avx512bw,avx512vl,avx2")`, called
         // after run-time detection of those; every slice has length h (`rand`
         // ⌈h/2⌉ words).
-        (k0, flips) = unsafe { row_avx512(x, y, side, &nbrs, rand, table, refine) };
+        (k0, flips) = unsafe { row_avx512(x, y, left, &nbrs, rand, table, refine) };
+    }
+    // the side neighbours of the sites left, k0..h (the AVX-512 kernel loads
+    // its own from y: a row copied here and read back at once stalled on
+    // failed store forwarding, 12 % of a 256² sweep)
+    let n = h - k0;
+    let side = &mut side[..n];
+    let k_side = k0;
+    if n > 0 {
+        if !left {
+            side[..n - 1].copy_from_slice(&y[k0 + 1..]);
+            side[n - 1] = y[0];
+        } else if k0 == 0 {
+            side[0] = y[h - 1];
+            side[1..].copy_from_slice(&y[..h - 1]);
+        } else {
+            side.copy_from_slice(&y[k0 - 1..h - 1]);
+        }
     }
     #[cfg(target_arch = "x86_64")]
     if LEVEL >= AVX2 {
         // SAFETY: LEVEL ≥ AVX2 only inside functions compiled with
         // `target_feature(enable = "avx2")`, called after run-time detection
-        // of AVX2; every slice has length h (sliced above), k0 ≤ h and even.
+        // of AVX2; every slice has length h − k0 (sliced above), k0 ≤ h and
+        // even.
         let (k1, f1) = unsafe {
             row_avx2::<NR>(
                 &mut x[k0..],
                 &y[k0..],
-                &side[k0..],
+                side,
                 &std::array::from_fn(|q| &nbrs[q][k0..]),
                 &rand[k0 / 2..],
                 table,
@@ -250,7 +263,7 @@ pub(super) fn row_dense<const NR: usize, const LEVEL: u8>(
         flips += f1;
     }
     let n = h - k0;
-    let (x, y, side, idx) = (&mut x[k0..], &y[k0..], &side[k0..], &mut idx[..n]);
+    let (x, y, side, idx) = (&mut x[k0..], &y[k0..], &side[k0 - k_side..], &mut idx[..n]);
     // 1. table index (nn + D)/2 + 8·[s = +1]
     for k in 0..n {
         let mut nn = y[k] + side[k];
@@ -280,15 +293,18 @@ pub(super) fn row_dense<const NR: usize, const LEVEL: u8>(
 /// 16-bit compares into mask registers (ties go to [`resolve`]), and the flips
 /// as a masked negation. Returns (sites done, flips).
 ///
+/// The side neighbours are loads from `y` at k ∓ 1, the wrapped end by a
+/// masked load and a byte insert.
+///
 /// # Safety
-/// AVX-512 F, BW and VL must be available; `y`, `side` and `nbrs` have the
-/// length of `x`, `rand` at least half of it.
+/// AVX-512 F, BW and VL must be available; `y` and `nbrs` have the length
+/// of `x`, `rand` at least half of it.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 pub(super) unsafe fn row_avx512<const NR: usize>(
     x: &mut [i8],
     y: &[i8],
-    side: &[i8],
+    left: bool,
     nbrs: &[&[i8]; NR],
     rand: &[u32],
     table: &Thresholds,
@@ -303,8 +319,10 @@ pub(super) unsafe fn row_avx512<const NR: usize>(
     let certain: [i8; 16] = std::array::from_fn(|i| -i8::from(table.t[i] == u32::MAX));
     // SAFETY: the caller guarantees AVX-512 F/BW/VL; every load and store
     // covers `k..k + 64` bytes (or words `k/2..k/2 + 32` of `rand`) with
-    // `k + 64 ≤ h`, inside slices of length h (`rand`: ≥ h/2); unaligned
-    // loads and stores.
+    // `k + 64 ≤ h`, inside slices of length h (`rand`: ≥ h/2), or `y` at
+    // `k − 1..k + 63` (k ≥ 1) or `k + 1..k + 65` (k + 65 ≤ h); the masked
+    // loads touch only their unmasked bytes, `y[0..63]` and `y[k + 1..h]`
+    // (masked lanes do not fault); unaligned loads and stores.
     unsafe {
         let tv = _mm512_zextsi256_si512(_mm256_loadu_si256(table.hi.as_ptr().cast()));
         let cert = _mm512_broadcast_i32x4(_mm_loadu_si128(certain.as_ptr().cast()));
@@ -315,7 +333,21 @@ pub(super) unsafe fn row_avx512<const NR: usize>(
         while k + 64 <= h {
             let ld = |p: *const i8| _mm512_loadu_si512(p.add(k).cast());
             let s = ld(x.as_ptr());
-            let mut nn = _mm512_add_epi8(ld(y.as_ptr()), ld(side.as_ptr()));
+            let side = match (left, k) {
+                (true, 0) => _mm512_mask_set1_epi8(
+                    _mm512_maskz_loadu_epi8(!1, y.as_ptr().wrapping_sub(1)),
+                    1,
+                    y[h - 1],
+                ),
+                (true, _) => _mm512_loadu_si512(y.as_ptr().add(k - 1).cast()),
+                (false, _) if k + 64 < h => _mm512_loadu_si512(y.as_ptr().add(k + 1).cast()),
+                (false, _) => _mm512_mask_set1_epi8(
+                    _mm512_maskz_loadu_epi8(u64::MAX >> 1, y.as_ptr().add(k + 1)),
+                    1 << 63,
+                    y[0],
+                ),
+            };
+            let mut nn = _mm512_add_epi8(ld(y.as_ptr()), side);
             for nb in nbrs {
                 nn = _mm512_add_epi8(nn, ld(nb.as_ptr()));
             }
