@@ -225,33 +225,40 @@ pub(super) fn row_dense<const NR: usize, const LEVEL: u8>(
         // ⌈h/2⌉ words).
         (k0, flips) = unsafe { row_avx512(x, y, left, &nbrs, rand, table, refine) };
     }
-    // the side neighbours of the sites left, k0..h (the AVX-512 kernel loads
-    // its own from y: a row copied here and read back at once stalled on
-    // failed store forwarding, 12 % of a 256² sweep)
-    let n = h - k0;
-    let side = &mut side[..n];
-    let k_side = k0;
-    if n > 0 {
+    // the side neighbours as a row from `k_side` on, for the code that reads
+    // them from memory: the scalar tail, and the AVX2 kernel without AVX-512
+    // (the fused kernels otherwise load their own from y: a row copied here
+    // and read back at once by a wide load stalls on failed store forwarding,
+    // 12 % of a 256² sweep)
+    let wide = LEVEL >= AVX512;
+    let k_side = if wide { k0 + (h - k0) / 32 * 32 } else { k0 };
+    let m = h - k_side;
+    let side = &mut side[..m];
+    if m > 0 {
         if !left {
-            side[..n - 1].copy_from_slice(&y[k0 + 1..]);
-            side[n - 1] = y[0];
-        } else if k0 == 0 {
+            side[..m - 1].copy_from_slice(&y[k_side + 1..]);
+            side[m - 1] = y[0];
+        } else if k_side == 0 {
             side[0] = y[h - 1];
             side[1..].copy_from_slice(&y[..h - 1]);
         } else {
-            side.copy_from_slice(&y[k0 - 1..h - 1]);
+            side.copy_from_slice(&y[k_side - 1..h - 1]);
         }
     }
     #[cfg(target_arch = "x86_64")]
     if LEVEL >= AVX2 {
         // SAFETY: LEVEL ≥ AVX2 only inside functions compiled with
-        // `target_feature(enable = "avx2")`, called after run-time detection
-        // of AVX2; every slice has length h − k0 (sliced above), k0 ≤ h and
-        // even.
+        // `target_feature(enable = "avx2")`, and `wide` only inside those
+        // with AVX-512 BW/VL, called after run-time detection; `y` is the
+        // row (h), the other slices cover sites k0..h (sliced here), `side`
+        // too when not `wide`; k0 ≤ h and even.
         let (k1, f1) = unsafe {
             row_avx2::<NR>(
                 &mut x[k0..],
-                &y[k0..],
+                y,
+                k0,
+                left,
+                wide,
                 side,
                 &std::array::from_fn(|q| &nbrs[q][k0..]),
                 &rand[k0 / 2..],
@@ -387,20 +394,28 @@ pub(super) unsafe fn row_avx512<const NR: usize>(
     (k, flips)
 }
 
-/// The row update of [`row_dense`] for sites `0..32·⌊h/32⌋`, fused in AVX2
+/// The row update of [`row_dense`] for the sites `k0..k0 + 32·⌊n/32⌋` of a
+/// row `y` (its other colour; `n = x.len()` sites from k0 on), fused in AVX2
 /// registers: neighbour sums and table indices in 32 `i8` lanes, the upper
 /// threshold halves by two byte shuffles, signed 16-bit compares of the
 /// biased draws (ties go to [`resolve`]), and the flips packed back to `i8`.
-/// Returns (sites done, flips).
+/// The side neighbours come from `side` (those of sites k0..), or with
+/// `wide` (AVX-512 BW/VL) from loads of `y` at k ∓ 1, the wrapped end by a
+/// masked load and a byte insert. Returns (sites done, flips).
 ///
 /// # Safety
-/// AVX2 must be available; `y`, `side` and `nbrs` have the length of `x`,
-/// `rand` at least half of it.
+/// AVX2 must be available, and AVX-512 BW/VL with `wide`; `nbrs` have the
+/// length of `x`, `side` too without `wide`, `rand` at least half of it;
+/// `y` is the whole row, `k0 + x.len()` bytes.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn row_avx2<const NR: usize>(
     x: &mut [i8],
     y: &[i8],
+    k0: usize,
+    left: bool,
+    wide: bool,
     side: &[i8],
     nbrs: &[&[i8]; NR],
     rand: &[u32],
@@ -409,16 +424,19 @@ pub(super) unsafe fn row_avx2<const NR: usize>(
 ) -> (usize, u32) {
     use std::arch::x86_64::*;
     let h = x.len();
+    let row = y.len();
     let d = table.degree as i8;
     let mut flips = 0u32;
     let mut k = 0;
     let certain: [i8; 16] = std::array::from_fn(|i| -i8::from(table.t[i] == u32::MAX));
     let hi_low: [u8; 16] = table.hi.map(|t| t as u8);
     let hi_high: [u8; 16] = table.hi.map(|t| (t >> 8) as u8);
-    // SAFETY: the caller guarantees AVX2; every load and store covers
-    // `k..k + 32` bytes (or words `k/2..k/2 + 16` of `rand`) with `k + 32 ≤
-    // h`, inside slices of length h (`rand`: ≥ h/2); unaligned loads and
-    // stores throughout.
+    // SAFETY: the caller guarantees AVX2 (and AVX-512 BW/VL with `wide`);
+    // every load and store covers `k..k + 32` bytes (or words `k/2..k/2 + 16`
+    // of `rand`) with `k + 32 ≤ h`, inside slices of length h (`rand`: ≥ h/2),
+    // or `y` at `j − 1..j + 31` (j = k0 + k ≥ 1) or `j + 1..j + 33` (j + 33 ≤
+    // row); the masked loads touch only their unmasked bytes, `y[0..31]` and
+    // `y[j + 1..row]` (masked lanes do not fault); unaligned loads and stores.
     unsafe {
         let table16 =
             |b: &[u8; 16]| _mm256_broadcastsi128_si256(_mm_loadu_si128(b.as_ptr().cast()));
@@ -432,7 +450,25 @@ pub(super) unsafe fn row_avx2<const NR: usize>(
         while k + 32 <= h {
             let ld = |p: *const i8| _mm256_loadu_si256(p.add(k).cast());
             let s = ld(x.as_ptr());
-            let mut nn = _mm256_add_epi8(ld(y.as_ptr()), ld(side.as_ptr()));
+            let j = k0 + k;
+            let side = match (wide, left, j) {
+                (false, _, _) => ld(side.as_ptr()),
+                (true, true, 0) => _mm256_mask_set1_epi8(
+                    _mm256_maskz_loadu_epi8(!1, y.as_ptr().wrapping_sub(1)),
+                    1,
+                    y[row - 1],
+                ),
+                (true, true, _) => _mm256_loadu_si256(y.as_ptr().add(j - 1).cast()),
+                (true, false, _) if j + 32 < row => {
+                    _mm256_loadu_si256(y.as_ptr().add(j + 1).cast())
+                }
+                (true, false, _) => _mm256_mask_set1_epi8(
+                    _mm256_maskz_loadu_epi8(u32::MAX >> 1, y.as_ptr().add(j + 1)),
+                    1 << 31,
+                    y[0],
+                ),
+            };
+            let mut nn = _mm256_add_epi8(_mm256_loadu_si256(y.as_ptr().add(j).cast()), side);
             for nb in nbrs {
                 nn = _mm256_add_epi8(nn, ld(nb.as_ptr()));
             }
