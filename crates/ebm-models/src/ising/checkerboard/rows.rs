@@ -192,10 +192,11 @@ pub(super) fn stripe_n<const NR: usize, const LEVEL: u8>(
 /// Updates one row of one colour, one 16-bit draw per site (site k: half
 /// `k mod 2` of word `⌊k/2⌋` of `rand`) and a refinement draw on a tie;
 /// the in-row neighbour not at `y[k]` is `y[k − 1]` if `left`, else
-/// `y[k + 1]` (wrapping). `side` and `idx` are scratch rows. With `LEVEL` ≥ [`AVX2`] (x86-64 with
-/// AVX2) a fused AVX2 ([`row_avx2`]) or AVX-512 ([`row_avx512`]) kernel takes
-/// most of the row. Every path decides the sites in increasing order, so the
-/// refinement draws go to the same sites. Returns the number of flips.
+/// `y[k + 1]` (wrapping). `side` and `idx` are scratch rows. With `LEVEL` ≥
+/// [`AVX2`] (x86-64 with AVX2) a fused AVX2 ([`row_avx2`]) or AVX-512
+/// ([`row_avx512`]) kernel takes most of the row. Every path decides the
+/// sites in increasing order, so the refinement draws go to the same sites.
+/// Returns the number of flips.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn row_dense<const NR: usize, const LEVEL: u8>(
