@@ -20,11 +20,11 @@
 //! returns an index, a task of the open job if it is below n, and the job's
 //! fields are then visible. The job stays valid until the publisher has
 //! run task 0 and counted the other n − 1 finished, which includes every
-//! index below n handed out, so a worker never sees a job that has gone. Task 0 is the publisher's own
-//! (the same stripes stay in the same core's cache from sweep to sweep);
-//! it then takes what no worker has. A panic in a task is caught where it
-//! happens, counted as finished and raised again on the publisher's thread
-//! once every task is done.
+//! index below n handed out, so a worker never sees a job that has gone.
+//! Task 0 is the publisher's own (the same stripes stay in the same core's
+//! cache from sweep to sweep); it then takes what no worker has. A panic in
+//! a task is caught where it happens, counted as finished and raised again
+//! on the publisher's thread once every task is done.
 
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};

@@ -50,8 +50,8 @@
 //! permutation within each 1 KiB group, so every word is used once). A row of
 //! h sites takes ⌈h/2⌉ words, site k the low (k even) or high (k odd) half of
 //! word ⌊k/2⌋. The refinement draws come from stream id `2^32·(c + 2) + s`,
-//! 16 bits at a time, in site order. The
-//! rows of each colour are split into [`STRIPES`] stripes (independent of
+//! 16 bits at a time, in site order. The rows of each colour are split into
+//! [`STRIPES`] stripes (independent of
 //! the thread count) run in parallel with rayon, so a chain's trajectory is
 //! bit-identical for any number of threads. (Lattices under 2¹⁴ sites run
 //! their stripes on the calling thread: a fork costs more than their sweep.)
@@ -62,8 +62,9 @@
 //! baseline) and chosen at run time. The AVX2 version fuses a row update
 //! into 32-site steps with `core::arch` intrinsics; the AVX-512 version into
 //! 64-site steps (one `u16` permute per 32 thresholds, 16-bit compares into
-//! mask registers, a masked negation) and runs ChaCha8 with the sixteen blocks in
-//! the lanes of sixteen `zmm` registers (rotations by `vprold`). These are
+//! mask registers, a masked negation, side neighbours loaded from the row)
+//! and runs ChaCha8 with the sixteen blocks in the lanes of sixteen `zmm`
+//! registers (rotations by `vprold`). These are
 //! the only `unsafe` here, measured: the portable loop's threshold lookup
 //! became a gather, and the portable keystream spilled its state.
 //! See `benches/ising.rs`.
@@ -319,42 +320,62 @@ mod tie_tests {
     use super::ties::Refine;
     use ebm_core::{Beta, LocalRule};
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma,bmi1,bmi2,popcnt")]
+    /// `row_dense` of a 2D row at the kernel level `isa` (compiled with its
+    /// target features, as `run_stripe` does for whole stripes).
     #[allow(clippy::too_many_arguments)]
-    unsafe fn row_avx512_level(
+    fn row_on(
+        isa: Isa,
         x: &mut [i8],
         y: &[i8],
         left: bool,
-        side: &mut [i8],
         nbrs: [&[i8]; 2],
         rand: &[u32],
         table: &Thresholds,
-        idx: &mut [u8],
         refine: &mut Refine<'_>,
     ) -> u64 {
-        row_dense::<2, AVX512>(x, y, left, side, nbrs, rand, table, idx, refine)
+        macro_rules! at_level {
+            ($features:literal, $level:expr) => {{
+                #[target_feature(enable = $features)]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn run(
+                    x: &mut [i8],
+                    y: &[i8],
+                    left: bool,
+                    side: &mut [i8],
+                    nbrs: [&[i8]; 2],
+                    rand: &[u32],
+                    table: &Thresholds,
+                    idx: &mut [u8],
+                    refine: &mut Refine<'_>,
+                ) -> u64 {
+                    row_dense::<2, { $level }>(x, y, left, side, nbrs, rand, table, idx, refine)
+                }
+                run
+            }};
+        }
+        let (mut side, mut idx) = (vec![0i8; x.len()], vec![0u8; x.len()]);
+        let (side, idx) = (&mut side[..], &mut idx[..]);
+        match isa {
+            // SAFETY: the caller passes only levels `Isa::detect` or
+            // `is_x86_feature_detected!` found on this CPU.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => unsafe {
+                at_level!("avx512f,avx512bw,avx512vl,avx2,fma,bmi1,bmi2,popcnt", AVX512)(
+                    x, y, left, side, nbrs, rand, table, idx, refine,
+                )
+            },
+            // SAFETY: as above.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => unsafe {
+                at_level!("avx2,fma,bmi1,bmi2,popcnt", AVX2)(
+                    x, y, left, side, nbrs, rand, table, idx, refine,
+                )
+            },
+            Isa::Generic => {
+                row_dense::<2, GENERIC>(x, y, left, side, nbrs, rand, table, idx, refine)
+            }
+        }
     }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma,bmi1,bmi2,popcnt")]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn row_avx2_level(
-        x: &mut [i8],
-        y: &[i8],
-        left: bool,
-        side: &mut [i8],
-        nbrs: [&[i8]; 2],
-        rand: &[u32],
-        table: &Thresholds,
-        idx: &mut [u8],
-        refine: &mut Refine<'_>,
-    ) -> u64 {
-        row_dense::<2, AVX2>(x, y, left, side, nbrs, rand, table, idx, refine)
-    }
-
-    /// One kernel level's row update.
-    type Level<'a> = dyn Fn(&mut [i8], &mut Refine<'_>) -> u64 + 'a;
 
     /// ±1 values from a fixed LCG.
     fn spins(n: usize, salt: u64) -> Vec<i8> {
@@ -384,106 +405,75 @@ mod tie_tests {
     fn check_ties(h: usize, left: bool, rule: LocalRule) {
         let key = [3, 1, 4, 1, 5, 9, 2, 6];
         let stream = (1u64 << 32) | 5;
+        let table = Thresholds::new(rule, Beta::new(0.37).unwrap(), (1.0, 0.3), 4);
+        let (x0, y) = (spins(h, 1), spins(h, 2));
+        let side: Vec<i8> =
+            (0..h).map(|k| if left { y[(k + h - 1) % h] } else { y[(k + 1) % h] }).collect();
+        let nbrs = [spins(h, 4), spins(h, 5)];
+        let idx_of = |k: usize| {
+            let nn = y[k] + side[k] + nbrs[0][k] + nbrs[1][k];
+            usize::from(((nn + 4) >> 1) as u8 | (u8::from(x0[k] > 0) << 3))
+        };
+        // every third site ties, the others miss by one either way
+        let a: Vec<u16> = (0..h)
+            .map(|k| {
+                let hi = table.hi[idx_of(k)];
+                [hi, hi.wrapping_sub(1), hi.wrapping_add(1)][k % 3]
+            })
+            .collect();
+        let rand: Vec<u32> = (0..h.div_ceil(2))
+            .map(|w| {
+                let at = |k: usize| u32::from(a.get(k).copied().unwrap_or(0));
+                at(2 * w) | at(2 * w + 1) << 16
+            })
+            .collect();
+        // the 32-bit rule u = 2¹⁶a + b < T, b drawn in site order on ties;
+        // the control ignores the low halves (a tie never flips)
+        let reference = |exact: bool| {
+            let mut buf = Vec::new();
+            let mut refine = Refine::new(&key, stream, &mut buf);
+            let (mut x, mut flips, mut draws) = (x0.clone(), 0u64, 0);
+            for k in 0..h {
+                let i = idx_of(k);
+                let t = table.t[i];
+                let tie = t != u32::MAX && a[k] == table.hi[i];
+                let flip = t == u32::MAX
+                    || a[k] < table.hi[i]
+                    || (tie && exact && {
+                        draws += 1;
+                        refine.next() < table.lo[i]
+                    });
+                if flip {
+                    x[k] = -x[k];
+                    flips += 1;
+                }
+            }
+            (x, flips, draws)
+        };
+        let (want_x, want_flips, draws) = reference(true);
+        assert!(draws >= h / 6, "{rule:?}: only {draws} ties in {h}");
+        assert_ne!(reference(false).0, want_x, "{rule:?}: the control must differ");
+        let mut isas = vec![Isa::Generic];
+        #[cfg(target_arch = "x86_64")]
         {
-            let table = Thresholds::new(rule, Beta::new(0.37).unwrap(), (1.0, 0.3), 4);
-            let (x0, y) = (spins(h, 1), spins(h, 2));
-            let side: Vec<i8> =
-                (0..h).map(|k| if left { y[(k + h - 1) % h] } else { y[(k + 1) % h] }).collect();
-            let nbrs = [spins(h, 4), spins(h, 5)];
-            let idx_of = |k: usize| {
-                let nn = y[k] + side[k] + nbrs[0][k] + nbrs[1][k];
-                usize::from(((nn + 4) >> 1) as u8 | (u8::from(x0[k] > 0) << 3))
-            };
-            // every third site ties, the others miss by one either way
-            let a: Vec<u16> = (0..h)
-                .map(|k| {
-                    let hi = table.hi[idx_of(k)];
-                    [hi, hi.wrapping_sub(1), hi.wrapping_add(1)][k % 3]
-                })
-                .collect();
-            let rand: Vec<u32> = (0..h.div_ceil(2))
-                .map(|w| {
-                    let at = |k: usize| u32::from(a.get(k).copied().unwrap_or(0));
-                    at(2 * w) | at(2 * w + 1) << 16
-                })
-                .collect();
-            // the 32-bit rule u = 2¹⁶a + b < T, b drawn in site order on ties;
-            // the control ignores the low halves (a tie never flips)
-            let reference = |exact: bool| {
-                let mut buf = Vec::new();
-                let mut refine = Refine::new(&key, stream, &mut buf);
-                let (mut x, mut flips, mut draws) = (x0.clone(), 0u64, 0);
-                for k in 0..h {
-                    let i = idx_of(k);
-                    let t = table.t[i];
-                    let tie = t != u32::MAX && a[k] == table.hi[i];
-                    let flip = t == u32::MAX
-                        || a[k] < table.hi[i]
-                        || (tie && exact && {
-                            draws += 1;
-                            refine.next() < table.lo[i]
-                        });
-                    if flip {
-                        x[k] = -x[k];
-                        flips += 1;
-                    }
-                }
-                (x, flips, draws)
-            };
-            let (want_x, want_flips, draws) = reference(true);
-            assert!(draws >= h / 6, "{rule:?}: only {draws} ties in {h}");
-            assert_ne!(reference(false).0, want_x, "{rule:?}: the control must differ");
-            let nb = [&nbrs[0][..], &nbrs[1][..]];
-            let mut levels: Vec<(&str, Box<Level<'_>>)> = Vec::new();
-            levels.push((
-                "generic",
-                Box::new(|x: &mut [i8], r: &mut Refine<'_>| {
-                    let (mut idx, mut side) = (vec![0u8; h], vec![0i8; h]);
-                    row_dense::<2, GENERIC>(x, &y, left, &mut side, nb, &rand, &table, &mut idx, r)
-                }),
-            ));
-            #[cfg(target_arch = "x86_64")]
-            {
-                if std::arch::is_x86_feature_detected!("avx2") {
-                    levels.push((
-                        "avx2",
-                        Box::new(|x: &mut [i8], r: &mut Refine<'_>| {
-                            let (mut idx, mut side) = (vec![0u8; h], vec![0i8; h]);
-                            // SAFETY: AVX2 detected above.
-                            unsafe {
-                                row_avx2_level(
-                                    x, &y, left, &mut side, nb, &rand, &table, &mut idx, r,
-                                )
-                            }
-                        }),
-                    ));
-                }
-                if Isa::detect() == Isa::Avx512 {
-                    levels.push((
-                        "avx512",
-                        Box::new(|x: &mut [i8], r: &mut Refine<'_>| {
-                            let (mut idx, mut side) = (vec![0u8; h], vec![0i8; h]);
-                            // SAFETY: AVX-512 F/BW/VL detected above.
-                            unsafe {
-                                row_avx512_level(
-                                    x, &y, left, &mut side, nb, &rand, &table, &mut idx, r,
-                                )
-                            }
-                        }),
-                    ));
-                }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                isas.push(Isa::Avx2);
             }
-            for (name, run) in &levels {
-                let mut buf = Vec::new();
-                let mut refine = Refine::new(&key, stream, &mut buf);
-                let mut x = x0.clone();
-                let flips = run(&mut x, &mut refine);
-                assert_eq!(
-                    (x, flips),
-                    (want_x.clone(), want_flips),
-                    "{name} {rule:?} h {h} left {left}"
-                );
+            if Isa::detect() == Isa::Avx512 {
+                isas.push(Isa::Avx512);
             }
+        }
+        let nb = [&nbrs[0][..], &nbrs[1][..]];
+        for isa in isas {
+            let mut buf = Vec::new();
+            let mut refine = Refine::new(&key, stream, &mut buf);
+            let mut x = x0.clone();
+            let flips = row_on(isa, &mut x, &y, left, nb, &rand, &table, &mut refine);
+            assert_eq!(
+                (x, flips),
+                (want_x.clone(), want_flips),
+                "{isa:?} {rule:?} h {h} left {left}"
+            );
         }
     }
 }
