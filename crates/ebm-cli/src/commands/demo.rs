@@ -20,6 +20,7 @@ use ebm_thermo::kaufman::{
     BETA_C, kaufman_heat_capacity, kaufman_mean_energy, onsager_energy_per_spin,
     onsager_magnetization,
 };
+use ebm_thermo::observables::{CRITICAL_COLUMNS, Samples, critical};
 use ebm_train::{Batches, Learning, LearningRate, Momentum, Optimizer, Pcd};
 use std::path::Path;
 
@@ -75,9 +76,9 @@ fn ising_part(out: &Path, seed: u64, quiet: bool) -> Result<()> {
         let (traces, running) = Run::new(&model, &Gibbs::block(), beta)
             .config(config)
             .init(Init::Uniform)
-            .record(2, |m: &Ising, s: &[i8], o: &mut [f64]| {
-                o[0] = m.energy(s) / n;
-                o[1] = m.abs_magnetization(s);
+            .record(CRITICAL_COLUMNS.len(), |m: &Ising, s: &[i8], o: &mut [f64]| {
+                let (e, mag) = (m.energy(s) / n, m.magnetization(s));
+                o.copy_from_slice(&[e, mag.abs(), mag * mag, mag.powi(4), e * e, 0.0]);
             })?;
         let est = |k| {
             let chains = traces.chains(k);
@@ -85,20 +86,12 @@ fn ising_part(out: &Path, seed: u64, quiet: bool) -> Result<()> {
             ebm_thermo::estimate(&refs)
         };
         let (u, m) = (est(0), est(1));
-        // c = β² N Var(u), from each chain; the error is the spread over chains
-        let cs: Vec<f64> = traces
-            .chains(0)
-            .iter()
-            .map(|c| {
-                let mu = c.iter().sum::<f64>() / c.len() as f64;
-                beta.value().powi(2) * n * c.iter().map(|x| (x - mu).powi(2)).sum::<f64>()
-                    / (c.len() - 1) as f64
-            })
-            .collect();
-        let c_mean = cs.iter().sum::<f64>() / cs.len() as f64;
-        let c_err = (cs.iter().map(|x| (x - c_mean).powi(2)).sum::<f64>()
-            / ((cs.len() - 1) * cs.len()) as f64)
-            .sqrt();
+        // c = β² N Var(u) over all chains, with the block-jackknife error of
+        // `ebm sample` (blocks of 10 τ_int): a chain's variance about its own
+        // mean is biased low by about 2τ/n, a third of an error bar at T_c
+        let samples = Samples::new(&traces.values, traces.n_chains, traces.n_observables)?;
+        let c = critical(&samples, beta.value(), model.n_units(), None).heat_capacity_per_unit;
+        let (c_mean, c_err) = (c.mean, c.std_err);
         let b = beta.value();
         let (u_k, c_k) =
             (kaufman_mean_energy(L, L, 1.0, b) / n, kaufman_heat_capacity(L, L, 1.0, b) / n);
