@@ -177,6 +177,12 @@ impl Lattice {
     /// one pass, no conversion of the field, then `centre` times the plane's
     /// size off each sum. Panics if `v.len() ≠ N`.
     pub fn lowest_mode_i8(&self, v: &[i8], centre: f64) -> f64 {
+        self.lowest_mode_and_sum_i8(v, centre).0
+    }
+
+    /// [`Lattice::lowest_mode_i8`] and `Σ_x v_x`, the second read off the
+    /// same plane sums (no pass of its own). Panics if `v.len() ≠ N`.
+    pub(crate) fn lowest_mode_and_sum_i8(&self, v: &[i8], centre: f64) -> (f64, i64) {
         assert_eq!(v.len(), self.n_sites, "one value per site");
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
@@ -199,11 +205,13 @@ impl Lattice {
             crate::keystream::Isa::Avx2 => unsafe { avx2(self, v) },
             crate::keystream::Isa::Generic => self.plane_sums_i8(v),
         };
+        // the planes of the first axis are never empty and cover every site
+        let total = lines[0].iter().sum();
         let lines = lines.map(|l| {
             let plane = if l.is_empty() { 0.0 } else { (self.n_sites / l.len()) as f64 };
             l.into_iter().map(|x| x as f64 - centre * plane).collect::<Vec<f64>>()
         });
-        self.mode_of_planes(&lines)
+        (self.mode_of_planes(&lines), total)
     }
 
     /// The exact integer plane sums of [`Lattice::lowest_mode_i8`].

@@ -169,8 +169,51 @@ fn with_state(m: impl Strategy<Value = Ising>) -> impl Strategy<Value = (Ising, 
 // ---------------------------------------------------------------------------
 // Conformance under proptest
 
+/// `observables` against the separate methods, bit for bit.
+fn check_observables(m: &Ising, s: &[i8]) -> Result<(), TestCaseError> {
+    let o = m.observables(s);
+    prop_assert_eq!(o.energy.to_bits(), m.energy(s).to_bits(), "energy");
+    prop_assert_eq!(o.magnetization.to_bits(), m.magnetization(s).to_bits(), "magnetization");
+    let mode = m.lattice_shape().map_or(0.0, |l| l.lowest_mode_i8(s, 0.0));
+    prop_assert_eq!(o.lowest_mode.to_bits(), mode.to_bits(), "lowest mode");
+    Ok(())
+}
+
+/// Large enough for the parallel integer sums and the wide kernels: a 256²
+/// torus (h = 0 and h ≠ 0) and a 40³ cube, random spins.
+#[test]
+fn observables_agree_with_the_separate_methods_on_large_lattices() {
+    let mut z = 0x9E37_79B9_7F4A_7C15u64;
+    let mut spins = |n: usize| -> Vec<i8> {
+        (0..n)
+            .map(|_| {
+                z ^= z << 13;
+                z ^= z >> 7;
+                z ^= z << 17;
+                if z & 3 == 0 { -1 } else { 1 }
+            })
+            .collect()
+    };
+    for (dims, h) in [(vec![256, 256], 0.0), (vec![256, 256], 0.3), (vec![40, 40, 40], -0.7)] {
+        let m = Ising::lattice(&dims, true, 1.0, h).unwrap();
+        let s = spins(m.n_units());
+        check_observables(&m, &s).unwrap();
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn observables_agree_with_the_separate_methods(
+        (m, s) in with_state(prop_oneof![
+            any_model(),
+            (lattice_shape(), -2.0..2.0f64)
+                .prop_map(|((dims, periodic), j)| Ising::lattice(&dims, periodic, j, 0.0).unwrap()),
+        ])
+    ) {
+        check_observables(&m, &s)?;
+    }
 
     #[test]
     fn conformance_kit_passes((mut m, s) in with_state(any_model())) {

@@ -25,4 +25,4 @@ pub mod spec;
 
 pub use binarize::Binarize;
 pub use sample::{MAX_CHAIN_UNITS, Measured, check_chain_units};
-pub use spec::{Model, Observed};
+pub use spec::{Model, Observation, Observed};

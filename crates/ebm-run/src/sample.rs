@@ -279,15 +279,15 @@ where
     let every = o.states_every;
     let n_cols = ORDER + 1 + if every > 0 { n } else { 0 };
     let observe = |m: &M, x: &[UnitOf<M>], out: &mut [f64]| {
-        let e = m.energy(x) / x.len() as f64;
-        let m2 = m.magnetization_sq(x);
+        let o = m.observe(x);
+        let (e, m2) = (o.energy / x.len() as f64, o.magnetization_sq);
         out[0] = e;
         out[1] = m2.sqrt();
         out[2] = m2;
         out[3] = m2 * m2;
         out[4] = e * e;
-        out[5] = m.lowest_mode(x);
-        out[ORDER] = m.order(x);
+        out[5] = o.lowest_mode;
+        out[ORDER] = o.order;
         if every > 0 {
             for (o, &u) in out[ORDER + 1..].iter_mut().zip(x) {
                 *o = u.into();

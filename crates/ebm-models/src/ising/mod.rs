@@ -40,10 +40,12 @@
 //! view θ = `[J, h]` of a uniform model.
 
 mod checkerboard;
+mod observables;
 mod uniform;
 
 use crate::graph::{Adjacency, check_edges};
 pub use crate::lattice::{Boundary, Lattice, MAX_SITES};
+pub use observables::SpinObservables;
 pub use uniform::UniformIsing;
 
 use crate::keystream::Isa;
@@ -447,32 +449,44 @@ impl Ising {
 
 /// `Σ_e s_a s_b` over the bonds of a lattice (each site to its `+1`
 /// neighbour along every axis, wrapping if periodic; sides ≥ 2), by shifted
-/// dot products of contiguous slices: vectorised, without the edge list.
+/// dot products: vectorised, without the edge list.
+///
+/// Along an axis of stride t the bonds are the pairs `(i, i + t)` inside
+/// each block of `side · t` sites. One dot of the whole array with itself
+/// shifted by t counts those plus, at every block boundary, t pairs that
+/// straddle two blocks: those are taken off again, and the wrapping pairs
+/// added. So the last axis (t = 1, a block per row) is one long dot and
+/// O(rows) fix-ups rather than a short dot per row. Integer sums: exact, the
+/// same on every path.
 fn lattice_bond_sum(dims: &[usize], periodic: bool, s: &[i8]) -> i64 {
-    let parallel = s.len() >= PARALLEL_SUM_MIN;
     let mut total = 0i64;
     for a in 0..dims.len() {
         let stride: usize = dims[a + 1..].iter().product();
-        let side = dims[a];
-        let block_sum = |block: &[i8]| {
-            let n = (side - 1) * stride;
-            let mut t = dot_i8(&block[..n], &block[stride..]);
-            if periodic {
-                t += dot_i8(&block[n..], &block[..stride]);
+        let block = dims[a] * stride;
+        let n_blocks = s.len() / block;
+        total += dot_i8(&s[..s.len() - stride], &s[stride..]);
+        // the last `stride` sites of block b: its top layer
+        let top = |b: usize| &s[(b + 1) * block - stride..(b + 1) * block];
+        for b in 0..n_blocks - 1 {
+            total -= short_dot(top(b), &s[(b + 1) * block..(b + 1) * block + stride]);
+        }
+        if periodic {
+            for b in 0..n_blocks {
+                total += short_dot(top(b), &s[b * block..b * block + stride]);
             }
-            t
-        };
-        let blocks = s.chunks_exact(side * stride);
-        total += if parallel && blocks.len() >= 2 {
-            s.par_chunks_exact(side * stride)
-                .with_min_len(blocks.len().div_ceil(16))
-                .map(block_sum)
-                .sum::<i64>()
-        } else {
-            blocks.map(block_sum).sum::<i64>()
-        };
+        }
     }
     total
+}
+
+/// [`dot_i8`] for slices that may be a handful of sites long (a row's ends),
+/// without its dispatch there.
+fn short_dot(x: &[i8], y: &[i8]) -> i64 {
+    if x.len() < 64 {
+        x.iter().zip(y).map(|(&p, &q)| i64::from(p) * i64::from(q)).sum()
+    } else {
+        dot_i8(x, y)
+    }
 }
 
 /// Arrays at least this long are summed by several threads (exact integer
@@ -541,6 +555,14 @@ fn split_sum(len: usize, f: impl Fn(std::ops::Range<usize>) -> i64 + Sync) -> i6
     (0..len.div_ceil(GROUP)).into_par_iter().map(|g| f(g * GROUP..((g + 1) * GROUP).min(len))).sum()
 }
 
+/// `−J·bonds − h·spins` with uniform couplings, the spin sum computed only
+/// when h ≠ 0 (shared by [`EnergyModel::energy`] and
+/// [`Ising::observables`], which must agree bit for bit).
+fn uniform_energy(j: f64, h: f64, bonds: i64, spins: impl FnOnce() -> i64) -> f64 {
+    let e = -j * bonds as f64;
+    if h == 0.0 { e } else { e - h * spins() as f64 }
+}
+
 impl EnergyModel for Ising {
     type Space = Domain;
 
@@ -556,8 +578,7 @@ impl EnergyModel for Ising {
     /// − h·(spin sum)` from exact integer sums.
     fn energy(&self, s: &[i8]) -> f64 {
         if let Some((j, h)) = self.uniform {
-            let m = sum_i8(s);
-            return -j * self.bond_sum(s) as f64 - h * m as f64;
+            return uniform_energy(j, h, self.bond_sum(s), || sum_i8(s));
         }
         let (couplings, fields) = self.params.split_at(self.edges.len());
         let mut e = 0.0;
