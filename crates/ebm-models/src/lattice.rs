@@ -218,21 +218,22 @@ impl Lattice {
     #[inline(always)]
     fn plane_sums_i8(&self, v: &[i8]) -> [Vec<i64>; 3] {
         let mut lines = [vec![0i64; self.dims[0]], Vec::new(), Vec::new()];
-        // rows sum in i32 (a row has at most 2^28 sites of |v| ≤ 128)
+        // i16 sums (twice the lanes of i32): 256 values of |v| ≤ 128 sum to
+        // at most 2^15 in size, which fits (−2^15 at the least, 256 · 127 at
+        // the most). A row sums in pieces of 256.
+        const PIECE: usize = 256;
         let row_sum = |row: &[i8]| -> i64 {
-            row.chunks(1 << 20)
-                .map(|c| i64::from(c.iter().map(|&x| i32::from(x)).sum::<i32>()))
-                .sum()
+            row.chunks(PIECE).map(|c| i64::from(c.iter().map(|&x| i16::from(x)).sum::<i16>())).sum()
         };
-        let mut acc32 = vec![0i32; *self.dims.last().unwrap_or(&1)];
+        let mut acc16 = vec![0i16; *self.dims.last().unwrap_or(&1)];
         let mut rows_in_acc = 0usize;
-        // the last axis accumulates rows element-wise in i32, flushed before
-        // it could overflow (2^24 rows of |v| ≤ 128)
+        // the last axis accumulates rows element-wise in i16, flushed every
+        // 256 rows
         self.plane_sums(v, &mut lines, 0i64, row_sum, |acc, row| {
-            acc32.iter_mut().zip(row).for_each(|(a, &x)| *a += i32::from(x));
+            acc16.iter_mut().zip(row).for_each(|(a, &x)| *a += i16::from(x));
             rows_in_acc += 1;
-            if rows_in_acc == 1 << 23 {
-                acc.iter_mut().zip(&mut acc32).for_each(|(a, b)| {
+            if rows_in_acc == PIECE {
+                acc.iter_mut().zip(&mut acc16).for_each(|(a, b)| {
                     *a += i64::from(*b);
                     *b = 0;
                 });
@@ -241,7 +242,7 @@ impl Lattice {
         });
         let last = self.dims.len() - 1;
         if self.dims[last] == self.dims[0] {
-            lines[last].iter_mut().zip(&acc32).for_each(|(a, &b)| *a += i64::from(b));
+            lines[last].iter_mut().zip(&acc16).for_each(|(a, &b)| *a += i64::from(b));
         }
         lines
     }

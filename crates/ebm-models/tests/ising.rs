@@ -738,6 +738,28 @@ fn mode_reference(l: &Lattice, v: &[f64]) -> f64 {
     total / f64::from(axes)
 }
 
+/// The i8 plane sums at the ends of the range, on lattices with rows and
+/// columns longer than the 256 values the sums take in 16 bits at a time.
+#[test]
+fn lowest_mode_of_extreme_i8_fields() {
+    for dims in [vec![300, 300], vec![600, 600], vec![40, 40, 40], vec![70_000]] {
+        let l = Lattice::new(&dims, Boundary::Periodic).unwrap();
+        // same-sign pairs: a 16-bit sum over more than 256 rows would overflow
+        for (lo, hi) in [(-128i8, -90i8), (127, 90), (-128, 127)] {
+            // hi in the low half along any axis: the plane sums vary along every axis
+            let v: Vec<i8> = (0..l.n_sites())
+                .map(|i| {
+                    let low = l.coords(i).unwrap().iter().zip(&dims).any(|(&c, &d)| 2 * c < d);
+                    if low { hi } else { lo }
+                })
+                .collect();
+            let field: Vec<f64> = v.iter().map(|&x| f64::from(x)).collect();
+            let (fast, real) = (l.lowest_mode_i8(&v, 0.0), l.lowest_mode(&field));
+            assert!(close_rel(fast, real, 1e-9), "{fast} vs {real} on {dims:?}");
+        }
+    }
+}
+
 proptest! {
     #[test]
     fn lowest_mode_is_the_structure_factor_at_k_min(
