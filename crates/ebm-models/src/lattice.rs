@@ -1,6 +1,7 @@
 //! Hypercubic lattices: shape, boundary, site indexing, bonds and checkerboards.
 
 use ebm_core::{Error, Result};
+use std::ops::Range;
 
 /// The boundary condition of a lattice, the same along every axis.
 ///
@@ -168,6 +169,7 @@ impl Lattice {
             0.0,
             |row| row.iter().sum(),
             |acc, row| acc.iter_mut().zip(row).for_each(|(a, &x)| *a += x),
+            0..self.dims[0],
         );
         self.mode_of_planes(&lines)
     }
@@ -184,27 +186,39 @@ impl Lattice {
     /// same plane sums (no pass of its own). Panics if `v.len() ≠ N`.
     pub(crate) fn lowest_mode_and_sum_i8(&self, v: &[i8], centre: f64) -> (f64, i64) {
         assert_eq!(v.len(), self.n_sites, "one value per site");
+        self.mode_of_plane_sums(self.plane_sums_i8(v, 0..self.dims[0]), centre)
+    }
+
+    /// The exact integer plane sums of [`Lattice::lowest_mode_i8`] over the
+    /// sites whose first coordinate is in `layers` (the whole range on a
+    /// chain): summed element-wise over a partition of the layers, those of
+    /// the whole field. The loop is compiled for the CPU's instruction set,
+    /// as the checkerboard kernel (integer sums: the same on every path).
+    pub(crate) fn plane_sums_i8(&self, v: &[i8], layers: Range<usize>) -> [Vec<i64>; 3] {
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
-        unsafe fn avx512(l: &Lattice, v: &[i8]) -> [Vec<i64>; 3] {
-            l.plane_sums_i8(v)
+        unsafe fn avx512(l: &Lattice, v: &[i8], layers: Range<usize>) -> [Vec<i64>; 3] {
+            l.plane_sums_i8_body(v, layers)
         }
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2")]
-        unsafe fn avx2(l: &Lattice, v: &[i8]) -> [Vec<i64>; 3] {
-            l.plane_sums_i8(v)
+        unsafe fn avx2(l: &Lattice, v: &[i8], layers: Range<usize>) -> [Vec<i64>; 3] {
+            l.plane_sums_i8_body(v, layers)
         }
-        // the blocks compiled for the CPU's instruction set, as the
-        // checkerboard kernel (integer sums: the same result on every path)
-        let lines = match crate::keystream::Isa::detect() {
+        match crate::keystream::Isa::detect() {
             // SAFETY: `Isa::detect` found avx512f, avx512bw and avx512vl.
             #[cfg(target_arch = "x86_64")]
-            crate::keystream::Isa::Avx512 => unsafe { avx512(self, v) },
+            crate::keystream::Isa::Avx512 => unsafe { avx512(self, v, layers) },
             // SAFETY: `Isa::detect` found avx2.
             #[cfg(target_arch = "x86_64")]
-            crate::keystream::Isa::Avx2 => unsafe { avx2(self, v) },
-            crate::keystream::Isa::Generic => self.plane_sums_i8(v),
-        };
+            crate::keystream::Isa::Avx2 => unsafe { avx2(self, v, layers) },
+            crate::keystream::Isa::Generic => self.plane_sums_i8_body(v, layers),
+        }
+    }
+
+    /// [`Lattice::lowest_mode_i8`] and `Σ_x v_x` from the field's integer
+    /// plane sums ([`Lattice::plane_sums_i8`] over every layer).
+    pub(crate) fn mode_of_plane_sums(&self, lines: [Vec<i64>; 3], centre: f64) -> (f64, i64) {
         // the planes of the first axis are never empty and cover every site
         let total = lines[0].iter().sum();
         let lines = lines.map(|l| {
@@ -214,9 +228,9 @@ impl Lattice {
         (self.mode_of_planes(&lines), total)
     }
 
-    /// The exact integer plane sums of [`Lattice::lowest_mode_i8`].
+    /// [`Lattice::plane_sums_i8`]'s loop.
     #[inline(always)]
-    fn plane_sums_i8(&self, v: &[i8]) -> [Vec<i64>; 3] {
+    fn plane_sums_i8_body(&self, v: &[i8], layers: Range<usize>) -> [Vec<i64>; 3] {
         let mut lines = [vec![0i64; self.dims[0]], Vec::new(), Vec::new()];
         // i16 sums (twice the lanes of i32): 256 values of |v| ≤ 128 sum to
         // at most 2^15 in size, which fits (−2^15 at the least, 256 · 127 at
@@ -229,7 +243,7 @@ impl Lattice {
         let mut rows_in_acc = 0usize;
         // the last axis accumulates rows element-wise in i16, flushed every
         // 256 rows
-        self.plane_sums(v, &mut lines, 0i64, row_sum, |acc, row| {
+        let add_row = |acc: &mut [i64], row: &[i8]| {
             acc16.iter_mut().zip(row).for_each(|(a, &x)| *a += i16::from(x));
             rows_in_acc += 1;
             if rows_in_acc == PIECE {
@@ -239,7 +253,8 @@ impl Lattice {
                 });
                 rows_in_acc = 0;
             }
-        });
+        };
+        self.plane_sums(v, &mut lines, 0i64, row_sum, add_row, layers);
         let last = self.dims.len() - 1;
         if self.dims[last] == self.dims[0] {
             lines[last].iter_mut().zip(&acc16).for_each(|(a, &b)| *a += i64::from(b));
@@ -252,6 +267,8 @@ impl Lattice {
     /// are left empty. One pass over the rows of the last axis: each row's
     /// sum (`row_sum`) goes to its plane of every earlier axis, and the row
     /// itself is accumulated element-wise (`add_row`) for the last axis.
+    /// Only the rows whose first coordinate is in `layers` count (on a
+    /// chain, whose one row is the whole field, `layers` must be all of it).
     #[inline(always)]
     fn plane_sums<T: Copy, A: Copy + std::ops::AddAssign>(
         &self,
@@ -260,8 +277,14 @@ impl Lattice {
         zero: A,
         row_sum: impl Fn(&[T]) -> A,
         mut add_row: impl FnMut(&mut [A], &[T]),
+        layers: Range<usize>,
     ) {
         let d = self.dims.len();
+        assert!(
+            layers.end <= self.dims[0] && (d > 1 || layers == (0..self.dims[0])),
+            "layers {layers:?} of a lattice with sides {:?}",
+            self.dims
+        );
         let l0 = self.dims[0];
         let used: Vec<bool> = self.dims.iter().map(|&l| l == l0).collect();
         for (a, line) in lines.iter_mut().enumerate() {
@@ -271,10 +294,12 @@ impl Lattice {
             }
         }
         let row_len = self.dims[d - 1];
-        let (outer, mid) = match d {
-            1 => (1, 1),
-            2 => (1, self.dims[0]),
-            _ => (self.dims[0], self.dims[1]),
+        // row r = o · mid + m: o the first coordinate in 3D, m the one
+        // before the last
+        let mid = match d {
+            1 => 1,
+            2 => self.dims[0],
+            _ => self.dims[1],
         };
         let [la, lb, lc] = lines;
         let last = match d {
@@ -283,8 +308,14 @@ impl Lattice {
             _ => &mut *lc,
         };
         let mut last_acc = std::mem::take(last);
-        for o in 0..outer {
-            for m in 0..mid {
+        // the layers are values of o in 3D, of m in 2D (a chain has one row)
+        let (os, ms) = match d {
+            1 => (0..1, 0..1),
+            2 => (0..1, layers),
+            _ => (layers, 0..mid),
+        };
+        for o in os {
+            for m in ms.clone() {
                 let r = o * mid + m;
                 let row = &v[r * row_len..(r + 1) * row_len];
                 if !last_acc.is_empty() {

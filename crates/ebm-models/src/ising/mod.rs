@@ -55,6 +55,7 @@ use ebm_core::{
 };
 use rand::RngExt;
 use rayon::prelude::*;
+use std::ops::Range;
 
 /// A distribution of random couplings or fields.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -450,30 +451,52 @@ impl Ising {
 /// `Σ_e s_a s_b` over the bonds of a lattice (each site to its `+1`
 /// neighbour along every axis, wrapping if periodic; sides ≥ 2), by shifted
 /// dot products: vectorised, without the edge list.
-///
-/// Along an axis of stride t the bonds are the pairs `(i, i + t)` inside
-/// each block of `side · t` sites. One dot of the whole array with itself
-/// shifted by t counts those plus, at every block boundary, t pairs that
-/// straddle two blocks: those are taken off again, and the wrapping pairs
-/// added. So the last axis (t = 1, a block per row) is one long dot and
-/// O(rows) fix-ups rather than a short dot per row. Integer sums: exact, the
-/// same on every path.
 fn lattice_bond_sum(dims: &[usize], periodic: bool, s: &[i8]) -> i64 {
-    let mut total = 0i64;
-    for a in 0..dims.len() {
-        let stride: usize = dims[a + 1..].iter().product();
-        let block = dims[a] * stride;
-        let n_blocks = s.len() / block;
-        total += dot_i8(&s[..s.len() - stride], &s[stride..]);
-        // the last `stride` sites of block b: its top layer
-        let top = |b: usize| &s[(b + 1) * block - stride..(b + 1) * block];
-        for b in 0..n_blocks - 1 {
-            total -= short_dot(top(b), &s[(b + 1) * block..(b + 1) * block + stride]);
-        }
-        if periodic {
-            for b in 0..n_blocks {
-                total += short_dot(top(b), &s[b * block..b * block + stride]);
-            }
+    slab_bond_sum(dims, periodic, s, 0..dims[0])
+}
+
+/// The part of [`lattice_bond_sum`] from the sites whose first coordinate is
+/// in `layers` (each site's bonds to its `+1` neighbours): summed over a
+/// partition of the layers, the whole bond sum. Along the first axis the
+/// bonds pair site i with i + (layer size), and the last layer wraps to the
+/// first; along the others they stay inside a layer ([`axis_bond_sum`]).
+fn slab_bond_sum(dims: &[usize], periodic: bool, s: &[i8], layers: Range<usize>) -> i64 {
+    let layer: usize = dims[1..].iter().product();
+    let (a, b) = (layers.start * layer, layers.end * layer);
+    let inner = b.min(s.len() - layer);
+    let mut total = if inner > a { dot_i8(&s[a..inner], &s[a + layer..inner + layer]) } else { 0 };
+    if periodic && layers.end == dims[0] {
+        total += short_dot(&s[s.len() - layer..], &s[..layer]);
+    }
+    let slab = &s[a..b];
+    for axis in 1..dims.len() {
+        total += axis_bond_sum(slab, dims[axis], dims[axis + 1..].iter().product(), periodic);
+    }
+    total
+}
+
+/// The bonds `(i, i + stride)` inside each block of `side · stride` sites of
+/// `s` (and, if periodic, each block's last layer of `stride` sites with its
+/// first): one axis's share of [`lattice_bond_sum`].
+///
+/// One dot of the whole array with itself shifted by the stride counts
+/// those plus, at every block boundary, `stride` pairs that straddle two
+/// blocks: those are taken off again, and the wrapping pairs added. So the
+/// last axis (stride 1, a block per row) is one long dot and O(rows)
+/// fix-ups rather than a short dot per row. Integer sums: exact, the same
+/// on every path.
+fn axis_bond_sum(s: &[i8], side: usize, stride: usize, periodic: bool) -> i64 {
+    let block = side * stride;
+    let n_blocks = s.len() / block;
+    let mut total = dot_i8(&s[..s.len() - stride], &s[stride..]);
+    // the last `stride` sites of block b: its top layer
+    let top = |b: usize| &s[(b + 1) * block - stride..(b + 1) * block];
+    for b in 0..n_blocks - 1 {
+        total -= short_dot(top(b), &s[(b + 1) * block..(b + 1) * block + stride]);
+    }
+    if periodic {
+        for b in 0..n_blocks {
+            total += short_dot(top(b), &s[b * block..b * block + stride]);
         }
     }
     total
