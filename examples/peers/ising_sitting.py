@@ -11,7 +11,8 @@ for S in metropolis and block-gibbs (N = 20000 / 3000 / 300 for L = 256 /
 512 / 1024), then numba again, and prints a Markdown table: ebm's ns per
 attempt inside the sweeps (`ns_per_attempt`, ranges over the rounds), the
 1 -> 2 thread scaling per round, numba's medians from its two runs, and the
-ranges of ebm / numba.
+ranges of ebm / numba; then a second table of the runs' wall time of the production
+sweeps (`production_seconds`: sweeps and the observables recorded after each).
 
     # from the repository root, after `cargo build --release -p ebm-cli`
     python3 examples/peers/ising_sitting.py target/release/ebm 3
@@ -52,7 +53,8 @@ def ebm(binary, size, sampler, threads):
     out = subprocess.run([binary, 'sample', '--model', f'ising:{size}x{size}', '--beta', '0.4406868',
                           '--sampler', sampler, '--n-chains', '1', '--n-sweeps', str(SWEEPS[size]), '--json'],
                          capture_output=True, text=True, env=env, check=True)
-    return json.loads(out.stdout)['ns_per_attempt']
+    d = json.loads(out.stdout)
+    return d['ns_per_attempt'], d['production_seconds']
 
 
 def main():
@@ -72,7 +74,8 @@ def main():
     print('|---|---|---|---|---|---|---|')
     for size in SIZES:
         for sampler in SAMPLERS:
-            a, b = runs[(size, sampler, 1)], runs[(size, sampler, 2)]
+            a = [r[0] for r in runs[(size, sampler, 1)]]
+            b = [r[0] for r in runs[(size, sampler, 2)]]
             scaling = [x / y for x, y in zip(a, b)]
             p1 = sorted([n1[(size, 1)], n2[(size, 1)]])
             p2 = sorted([n1[(size, 2)], n2[(size, 2)]])
@@ -80,6 +83,14 @@ def main():
                   f'| {min(scaling):.2f}–{max(scaling):.2f}× ({" ".join(f"{x:.2f}" for x in scaling)}) '
                   f'| {p1[0]:.3f}–{p1[1]:.3f} / {p2[0]:.3f}–{p2[1]:.3f} '
                   f'| {min(a) / p1[1]:.2f}–{max(a) / p1[0]:.2f} / {min(b) / p2[1]:.2f}–{max(b) / p2[0]:.2f} |')
+    print()
+    print('| L | sampler | production_seconds, 1 thread | 2 threads |')
+    print('|---|---|---|---|')
+    for size in SIZES:
+        for sampler in SAMPLERS:
+            a = [r[1] for r in runs[(size, sampler, 1)]]
+            b = [r[1] for r in runs[(size, sampler, 2)]]
+            print(f'| {size} | {sampler} | {min(a):.3f}–{max(a):.3f} s | {min(b):.3f}–{max(b):.3f} s |')
 
 
 if __name__ == '__main__':
