@@ -40,6 +40,23 @@ impl Isa {
         }
         Isa::Generic
     }
+
+    /// Every level this CPU can run, the portable one first (for tests that
+    /// compare the kernels compiled for each).
+    #[cfg(test)]
+    pub(crate) fn available() -> Vec<Isa> {
+        let mut isas = vec![Isa::Generic];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                isas.push(Isa::Avx2);
+            }
+            if Isa::detect() == Isa::Avx512 {
+                isas.push(Isa::Avx512);
+            }
+        }
+        isas
+    }
 }
 
 /// "expand 32-byte k".

@@ -570,16 +570,7 @@ mod tests {
         ];
         // every level this CPU can run (the portable one compared with
         // itself would prove nothing)
-        let mut isas = Vec::new();
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                isas.push(Isa::Avx2);
-            }
-            if Isa::detect() == Isa::Avx512 {
-                isas.push(Isa::Avx512);
-            }
-        }
+        let isas: Vec<Isa> = Isa::available().into_iter().filter(|&i| i != Isa::Generic).collect();
         for m in &models {
             for rule in [LocalRule::HeatBath, LocalRule::Metropolis] {
                 let mut rng = Seed(9).stream(Purpose::INIT, 0);

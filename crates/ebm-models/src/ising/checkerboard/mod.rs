@@ -257,16 +257,7 @@ mod tests {
             Ising::square(4, 192, Boundary::Periodic, 1.0, -0.1).unwrap(),
             Ising::cubic(4, 6, 200, Boundary::Periodic, 0.7, 0.0).unwrap(),
         ];
-        let mut isas = vec![Isa::Generic];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                isas.push(Isa::Avx2);
-            }
-            if Isa::detect() == Isa::Avx512 {
-                isas.push(Isa::Avx512);
-            }
-        }
+        let isas = Isa::available();
         for m in &models {
             for rule in [LocalRule::Metropolis, LocalRule::HeatBath] {
                 let n = m.n_units();
@@ -453,16 +444,7 @@ mod tie_tests {
         let (want_x, want_flips, draws) = reference(true);
         assert!(draws >= h / 6, "{rule:?}: only {draws} ties in {h}");
         assert_ne!(reference(false).0, want_x, "{rule:?}: the control must differ");
-        let mut isas = vec![Isa::Generic];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                isas.push(Isa::Avx2);
-            }
-            if Isa::detect() == Isa::Avx512 {
-                isas.push(Isa::Avx512);
-            }
-        }
+        let isas = Isa::available();
         let nb = [&nbrs[0][..], &nbrs[1][..]];
         for isa in isas {
             let mut buf = Vec::new();
