@@ -7,7 +7,7 @@ use ebm_core::{Beta, Seed};
 use ebm_models::ising::{Boundary, Ising};
 use ebm_samplers::{AnySampler, ChainsConfig, Init, Run, SwendsenWang, Wolff};
 use ebm_thermo::kaufman::{kaufman_heat_capacity, kaufman_mean_energy};
-use ebm_thermo::observables::{Critical, Samples, critical};
+use ebm_thermo::observables::{Critical, Samples, critical, critical_row};
 
 const BETA_C: f64 = 0.440_686_793_509_771_5;
 const L: usize = 64;
@@ -20,10 +20,11 @@ fn run(s: &AnySampler, beta: f64, seed: u64) -> Critical {
         .config(config)
         .init(Init::Uniform)
         .record(6, |m: &Ising, x: &[i8], out: &mut [f64]| {
-            let e = m.energy_per_spin(x);
-            let mag = m.magnetization(x);
-            let m2 = mag * mag;
-            out.copy_from_slice(&[e, mag.abs(), m2, m2 * m2, e * e, 0.0]);
+            out.copy_from_slice(&critical_row(
+                m.energy_per_spin(x),
+                m.magnetization(x).powi(2),
+                0.0,
+            ));
         })
         .unwrap();
     let samples = Samples::new(&traces.values, traces.n_chains, traces.n_observables).unwrap();

@@ -9,7 +9,7 @@ use ebm_samplers::{
     AnyChain, AnySampler, ChainsConfig, ClusterMoves, Gibbs, Ladder, Metropolis, ParallelTempering,
     Running, SiteMoves, SwendsenWang, Traces, Wolff,
 };
-use ebm_thermo::observables::{Critical, Samples, critical};
+use ebm_thermo::observables::{Critical, Samples, critical, critical_row};
 use serde::Serialize;
 
 /// A mean with its error bar.
@@ -280,13 +280,11 @@ where
     let n_cols = ORDER + 1 + if every > 0 { n } else { 0 };
     let observe = |m: &M, x: &[UnitOf<M>], out: &mut [f64]| {
         let o = m.observe(x);
-        let (e, m2) = (o.energy / x.len() as f64, o.magnetization_sq);
-        out[0] = e;
-        out[1] = m2.sqrt();
-        out[2] = m2;
-        out[3] = m2 * m2;
-        out[4] = e * e;
-        out[5] = o.lowest_mode;
+        out[..ORDER].copy_from_slice(&critical_row(
+            o.energy / x.len() as f64,
+            o.magnetization_sq,
+            o.lowest_mode,
+        ));
         out[ORDER] = o.order;
         if every > 0 {
             for (o, &u) in out[ORDER + 1..].iter_mut().zip(x) {

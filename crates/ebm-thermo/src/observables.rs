@@ -177,6 +177,19 @@ impl<'a> Samples<'a> {
 pub const CRITICAL_COLUMNS: [&str; 6] =
     ["energy_per_unit", "abs_magnetization", "m2", "m4", "energy_sq_per_unit2", "lowest_mode"];
 
+/// One recorded sample in the columns of [`CRITICAL_COLUMNS`], from
+/// e = E/N, m² and the structure factor at k_min (0 when there is none):
+/// `[e, √m², m², m⁴, e², lowest_mode]`.
+///
+/// ```
+/// use ebm_thermo::observables::critical_row;
+/// assert_eq!(critical_row(-1.5, 0.25, 3.0), [-1.5, 0.5, 0.25, 0.0625, 2.25, 3.0]);
+/// ```
+pub fn critical_row(energy_per_unit: f64, magnetization_sq: f64, lowest_mode: f64) -> [f64; 6] {
+    let (e, m2) = (energy_per_unit, magnetization_sq);
+    [e, m2.sqrt(), m2, m2 * m2, e * e, lowest_mode]
+}
+
 /// The observables of a finite-size-scaling study, each with its
 /// block-jackknife error.
 #[derive(Debug, Clone, Copy, PartialEq)]

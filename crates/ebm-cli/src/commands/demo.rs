@@ -20,7 +20,7 @@ use ebm_thermo::kaufman::{
     BETA_C, kaufman_heat_capacity, kaufman_mean_energy, onsager_energy_per_spin,
     onsager_magnetization,
 };
-use ebm_thermo::observables::{CRITICAL_COLUMNS, Samples, critical};
+use ebm_thermo::observables::{CRITICAL_COLUMNS, Samples, critical, critical_row};
 use ebm_train::{Batches, Learning, LearningRate, Momentum, Optimizer, Pcd};
 use std::path::Path;
 
@@ -77,8 +77,7 @@ fn ising_part(out: &Path, seed: u64, quiet: bool) -> Result<()> {
             .config(config)
             .init(Init::Uniform)
             .record(CRITICAL_COLUMNS.len(), |m: &Ising, s: &[i8], o: &mut [f64]| {
-                let (e, mag) = (m.energy(s) / n, m.magnetization(s));
-                o.copy_from_slice(&[e, mag.abs(), mag * mag, mag.powi(4), e * e, 0.0]);
+                o.copy_from_slice(&critical_row(m.energy(s) / n, m.magnetization(s).powi(2), 0.0));
             })?;
         let est = |k| {
             let chains = traces.chains(k);
