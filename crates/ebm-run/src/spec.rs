@@ -353,3 +353,41 @@ pub fn lattice_parts<'a>(
         .collect::<Result<Vec<_>>>()?;
     Ok((dims, boundary))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ising's `observe` (shared passes, in slabs on large lattices) gives
+    /// what the separate methods give, bit for bit: on a chain, a torus with
+    /// and without a field (256², large enough for the slabs), a cube, and a
+    /// graph with fields of its own.
+    #[test]
+    fn ising_observe_is_the_separate_methods() {
+        let models = [
+            Ising::chain(50, Boundary::Periodic, 1.0, 0.2).unwrap(),
+            Ising::square(256, 256, Boundary::Periodic, 1.0, 0.0).unwrap(),
+            Ising::square(256, 256, Boundary::Periodic, -0.5, 0.3).unwrap(),
+            Ising::cubic(6, 6, 6, Boundary::Open, 0.7, -0.1).unwrap(),
+            Ising::from_edges(4, &[(0, 1, 1.0), (1, 2, -0.5), (2, 3, 2.0)], &[0.1, 0.0, -0.3, 0.2])
+                .unwrap(),
+        ];
+        let mut z = 0x9E37_79B9_7F4A_7C15u64;
+        for (i, m) in models.iter().enumerate() {
+            // two thirds of one sign, alternating by model, so that m < 0 too
+            let major = if i % 2 == 0 { 1 } else { -1 };
+            let x: Vec<i8> = (0..m.n_units())
+                .map(|_| {
+                    z ^= z << 13;
+                    z ^= z >> 7;
+                    z ^= z << 17;
+                    if z.is_multiple_of(3) { -major } else { major }
+                })
+                .collect();
+            let o = m.observe(&x);
+            let want = [m.energy(&x), m.order(&x), m.magnetization_sq(&x), m.lowest_mode(&x)];
+            let got = [o.energy, o.order, o.magnetization_sq, o.lowest_mode];
+            assert_eq!(got.map(f64::to_bits), want.map(f64::to_bits), "{:?}", m.lattice_dims());
+        }
+    }
+}
