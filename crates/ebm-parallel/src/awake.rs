@@ -16,7 +16,7 @@
 
 use rayon::Yield;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Whether a polling broadcast is running (see [`with_workers_awake`]).
 static ACTIVE: AtomicBool = AtomicBool::new(false);
@@ -58,12 +58,28 @@ pub fn with_workers_awake<R: Send>(busy: usize, op: impl FnOnce() -> R + Send) -
     }
     let done = AtomicBool::new(false);
     let op = Mutex::new(Some(op));
+    // `op` starts only once every other worker polls. A worker that had
+    // not yet picked up its share of the broadcast could otherwise steal
+    // part of `op`'s own parallel work, then, waiting inside it, pick up its
+    // share and poll there, above the stolen part, until `op` is done: and
+    // `op` waits for that part (a hang seen once in `rbm_training`).
+    let polling = AtomicUsize::new(0);
     let results = rayon::broadcast(|ctx| {
         if ctx.index() == 0 {
             let _done = Done(&done);
+            let mut spins = 0u32;
+            while polling.load(Ordering::Acquire) + 1 < ctx.num_threads() {
+                spins = spins.saturating_add(1);
+                if spins < 1 << 10 {
+                    std::hint::spin_loop();
+                } else {
+                    std::thread::yield_now();
+                }
+            }
             let op = op.lock().ok().and_then(|mut o| o.take());
             return op.map(|f| crate::crew::as_publisher(f));
         }
+        polling.fetch_add(1, Ordering::Release);
         let mut idle = 0u32;
         while !done.load(Ordering::Acquire) {
             if crate::crew::help() {
